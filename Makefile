@@ -1,0 +1,99 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# xdp-lb build. Quiet by default; V=1 shows full commands.
+
+BUILD      ?= build
+CC         ?= cc
+CLANG      ?= clang
+BPFTOOL    ?= bpftool
+ARCH       := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+CFLAGS     ?= -O2 -g
+CFLAGS     += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -Iinclude -Ictl -I$(BUILD) -MMD -MP \
+              $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null)
+BPF_CFLAGS := -g -O2 --target=bpf -mcpu=v3 -Wall -Werror -D__TARGET_ARCH_$(ARCH) \
+              -I. -Iinclude -Ibpf -MMD -MP
+PKGS       := libbpf libxdp yaml-0.1 json-c libevent libnl-route-3.0
+LIBS       := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lxdp -lyaml -ljson-c -levent -lnl-route-3 -lnl-3) -lelf -lz
+TEST_LIBS  := $(LIBS) -lcmocka
+
+CTL_SRCS   := $(wildcard ctl/*.c)
+CTL_OBJS   := $(patsubst ctl/%.c,$(BUILD)/ctl/%.o,$(CTL_SRCS))
+LIB_OBJS   := $(filter-out $(BUILD)/ctl/main.o,$(CTL_OBJS))
+UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+PROG_SRCS  := $(wildcard tests/prog/test_*.c)
+PROG_BINS  := $(patsubst tests/prog/%.c,$(BUILD)/tests/%,$(PROG_SRCS))
+BPF_OBJS   := $(BUILD)/xdp_lb.bpf.o $(BUILD)/xdp_pass.bpf.o
+
+.DELETE_ON_ERROR:
+.PHONY: all deps test test-unit test-prog test-e2e demo vmlinux clean
+
+all: $(BUILD)/xdp-lb $(BPF_OBJS) $(UNIT_BINS) $(PROG_BINS)
+
+deps:
+	$(Q)./tests/deps.sh
+
+$(BUILD) $(BUILD)/ctl $(BUILD)/tests:
+	$(Q)mkdir -p $@
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c vmlinux.h | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/xdp_pass.bpf.o: tests/e2e/xdp_pass.bpf.c vmlinux.h | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst .bpf.o,,$(notdir $<)) > $@
+
+$(BUILD)/ctl/%.o: ctl/%.c | $(BUILD)/ctl
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+# Objects that include the skeleton depend on it explicitly.
+$(BUILD)/ctl/dataplane.o: $(BUILD)/xdp_lb.skel.h
+
+$(BUILD)/libxlb.a: $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/xdp-lb: $(BUILD)/ctl/main.o $(BUILD)/libxlb.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libxlb.a | $(BUILD)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(BUILD)/libxlb.a $(TEST_LIBS) -o $@
+
+$(BUILD)/tests/%: tests/prog/%.c $(BUILD)/xdp_lb.skel.h $(BUILD)/libxlb.a | $(BUILD)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(BUILD)/libxlb.a $(TEST_LIBS) -o $@
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)./tests/run.sh all
+
+test-unit test-prog test-e2e: all
+	$(Q)./tests/run.sh $(subst test-,,$@)
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)./tests/e2e/demo.sh
+
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux.h
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(wildcard $(BUILD)/*.d $(BUILD)/ctl/*.d $(BUILD)/tests/*.d)

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Every map of the data path. Sizes here are placeholders: the controller
+ * sets the real ones with bpf_map__set_max_entries() before load, and pins
+ * the maps under /sys/fs/bpf/xdp-lb/IFACE/. Only the controller's dataplane
+ * module writes to them from userspace.
+ */
+#ifndef XLB_MAPS_H
+#define XLB_MAPS_H
+
+/* vips_v4: IPv4 VIP:port/proto -> service id. Written by the controller. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XLB_DEFAULT_MAX_SERVICES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vip_key_v4);
+	__type(value, struct vip_meta);
+} vips_v4 SEC(".maps");
+
+/* vips_v6: IPv6 VIP:port/proto -> service id. Written by the controller. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XLB_DEFAULT_MAX_SERVICES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct vip_key_v6);
+	__type(value, struct vip_meta);
+} vips_v6 SEC(".maps");
+
+/* Inner map of svc_tables: one service's weighted Maglev table, slot ->
+ * back-end id. Built whole by the controller, then swapped in. */
+struct svc_table {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XLB_DEFAULT_TABLE_SIZE);
+	__type(key, __u32);
+	__type(value, __u32);
+};
+
+/* svc_tables: service id -> its current table. The controller replaces an
+ * entry with one update, so a packet sees the old or the new table, whole. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, XLB_DEFAULT_MAX_SERVICES);
+	__type(key, __u32);
+	__array(values, struct svc_table);
+} svc_tables SEC(".maps");
+
+/* backends: back-end id -> MAC, state and identity. Written by the
+ * controller; an id is not reused while flows may still point at it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XLB_DEFAULT_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct backend_info);
+} backends SEC(".maps");
+
+/* flows_v4: IPv4 flow -> pinned back end. Inserted by the data path on a
+ * new flow; read, counted and purged by the controller. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XLB_DEFAULT_MAX_FLOWS);
+	__type(key, struct flow_key_v4);
+	__type(value, struct flow_value);
+} flows_v4 SEC(".maps");
+
+/* flows_v6: IPv6 flow -> pinned back end. Same as flows_v4. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XLB_DEFAULT_MAX_FLOWS);
+	__type(key, struct flow_key_v6);
+	__type(value, struct flow_value);
+} flows_v6 SEC(".maps");
+
+/* stats_svc: per-CPU packets/bytes/new flows per service id. Data path. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XLB_DEFAULT_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct lb_counters);
+} stats_svc SEC(".maps");
+
+/* stats_backend: per-CPU packets/bytes/new flows per back-end id. Data
+ * path; the controller zeroes an id's entry when it reuses the id. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XLB_DEFAULT_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct lb_counters);
+} stats_backend SEC(".maps");
+
+/* stats_reason: per-CPU packets/bytes per outcome (enum xlb_reason). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XLB_REASON_MAX);
+	__type(key, __u32);
+	__type(value, struct reason_counters);
+} stats_reason SEC(".maps");
+
+#endif

@@ -1,0 +1,495 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The YAML configuration (libyaml document API). Every node carries its
+ * line, so every error names FILE:LINE and the key path.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "xdp_lb.h"
+
+struct ctx {
+	const char *name;
+	yaml_document_t *doc;
+	char *err;
+	size_t errlen;
+};
+
+static int perr(struct ctx *c, const yaml_node_t *n, const char *key,
+		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int perr(struct ctx *c, const yaml_node_t *n, const char *key,
+		const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (n)
+		snprintf(c->err, c->errlen, "%s:%zu: %s: %s", c->name,
+			 n->start_mark.line + 1, key, msg);
+	else
+		snprintf(c->err, c->errlen, "%s: %s: %s", c->name, key, msg);
+	return -EINVAL;
+}
+
+bool config_is_prime(__u32 n)
+{
+	__u32 i;
+
+	if (n < 2)
+		return false;
+	for (i = 2; (__u64)i * i <= n; i++)
+		if (n % i == 0)
+			return false;
+	return true;
+}
+
+bool config_name_valid(const char *name)
+{
+	size_t i, len = name ? strlen(name) : 0;
+
+	if (len == 0 || len >= LB_NAME_MAX || name[0] == '-')
+		return false;
+	for (i = 0; i < len; i++) {
+		char ch = name[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' ||
+		      ch == '-'))
+			return false;
+	}
+	return true;
+}
+
+static yaml_node_t *node(struct ctx *c, int id)
+{
+	return yaml_document_get_node(c->doc, id);
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+	return n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value :
+					     NULL;
+}
+
+static const char *type_name(const yaml_node_t *n)
+{
+	switch (n->type) {
+	case YAML_MAPPING_NODE:
+		return "a mapping";
+	case YAML_SEQUENCE_NODE:
+		return "a list";
+	default:
+		return "a scalar";
+	}
+}
+
+static int want_scalar(struct ctx *c, const yaml_node_t *n, const char *key,
+		       const char **out)
+{
+	*out = scalar(n);
+	if (!*out)
+		return perr(c, n, key, "expected a value, found %s",
+			    type_name(n));
+	return 0;
+}
+
+static int get_u32(struct ctx *c, const yaml_node_t *n, const char *key,
+		   __u32 min, __u32 max, __u32 *out)
+{
+	const char *s;
+	int ret;
+
+	ret = want_scalar(c, n, key, &s);
+	if (ret)
+		return ret;
+	ret = lb_u32_parse(s, min, max, out);
+	if (ret == -ERANGE)
+		return perr(c, n, key, "%s is out of range %u..%u", s, min,
+			    max);
+	if (ret)
+		return perr(c, n, key, "'%s' is not a number (%u..%u)", s, min,
+			    max);
+	return 0;
+}
+
+static unsigned int edit_distance(const char *a, const char *b)
+{
+	unsigned int d[32][32], i, j, la = strlen(a), lb = strlen(b);
+
+	if (la >= 32 || lb >= 32)
+		return 99;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++)
+		for (j = 1; j <= lb; j++) {
+			unsigned int sub = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			unsigned int del = d[i - 1][j] + 1, ins = d[i][j - 1] + 1;
+
+			d[i][j] = sub < del ? (sub < ins ? sub : ins) :
+					      (del < ins ? del : ins);
+		}
+	return d[la][lb];
+}
+
+/* Check a mapping's keys: known, not repeated. Fills vals[i] with the value
+ * node of known[i] (or NULL). */
+static int map_keys(struct ctx *c, const yaml_node_t *map, const char *path,
+		    const char *const *known, size_t nknown,
+		    yaml_node_t **vals)
+{
+	char key[256];
+	yaml_node_pair_t *p;
+	size_t i;
+
+	if (map->type != YAML_MAPPING_NODE)
+		return perr(c, map, path, "expected a mapping, found %s",
+			    type_name(map));
+	for (i = 0; i < nknown; i++)
+		vals[i] = NULL;
+	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = node(c, p->key);
+		const char *ks = scalar(k);
+
+		if (!ks)
+			return perr(c, k, path, "keys must be plain words");
+		snprintf(key, sizeof(key), "%s%s%s", path, *path ? "." : "",
+			 ks);
+		for (i = 0; i < nknown; i++)
+			if (!strcmp(ks, known[i]))
+				break;
+		if (i == nknown) {
+			for (i = 0; i < nknown; i++)
+				if (edit_distance(ks, known[i]) <= 2)
+					return perr(c, k, key,
+						    "unknown key (did you mean '%s'?)",
+						    known[i]);
+			return perr(c, k, key, "unknown key");
+		}
+		if (vals[i])
+			return perr(c, k, key, "duplicate key (first on line %zu)",
+				    vals[i]->start_mark.line + 1);
+		vals[i] = node(c, p->value);
+	}
+	return 0;
+}
+
+static int missing(struct ctx *c, const yaml_node_t *map, const char *path,
+		   const char *key)
+{
+	return perr(c, map, path, "missing required key '%s'", key);
+}
+
+enum { B_ADDR, B_WEIGHT, B_MAC, B_N };
+static const char *const backend_keys[B_N] = { "addr", "weight", "mac" };
+
+static int parse_backend(struct ctx *c, const yaml_node_t *n,
+			 const char *path, const struct lb_service_cfg *svc,
+			 struct lb_backend_cfg *b)
+{
+	yaml_node_t *v[B_N];
+	char key[256];
+	const char *s;
+	int ret;
+
+	ret = map_keys(c, n, path, backend_keys, B_N, v);
+	if (ret)
+		return ret;
+	b->line = n->start_mark.line + 1;
+	b->weight = LB_DEFAULT_WEIGHT;
+	if (!v[B_ADDR])
+		return missing(c, n, path, "addr");
+	snprintf(key, sizeof(key), "%s.addr", path);
+	ret = want_scalar(c, v[B_ADDR], key, &s);
+	if (ret)
+		return ret;
+	if (lb_addr_parse(s, &b->addr))
+		return perr(c, v[B_ADDR], key,
+			    "'%s' is not an IPv4 or IPv6 address", s);
+	if (b->addr.family != svc->vip.family)
+		return perr(c, v[B_ADDR], key,
+			    "%s is not of the same address family as the vip",
+			    s);
+	if (v[B_WEIGHT]) {
+		snprintf(key, sizeof(key), "%s.weight", path);
+		ret = get_u32(c, v[B_WEIGHT], key, 0, LB_WEIGHT_MAX,
+			      &b->weight);
+		if (ret)
+			return ret;
+	}
+	if (v[B_MAC]) {
+		snprintf(key, sizeof(key), "%s.mac", path);
+		ret = want_scalar(c, v[B_MAC], key, &s);
+		if (ret)
+			return ret;
+		if (lb_mac_parse(s, b->mac))
+			return perr(c, v[B_MAC], key,
+				    "'%s' is not a MAC address (like 02:00:00:00:00:12)",
+				    s);
+		b->has_mac = true;
+	}
+	return 0;
+}
+
+enum { S_NAME, S_VIP, S_PORT, S_PROTO, S_BACKENDS, S_N };
+static const char *const service_keys[S_N] = { "name", "vip", "port",
+					       "proto", "backends" };
+
+static int parse_service(struct ctx *c, const yaml_node_t *n,
+			 const char *path, struct lb_service_cfg *s)
+{
+	yaml_node_t *v[S_N];
+	yaml_node_item_t *it;
+	char key[256], bpath[128];
+	const char *str;
+	size_t i, j, nb;
+	__u32 port;
+	int ret;
+
+	ret = map_keys(c, n, path, service_keys, S_N, v);
+	if (ret)
+		return ret;
+	s->line = n->start_mark.line + 1;
+	for (i = 0; i < S_BACKENDS; i++)
+		if (!v[i])
+			return missing(c, n, path, service_keys[i]);
+	snprintf(key, sizeof(key), "%s.name", path);
+	ret = want_scalar(c, v[S_NAME], key, &str);
+	if (ret)
+		return ret;
+	if (!config_name_valid(str))
+		return perr(c, v[S_NAME], key,
+			    "'%s' is not a valid name (1-63 of A-Z a-z 0-9 _ . -, not starting with -)",
+			    str);
+	snprintf(s->name, sizeof(s->name), "%s", str);
+	snprintf(key, sizeof(key), "%s.vip", path);
+	ret = want_scalar(c, v[S_VIP], key, &str);
+	if (ret)
+		return ret;
+	if (lb_addr_parse(str, &s->vip))
+		return perr(c, v[S_VIP], key,
+			    "'%s' is not an IPv4 or IPv6 address", str);
+	snprintf(key, sizeof(key), "%s.port", path);
+	ret = get_u32(c, v[S_PORT], key, 1, 65535, &port);
+	if (ret)
+		return ret;
+	s->port = port;
+	snprintf(key, sizeof(key), "%s.proto", path);
+	ret = want_scalar(c, v[S_PROTO], key, &str);
+	if (ret)
+		return ret;
+	if (lb_proto_parse(str, &s->proto))
+		return perr(c, v[S_PROTO], key, "'%s' is not tcp or udp", str);
+	if (!v[S_BACKENDS])
+		return 0;
+	snprintf(key, sizeof(key), "%s.backends", path);
+	if (v[S_BACKENDS]->type == YAML_SCALAR_NODE &&
+	    !*scalar(v[S_BACKENDS]))
+		return 0; /* "backends:" with nothing after it */
+	if (v[S_BACKENDS]->type != YAML_SEQUENCE_NODE)
+		return perr(c, v[S_BACKENDS], key, "expected a list, found %s",
+			    type_name(v[S_BACKENDS]));
+	nb = v[S_BACKENDS]->data.sequence.items.top -
+	     v[S_BACKENDS]->data.sequence.items.start;
+	s->backends = calloc(nb ? nb : 1, sizeof(*s->backends));
+	if (!s->backends)
+		return perr(c, n, path, "out of memory");
+	for (i = 0, it = v[S_BACKENDS]->data.sequence.items.start; i < nb;
+	     i++, it++) {
+		yaml_node_t *bn = node(c, *it);
+
+		snprintf(bpath, sizeof(bpath), "%s.backends[%zu]", path, i);
+		ret = parse_backend(c, bn, bpath, s, &s->backends[i]);
+		s->n_backends = i + 1;
+		if (ret)
+			return ret;
+		for (j = 0; j < i; j++)
+			if (lb_addr_eq(&s->backends[j].addr,
+				       &s->backends[i].addr))
+				return perr(c, bn, bpath,
+					    "duplicate back end (first on line %d)",
+					    s->backends[j].line);
+	}
+	return 0;
+}
+
+enum { T_TABLE, T_FLOWS, T_SVCS, T_BES, T_SERVICES, T_N };
+static const char *const top_keys[T_N] = { "table_size", "max_flows",
+					   "max_services", "max_backends",
+					   "services" };
+
+static int parse_doc(struct ctx *c, struct lb_config *cfg)
+{
+	yaml_node_t *root = yaml_document_get_root_node(c->doc), *v[T_N];
+	yaml_node_item_t *it;
+	size_t i, j, n, total = 0;
+	char path[64];
+	int ret;
+
+	cfg->table_size = XLB_DEFAULT_TABLE_SIZE;
+	cfg->max_flows = XLB_DEFAULT_MAX_FLOWS;
+	cfg->max_services = XLB_DEFAULT_MAX_SERVICES;
+	cfg->max_backends = XLB_DEFAULT_MAX_BACKENDS;
+	if (!root)
+		return 0; /* empty file: no services */
+	if (root->type == YAML_SCALAR_NODE && !*scalar(root))
+		return 0;
+	ret = map_keys(c, root, "", top_keys, T_N, v);
+	if (ret) {
+		if (root->type != YAML_MAPPING_NODE)
+			return perr(c, root, "(top level)",
+				    "expected a mapping of keys (table_size, services, ...), found %s",
+				    type_name(root));
+		return ret;
+	}
+	if (v[T_TABLE]) {
+		ret = get_u32(c, v[T_TABLE], "table_size", 3, 1000003,
+			      &cfg->table_size);
+		if (ret)
+			return ret;
+		if (!config_is_prime(cfg->table_size))
+			return perr(c, v[T_TABLE], "table_size",
+				    "%u is not prime (e.g. 251, 4099, 65537, 1000003)",
+				    cfg->table_size);
+	}
+	if (v[T_FLOWS] && (ret = get_u32(c, v[T_FLOWS], "max_flows", 1024,
+					 67108864, &cfg->max_flows)))
+		return ret;
+	if (v[T_SVCS] && (ret = get_u32(c, v[T_SVCS], "max_services", 1, 4096,
+					&cfg->max_services)))
+		return ret;
+	if (v[T_BES] && (ret = get_u32(c, v[T_BES], "max_backends", 1, 65536,
+				       &cfg->max_backends)))
+		return ret;
+	if (!v[T_SERVICES] ||
+	    (v[T_SERVICES]->type == YAML_SCALAR_NODE && !*scalar(v[T_SERVICES])))
+		return 0;
+	if (v[T_SERVICES]->type != YAML_SEQUENCE_NODE)
+		return perr(c, v[T_SERVICES], "services",
+			    "expected a list, found %s",
+			    type_name(v[T_SERVICES]));
+	n = v[T_SERVICES]->data.sequence.items.top -
+	    v[T_SERVICES]->data.sequence.items.start;
+	if (n > cfg->max_services)
+		return perr(c, v[T_SERVICES], "services",
+			    "%zu services, more than max_services=%u", n,
+			    cfg->max_services);
+	cfg->services = calloc(n ? n : 1, sizeof(*cfg->services));
+	if (!cfg->services)
+		return perr(c, root, "services", "out of memory");
+	for (i = 0, it = v[T_SERVICES]->data.sequence.items.start; i < n;
+	     i++, it++) {
+		yaml_node_t *sn = node(c, *it);
+		struct lb_service_cfg *s = &cfg->services[i];
+
+		snprintf(path, sizeof(path), "services[%zu]", i);
+		cfg->n_services = i + 1;
+		ret = parse_service(c, sn, path, s);
+		if (ret)
+			return ret;
+		for (j = 0; j < i; j++) {
+			const struct lb_service_cfg *o = &cfg->services[j];
+
+			if (!strcmp(o->name, s->name))
+				return perr(c, sn, path,
+					    "duplicate service name '%s' (first on line %d)",
+					    s->name, o->line);
+			if (lb_addr_eq(&o->vip, &s->vip) && o->port == s->port &&
+			    o->proto == s->proto)
+				return perr(c, sn, path,
+					    "duplicate service: '%s' (line %d) has the same vip, port and proto",
+					    o->name, o->line);
+		}
+		total += s->n_backends;
+		if (total > cfg->max_backends)
+			return perr(c, sn, path,
+				    "more back ends in total than max_backends=%u",
+				    cfg->max_backends);
+	}
+	return 0;
+}
+
+int config_load_string(const char *buf, size_t len, const char *name,
+		       struct lb_config *cfg, char *err, size_t errlen)
+{
+	struct ctx c = { .name = name, .err = err, .errlen = errlen };
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	int ret;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (!yaml_parser_initialize(&parser)) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		return -ENOMEM;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		snprintf(err, errlen, "%s:%zu: invalid YAML: %s", name,
+			 parser.problem_mark.line + 1,
+			 parser.problem ? parser.problem : "parse error");
+		yaml_parser_delete(&parser);
+		return -EINVAL;
+	}
+	c.doc = &doc;
+	ret = parse_doc(&c, cfg);
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	if (ret)
+		config_free(cfg);
+	return ret;
+}
+
+int config_load_file(const char *path, struct lb_config *cfg, char *err,
+		     size_t errlen)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int ret;
+
+	memset(cfg, 0, sizeof(*cfg));
+	f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "%s: cannot open: %s", path,
+			 strerror(errno));
+		return -errno;
+	}
+	if (fseek(f, 0, SEEK_END) || (long)(len = ftell(f)) < 0 ||
+	    fseek(f, 0, SEEK_SET) || !(buf = malloc(len + 1)) ||
+	    fread(buf, 1, len, f) != len) {
+		snprintf(err, errlen, "%s: cannot read: %s", path,
+			 strerror(errno ? errno : EIO));
+		free(buf);
+		fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	buf[len] = '\0';
+	ret = config_load_string(buf, len, path, cfg, err, errlen);
+	free(buf);
+	return ret;
+}
+
+void config_free(struct lb_config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_services; i++)
+		free(cfg->services[i].backends);
+	free(cfg->services);
+	cfg->services = NULL;
+	cfg->n_services = 0;
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The YAML configuration: reading and validation. */
+#ifndef XLB_CONFIG_H
+#define XLB_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "addr.h"
+
+#define LB_NAME_MAX 64		/* service name, including the NUL */
+#define LB_WEIGHT_MAX 65535	/* weights are 0..65535, 0 = drain */
+#define LB_DEFAULT_WEIGHT 100
+
+struct lb_backend_cfg {
+	struct lb_addr addr;
+	__u32 weight;
+	bool has_mac;
+	__u8 mac[6];
+	int line; /* line in the file, for messages */
+};
+
+struct lb_service_cfg {
+	char name[LB_NAME_MAX];
+	struct lb_addr vip;
+	__u16 port; /* host order */
+	__u8 proto; /* IPPROTO_TCP / IPPROTO_UDP */
+	struct lb_backend_cfg *backends;
+	size_t n_backends;
+	int line;
+};
+
+struct lb_config {
+	__u32 table_size;   /* prime, default XLB_DEFAULT_TABLE_SIZE */
+	__u32 max_flows;    /* per family flow table entries */
+	__u32 max_services;
+	__u32 max_backends;
+	struct lb_service_cfg *services;
+	size_t n_services;
+};
+
+/*
+ * Read and validate a configuration. On error returns a negative errno and
+ * writes one line (no trailing newline) to err, of the form
+ * "FILE:LINE: KEY: what is wrong", e.g.
+ * "lb.yaml:7: services[0].backends[1].weight: 70000 is out of range 0..65535".
+ * On success cfg is filled and must be released with config_free().
+ */
+int config_load_file(const char *path, struct lb_config *cfg, char *err,
+		     size_t errlen);
+/* Same, from a buffer; name is used in messages in place of the path. */
+int config_load_string(const char *buf, size_t len, const char *name,
+		       struct lb_config *cfg, char *err, size_t errlen);
+void config_free(struct lb_config *cfg);
+
+/* Validate a service name: 1..63 chars of [A-Za-z0-9_.-], not starting
+ * with '-' ; returns true if valid. Used by the CLI as well. */
+bool config_name_valid(const char *name);
+
+/* true if n is prime (table sizes must be prime). */
+bool config_is_prime(__u32 n);
+
+#endif

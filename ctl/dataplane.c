@@ -1,0 +1,860 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The data plane: skeleton load, libxdp attach, pinned maps, and every map
+ * write the controller makes.
+ */
+#include "dataplane.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_link.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "log.h"
+#include "xdp_lb.skel.h"
+
+#define BPF_FS_MAGIC 0xcafe4a11
+#define BATCH 4096
+
+void dp_pin_dir(const char *ifname, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s", XLB_PIN_ROOT, ifname);
+}
+
+static int ensure_bpffs(char *err, size_t errlen)
+{
+	struct statfs st;
+
+	if (!statfs("/sys/fs/bpf", &st) && st.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, NULL)) {
+		snprintf(err, errlen,
+			 "cannot mount bpffs on /sys/fs/bpf: %s (mount -t bpf bpf /sys/fs/bpf)",
+			 strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static int mkdir_p(const char *dir)
+{
+	char tmp[256], *p;
+
+	snprintf(tmp, sizeof(tmp), "%s", dir);
+	for (p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0700) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int if_mac(const char *ifname, __u8 mac[6])
+{
+	struct ifreq ifr = {};
+	int fd, ret = 0;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr))
+		ret = -errno;
+	else
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	close(fd);
+	return ret;
+}
+
+/* Name of the program attached to ifindex (any mode), or "" if none. */
+static int attached_prog(int ifindex, __u32 *id, char *name, size_t len,
+			 enum xdp_attach_mode *mode)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct bpf_prog_info info = {};
+	__u32 info_len = sizeof(info);
+	int fd, err;
+
+	name[0] = '\0';
+	*id = 0;
+	err = bpf_xdp_query(ifindex, 0, &q);
+	if (err)
+		return err;
+	if (q.drv_prog_id) {
+		*id = q.drv_prog_id;
+		*mode = XDP_MODE_NATIVE;
+	} else if (q.skb_prog_id) {
+		*id = q.skb_prog_id;
+		*mode = XDP_MODE_SKB;
+	} else if (q.hw_prog_id) {
+		*id = q.hw_prog_id;
+		*mode = XDP_MODE_HW;
+	} else {
+		return 0;
+	}
+	fd = bpf_prog_get_fd_by_id(*id);
+	if (fd < 0)
+		return -errno;
+	err = bpf_obj_get_info_by_fd(fd, &info, &info_len);
+	close(fd);
+	if (err)
+		return -errno;
+	snprintf(name, len, "%s", info.name);
+	return 0;
+}
+
+static const char *mode_str(enum xdp_attach_mode m)
+{
+	switch (m) {
+	case XDP_MODE_NATIVE:
+		return "native";
+	case XDP_MODE_SKB:
+		return "skb";
+	case XDP_MODE_HW:
+		return "hw";
+	default:
+		return "unspecified";
+	}
+}
+
+/* Compare a pinned map's size with the requested one before libbpf tries to
+ * reuse it, so the message says what to do. */
+static int check_pinned(const char *path, const char *what, __u32 want,
+			char *err, size_t errlen)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd;
+
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0; /* not pinned yet */
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		close(fd);
+		return 0;
+	}
+	close(fd);
+	if (info.max_entries != want) {
+		snprintf(err, errlen,
+			 "pinned map %s was created with %s=%u, the config asks for %u: detach the interface first to change sizes",
+			 path, what, info.max_entries, want);
+		return -EEXIST;
+	}
+	return 0;
+}
+
+static int check_pinned_table_size(const char *dir, __u32 want,
+				   __u32 max_services, char *err,
+				   size_t errlen)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), key, inner_id;
+	char path[256];
+	int outer, inner, ret = 0;
+
+	snprintf(path, sizeof(path), "%s/svc_tables", dir);
+	outer = bpf_obj_get(path);
+	if (outer < 0)
+		return 0;
+	for (key = 0; key < max_services; key++) {
+		if (bpf_map_lookup_elem(outer, &key, &inner_id))
+			continue;
+		inner = bpf_map_get_fd_by_id(inner_id);
+		if (inner < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(inner, &info, &len) &&
+		    info.max_entries != want) {
+			snprintf(err, errlen,
+				 "pinned service tables have table_size=%u, the config asks for %u: detach the interface first to change sizes",
+				 info.max_entries, want);
+			ret = -EEXIST;
+		}
+		close(inner);
+		break;
+	}
+	close(outer);
+	return ret;
+}
+
+static int check_all_pins(struct dp *dp, char *err, size_t errlen)
+{
+	static const struct {
+		const char *name, *what;
+		size_t off;
+	} m[] = {
+		{ "vips_v4", "max_services", offsetof(struct dp, max_services) },
+		{ "vips_v6", "max_services", offsetof(struct dp, max_services) },
+		{ "svc_tables", "max_services", offsetof(struct dp, max_services) },
+		{ "stats_svc", "max_services", offsetof(struct dp, max_services) },
+		{ "backends", "max_backends", offsetof(struct dp, max_backends) },
+		{ "stats_backend", "max_backends", offsetof(struct dp, max_backends) },
+		{ "flows_v4", "max_flows", offsetof(struct dp, max_flows) },
+		{ "flows_v6", "max_flows", offsetof(struct dp, max_flows) },
+	};
+	char path[256];
+	size_t i;
+	int ret;
+
+	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dp->pin_dir, m[i].name);
+		ret = check_pinned(path, m[i].what,
+				   *(__u32 *)((char *)dp + m[i].off), err,
+				   errlen);
+		if (ret)
+			return ret;
+	}
+	return check_pinned_table_size(dp->pin_dir, dp->table_size,
+				       dp->max_services, err, errlen);
+}
+
+static int setup_maps(struct dp *dp)
+{
+	struct xdp_lb *s = dp->skel;
+	struct bpf_map *map;
+	char path[256];
+	int err = 0;
+
+	err |= bpf_map__set_max_entries(s->maps.vips_v4, dp->max_services);
+	err |= bpf_map__set_max_entries(s->maps.vips_v6, dp->max_services);
+	err |= bpf_map__set_max_entries(s->maps.svc_tables, dp->max_services);
+	err |= bpf_map__set_max_entries(s->maps.stats_svc, dp->max_services);
+	err |= bpf_map__set_max_entries(s->maps.backends, dp->max_backends);
+	err |= bpf_map__set_max_entries(s->maps.stats_backend, dp->max_backends);
+	err |= bpf_map__set_max_entries(s->maps.flows_v4, dp->max_flows);
+	err |= bpf_map__set_max_entries(s->maps.flows_v6, dp->max_flows);
+	if (err)
+		return -EINVAL;
+	/* The inner-map template decides the size every service table must
+	 * have. (bpf_map__set_max_entries() on bpf_map__inner_map() crashes
+	 * libbpf 1.1, so hand it a template map instead.) */
+	dp->inner_tmpl_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "svc_table_tmpl",
+					   sizeof(__u32), sizeof(__u32),
+					   dp->table_size, NULL);
+	if (dp->inner_tmpl_fd < 0)
+		return -errno;
+	err = bpf_map__set_inner_map_fd(s->maps.svc_tables, dp->inner_tmpl_fd);
+	if (err)
+		return err;
+	bpf_object__for_each_map(map, s->obj) {
+		if (bpf_map__is_internal(map))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dp->pin_dir,
+			 bpf_map__name(map));
+		err = bpf_map__set_pin_path(map, path);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int dp_open(struct dp *dp, const struct dp_opts *o, char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, aopts);
+	DECLARE_LIBXDP_OPTS(xdp_program_opts, xopts);
+	enum xdp_attach_mode cur_mode = XDP_MODE_UNSPEC;
+	char cur_name[BPF_OBJ_NAME_LEN], path[300];
+	__u32 cur_id;
+	__u8 mac[6];
+	int ret, old_fd;
+
+	memset(dp, 0, sizeof(*dp));
+	snprintf(dp->ifname, sizeof(dp->ifname), "%s", o->ifname);
+	dp->table_size = o->table_size;
+	dp->max_flows = o->max_flows;
+	dp->max_services = o->max_services;
+	dp->max_backends = o->max_backends;
+	dp->nr_cpus = libbpf_num_possible_cpus();
+	dp_pin_dir(o->ifname, dp->pin_dir, sizeof(dp->pin_dir));
+
+	if (strlen(o->ifname) >= IF_NAMESIZE ||
+	    !(dp->ifindex = if_nametoindex(o->ifname))) {
+		snprintf(err, errlen, "unknown interface '%s'", o->ifname);
+		return -ENODEV;
+	}
+	ret = if_mac(o->ifname, mac);
+	if (ret) {
+		snprintf(err, errlen, "cannot read the MAC of '%s': %s",
+			 o->ifname, strerror(-ret));
+		return ret;
+	}
+	ret = attached_prog(dp->ifindex, &cur_id, cur_name, sizeof(cur_name),
+			    &cur_mode);
+	if (ret) {
+		snprintf(err, errlen, "cannot query XDP on '%s': %s",
+			 o->ifname, strerror(-ret));
+		return ret;
+	}
+	if (cur_id && strcmp(cur_name, "xdp_lb")) {
+		snprintf(err, errlen,
+			 "'%s' already has an XDP program (id %u, name '%s'): detach it first",
+			 o->ifname, cur_id, cur_name);
+		return -EBUSY;
+	}
+	if (cur_id && o->mode != cur_mode) {
+		snprintf(err, errlen,
+			 "xdp-lb is attached to '%s' in %s mode, not %s: detach it first or use --xdp-mode %s",
+			 o->ifname, mode_str(cur_mode), mode_str(o->mode),
+			 mode_str(cur_mode));
+		return -EBUSY;
+	}
+	ret = ensure_bpffs(err, errlen);
+	if (ret)
+		return ret;
+	ret = check_all_pins(dp, err, errlen);
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "%s/flows_v4", dp->pin_dir);
+	dp->adopted = access(path, F_OK) == 0;
+	ret = mkdir_p(dp->pin_dir);
+	if (ret) {
+		snprintf(err, errlen, "cannot create %s: %s", dp->pin_dir,
+			 strerror(-ret));
+		return ret;
+	}
+
+	dp->inner_tmpl_fd = -1;
+	dp->skel = xdp_lb__open();
+	if (!dp->skel) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot open the BPF object: %s",
+			 strerror(-ret));
+		goto err_rmdir;
+	}
+	dp->skel->rodata->table_size = dp->table_size;
+	memcpy((void *)dp->skel->rodata->if_mac, mac, 6);
+	ret = setup_maps(dp);
+	if (ret) {
+		snprintf(err, errlen, "cannot size the maps: %s",
+			 strerror(-ret));
+		goto err_destroy;
+	}
+	ret = xdp_lb__load(dp->skel);
+	close(dp->inner_tmpl_fd);
+	dp->inner_tmpl_fd = -1;
+	if (ret) {
+		snprintf(err, errlen,
+			 "cannot load the XDP program: %s (run with -v for the verifier log)",
+			 strerror(-ret));
+		goto err_destroy;
+	}
+
+	if (cur_id) {
+		/* Replace our own program atomically: the maps are the pinned
+		 * ones, so no flow is lost and no packet sees no program. */
+		old_fd = bpf_prog_get_fd_by_id(cur_id);
+		aopts.old_prog_fd = old_fd;
+		ret = bpf_xdp_attach(dp->ifindex,
+				     bpf_program__fd(dp->skel->progs.xdp_lb),
+				     XDP_FLAGS_REPLACE |
+					     (cur_mode == XDP_MODE_SKB ?
+						      XDP_FLAGS_SKB_MODE :
+						      XDP_FLAGS_DRV_MODE),
+				     &aopts);
+		if (old_fd >= 0)
+			close(old_fd);
+		if (ret) {
+			snprintf(err, errlen,
+				 "cannot replace the XDP program on '%s': %s",
+				 o->ifname, strerror(-ret));
+			goto err_destroy;
+		}
+		dp->replaced = true;
+		return 0;
+	}
+
+	xopts.fd = bpf_program__fd(dp->skel->progs.xdp_lb);
+	dp->xprog = xdp_program__create(&xopts);
+	ret = libxdp_get_error(dp->xprog);
+	if (ret) {
+		dp->xprog = NULL;
+		snprintf(err, errlen, "cannot create the libxdp program: %s",
+			 strerror(-ret));
+		goto err_unpin;
+	}
+	ret = xdp_program__attach(dp->xprog, dp->ifindex, o->mode, 0);
+	if (ret) {
+		snprintf(err, errlen, "cannot attach to '%s' in %s mode: %s%s",
+			 o->ifname, mode_str(o->mode), strerror(-ret),
+			 o->mode == XDP_MODE_NATIVE ? " (try --xdp-mode skb)" :
+						      "");
+		goto err_unpin;
+	}
+	return 0;
+
+err_unpin:
+	if (!dp->adopted)
+		bpf_object__unpin_maps(dp->skel->obj, NULL);
+err_destroy:
+	if (dp->inner_tmpl_fd >= 0)
+		close(dp->inner_tmpl_fd);
+	if (dp->xprog)
+		xdp_program__close(dp->xprog);
+	xdp_lb__destroy(dp->skel);
+	dp->skel = NULL;
+err_rmdir:
+	if (!dp->adopted)
+		rmdir(dp->pin_dir);
+	return ret;
+}
+
+void dp_close(struct dp *dp)
+{
+	if (dp->xprog)
+		xdp_program__close(dp->xprog);
+	dp->xprog = NULL;
+	if (dp->skel)
+		xdp_lb__destroy(dp->skel);
+	dp->skel = NULL;
+}
+
+static const char *const pinned_maps[] = {
+	"vips_v4",  "vips_v6",	 "svc_tables",	  "backends",	  "flows_v4",
+	"flows_v6", "stats_svc", "stats_backend", "stats_reason",
+};
+
+int dp_detach(const char *ifname, char *err, size_t errlen)
+{
+	enum xdp_attach_mode mode;
+	struct xdp_multiprog *mp;
+	char dir[128], path[300], name[BPF_OBJ_NAME_LEN];
+	bool pinned;
+	int ifindex, ret;
+	size_t i;
+	__u32 id;
+
+	dp_pin_dir(ifname, dir, sizeof(dir));
+	pinned = access(dir, F_OK) == 0;
+	ifindex = strlen(ifname) < IF_NAMESIZE ? (int)if_nametoindex(ifname) :
+						 0;
+	if (!ifindex && !pinned) {
+		snprintf(err, errlen, "unknown interface '%s'", ifname);
+		return -ENODEV;
+	}
+	if (ifindex) {
+		ret = attached_prog(ifindex, &id, name, sizeof(name), &mode);
+		if (ret) {
+			snprintf(err, errlen, "cannot query XDP on '%s': %s",
+				 ifname, strerror(-ret));
+			return ret;
+		}
+		if (id && strcmp(name, "xdp_lb")) {
+			snprintf(err, errlen,
+				 "the XDP program on '%s' is '%s', not xdp-lb: not detaching it",
+				 ifname, name);
+			return -EBUSY;
+		}
+		if (!id && !pinned) {
+			snprintf(err, errlen, "xdp-lb is not attached to '%s'",
+				 ifname);
+			return -ENOENT;
+		}
+		if (id) {
+			mp = xdp_multiprog__get_from_ifindex(ifindex);
+			ret = libxdp_get_error(mp);
+			if (!ret) {
+				ret = xdp_multiprog__detach(mp);
+				xdp_multiprog__close(mp);
+			}
+			if (ret) {
+				snprintf(err, errlen,
+					 "cannot detach from '%s': %s", ifname,
+					 strerror(-ret));
+				return ret;
+			}
+		}
+	}
+	for (i = 0; i < sizeof(pinned_maps) / sizeof(pinned_maps[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, pinned_maps[i]);
+		unlink(path);
+	}
+	if (pinned && rmdir(dir) && errno != ENOENT) {
+		snprintf(err, errlen, "detached, but cannot remove %s: %s", dir,
+			 strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static void vip_keys(const struct lb_addr *vip, __u16 port, __u8 proto,
+		     struct vip_key_v4 *k4, struct vip_key_v6 *k6)
+{
+	memset(k4, 0, sizeof(*k4));
+	memset(k6, 0, sizeof(*k6));
+	k4->addr = vip->w[0];
+	k4->port = htons(port);
+	k4->proto = proto;
+	memcpy(k6->addr, vip->b, 16);
+	k6->port = htons(port);
+	k6->proto = proto;
+}
+
+int dp_vip_set(struct dp *dp, const struct lb_addr *vip, __u16 port,
+	       __u8 proto, __u32 svc_id)
+{
+	struct vip_meta meta = { .svc_id = svc_id };
+	struct vip_key_v4 k4;
+	struct vip_key_v6 k6;
+	int ret;
+
+	vip_keys(vip, port, proto, &k4, &k6);
+	if (vip->family == AF_INET)
+		ret = bpf_map__update_elem(dp->skel->maps.vips_v4, &k4,
+					   sizeof(k4), &meta, sizeof(meta), 0);
+	else
+		ret = bpf_map__update_elem(dp->skel->maps.vips_v6, &k6,
+					   sizeof(k6), &meta, sizeof(meta), 0);
+	return ret;
+}
+
+int dp_vip_del(struct dp *dp, const struct lb_addr *vip, __u16 port,
+	       __u8 proto)
+{
+	struct vip_key_v4 k4;
+	struct vip_key_v6 k6;
+	int ret;
+
+	vip_keys(vip, port, proto, &k4, &k6);
+	if (vip->family == AF_INET)
+		ret = bpf_map__delete_elem(dp->skel->maps.vips_v4, &k4,
+					   sizeof(k4), 0);
+	else
+		ret = bpf_map__delete_elem(dp->skel->maps.vips_v6, &k6,
+					   sizeof(k6), 0);
+	return ret == -ENOENT ? 0 : ret;
+}
+
+int dp_vip_foreach(struct dp *dp,
+		   void (*fn)(void *arg, const struct lb_addr *vip, __u16 port,
+			      __u8 proto, __u32 svc_id),
+		   void *arg)
+{
+	struct vip_key_v4 k4, *p4 = NULL;
+	struct vip_key_v6 k6, *p6 = NULL;
+	struct vip_meta meta;
+	struct lb_addr a;
+	int fd;
+
+	fd = bpf_map__fd(dp->skel->maps.vips_v4);
+	while (!bpf_map_get_next_key(fd, p4, &k4)) {
+		p4 = &k4;
+		if (bpf_map_lookup_elem(fd, &k4, &meta))
+			continue;
+		memset(&a, 0, sizeof(a));
+		a.family = AF_INET;
+		a.w[0] = k4.addr;
+		fn(arg, &a, ntohs(k4.port), k4.proto, meta.svc_id);
+	}
+	fd = bpf_map__fd(dp->skel->maps.vips_v6);
+	while (!bpf_map_get_next_key(fd, p6, &k6)) {
+		p6 = &k6;
+		if (bpf_map_lookup_elem(fd, &k6, &meta))
+			continue;
+		memset(&a, 0, sizeof(a));
+		a.family = AF_INET6;
+		memcpy(a.b, k6.addr, 16);
+		fn(arg, &a, ntohs(k6.port), k6.proto, meta.svc_id);
+	}
+	return 0;
+}
+
+int dp_table_set(struct dp *dp, __u32 svc_id, const __u32 *table)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, copts);
+	__u32 *keys, count, i;
+	int inner, ret;
+
+	inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "svc_table", sizeof(__u32),
+			       sizeof(__u32), dp->table_size, &copts);
+	if (inner < 0)
+		return -errno;
+	keys = malloc(sizeof(*keys) * dp->table_size);
+	if (!keys) {
+		close(inner);
+		return -ENOMEM;
+	}
+	for (i = 0; i < dp->table_size; i++)
+		keys[i] = i;
+	count = dp->table_size;
+	ret = bpf_map_update_batch(inner, keys, table, &count, NULL);
+	if (ret) { /* no batch ops for arrays on this kernel */
+		for (i = 0, ret = 0; i < dp->table_size && !ret; i++)
+			ret = bpf_map_update_elem(inner, &keys[i], &table[i], 0);
+	}
+	free(keys);
+	if (!ret)
+		ret = bpf_map_update_elem(
+			bpf_map__fd(dp->skel->maps.svc_tables), &svc_id, &inner,
+			0);
+	if (ret)
+		ret = -errno;
+	close(inner); /* the outer map holds the reference now */
+	return ret;
+}
+
+int dp_table_del(struct dp *dp, __u32 svc_id)
+{
+	int ret = bpf_map_delete_elem(bpf_map__fd(dp->skel->maps.svc_tables),
+				      &svc_id);
+
+	return ret && errno != ENOENT ? -errno : 0;
+}
+
+int dp_table_get(struct dp *dp, __u32 svc_id, __u32 *table)
+{
+	__u32 inner_id, i;
+	int inner, ret = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.svc_tables),
+				&svc_id, &inner_id))
+		return -ENOENT;
+	inner = bpf_map_get_fd_by_id(inner_id);
+	if (inner < 0)
+		return -errno;
+	for (i = 0; i < dp->table_size && !ret; i++)
+		ret = bpf_map_lookup_elem(inner, &i, &table[i]) ? -errno : 0;
+	close(inner);
+	return ret;
+}
+
+int dp_backend_set(struct dp *dp, __u32 id, const struct backend_info *bi)
+{
+	return bpf_map__update_elem(dp->skel->maps.backends, &id, sizeof(id),
+				    bi, sizeof(*bi), 0);
+}
+
+int dp_backend_get(struct dp *dp, __u32 id, struct backend_info *bi)
+{
+	return bpf_map__lookup_elem(dp->skel->maps.backends, &id, sizeof(id),
+				    bi, sizeof(*bi), 0);
+}
+
+static int percpu_zero(struct bpf_map *map, __u32 id, size_t vsize, int ncpu)
+{
+	void *zero = calloc(ncpu, vsize);
+	int ret;
+
+	if (!zero)
+		return -ENOMEM;
+	ret = bpf_map__update_elem(map, &id, sizeof(id), zero, vsize * ncpu, 0);
+	free(zero);
+	return ret;
+}
+
+int dp_backend_clear(struct dp *dp, __u32 id)
+{
+	struct backend_info bi = {};
+	int ret;
+
+	ret = dp_backend_set(dp, id, &bi);
+	if (ret)
+		return ret;
+	return percpu_zero(dp->skel->maps.stats_backend, id,
+			   sizeof(struct lb_counters), dp->nr_cpus);
+}
+
+int dp_stats_svc_clear(struct dp *dp, __u32 svc_id)
+{
+	return percpu_zero(dp->skel->maps.stats_svc, svc_id,
+			   sizeof(struct lb_counters), dp->nr_cpus);
+}
+
+/*
+ * Walk one flow table in batches; for every entry call fn. Returns 0 or a
+ * negative errno.
+ */
+typedef void (*flow_fn)(void *arg, const void *key,
+			const struct flow_value *val);
+
+static int flows_walk(int fd, size_t key_size, flow_fn fn, void *arg)
+{
+	struct flow_value *vals;
+	__u64 in_batch = 0, out_batch = 0;
+	bool first = true;
+	__u32 count, i;
+	char *keys;
+	int ret = 0;
+
+	keys = malloc(key_size * BATCH);
+	vals = malloc(sizeof(*vals) * BATCH);
+	if (!keys || !vals) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		count = BATCH;
+		ret = bpf_map_lookup_batch(fd, first ? NULL : &in_batch,
+					   &out_batch, keys, vals, &count,
+					   NULL);
+		if (ret && errno != ENOENT) {
+			ret = -errno;
+			break;
+		}
+		for (i = 0; i < count; i++)
+			fn(arg, keys + i * key_size, &vals[i]);
+		if (ret) { /* ENOENT: that was the last batch */
+			ret = 0;
+			break;
+		}
+		in_batch = out_batch;
+		first = false;
+	}
+out:
+	free(keys);
+	free(vals);
+	return ret;
+}
+
+struct count_arg {
+	__u64 *counts;
+	__u32 max;
+};
+
+static void count_one(void *arg, const void *key, const struct flow_value *v)
+{
+	struct count_arg *ca = arg;
+
+	if (v->backend_id < ca->max)
+		ca->counts[v->backend_id]++;
+}
+
+int dp_flows_count(struct dp *dp, __u64 *counts)
+{
+	struct count_arg ca = { .counts = counts, .max = dp->max_backends };
+	int ret;
+
+	memset(counts, 0, sizeof(*counts) * dp->max_backends);
+	ret = flows_walk(bpf_map__fd(dp->skel->maps.flows_v4),
+			 sizeof(struct flow_key_v4), count_one, &ca);
+	if (!ret)
+		ret = flows_walk(bpf_map__fd(dp->skel->maps.flows_v6),
+				 sizeof(struct flow_key_v6), count_one, &ca);
+	return ret;
+}
+
+struct purge_arg {
+	__u32 id;
+	size_t key_size, n, cap;
+	char *keys;
+};
+
+static void purge_collect(void *arg, const void *key,
+			  const struct flow_value *v)
+{
+	struct purge_arg *pa = arg;
+	char *nk;
+
+	if (v->backend_id != pa->id)
+		return;
+	if (pa->n == pa->cap) {
+		pa->cap = pa->cap ? pa->cap * 2 : 256;
+		nk = realloc(pa->keys, pa->cap * pa->key_size);
+		if (!nk)
+			return;
+		pa->keys = nk;
+	}
+	memcpy(pa->keys + pa->n * pa->key_size, key, pa->key_size);
+	pa->n++;
+}
+
+static long purge_map(int fd, size_t key_size, __u32 id)
+{
+	struct purge_arg pa = { .id = id, .key_size = key_size };
+	long deleted = 0;
+	size_t i;
+	int ret;
+
+	ret = flows_walk(fd, key_size, purge_collect, &pa);
+	for (i = 0; i < pa.n; i++)
+		if (!bpf_map_delete_elem(fd, pa.keys + i * key_size))
+			deleted++;
+	free(pa.keys);
+	return ret ? ret : deleted;
+}
+
+long dp_flows_purge_backend(struct dp *dp, __u32 id)
+{
+	long a, b;
+
+	a = purge_map(bpf_map__fd(dp->skel->maps.flows_v4),
+		      sizeof(struct flow_key_v4), id);
+	if (a < 0)
+		return a;
+	b = purge_map(bpf_map__fd(dp->skel->maps.flows_v6),
+		      sizeof(struct flow_key_v6), id);
+	if (b < 0)
+		return b;
+	return a + b;
+}
+
+static int percpu_sum(struct bpf_map *map, __u32 id, int ncpu,
+		      struct lb_counters *out)
+{
+	struct lb_counters *vals;
+	int i, ret;
+
+	memset(out, 0, sizeof(*out));
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	ret = bpf_map__lookup_elem(map, &id, sizeof(id), vals,
+				   sizeof(*vals) * ncpu, 0);
+	for (i = 0; !ret && i < ncpu; i++) {
+		out->packets += vals[i].packets;
+		out->bytes += vals[i].bytes;
+		out->new_flows += vals[i].new_flows;
+	}
+	free(vals);
+	return ret;
+}
+
+int dp_stats_svc(struct dp *dp, __u32 svc_id, struct lb_counters *out)
+{
+	return percpu_sum(dp->skel->maps.stats_svc, svc_id, dp->nr_cpus, out);
+}
+
+int dp_stats_backend(struct dp *dp, __u32 id, struct lb_counters *out)
+{
+	return percpu_sum(dp->skel->maps.stats_backend, id, dp->nr_cpus, out);
+}
+
+int dp_stats_reasons(struct dp *dp, struct reason_counters out[XLB_REASON_MAX])
+{
+	struct reason_counters *vals;
+	__u32 r;
+	int i, ret = 0;
+
+	vals = calloc(dp->nr_cpus, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (r = 0; r < XLB_REASON_MAX && !ret; r++) {
+		memset(&out[r], 0, sizeof(out[r]));
+		ret = bpf_map__lookup_elem(dp->skel->maps.stats_reason, &r,
+					   sizeof(r), vals,
+					   sizeof(*vals) * dp->nr_cpus, 0);
+		for (i = 0; !ret && i < dp->nr_cpus; i++) {
+			out[r].packets += vals[i].packets;
+			out[r].bytes += vals[i].bytes;
+		}
+	}
+	free(vals);
+	return ret;
+}

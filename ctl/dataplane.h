@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The data plane: loads the XDP program, attaches it through libxdp, pins
+ * and re-adopts its maps. The only code that writes the maps.
+ */
+#ifndef XLB_DATAPLANE_H
+#define XLB_DATAPLANE_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+#include <xdp/libxdp.h>
+
+#include "addr.h"
+#include "xdp_lb.h"
+
+struct xdp_lb;
+
+struct dp_opts {
+	const char *ifname;
+	enum xdp_attach_mode mode; /* XDP_MODE_NATIVE or XDP_MODE_SKB */
+	__u32 table_size;
+	__u32 max_flows;
+	__u32 max_services;
+	__u32 max_backends;
+};
+
+struct dp {
+	struct xdp_lb *skel;
+	struct xdp_program *xprog;
+	char ifname[IF_NAMESIZE];
+	char pin_dir[128];
+	int ifindex;
+	int nr_cpus;
+	int inner_tmpl_fd; /* template of the service tables, until load */
+	bool adopted;  /* maps were re-adopted from pins */
+	bool replaced; /* an attached xdp-lb program was replaced */
+	__u32 table_size;
+	__u32 max_flows;
+	__u32 max_services;
+	__u32 max_backends;
+};
+
+/* Load, pin (or re-adopt pins) and attach. On error writes one line to err
+ * and leaves the interface as it was. */
+int dp_open(struct dp *dp, const struct dp_opts *o, char *err, size_t errlen);
+/* Release our handles; the program stays attached, the maps pinned. */
+void dp_close(struct dp *dp);
+/* Remove the program from ifname and delete its pins. */
+int dp_detach(const char *ifname, char *err, size_t errlen);
+/* Pin directory for an interface. */
+void dp_pin_dir(const char *ifname, char *buf, size_t len);
+
+int dp_vip_set(struct dp *dp, const struct lb_addr *vip, __u16 port,
+	       __u8 proto, __u32 svc_id);
+int dp_vip_del(struct dp *dp, const struct lb_addr *vip, __u16 port,
+	       __u8 proto);
+/* Call fn for every VIP in the maps (re-adoption). */
+int dp_vip_foreach(struct dp *dp,
+		   void (*fn)(void *arg, const struct lb_addr *vip, __u16 port,
+			      __u8 proto, __u32 svc_id),
+		   void *arg);
+
+/* Swap in a complete new table for svc_id (table_size entries). */
+int dp_table_set(struct dp *dp, __u32 svc_id, const __u32 *table);
+/* Remove a service's table: its new flows are dropped (no back end). */
+int dp_table_del(struct dp *dp, __u32 svc_id);
+/* Read a service's current table into table (table_size entries). */
+int dp_table_get(struct dp *dp, __u32 svc_id, __u32 *table);
+
+int dp_backend_set(struct dp *dp, __u32 id, const struct backend_info *bi);
+int dp_backend_get(struct dp *dp, __u32 id, struct backend_info *bi);
+/* Mark id unused and zero its counters. */
+int dp_backend_clear(struct dp *dp, __u32 id);
+/* Delete every flow pinned to back end id; returns how many. */
+long dp_flows_purge_backend(struct dp *dp, __u32 id);
+/* counts[id] = flows pinned to back end id (array of max_backends). */
+int dp_flows_count(struct dp *dp, __u64 *counts);
+
+int dp_stats_svc(struct dp *dp, __u32 svc_id, struct lb_counters *out);
+int dp_stats_backend(struct dp *dp, __u32 id, struct lb_counters *out);
+int dp_stats_reasons(struct dp *dp, struct reason_counters out[XLB_REASON_MAX]);
+int dp_stats_svc_clear(struct dp *dp, __u32 svc_id);
+
+#endif

@@ -1,0 +1,755 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * xdp-lb: the command line. `attach` runs the controller in the foreground;
+ * every other command talks to a running controller over its socket.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <json-c/json.h>
+
+#include "addr.h"
+#include "api.h"
+#include "config.h"
+#include "dataplane.h"
+#include "log.h"
+#include "state.h"
+
+#define XLB_VERSION "0.1.0"
+#define CALL_TIMEOUT_MS 30000
+
+static const char *opt_iface;
+static bool opt_json;
+
+/* One line on stderr (or a JSON object on stdout with --json). */
+static int fail(int code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int fail(int code, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (opt_json) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "error", json_object_new_string(msg));
+		printf("%s\n", json_object_to_json_string_ext(
+				       o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+	} else {
+		fprintf(stderr, "xdp-lb: %s\n", msg);
+	}
+	return code;
+}
+
+struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *usage;
+};
+
+static const struct cmd *find_cmd(const struct cmd *cmds, const char *name)
+{
+	const struct cmd *c, *hit = NULL;
+	size_t len = strlen(name);
+
+	for (c = cmds; c->name; c++) {
+		if (!strcmp(c->name, name))
+			return c;
+		if (!strncmp(c->name, name, len)) {
+			if (hit)
+				return NULL; /* ambiguous prefix */
+			hit = c;
+		}
+	}
+	return hit;
+}
+
+static bool want_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return true;
+	return false;
+}
+
+/* Positional arguments after options; getopt has permuted them. */
+static int need_args(int argc, char **argv, int want, const char *usage)
+{
+	if (argc - optind != want)
+		return fail(XLB_EXIT_USAGE, "usage: xdp-lb %s", usage);
+	return 0;
+}
+
+/* ---- attach: the controller ---- */
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	pr_info("signal %d: stopping the controller\n", (int)sig);
+	event_base_loopbreak(arg);
+}
+
+static int parse_mode(const char *s, enum xdp_attach_mode *mode)
+{
+	if (!strcmp(s, "native") || !strcmp(s, "drv"))
+		*mode = XDP_MODE_NATIVE;
+	else if (!strcmp(s, "skb") || !strcmp(s, "generic"))
+		*mode = XDP_MODE_SKB;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int run_controller(struct dp *dp, const char *cfg_path,
+			  const struct lb_config *cfg)
+{
+	struct event *sigint = NULL, *sigterm = NULL;
+	struct event_base *base;
+	struct lb_state st;
+	struct api *api = NULL;
+	char err[512];
+	int ret;
+
+	ret = state_init(&st, dp, cfg_path);
+	if (ret)
+		return fail(XLB_EXIT_FAIL, "out of memory");
+	if (dp->adopted)
+		state_adopt(&st);
+	ret = state_apply_config(&st, cfg, err, sizeof(err));
+	if (ret) {
+		state_free(&st);
+		return fail(ret == -EINVAL ? XLB_EXIT_USAGE : XLB_EXIT_FAIL,
+			    "%s", err);
+	}
+	base = event_base_new();
+	if (!base) {
+		state_free(&st);
+		return fail(XLB_EXIT_FAIL, "cannot create the event loop");
+	}
+	api = api_start(base, &st, dp->ifname, err, sizeof(err));
+	if (!api) {
+		ret = fail(XLB_EXIT_FAIL, "%s", err);
+		goto out;
+	}
+	sigint = evsignal_new(base, SIGINT, on_signal, base);
+	sigterm = evsignal_new(base, SIGTERM, on_signal, base);
+	if (!sigint || !sigterm || evsignal_add(sigint, NULL) ||
+	    evsignal_add(sigterm, NULL)) {
+		ret = fail(XLB_EXIT_FAIL, "cannot set up signal handling");
+		goto out;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	pr_info("xdp-lb %s on '%s': %zu services, control socket %s/%s.sock\n",
+		dp->replaced ? "replaced" : dp->adopted ? "re-adopted" :
+							  "attached",
+		dp->ifname, st.n_svc, XLB_RUN_DIR, dp->ifname);
+	event_base_dispatch(base);
+	ret = XLB_EXIT_OK;
+	pr_info("controller stopped; the data path stays attached to '%s' (xdp-lb detach %s removes it)\n",
+		dp->ifname, dp->ifname);
+out:
+	if (sigint)
+		event_free(sigint);
+	if (sigterm)
+		event_free(sigterm);
+	api_stop(api);
+	event_base_free(base);
+	state_free(&st);
+	return ret;
+}
+
+static int cmd_attach(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "xdp-mode", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	enum xdp_attach_mode mode = XDP_MODE_NATIVE;
+	const char *cfg_path = NULL, *ifname;
+	struct lb_config cfg;
+	struct dp_opts dopts = {};
+	struct dp dp;
+	char err[512];
+	int opt, ret;
+
+	while ((opt = getopt_long(argc, argv, "c:m:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			cfg_path = optarg;
+			break;
+		case 'm':
+			if (parse_mode(optarg, &mode))
+				return fail(XLB_EXIT_USAGE,
+					    "--xdp-mode: '%s' is not native or skb",
+					    optarg);
+			break;
+		default:
+			return fail(XLB_EXIT_USAGE,
+				    "usage: xdp-lb attach IFACE -c FILE [--xdp-mode native|skb]");
+		}
+	}
+	if (need_args(argc, argv, 1,
+		      "attach IFACE -c FILE [--xdp-mode native|skb]"))
+		return XLB_EXIT_USAGE;
+	ifname = argv[optind];
+	if (!cfg_path)
+		return fail(XLB_EXIT_USAGE,
+			    "attach needs a config file: -c FILE");
+	if (config_load_file(cfg_path, &cfg, err, sizeof(err)))
+		return fail(XLB_EXIT_USAGE, "%s", err);
+	if (geteuid() != 0) {
+		config_free(&cfg);
+		return fail(XLB_EXIT_FAIL,
+			    "attach needs root (CAP_BPF, CAP_NET_ADMIN)");
+	}
+	if (api_controller_running(ifname)) {
+		config_free(&cfg);
+		return fail(XLB_EXIT_FAIL,
+			    "a controller for '%s' is running already (%s/%s.sock)",
+			    ifname, XLB_RUN_DIR, ifname);
+	}
+	dopts.ifname = ifname;
+	dopts.mode = mode;
+	dopts.table_size = cfg.table_size;
+	dopts.max_flows = cfg.max_flows;
+	dopts.max_services = cfg.max_services;
+	dopts.max_backends = cfg.max_backends;
+	ret = dp_open(&dp, &dopts, err, sizeof(err));
+	if (ret) {
+		config_free(&cfg);
+		return fail(ret == -ENODEV ? XLB_EXIT_USAGE : XLB_EXIT_FAIL,
+			    "%s", err);
+	}
+	ret = run_controller(&dp, cfg_path, &cfg);
+	config_free(&cfg);
+	if (ret && !dp.adopted && !dp.replaced) {
+		/* A fresh attach that could not be configured: leave the
+		 * interface as it was. */
+		dp_close(&dp);
+		dp_detach(ifname, err, sizeof(err));
+		return ret;
+	}
+	dp_close(&dp);
+	return ret;
+}
+
+static int cmd_detach(int argc, char **argv)
+{
+	char err[512];
+
+	optind = 1;
+	if (argc >= 2 && argv[1][0] == '-')
+		return fail(XLB_EXIT_USAGE, "usage: xdp-lb detach IFACE");
+	if (need_args(argc, argv, 1, "detach IFACE"))
+		return XLB_EXIT_USAGE;
+	if (api_controller_running(argv[1]))
+		return fail(XLB_EXIT_FAIL,
+			    "a controller for '%s' is running: stop it first",
+			    argv[1]);
+	if (dp_detach(argv[1], err, sizeof(err)))
+		return fail(XLB_EXIT_FAIL, "%s", err);
+	if (!opt_json)
+		printf("detached xdp-lb from '%s'\n", argv[1]);
+	return XLB_EXIT_OK;
+}
+
+/* ---- commands for a running controller ---- */
+
+static int pick_iface(const char **ifname)
+{
+	static char found[IF_NAMESIZE + 8];
+	char names[256] = "";
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	if (opt_iface) {
+		*ifname = opt_iface;
+		return 0;
+	}
+	d = opendir(XLB_RUN_DIR);
+	while (d && (de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+
+		if (len < 6 || strcmp(de->d_name + len - 5, ".sock") ||
+		    len - 5 >= sizeof(found))
+			continue;
+		memcpy(found, de->d_name, len - 5);
+		found[len - 5] = '\0';
+		if (!api_controller_running(found))
+			continue;
+		n++;
+		snprintf(names + strlen(names), sizeof(names) - strlen(names),
+			 "%s%s", n > 1 ? ", " : "", found);
+	}
+	if (d)
+		closedir(d);
+	if (n == 1) {
+		*ifname = found;
+		return 0;
+	}
+	if (n == 0)
+		return fail(XLB_EXIT_FAIL,
+			    "no controller is running (start one with: xdp-lb attach IFACE -c FILE)");
+	return fail(XLB_EXIT_USAGE,
+		    "several controllers are running (%s): pick one with -i IFACE",
+		    names);
+}
+
+/* Send req; print errors; on success hand the reply to *repp if given. */
+static int call(struct json_object *req, struct json_object **repp)
+{
+	struct json_object *rep, *v;
+	const char *ifname = NULL;
+	char err[512];
+	int ret;
+
+	ret = pick_iface(&ifname);
+	if (ret) {
+		json_object_put(req);
+		return ret;
+	}
+	rep = api_call(ifname, req, CALL_TIMEOUT_MS, err, sizeof(err));
+	if (!rep)
+		return fail(XLB_EXIT_FAIL, "%s", err);
+	if (!json_object_object_get_ex(rep, "ok", &v) ||
+	    !json_object_get_boolean(v)) {
+		const char *msg = "the controller refused the request";
+		int code = XLB_EXIT_FAIL;
+
+		if (json_object_object_get_ex(rep, "error", &v))
+			msg = json_object_get_string(v);
+		if (json_object_object_get_ex(rep, "code", &v))
+			code = json_object_get_int(v);
+		ret = fail(code ? code : XLB_EXIT_FAIL, "%s", msg);
+		json_object_put(rep);
+		return ret;
+	}
+	if (repp)
+		*repp = rep;
+	else
+		json_object_put(rep);
+	return XLB_EXIT_OK;
+}
+
+static struct json_object *request(const char *cmd)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "cmd", json_object_new_string(cmd));
+	return o;
+}
+
+static const char *jstr(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ?
+		       json_object_get_string(v) :
+		       "";
+}
+
+static int64_t jint(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_int64(v) :
+						       0;
+}
+
+static void print_status(struct json_object *rep)
+{
+	struct json_object *svcs, *bes, *outc;
+	size_t i, j;
+
+	printf("interface %s  table %" PRId64 " slots  flow table %" PRId64
+	       " entries per family\n",
+	       jstr(rep, "interface"), jint(rep, "table_size"),
+	       jint(rep, "max_flows"));
+	if (json_object_object_get_ex(rep, "services", &svcs)) {
+		for (i = 0; i < json_object_array_length(svcs); i++) {
+			struct json_object *s = json_object_array_get_idx(svcs, i);
+
+			printf("\nservice %s  %s  flows %" PRId64
+			       "  packets %" PRId64 "  new flows %" PRId64 "\n",
+			       jstr(s, "name"), jstr(s, "endpoint"),
+			       jint(s, "flows"), jint(s, "packets"),
+			       jint(s, "new_flows"));
+			if (!json_object_object_get_ex(s, "backends", &bes) ||
+			    !json_object_array_length(bes)) {
+				printf("  (no back ends)\n");
+				continue;
+			}
+			printf("  %-24s %-17s %6s %6s %-9s %8s %10s\n",
+			       "BACKEND", "MAC", "WEIGHT", "SHARE", "STATE",
+			       "FLOWS", "PACKETS");
+			for (j = 0; j < json_object_array_length(bes); j++) {
+				struct json_object *b =
+					json_object_array_get_idx(bes, j);
+				struct json_object *sh;
+				double share = 0;
+
+				if (json_object_object_get_ex(b, "share", &sh))
+					share = json_object_get_double(sh);
+				printf("  %-24s %-17s %6" PRId64
+				       " %5.1f%% %-9s %8" PRId64 " %10" PRId64
+				       "\n",
+				       jstr(b, "addr"), jstr(b, "mac"),
+				       jint(b, "weight"), share,
+				       jstr(b, "state"), jint(b, "flows"),
+				       jint(b, "packets"));
+			}
+		}
+	}
+	if (json_object_object_get_ex(rep, "outcomes", &outc)) {
+		printf("\noutcomes (packets):");
+		json_object_object_foreach(outc, key, val)
+			printf(" %s %" PRId64, key, json_object_get_int64(val));
+		printf("\n");
+	}
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{},
+	};
+	struct json_object *rep;
+	int opt, ret;
+
+	while ((opt = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
+		if (opt != 'j')
+			return fail(XLB_EXIT_USAGE,
+				    "usage: xdp-lb status [--json]");
+		opt_json = true;
+	}
+	if (need_args(argc, argv, 0, "status [--json]"))
+		return XLB_EXIT_USAGE;
+	ret = call(request("status"), &rep);
+	if (ret)
+		return ret;
+	json_object_object_del(rep, "ok");
+	if (opt_json)
+		printf("%s\n", json_object_to_json_string_ext(
+				       rep, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	else
+		print_status(rep);
+	json_object_put(rep);
+	return XLB_EXIT_OK;
+}
+
+static int cmd_reload(int argc, char **argv)
+{
+	optind = 1;
+	if (need_args(argc, argv, 0, "reload"))
+		return XLB_EXIT_USAGE;
+	return call(request("reload"), NULL);
+}
+
+static int parse_weight(const char *s, __u32 *w)
+{
+	if (lb_u32_parse(s, 0, LB_WEIGHT_MAX, w))
+		return fail(XLB_EXIT_USAGE,
+			    "weight '%s' is not a number in 0..%u", s,
+			    LB_WEIGHT_MAX);
+	return 0;
+}
+
+static int check_addr(const char *s)
+{
+	struct lb_addr a;
+
+	if (lb_addr_parse(s, &a))
+		return fail(XLB_EXIT_USAGE,
+			    "'%s' is not an IPv4 or IPv6 address", s);
+	return 0;
+}
+
+static int cmd_backend_add(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "weight", required_argument, NULL, 'w' },
+		{ "mac", required_argument, NULL, 'm' },
+		{},
+	};
+	static const char *usage =
+		"backend add SERVICE ADDR [--weight N] [--mac MAC]";
+	struct json_object *req;
+	const char *mac = NULL;
+	__u32 w = LB_DEFAULT_WEIGHT;
+	__u8 m[6];
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "w:m:", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'w':
+			if (parse_weight(optarg, &w))
+				return XLB_EXIT_USAGE;
+			break;
+		case 'm':
+			if (lb_mac_parse(optarg, m))
+				return fail(XLB_EXIT_USAGE,
+					    "'%s' is not a MAC address (like 02:00:00:00:00:12)",
+					    optarg);
+			mac = optarg;
+			break;
+		default:
+			return fail(XLB_EXIT_USAGE, "usage: xdp-lb %s", usage);
+		}
+	}
+	if (need_args(argc, argv, 2, usage) || check_addr(argv[optind + 1]))
+		return XLB_EXIT_USAGE;
+	req = request("backend_add");
+	json_object_object_add(req, "service",
+			       json_object_new_string(argv[optind]));
+	json_object_object_add(req, "addr",
+			       json_object_new_string(argv[optind + 1]));
+	json_object_object_add(req, "weight", json_object_new_int64(w));
+	if (mac)
+		json_object_object_add(req, "mac", json_object_new_string(mac));
+	return call(req, NULL);
+}
+
+static int backend_simple(int argc, char **argv, const char *cmd,
+			  const char *usage, bool with_weight)
+{
+	struct json_object *req;
+	__u32 w = 0;
+
+	optind = 1;
+	if (argc > 1 && argv[1][0] == '-' && argv[1][1])
+		return fail(XLB_EXIT_USAGE, "usage: xdp-lb %s", usage);
+	if (need_args(argc, argv, with_weight ? 3 : 2, usage) ||
+	    check_addr(argv[2]))
+		return XLB_EXIT_USAGE;
+	if (with_weight && parse_weight(argv[3], &w))
+		return XLB_EXIT_USAGE;
+	req = request(cmd);
+	json_object_object_add(req, "service", json_object_new_string(argv[1]));
+	json_object_object_add(req, "addr", json_object_new_string(argv[2]));
+	if (with_weight)
+		json_object_object_add(req, "weight", json_object_new_int64(w));
+	return call(req, NULL);
+}
+
+static int cmd_backend_del(int argc, char **argv)
+{
+	return backend_simple(argc, argv, "backend_del",
+			      "backend del SERVICE ADDR", false);
+}
+
+static int cmd_backend_weight(int argc, char **argv)
+{
+	return backend_simple(argc, argv, "backend_weight",
+			      "backend weight SERVICE ADDR WEIGHT", true);
+}
+
+static int cmd_service_add(int argc, char **argv)
+{
+	struct json_object *req;
+	struct lb_addr a;
+	__u16 port;
+	__u8 proto;
+
+	optind = 1;
+	if (need_args(argc, argv, 2, "service add NAME VIP:PORT/PROTO"))
+		return XLB_EXIT_USAGE;
+	if (!config_name_valid(argv[1]))
+		return fail(XLB_EXIT_USAGE,
+			    "'%s' is not a valid service name (1-63 of A-Z a-z 0-9 _ . -)",
+			    argv[1]);
+	if (lb_endpoint_parse(argv[2], &a, &port, &proto))
+		return fail(XLB_EXIT_USAGE,
+			    "'%s' is not VIP:PORT/PROTO (IPv6 as [addr]:port/proto, proto tcp or udp)",
+			    argv[2]);
+	req = request("service_add");
+	json_object_object_add(req, "name", json_object_new_string(argv[1]));
+	json_object_object_add(req, "endpoint",
+			       json_object_new_string(argv[2]));
+	return call(req, NULL);
+}
+
+static int cmd_service_del(int argc, char **argv)
+{
+	struct json_object *req;
+
+	optind = 1;
+	if (need_args(argc, argv, 1, "service del SERVICE"))
+		return XLB_EXIT_USAGE;
+	req = request("service_del");
+	json_object_object_add(req, "service", json_object_new_string(argv[1]));
+	return call(req, NULL);
+}
+
+static const struct cmd backend_cmds[] = {
+	{ "add", cmd_backend_add,
+	  "backend add SERVICE ADDR [--weight N] [--mac MAC]" },
+	{ "del", cmd_backend_del, "backend del SERVICE ADDR" },
+	{ "weight", cmd_backend_weight, "backend weight SERVICE ADDR WEIGHT" },
+	{},
+};
+
+static const struct cmd service_cmds[] = {
+	{ "add", cmd_service_add, "service add NAME VIP:PORT/PROTO" },
+	{ "del", cmd_service_del, "service del SERVICE" },
+	{},
+};
+
+static int print_usage(FILE *f, const struct cmd *cmds, const char *prefix)
+{
+	const struct cmd *c;
+
+	fprintf(f, "usage:\n");
+	for (c = cmds; c->name; c++)
+		fprintf(f, "  xdp-lb %s%s\n", prefix, c->usage);
+	return 0;
+}
+
+static int dispatch(const struct cmd *cmds, const char *what, int argc,
+		    char **argv)
+{
+	const struct cmd *c;
+
+	if (argc < 2)
+		return fail(XLB_EXIT_USAGE, "%s needs a command: %s", what,
+			    what);
+	c = find_cmd(cmds, argv[1]);
+	if (!c)
+		return fail(XLB_EXIT_USAGE,
+			    "unknown %s command '%s' (xdp-lb %s --help lists them)",
+			    what, argv[1], what);
+	if (want_help(argc - 1, argv + 1)) {
+		printf("usage: xdp-lb %s\n", c->usage);
+		return XLB_EXIT_OK;
+	}
+	optind = 0; /* full getopt reset (GNU) for the command's options */
+	return c->fn(argc - 1, argv + 1);
+}
+
+
+static int cmd_backend(int argc, char **argv)
+{
+	if (argc == 2 && want_help(argc, argv))
+		return print_usage(stdout, backend_cmds, ""), XLB_EXIT_OK;
+	return dispatch(backend_cmds, "backend", argc, argv);
+}
+
+static int cmd_service(int argc, char **argv)
+{
+	if (argc == 2 && want_help(argc, argv))
+		return print_usage(stdout, service_cmds, ""), XLB_EXIT_OK;
+	return dispatch(service_cmds, "service", argc, argv);
+}
+
+static const struct cmd commands[] = {
+	{ "attach", cmd_attach,
+	  "attach IFACE -c FILE [--xdp-mode native|skb]" },
+	{ "detach", cmd_detach, "detach IFACE" },
+	{ "status", cmd_status, "status [--json]" },
+	{ "backend", cmd_backend, "backend add|del|weight ..." },
+	{ "service", cmd_service, "service add|del ..." },
+	{ "reload", cmd_reload, "reload" },
+	{},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"xdp-lb: a layer-4 load balancer in XDP\n"
+		"usage: xdp-lb [-i IFACE] [-v] [--json] COMMAND [options] [args]\n"
+		"commands:\n"
+		"  attach IFACE -c FILE [--xdp-mode native|skb]\n"
+		"                  attach to IFACE and run the controller in the foreground\n"
+		"  detach IFACE    remove the program and its pinned maps\n"
+		"  status [--json] services, back ends, flows, counters\n"
+		"  service add NAME VIP:PORT/PROTO\n"
+		"  service del SERVICE\n"
+		"  backend add SERVICE ADDR [--weight N] [--mac MAC]\n"
+		"  backend del SERVICE ADDR\n"
+		"  backend weight SERVICE ADDR WEIGHT   (0 = no new flows)\n"
+		"  reload          re-read the config file, apply the differences\n"
+		"options:\n"
+		"  -i, --interface IFACE  the controller to talk to when several run\n"
+		"  -v, --verbose          more log output (libbpf/libxdp messages)\n"
+		"  -j, --json             JSON output, errors included\n"
+		"  -h, --help             this text; COMMAND --help for one command\n"
+		"  -V, --version          print the version\n"
+		"SERVICE is a name or VIP:PORT/PROTO (IPv6 as [addr]:port/proto).\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "interface", required_argument, NULL, 'i' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{},
+	};
+	const struct cmd *c;
+	int opt;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	log_hook_libs();
+	/* Stop at the first non-option: the command parses its own. */
+	while ((opt = getopt_long(argc, argv, "+i:vjhV", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'i':
+			opt_iface = optarg;
+			break;
+		case 'v':
+			log_set_level(LOG_DEBUG);
+			break;
+		case 'j':
+			opt_json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return XLB_EXIT_OK;
+		case 'V':
+			printf("xdp-lb %s\n", XLB_VERSION);
+			return XLB_EXIT_OK;
+		default:
+			usage(stderr);
+			return XLB_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return XLB_EXIT_USAGE;
+	}
+	c = find_cmd(commands, argv[optind]);
+	if (!c)
+		return fail(XLB_EXIT_USAGE,
+			    "unknown command '%s' (xdp-lb --help lists them)",
+			    argv[optind]);
+	argc -= optind;
+	argv += optind;
+	if (c->fn != cmd_backend && c->fn != cmd_service &&
+	    want_help(argc, argv)) {
+		printf("usage: xdp-lb %s\n", c->usage);
+		return XLB_EXIT_OK;
+	}
+	optind = 0; /* full getopt reset (GNU) for the command's options */
+	return c->fn(argc, argv);
+}

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Back-end MAC resolution from the interface's neighbour table. */
+#ifndef XLB_NEIGH_H
+#define XLB_NEIGH_H
+
+#include <linux/types.h>
+
+#include "addr.h"
+
+/*
+ * Find the MAC of addr on ifindex. If the neighbour table has no usable
+ * entry, send one UDP datagram to addr (port 9, discard) out of ifname to
+ * trigger ARP/ND and poll the table until timeout_ms. Returns 0, or
+ * -EHOSTUNREACH when nothing answered, or another negative errno.
+ */
+int neigh_resolve(const char *ifname, int ifindex, const struct lb_addr *addr,
+		  __u8 mac[6], int timeout_ms);
+
+#endif

@@ -1,0 +1,893 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Services and back ends as the controller sees them, kept equal to the
+ * data plane's maps. Ids are indexes into the maps; a back end keeps its id
+ * for as long as it exists, so flows pinned to it stay valid across weight
+ * changes, reloads and controller restarts.
+ */
+#include "state.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "maglev.h"
+#include "neigh.h"
+
+#define RESOLVE_TIMEOUT_MS 1000
+
+static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+int state_init(struct lb_state *st, struct dp *dp, const char *config_path)
+{
+	memset(st, 0, sizeof(*st));
+	st->dp = dp;
+	st->resolve_timeout_ms = RESOLVE_TIMEOUT_MS;
+	if (config_path)
+		snprintf(st->config_path, sizeof(st->config_path), "%s",
+			 config_path);
+	st->svc_used = calloc(dp->max_services, 1);
+	st->be_used = calloc(dp->max_backends, 1);
+	st->table = calloc(dp->table_size, sizeof(*st->table));
+	st->counts = calloc(dp->max_backends, sizeof(*st->counts));
+	if (!st->svc_used || !st->be_used || !st->table || !st->counts) {
+		state_free(st);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void service_free(struct lb_service *s)
+{
+	free(s->be);
+	free(s);
+}
+
+void state_free(struct lb_state *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->n_svc; i++)
+		service_free(st->svc[i]);
+	free(st->svc);
+	free(st->svc_used);
+	free(st->be_used);
+	free(st->table);
+	free(st->counts);
+	memset(st, 0, sizeof(*st));
+}
+
+static int alloc_id(__u8 *used, __u32 max, __u32 *id)
+{
+	__u32 i;
+
+	for (i = 0; i < max; i++) {
+		if (!used[i]) {
+			used[i] = 1;
+			*id = i;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+static size_t free_ids(const __u8 *used, __u32 max)
+{
+	size_t n = 0;
+	__u32 i;
+
+	for (i = 0; i < max; i++)
+		n += !used[i];
+	return n;
+}
+
+static const char *svc_endpoint(const struct lb_service *s, char *buf,
+				size_t len)
+{
+	return lb_endpoint_str(&s->vip, s->port, s->proto, buf, len);
+}
+
+struct lb_service *state_find_service(struct lb_state *st, const char *spec)
+{
+	struct lb_addr a;
+	__u16 port;
+	__u8 proto;
+	size_t i;
+	bool ep = !lb_endpoint_parse(spec, &a, &port, &proto);
+
+	for (i = 0; i < st->n_svc; i++) {
+		struct lb_service *s = st->svc[i];
+
+		if (!strcmp(s->name, spec))
+			return s;
+		if (ep && lb_addr_eq(&s->vip, &a) && s->port == port &&
+		    s->proto == proto)
+			return s;
+	}
+	return NULL;
+}
+
+static struct lb_service *find_by_vip(struct lb_state *st,
+				      const struct lb_addr *vip, __u16 port,
+				      __u8 proto)
+{
+	size_t i;
+
+	for (i = 0; i < st->n_svc; i++) {
+		struct lb_service *s = st->svc[i];
+
+		if (lb_addr_eq(&s->vip, vip) && s->port == port &&
+		    s->proto == proto)
+			return s;
+	}
+	return NULL;
+}
+
+static struct lb_backend *find_backend(struct lb_service *s,
+				       const struct lb_addr *a)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_be; i++)
+		if (lb_addr_eq(&s->be[i].addr, a))
+			return &s->be[i];
+	return NULL;
+}
+
+/* Build the service's table from its back ends and swap it in. */
+static int service_rebuild(struct lb_state *st, struct lb_service *s)
+{
+	struct maglev_backend *mb;
+	bool any = false;
+	size_t i;
+	int ret;
+
+	mb = calloc(s->n_be ? s->n_be : 1, sizeof(*mb));
+	if (!mb)
+		return -ENOMEM;
+	for (i = 0; i < s->n_be; i++) {
+		mb[i].addr = s->be[i].addr;
+		mb[i].id = s->be[i].id;
+		mb[i].weight = s->be[i].weight;
+		any |= s->be[i].weight > 0;
+	}
+	ret = maglev_build(mb, s->n_be, st->table, st->dp->table_size);
+	free(mb);
+	if (ret)
+		return ret;
+	if (!any)
+		return dp_table_del(st->dp, s->id);
+	return dp_table_set(st->dp, s->id, st->table);
+}
+
+static int backend_write(struct lb_state *st, struct lb_service *s,
+			 const struct lb_backend *b)
+{
+	struct backend_info bi = {};
+
+	memcpy(bi.mac, b->mac, 6);
+	bi.state = XLB_BE_ACTIVE;
+	bi.family = b->addr.family;
+	bi.svc_id = s->id;
+	memcpy(bi.addr, b->addr.b, 16);
+	return dp_backend_set(st->dp, b->id, &bi);
+}
+
+/* Insert keeping the array sorted by address. */
+static struct lb_backend *backend_insert(struct lb_service *s,
+					 const struct lb_backend *nb)
+{
+	struct lb_backend *be;
+	size_t i;
+
+	be = realloc(s->be, (s->n_be + 1) * sizeof(*be));
+	if (!be)
+		return NULL;
+	s->be = be;
+	for (i = 0; i < s->n_be && lb_addr_cmp(&be[i].addr, &nb->addr) < 0;
+	     i++)
+		;
+	memmove(&be[i + 1], &be[i], (s->n_be - i) * sizeof(*be));
+	be[i] = *nb;
+	s->n_be++;
+	return &be[i];
+}
+
+/* Take a back end out of the data plane: no new flows (the caller
+ * rebuilds the table first), then the slot is cleared and its pinned flows
+ * deleted, and only then is the id free for reuse. */
+static void backend_release(struct lb_state *st, struct lb_backend *b)
+{
+	long n;
+
+	dp_backend_clear(st->dp, b->id);
+	n = dp_flows_purge_backend(st->dp, b->id);
+	if (n > 0)
+		pr_info("removed %ld pinned flows of back end id %u\n", n,
+			b->id);
+	st->be_used[b->id] = 0;
+}
+
+static void backend_remove_at(struct lb_service *s, size_t i)
+{
+	memmove(&s->be[i], &s->be[i + 1], (s->n_be - i - 1) * sizeof(*s->be));
+	s->n_be--;
+}
+
+static void service_remove(struct lb_state *st, struct lb_service *s)
+{
+	size_t i;
+
+	dp_vip_del(st->dp, &s->vip, s->port, s->proto);
+	dp_table_del(st->dp, s->id);
+	for (i = 0; i < s->n_be; i++)
+		backend_release(st, &s->be[i]);
+	dp_stats_svc_clear(st->dp, s->id);
+	st->svc_used[s->id] = 0;
+	for (i = 0; i < st->n_svc; i++) {
+		if (st->svc[i] == s) {
+			memmove(&st->svc[i], &st->svc[i + 1],
+				(st->n_svc - i - 1) * sizeof(*st->svc));
+			st->n_svc--;
+			break;
+		}
+	}
+	service_free(s);
+}
+
+static struct lb_service *service_new(struct lb_state *st, const char *name,
+				      const struct lb_addr *vip, __u16 port,
+				      __u8 proto, __u32 id)
+{
+	struct lb_service *s, **arr;
+
+	arr = realloc(st->svc, (st->n_svc + 1) * sizeof(*arr));
+	if (!arr)
+		return NULL;
+	st->svc = arr;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	s->vip = *vip;
+	s->port = port;
+	s->proto = proto;
+	s->id = id;
+	st->svc_used[id] = 1;
+	st->svc[st->n_svc++] = s;
+	return s;
+}
+
+/* ---- re-adoption from pinned maps ---- */
+
+static void adopt_vip(void *arg, const struct lb_addr *vip, __u16 port,
+		      __u8 proto, __u32 svc_id)
+{
+	struct lb_state *st = arg;
+	char name[LB_ENDPOINTSTRLEN];
+
+	if (svc_id >= st->dp->max_services || st->svc_used[svc_id])
+		return;
+	lb_endpoint_str(vip, port, proto, name, sizeof(name));
+	service_new(st, name, vip, port, proto, svc_id);
+}
+
+int state_adopt(struct lb_state *st)
+{
+	struct backend_info bi;
+	struct lb_backend nb;
+	size_t i, n = 0;
+	__u32 id;
+
+	dp_vip_foreach(st->dp, adopt_vip, st);
+	for (id = 0; id < st->dp->max_backends; id++) {
+		if (dp_backend_get(st->dp, id, &bi) ||
+		    bi.state != XLB_BE_ACTIVE)
+			continue;
+		for (i = 0; i < st->n_svc; i++)
+			if (st->svc[i]->id == bi.svc_id)
+				break;
+		if (i == st->n_svc) {
+			/* orphan: its service is gone */
+			dp_backend_clear(st->dp, id);
+			continue;
+		}
+		memset(&nb, 0, sizeof(nb));
+		nb.addr.family = bi.family;
+		memcpy(nb.addr.b, bi.addr, 16);
+		nb.id = id;
+		memcpy(nb.mac, bi.mac, 6);
+		/* Weight is not in the maps: recover it from the table share
+		 * is not needed, the config sets it right after. Until then
+		 * keep it in the table if it was. */
+		nb.weight = LB_DEFAULT_WEIGHT;
+		if (backend_insert(st->svc[i], &nb)) {
+			st->be_used[id] = 1;
+			n++;
+		}
+	}
+	pr_info("re-adopted %zu services and %zu back ends from %s\n",
+		st->n_svc, n, st->dp->pin_dir);
+	return 0;
+}
+
+/* ---- applying a configuration ---- */
+
+static int resolve_mac(struct lb_state *st, const struct lb_addr *a,
+		       __u8 mac[6], char *err, size_t errlen)
+{
+	char ab[LB_ADDRSTRLEN];
+	int ret;
+
+	ret = neigh_resolve(st->dp->ifname, st->dp->ifindex, a, mac,
+			    st->resolve_timeout_ms);
+	if (ret)
+		return fail(err, errlen, -EHOSTUNREACH,
+			    "cannot resolve the MAC of back end %s on '%s': %s (is it on this link? set its mac)",
+			    lb_addr_str(a, ab, sizeof(ab)), st->dp->ifname,
+			    ret == -EHOSTUNREACH ? "no ARP/ND answer" :
+						   strerror(-ret));
+	return 0;
+}
+
+/* MACs for every back end of the new config, looked up before anything
+ * changes: configured, else the one we already use, else resolved. */
+static int plan_macs(struct lb_state *st, const struct lb_config *cfg,
+		     __u8 (*macs)[6], char *err, size_t errlen)
+{
+	size_t i, j, k = 0;
+	int ret;
+
+	for (i = 0; i < cfg->n_services; i++) {
+		const struct lb_service_cfg *sc = &cfg->services[i];
+		struct lb_service *s =
+			find_by_vip(st, &sc->vip, sc->port, sc->proto);
+
+		for (j = 0; j < sc->n_backends; j++, k++) {
+			const struct lb_backend_cfg *bc = &sc->backends[j];
+			struct lb_backend *b = s ? find_backend(s, &bc->addr) :
+						   NULL;
+
+			if (bc->has_mac) {
+				memcpy(macs[k], bc->mac, 6);
+				continue;
+			}
+			if (b) {
+				memcpy(macs[k], b->mac, 6);
+				continue;
+			}
+			ret = resolve_mac(st, &bc->addr, macs[k], err, errlen);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+static bool cfg_has_backend(const struct lb_service_cfg *sc,
+			    const struct lb_addr *a)
+{
+	size_t j;
+
+	for (j = 0; j < sc->n_backends; j++)
+		if (lb_addr_eq(&sc->backends[j].addr, a))
+			return true;
+	return false;
+}
+
+static const struct lb_service_cfg *cfg_find(const struct lb_config *cfg,
+					     const struct lb_service *s)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_services; i++) {
+		const struct lb_service_cfg *sc = &cfg->services[i];
+
+		if (lb_addr_eq(&sc->vip, &s->vip) && sc->port == s->port &&
+		    sc->proto == s->proto)
+			return sc;
+	}
+	return NULL;
+}
+
+/* Ids the new config needs beyond what it keeps, against what is free
+ * once the removed services and back ends are gone. */
+static int plan_capacity(struct lb_state *st, const struct lb_config *cfg,
+			 char *err, size_t errlen)
+{
+	size_t need_svc = 0, need_be = 0, gone_svc = 0, gone_be = 0, i, j;
+
+	for (i = 0; i < st->n_svc; i++) {
+		struct lb_service *s = st->svc[i];
+		const struct lb_service_cfg *sc = cfg_find(cfg, s);
+
+		if (!sc) {
+			gone_svc++;
+			gone_be += s->n_be;
+			continue;
+		}
+		for (j = 0; j < s->n_be; j++)
+			gone_be += !cfg_has_backend(sc, &s->be[j].addr);
+	}
+	for (i = 0; i < cfg->n_services; i++) {
+		const struct lb_service_cfg *sc = &cfg->services[i];
+		struct lb_service *s =
+			find_by_vip(st, &sc->vip, sc->port, sc->proto);
+
+		need_svc += !s;
+		for (j = 0; j < sc->n_backends; j++)
+			need_be += !s || !find_backend(s, &sc->backends[j].addr);
+	}
+	if (need_svc > free_ids(st->svc_used, st->dp->max_services) + gone_svc)
+		return fail(err, errlen, -ENOSPC,
+			    "the config needs more services than max_services=%u",
+			    st->dp->max_services);
+	if (need_be > free_ids(st->be_used, st->dp->max_backends) + gone_be)
+		return fail(err, errlen, -ENOSPC,
+			    "the config needs more back ends than max_backends=%u",
+			    st->dp->max_backends);
+	return 0;
+}
+
+/* Bring one existing service's back ends to what sc says. */
+static int sync_backends(struct lb_state *st, struct lb_service *s,
+			 const struct lb_service_cfg *sc, __u8 (*macs)[6],
+			 bool *changed)
+{
+	struct lb_backend nb, *b;
+	size_t i, j;
+	int ret;
+
+	/* Removals first: out of the table, then released. */
+	for (i = 0; i < s->n_be;) {
+		if (cfg_has_backend(sc, &s->be[i].addr)) {
+			i++;
+			continue;
+		}
+		b = &s->be[i];
+		b->weight = 0;
+		ret = service_rebuild(st, s);
+		if (ret)
+			return ret;
+		backend_release(st, b);
+		backend_remove_at(s, i);
+		*changed = true;
+	}
+	for (j = 0; j < sc->n_backends; j++) {
+		const struct lb_backend_cfg *bc = &sc->backends[j];
+
+		b = find_backend(s, &bc->addr);
+		if (b) {
+			if (b->weight != bc->weight)
+				*changed = true;
+			b->weight = bc->weight;
+			if (memcmp(b->mac, macs[j], 6)) {
+				memcpy(b->mac, macs[j], 6);
+				ret = backend_write(st, s, b);
+				if (ret)
+					return ret;
+			}
+			continue;
+		}
+		memset(&nb, 0, sizeof(nb));
+		nb.addr = bc->addr;
+		nb.weight = bc->weight;
+		memcpy(nb.mac, macs[j], 6);
+		ret = alloc_id(st->be_used, st->dp->max_backends, &nb.id);
+		if (ret)
+			return ret;
+		dp_backend_clear(st->dp, nb.id);
+		b = backend_insert(s, &nb);
+		if (!b) {
+			st->be_used[nb.id] = 0;
+			return -ENOMEM;
+		}
+		ret = backend_write(st, s, b);
+		if (ret)
+			return ret;
+		*changed = true;
+	}
+	return 0;
+}
+
+int state_apply_config(struct lb_state *st, const struct lb_config *cfg,
+		       char *err, size_t errlen)
+{
+	struct lb_service *s;
+	__u8(*macs)[6];
+	size_t i, k, total = 0;
+	bool changed;
+	__u32 id;
+	int ret;
+
+	if (cfg->table_size != st->dp->table_size ||
+	    cfg->max_flows != st->dp->max_flows ||
+	    cfg->max_services != st->dp->max_services ||
+	    cfg->max_backends != st->dp->max_backends)
+		return fail(err, errlen, -EINVAL,
+			    "table_size, max_flows, max_services and max_backends cannot change while attached: detach and attach again");
+	for (i = 0; i < cfg->n_services; i++)
+		total += cfg->services[i].n_backends;
+	macs = calloc(total ? total : 1, 6);
+	if (!macs)
+		return fail(err, errlen, -ENOMEM, "out of memory");
+	ret = plan_capacity(st, cfg, err, errlen);
+	if (!ret)
+		ret = plan_macs(st, cfg, macs, err, errlen);
+	if (ret)
+		goto out;
+
+	/* Everything is known to fit: now change the data plane. */
+	for (i = 0; i < st->n_svc;) {
+		if (cfg_find(cfg, st->svc[i])) {
+			i++;
+			continue;
+		}
+		pr_info("service %s: removed\n", st->svc[i]->name);
+		service_remove(st, st->svc[i]);
+	}
+	for (i = 0, k = 0; i < cfg->n_services;
+	     k += cfg->services[i].n_backends, i++) {
+		const struct lb_service_cfg *sc = &cfg->services[i];
+
+		s = find_by_vip(st, &sc->vip, sc->port, sc->proto);
+		changed = false;
+		if (!s) {
+			ret = alloc_id(st->svc_used, st->dp->max_services, &id);
+			if (ret)
+				goto fail_apply;
+			s = service_new(st, sc->name, &sc->vip, sc->port,
+					sc->proto, id);
+			if (!s) {
+				st->svc_used[id] = 0;
+				ret = -ENOMEM;
+				goto fail_apply;
+			}
+			dp_stats_svc_clear(st->dp, id);
+			changed = true;
+			pr_info("service %s: added\n", sc->name);
+		}
+		snprintf(s->name, sizeof(s->name), "%s", sc->name);
+		ret = sync_backends(st, s, sc, &macs[k], &changed);
+		if (!ret)
+			ret = service_rebuild(st, s);
+		if (!ret)
+			ret = dp_vip_set(st->dp, &s->vip, s->port, s->proto,
+					 s->id);
+		if (ret)
+			goto fail_apply;
+		if (changed)
+			pr_info("service %s: %zu back ends, table rebuilt\n",
+				s->name, s->n_be);
+	}
+	ret = 0;
+	goto out;
+fail_apply:
+	snprintf(err, errlen, "cannot apply the config to the data plane: %s",
+		 strerror(-ret));
+out:
+	free(macs);
+	return ret;
+}
+
+/* ---- runtime commands ---- */
+
+static int get_service(struct lb_state *st, const char *spec,
+		       struct lb_service **sp, char *err, size_t errlen)
+{
+	*sp = state_find_service(st, spec);
+	if (!*sp)
+		return fail(err, errlen, -ENOENT, "no service '%s'", spec);
+	return 0;
+}
+
+static int parse_backend_addr(const struct lb_service *s, const char *addr,
+			      struct lb_addr *a, char *err, size_t errlen)
+{
+	if (lb_addr_parse(addr, a))
+		return fail(err, errlen, -EINVAL,
+			    "'%s' is not an IPv4 or IPv6 address", addr);
+	if (a->family != s->vip.family)
+		return fail(err, errlen, -EINVAL,
+			    "back end %s is not of the same family as service %s",
+			    addr, s->name);
+	return 0;
+}
+
+int state_service_add(struct lb_state *st, const char *name,
+		      const char *endpoint, char *err, size_t errlen)
+{
+	struct lb_service *s;
+	struct lb_addr vip;
+	__u16 port;
+	__u8 proto;
+	__u32 id;
+	int ret;
+
+	if (!config_name_valid(name))
+		return fail(err, errlen, -EINVAL,
+			    "'%s' is not a valid service name (1-63 of A-Z a-z 0-9 _ . -)",
+			    name);
+	if (lb_endpoint_parse(endpoint, &vip, &port, &proto))
+		return fail(err, errlen, -EINVAL,
+			    "'%s' is not VIP:PORT/PROTO (IPv6 as [addr]:port/proto, proto tcp or udp)",
+			    endpoint);
+	if (state_find_service(st, name))
+		return fail(err, errlen, -EEXIST,
+			    "a service named '%s' exists already", name);
+	s = find_by_vip(st, &vip, port, proto);
+	if (s)
+		return fail(err, errlen, -EEXIST,
+			    "service '%s' has %s already", s->name, endpoint);
+	if (alloc_id(st->svc_used, st->dp->max_services, &id))
+		return fail(err, errlen, -ENOSPC,
+			    "no room for another service (max_services=%u)",
+			    st->dp->max_services);
+	s = service_new(st, name, &vip, port, proto, id);
+	if (!s) {
+		st->svc_used[id] = 0;
+		return fail(err, errlen, -ENOMEM, "out of memory");
+	}
+	dp_stats_svc_clear(st->dp, id);
+	ret = dp_vip_set(st->dp, &vip, port, proto, id);
+	if (ret) {
+		service_remove(st, s);
+		return fail(err, errlen, ret, "cannot add the VIP: %s",
+			    strerror(-ret));
+	}
+	pr_info("service %s: added %s\n", name, endpoint);
+	return 0;
+}
+
+int state_service_del(struct lb_state *st, const char *spec, char *err,
+		      size_t errlen)
+{
+	struct lb_service *s;
+	int ret;
+
+	ret = get_service(st, spec, &s, err, errlen);
+	if (ret)
+		return ret;
+	pr_info("service %s: removed\n", s->name);
+	service_remove(st, s);
+	return 0;
+}
+
+int state_backend_add(struct lb_state *st, const char *spec,
+		      const char *addr, __u32 weight, const char *mac,
+		      char *err, size_t errlen)
+{
+	struct lb_service *s;
+	struct lb_backend nb = {}, *b;
+	int ret;
+
+	ret = get_service(st, spec, &s, err, errlen);
+	if (ret)
+		return ret;
+	ret = parse_backend_addr(s, addr, &nb.addr, err, errlen);
+	if (ret)
+		return ret;
+	if (weight > LB_WEIGHT_MAX)
+		return fail(err, errlen, -EINVAL,
+			    "weight %u is out of range 0..%u", weight,
+			    LB_WEIGHT_MAX);
+	if (find_backend(s, &nb.addr))
+		return fail(err, errlen, -EEXIST,
+			    "service '%s' has back end %s already", s->name,
+			    addr);
+	if (mac) {
+		if (lb_mac_parse(mac, nb.mac))
+			return fail(err, errlen, -EINVAL,
+				    "'%s' is not a MAC address (like 02:00:00:00:00:12)",
+				    mac);
+	} else {
+		ret = resolve_mac(st, &nb.addr, nb.mac, err, errlen);
+		if (ret)
+			return ret;
+	}
+	if (alloc_id(st->be_used, st->dp->max_backends, &nb.id))
+		return fail(err, errlen, -ENOSPC,
+			    "no room for another back end (max_backends=%u)",
+			    st->dp->max_backends);
+	nb.weight = weight;
+	dp_backend_clear(st->dp, nb.id);
+	b = backend_insert(s, &nb);
+	if (!b) {
+		st->be_used[nb.id] = 0;
+		return fail(err, errlen, -ENOMEM, "out of memory");
+	}
+	ret = backend_write(st, s, b);
+	if (!ret)
+		ret = service_rebuild(st, s);
+	if (ret)
+		return fail(err, errlen, ret, "cannot add the back end: %s",
+			    strerror(-ret));
+	pr_info("service %s: back end %s added, weight %u\n", s->name, addr,
+		weight);
+	return 0;
+}
+
+static int get_backend(struct lb_state *st, const char *spec,
+		       const char *addr, struct lb_service **sp,
+		       struct lb_backend **bp, char *err, size_t errlen)
+{
+	struct lb_addr a;
+	int ret;
+
+	ret = get_service(st, spec, sp, err, errlen);
+	if (!ret)
+		ret = parse_backend_addr(*sp, addr, &a, err, errlen);
+	if (ret)
+		return ret;
+	*bp = find_backend(*sp, &a);
+	if (!*bp)
+		return fail(err, errlen, -ENOENT,
+			    "service '%s' has no back end %s", (*sp)->name,
+			    addr);
+	return 0;
+}
+
+int state_backend_del(struct lb_state *st, const char *spec,
+		      const char *addr, char *err, size_t errlen)
+{
+	struct lb_service *s;
+	struct lb_backend *b;
+	int ret;
+
+	ret = get_backend(st, spec, addr, &s, &b, err, errlen);
+	if (ret)
+		return ret;
+	b->weight = 0;
+	ret = service_rebuild(st, s);
+	if (ret)
+		return fail(err, errlen, ret, "cannot rebuild the table: %s",
+			    strerror(-ret));
+	backend_release(st, b);
+	backend_remove_at(s, b - s->be);
+	pr_info("service %s: back end %s removed\n", s->name, addr);
+	return 0;
+}
+
+int state_backend_weight(struct lb_state *st, const char *spec,
+			 const char *addr, __u32 weight, char *err,
+			 size_t errlen)
+{
+	struct lb_service *s;
+	struct lb_backend *b;
+	__u32 old;
+	int ret;
+
+	if (weight > LB_WEIGHT_MAX)
+		return fail(err, errlen, -EINVAL,
+			    "weight %u is out of range 0..%u", weight,
+			    LB_WEIGHT_MAX);
+	ret = get_backend(st, spec, addr, &s, &b, err, errlen);
+	if (ret)
+		return ret;
+	old = b->weight;
+	b->weight = weight;
+	ret = service_rebuild(st, s);
+	if (ret) {
+		b->weight = old;
+		return fail(err, errlen, ret, "cannot rebuild the table: %s",
+			    strerror(-ret));
+	}
+	pr_info("service %s: back end %s weight %u -> %u\n", s->name, addr,
+		old, weight);
+	return 0;
+}
+
+/* ---- status ---- */
+
+static void add_counters(struct json_object *o, const struct lb_counters *c)
+{
+	json_object_object_add(o, "packets", json_object_new_uint64(c->packets));
+	json_object_object_add(o, "bytes", json_object_new_uint64(c->bytes));
+	json_object_object_add(o, "new_flows",
+			       json_object_new_uint64(c->new_flows));
+}
+
+static struct json_object *backend_json(struct lb_state *st,
+					const struct lb_backend *b,
+					__u64 wsum)
+{
+	struct json_object *o = json_object_new_object();
+	char buf[LB_ADDRSTRLEN];
+	struct lb_counters c;
+
+	json_object_object_add(o, "addr", json_object_new_string(lb_addr_str(
+						  &b->addr, buf, sizeof(buf))));
+	json_object_object_add(o, "mac", json_object_new_string(lb_mac_str(
+						 b->mac, buf, sizeof(buf))));
+	json_object_object_add(o, "id", json_object_new_int64(b->id));
+	json_object_object_add(o, "weight", json_object_new_int64(b->weight));
+	json_object_object_add(o, "share",
+			       json_object_new_double(
+				       wsum ? 100.0 * b->weight / wsum : 0));
+	json_object_object_add(o, "state",
+			       json_object_new_string(b->weight ? "active" :
+								  "draining"));
+	json_object_object_add(o, "flows",
+			       json_object_new_uint64(st->counts[b->id]));
+	if (dp_stats_backend(st->dp, b->id, &c))
+		memset(&c, 0, sizeof(c));
+	add_counters(o, &c);
+	return o;
+}
+
+static struct json_object *service_json(struct lb_state *st,
+					const struct lb_service *s)
+{
+	struct json_object *o = json_object_new_object(), *arr;
+	char buf[LB_ENDPOINTSTRLEN];
+	struct lb_counters c;
+	__u64 wsum = 0, flows = 0;
+	size_t i;
+
+	for (i = 0; i < s->n_be; i++) {
+		wsum += s->be[i].weight;
+		flows += st->counts[s->be[i].id];
+	}
+	json_object_object_add(o, "name", json_object_new_string(s->name));
+	json_object_object_add(o, "vip", json_object_new_string(lb_addr_str(
+						 &s->vip, buf, sizeof(buf))));
+	json_object_object_add(o, "port", json_object_new_int(s->port));
+	json_object_object_add(o, "proto",
+			       json_object_new_string(lb_proto_str(s->proto)));
+	json_object_object_add(o, "endpoint", json_object_new_string(
+						      svc_endpoint(s, buf, sizeof(buf))));
+	json_object_object_add(o, "flows", json_object_new_uint64(flows));
+	if (dp_stats_svc(st->dp, s->id, &c))
+		memset(&c, 0, sizeof(c));
+	add_counters(o, &c);
+	arr = json_object_new_array();
+	for (i = 0; i < s->n_be; i++)
+		json_object_array_add(arr, backend_json(st, &s->be[i], wsum));
+	json_object_object_add(o, "backends", arr);
+	return o;
+}
+
+struct json_object *state_status_json(struct lb_state *st)
+{
+	static const char *const names[] = XLB_REASON_NAMES;
+	struct reason_counters rc[XLB_REASON_MAX];
+	struct json_object *o = json_object_new_object(), *arr, *r;
+	size_t i;
+
+	if (dp_flows_count(st->dp, st->counts))
+		memset(st->counts, 0,
+		       sizeof(*st->counts) * st->dp->max_backends);
+	json_object_object_add(o, "interface",
+			       json_object_new_string(st->dp->ifname));
+	json_object_object_add(o, "table_size",
+			       json_object_new_int64(st->dp->table_size));
+	json_object_object_add(o, "max_flows",
+			       json_object_new_int64(st->dp->max_flows));
+	arr = json_object_new_array();
+	for (i = 0; i < st->n_svc; i++)
+		json_object_array_add(arr, service_json(st, st->svc[i]));
+	json_object_object_add(o, "services", arr);
+	r = json_object_new_object();
+	if (!dp_stats_reasons(st->dp, rc))
+		for (i = 0; i < XLB_REASON_MAX; i++)
+			json_object_object_add(
+				r, names[i],
+				json_object_new_uint64(rc[i].packets));
+	json_object_object_add(o, "outcomes", r);
+	return o;
+}

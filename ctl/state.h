@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The controller's model of services and back ends, and the operations on
+ * it. Every operation validates first and only then writes the data plane,
+ * so a rejected change leaves forwarding exactly as it was.
+ */
+#ifndef XLB_STATE_H
+#define XLB_STATE_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+#include <json-c/json.h>
+
+#include "addr.h"
+#include "config.h"
+#include "dataplane.h"
+
+struct lb_backend {
+	struct lb_addr addr;
+	__u32 id; /* index into the backends map */
+	__u32 weight;
+	__u8 mac[6];
+};
+
+struct lb_service {
+	char name[LB_NAME_MAX];
+	struct lb_addr vip;
+	__u16 port;
+	__u8 proto;
+	__u32 id; /* index into svc_tables and stats_svc */
+	struct lb_backend *be; /* sorted by address */
+	size_t n_be;
+};
+
+struct lb_state {
+	struct dp *dp;
+	struct lb_service **svc; /* in the order they were added */
+	size_t n_svc;
+	__u8 *svc_used; /* [max_services] */
+	__u8 *be_used;	/* [max_backends] */
+	__u32 *table;	/* scratch, table_size entries */
+	__u64 *counts;	/* scratch, max_backends entries */
+	char config_path[PATH_MAX];
+	int resolve_timeout_ms;
+};
+
+int state_init(struct lb_state *st, struct dp *dp, const char *config_path);
+void state_free(struct lb_state *st);
+/* Rebuild the model from the pinned maps (ids kept, so are the flows). */
+int state_adopt(struct lb_state *st);
+/* Make the running state equal to cfg, changing only what differs. */
+int state_apply_config(struct lb_state *st, const struct lb_config *cfg,
+		       char *err, size_t errlen);
+
+/* Find a service by name or "VIP:PORT/PROTO"; NULL if none. */
+struct lb_service *state_find_service(struct lb_state *st, const char *spec);
+
+int state_service_add(struct lb_state *st, const char *name,
+		      const char *endpoint, char *err, size_t errlen);
+int state_service_del(struct lb_state *st, const char *spec, char *err,
+		      size_t errlen);
+/* mac may be NULL: resolved from the neighbour table. */
+int state_backend_add(struct lb_state *st, const char *spec,
+		      const char *addr, __u32 weight, const char *mac,
+		      char *err, size_t errlen);
+int state_backend_del(struct lb_state *st, const char *spec,
+		      const char *addr, char *err, size_t errlen);
+int state_backend_weight(struct lb_state *st, const char *spec,
+			 const char *addr, __u32 weight, char *err,
+			 size_t errlen);
+
+/* The whole state, as `status --json` prints it. Caller puts it. */
+struct json_object *state_status_json(struct lb_state *st);
+
+#endif

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Structures shared by the XDP program (bpf/) and the controller (ctl/).
+ * Only fixed-width types; every struct has a size assertion so that padding
+ * drift between the two compilers is caught at build time.
+ */
+#ifndef XDP_LB_H
+#define XDP_LB_H
+
+#ifdef __bpf__
+/* BPF side: types come from vmlinux.h, included before this header. */
+#else
+#include <linux/types.h>
+#endif
+
+#define XLB_PIN_ROOT "/sys/fs/bpf/xdp-lb"
+
+/* Defaults; all of them can be changed at load time from the config. */
+#define XLB_DEFAULT_TABLE_SIZE 65537
+#define XLB_DEFAULT_MAX_FLOWS (1u << 20)
+#define XLB_DEFAULT_MAX_SERVICES 64
+#define XLB_DEFAULT_MAX_BACKENDS 4096
+
+/* Value stored in a service table slot that has no back end. */
+#define XLB_NO_BACKEND 0xffffffffu
+
+/* Seed of the flow hash; fixed so that two nodes with the same config
+ * pick the same back end for the same flow. */
+#define XLB_HASH_SEED 0x9e3779b9u
+
+/* Key of vips_v4: the service's virtual address, port and protocol. */
+struct vip_key_v4 {
+	__be32 addr;
+	__be16 port;
+	__u8 proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 pad;
+};
+_Static_assert(sizeof(struct vip_key_v4) == 8, "vip_key_v4 size");
+
+/* Key of vips_v6. */
+struct vip_key_v6 {
+	__be32 addr[4];
+	__be16 port;
+	__u8 proto;
+	__u8 pad;
+};
+_Static_assert(sizeof(struct vip_key_v6) == 20, "vip_key_v6 size");
+
+/* Value of vips_v4/vips_v6: which service a VIP belongs to. */
+struct vip_meta {
+	__u32 svc_id; /* index into svc_tables and stats_svc */
+	__u32 flags;  /* reserved, 0 */
+};
+_Static_assert(sizeof(struct vip_meta) == 8, "vip_meta size");
+
+/* State of a back-end slot in the backends array. */
+enum backend_state {
+	XLB_BE_UNUSED = 0, /* free slot: pinned flows to it are re-picked */
+	XLB_BE_ACTIVE = 1, /* forwarding */
+};
+
+/* Value of backends[id]: where to send a flow pinned to back end id. */
+struct backend_info {
+	__u8 mac[6];	 /* destination MAC (dsr) */
+	__u8 state;	 /* enum backend_state */
+	__u8 family;	 /* AF_INET or AF_INET6 */
+	__u32 svc_id;	 /* the service this back end belongs to */
+	__be32 addr[4];	 /* back-end address (IPv4 in addr[0]) */
+};
+_Static_assert(sizeof(struct backend_info) == 28, "backend_info size");
+
+/* Key of flows_v4: one client connection to an IPv4 service. */
+struct flow_key_v4 {
+	__be32 src;
+	__be32 dst;
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct flow_key_v4) == 16, "flow_key_v4 size");
+
+/* Key of flows_v6. */
+struct flow_key_v6 {
+	__be32 src[4];
+	__be32 dst[4];
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct flow_key_v6) == 40, "flow_key_v6 size");
+
+/* TCP state as seen from the client side (DSR sees one direction only). */
+enum flow_state {
+	XLB_FLOW_NEW = 0,	  /* UDP, or TCP first packet not a SYN */
+	XLB_FLOW_SYN = 1,	  /* SYN seen */
+	XLB_FLOW_ESTABLISHED = 2, /* ACK without SYN seen */
+	XLB_FLOW_FIN = 3,	  /* FIN seen from the client */
+	XLB_FLOW_RST = 4,	  /* RST seen from the client */
+};
+
+/* Value of flows_v4/flows_v6: the back end a flow is pinned to. */
+struct flow_value {
+	__u32 backend_id;
+	__u8 state;    /* enum flow_state */
+	__u8 pad[3];
+	__u64 last_seen; /* bpf_ktime_get_ns(), refreshed at most once a second */
+};
+_Static_assert(sizeof(struct flow_value) == 16, "flow_value size");
+
+/* Per-CPU packet counters, per service and per back end. */
+struct lb_counters {
+	__u64 packets;
+	__u64 bytes;
+	__u64 new_flows;
+};
+_Static_assert(sizeof(struct lb_counters) == 24, "lb_counters size");
+
+/* Per-CPU counters per outcome reason (stats_reason). */
+struct reason_counters {
+	__u64 packets;
+	__u64 bytes;
+};
+_Static_assert(sizeof(struct reason_counters) == 16, "reason_counters size");
+
+/*
+ * Every packet leaves the program through one counted exit with one of
+ * these reasons. The names are in xlb_reason_names below, in order.
+ */
+enum xlb_reason {
+	XLB_TX_FORWARDED = 0,	 /* sent to a back end */
+	XLB_PASS_NOT_IP,	 /* not IPv4/IPv6 (ARP, LLDP, ...) */
+	XLB_PASS_NOT_VIP,	 /* IP, but not a configured service */
+	XLB_PASS_MALFORMED,	 /* truncated header or bad IHL: the stack decides */
+	XLB_PASS_FRAGMENT,	 /* IP fragment: no ports, never balanced */
+	XLB_PASS_IPV6_EXT,	 /* IPv6 extension header before L4 */
+	XLB_PASS_NOT_L4,	 /* IP protocol other than TCP/UDP */
+	XLB_DROP_NO_BACKEND,	 /* VIP without a usable back end */
+	XLB_REASON_MAX,
+};
+
+#define XLB_REASON_NAMES                                                        \
+	{                                                                       \
+		"tx_forwarded", "pass_not_ip", "pass_not_vip",                  \
+			"pass_malformed", "pass_fragment", "pass_ipv6_ext",     \
+			"pass_not_l4", "drop_no_backend",                       \
+	}
+
+#endif /* XDP_LB_H */

@@ -1,0 +1,24 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# Install what building and testing xdp-lb needs (Debian 12), if missing,
+# and make sure bpffs is mounted.
+set -e
+PKGS="clang llvm make gcc pkg-config libbpf-dev libxdp-dev bpftool
+      libcmocka-dev libyaml-dev libjson-c-dev libevent-dev libelf-dev
+      zlib1g-dev libnl-3-dev libnl-route-3-dev iproute2 ethtool python3 curl"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "deps: missing packages:$missing (run as root to install)" >&2
+		exit 1
+	fi
+	echo "deps: installing$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq $missing >/dev/null
+fi
+mountpoint -q /sys/fs/bpf 2>/dev/null || mount -t bpf bpf /sys/fs/bpf

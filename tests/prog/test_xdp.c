@@ -1,0 +1,1813 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Packet tests of the XDP program (DSR mode) with BPF_PROG_TEST_RUN.
+ *
+ * Every test loads the skeleton fresh (small maps, table_size 13, a known
+ * if_mac), fills the maps by hand the way the controller does, runs packets
+ * and checks the verdict, the output length, every output byte, the flow
+ * entry and the per-CPU counters. The fixture table below is the bulk of
+ * it; the scenarios after it (pinning, removed back ends, flow states,
+ * limits, the verifier under several sizes) are tests of their own.
+ *
+ * Run one test:   test_xdp NAME      (or XLB_TEST=NAME; '*' and '?' match)
+ * List the tests: test_xdp --list
+ * libbpf debug:   XLB_TEST_VERBOSE=1
+ * Needs root (BPF_PROG_LOAD, BPF_PROG_TEST_RUN); bpffs is not used.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+
+#include "xdp_lb.h"
+#include "xdp_lb.skel.h"
+#include "pktgen.h"
+/* The data path's flow hash: the test predicts which table slot a new flow
+ * lands in with the same function. */
+#include "../../bpf/jhash.h"
+
+/* ---- the test network ------------------------------------------------ */
+
+#define CLIENT4 "10.0.0.1"
+#define CLIENT6 "fd00:c::1"
+#define VIP4 "198.18.0.10" /* tcp/80 and udp/53 */
+#define VIP4_NO_TABLE "198.18.0.11" /* tcp/80, no svc_tables entry */
+#define VIP4_EMPTY "198.18.0.12" /* tcp/80, every slot XLB_NO_BACKEND */
+#define VIP4_UNUSED_BE "198.18.0.13" /* tcp/80, table -> a free back end */
+#define VIP6 "fd00::10" /* tcp/443 and udp/53 */
+#define VIP6_NO_TABLE "fd00::11" /* tcp/443, no svc_tables entry */
+#define NOT_VIP4 "198.18.0.99"
+#define NOT_VIP6 "fd00::99"
+
+enum svc_id {
+	SVC_TCP4 = 1,
+	SVC_UDP4,
+	SVC_TCP6,
+	SVC_UDP6,
+	SVC_NO_TABLE4,
+	SVC_EMPTY4,
+	SVC_UNUSED_BE4,
+	SVC_NO_TABLE6,
+};
+
+enum table_kind {
+	TABLE_NONE, /* no entry in svc_tables */
+	TABLE_EMPTY, /* every slot XLB_NO_BACKEND */
+	TABLE_RR, /* slot i -> be[i % n] */
+};
+
+/* clang-format off */
+static const struct svc_def {
+	__u32 id;
+	int family;
+	const char *vip;
+	__u16 port;
+	__u8 proto;
+	enum table_kind table;
+	__u32 be[4]; /* back-end ids, 0-terminated */
+} svc_defs[] = {
+	{ SVC_TCP4, AF_INET, VIP4, 80, IPPROTO_TCP, TABLE_RR, { 1, 2, 3 } },
+	{ SVC_UDP4, AF_INET, VIP4, 53, IPPROTO_UDP, TABLE_RR, { 4, 5 } },
+	{ SVC_TCP6, AF_INET6, VIP6, 443, IPPROTO_TCP, TABLE_RR, { 6, 7 } },
+	{ SVC_UDP6, AF_INET6, VIP6, 53, IPPROTO_UDP, TABLE_RR, { 8 } },
+	{ SVC_NO_TABLE4, AF_INET, VIP4_NO_TABLE, 80, IPPROTO_TCP,
+	  TABLE_NONE, { 0 } },
+	{ SVC_EMPTY4, AF_INET, VIP4_EMPTY, 80, IPPROTO_TCP,
+	  TABLE_EMPTY, { 0 } },
+	{ SVC_UNUSED_BE4, AF_INET, VIP4_UNUSED_BE, 80, IPPROTO_TCP, TABLE_RR,
+	  { 9 } },
+	{ SVC_NO_TABLE6, AF_INET6, VIP6_NO_TABLE, 443, IPPROTO_TCP,
+	  TABLE_NONE, { 0 } },
+};
+/* clang-format on */
+
+/* Spare back ends: in their service but in no table until a test puts
+ * them there. */
+#define SPARE_BE4 10
+#define SPARE_BE6 11
+
+/* clang-format off */
+static const struct be_def {
+	__u32 id;
+	__u32 svc;
+	int family;
+	const char *addr;
+	__u8 state;
+} be_defs[] = {
+	{ 1, SVC_TCP4, AF_INET, "10.1.0.1", XLB_BE_ACTIVE },
+	{ 2, SVC_TCP4, AF_INET, "10.1.0.2", XLB_BE_ACTIVE },
+	{ 3, SVC_TCP4, AF_INET, "10.1.0.3", XLB_BE_ACTIVE },
+	{ 4, SVC_UDP4, AF_INET, "10.1.0.4", XLB_BE_ACTIVE },
+	{ 5, SVC_UDP4, AF_INET, "10.1.0.5", XLB_BE_ACTIVE },
+	{ 6, SVC_TCP6, AF_INET6, "fd00:1::6", XLB_BE_ACTIVE },
+	{ 7, SVC_TCP6, AF_INET6, "fd00:1::7", XLB_BE_ACTIVE },
+	{ 8, SVC_UDP6, AF_INET6, "fd00:1::8", XLB_BE_ACTIVE },
+	{ 9, SVC_UNUSED_BE4, AF_INET, "10.1.0.9", XLB_BE_UNUSED },
+	{ SPARE_BE4, SVC_TCP4, AF_INET, "10.1.0.10", XLB_BE_ACTIVE },
+	{ SPARE_BE6, SVC_TCP6, AF_INET6, "fd00:1::b", XLB_BE_ACTIVE },
+};
+/* clang-format on */
+
+/* Back end id's MAC: 02:be:00:00:00:id. */
+static void be_mac(__u32 id, __u8 mac[ETH_ALEN])
+{
+	const __u8 m[ETH_ALEN] = {
+		0x02, 0xbe, 0, 0, (id >> 8) & 0xff, id & 0xff
+	};
+
+	memcpy(mac, m, ETH_ALEN);
+}
+
+/* ---- loading ---------------------------------------------------------- */
+
+struct lb_sizes {
+	__u32 table_size;
+	__u32 max_flows;
+	__u32 max_services;
+	__u32 max_backends;
+};
+
+static const struct lb_sizes small_sizes = {
+	.table_size = 13,
+	.max_flows = 64,
+	.max_services = 16,
+	.max_backends = 16,
+};
+
+struct env {
+	struct xdp_lb *skel;
+	struct lb_sizes sz;
+	int prog;
+	const void *arg; /* the fixture row, for table-driven tests */
+};
+
+static bool verbose;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	if (level == LIBBPF_DEBUG && !verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int map_fd(struct bpf_map *m)
+{
+	return bpf_map__fd(m);
+}
+
+/* Open, size and load the program; returns 0 or a negative errno. */
+static int env_load(struct env *e, const struct lb_sizes *sz)
+{
+	struct xdp_lb *s;
+	int err = 0, tmpl;
+
+	memset(e, 0, sizeof(*e));
+	e->sz = *sz;
+	s = xdp_lb__open();
+	if (!s)
+		return -errno;
+	e->skel = s;
+	s->rodata->table_size = sz->table_size;
+	memcpy((void *)s->rodata->if_mac, LB_MAC, ETH_ALEN);
+	err |= bpf_map__set_max_entries(s->maps.vips_v4, sz->max_services);
+	err |= bpf_map__set_max_entries(s->maps.vips_v6, sz->max_services);
+	err |= bpf_map__set_max_entries(s->maps.svc_tables, sz->max_services);
+	err |= bpf_map__set_max_entries(s->maps.stats_svc, sz->max_services);
+	err |= bpf_map__set_max_entries(s->maps.backends, sz->max_backends);
+	err |= bpf_map__set_max_entries(s->maps.stats_backend,
+					sz->max_backends);
+	err |= bpf_map__set_max_entries(s->maps.flows_v4, sz->max_flows);
+	err |= bpf_map__set_max_entries(s->maps.flows_v6, sz->max_flows);
+	if (err)
+		return -EINVAL;
+	/*
+	 * The inner map template must have table_size entries: the kernel
+	 * accepts only tables of exactly that size in svc_tables. Calling
+	 * bpf_map__set_max_entries(bpf_map__inner_map(...)) crashes libbpf
+	 * 1.1 (it reads map->obj->loaded, and the template's obj is NULL), so
+	 * hand libbpf a template of the right size by fd instead.
+	 */
+	tmpl = bpf_map_create(BPF_MAP_TYPE_ARRAY, "svc_table", sizeof(__u32),
+			      sizeof(__u32), sz->table_size, NULL);
+	if (tmpl < 0)
+		return -errno;
+	err = bpf_map__set_inner_map_fd(s->maps.svc_tables, tmpl);
+	if (!err)
+		err = xdp_lb__load(s);
+	close(tmpl);
+	if (err)
+		return err;
+	e->prog = bpf_program__fd(s->progs.xdp_lb);
+	return 0;
+}
+
+static void env_unload(struct env *e)
+{
+	xdp_lb__destroy(e->skel);
+	e->skel = NULL;
+}
+
+/* Create a table from slots[table_size] and put it in svc_tables[svc]. */
+static int table_install(struct env *e, __u32 svc, const __u32 *slots)
+{
+	__u32 n = e->sz.table_size, count = n, i, *keys;
+	int fd, err;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "svc_table", sizeof(__u32),
+			    sizeof(__u32), n, NULL);
+	if (fd < 0)
+		return -errno;
+	keys = malloc(n * sizeof(*keys));
+	if (!keys) {
+		close(fd);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++)
+		keys[i] = i;
+	err = bpf_map_update_batch(fd, keys, slots, &count, NULL);
+	for (i = 0; err && i < n; i++) /* no batch ops: one by one */
+		err = bpf_map_update_elem(fd, &keys[i], &slots[i], 0) ? -errno :
+									0;
+	free(keys);
+	if (!err &&
+	    bpf_map_update_elem(map_fd(e->skel->maps.svc_tables), &svc, &fd, 0))
+		err = -errno;
+	close(fd); /* svc_tables holds the map now */
+	return err;
+}
+
+/* slot i -> ids[i % n]; n == 0: every slot XLB_NO_BACKEND. */
+static int table_install_rr(struct env *e, __u32 svc, const __u32 *ids, __u32 n)
+{
+	__u32 i, *slots = malloc(e->sz.table_size * sizeof(*slots));
+	int err;
+
+	if (!slots)
+		return -ENOMEM;
+	for (i = 0; i < e->sz.table_size; i++)
+		slots[i] = n ? ids[i % n] : XLB_NO_BACKEND;
+	err = table_install(e, svc, slots);
+	free(slots);
+	return err;
+}
+
+static int backend_set(struct env *e, const struct be_def *d)
+{
+	struct backend_info bi = {};
+
+	be_mac(d->id, bi.mac);
+	bi.state = d->state;
+	bi.family = d->family;
+	bi.svc_id = d->svc;
+	if (inet_pton(d->family, d->addr, bi.addr) != 1)
+		return -EINVAL;
+	return bpf_map_update_elem(map_fd(e->skel->maps.backends), &d->id, &bi,
+				   0) ?
+		       -errno :
+		       0;
+}
+
+static int vip_set(struct env *e, const struct svc_def *d)
+{
+	struct vip_meta vm = { .svc_id = d->id };
+	int ret;
+
+	if (d->family == AF_INET) {
+		struct vip_key_v4 k = {};
+
+		if (inet_pton(AF_INET, d->vip, &k.addr) != 1)
+			return -EINVAL;
+		k.port = htons(d->port);
+		k.proto = d->proto;
+		ret = bpf_map_update_elem(map_fd(e->skel->maps.vips_v4), &k,
+					  &vm, 0);
+	} else {
+		struct vip_key_v6 k = {};
+
+		if (inet_pton(AF_INET6, d->vip, k.addr) != 1)
+			return -EINVAL;
+		k.port = htons(d->port);
+		k.proto = d->proto;
+		ret = bpf_map_update_elem(map_fd(e->skel->maps.vips_v6), &k,
+					  &vm, 0);
+	}
+	return ret ? -errno : 0;
+}
+
+/* The services and back ends above, as the controller would write them. */
+static int env_populate(struct env *e)
+{
+	size_t i;
+	__u32 n;
+	int err;
+
+	for (i = 0; i < sizeof(be_defs) / sizeof(be_defs[0]); i++) {
+		err = backend_set(e, &be_defs[i]);
+		if (err)
+			return err;
+	}
+	for (i = 0; i < sizeof(svc_defs) / sizeof(svc_defs[0]); i++) {
+		const struct svc_def *d = &svc_defs[i];
+
+		err = vip_set(e, d);
+		if (err)
+			return err;
+		if (d->table == TABLE_NONE)
+			continue;
+		for (n = 0; d->table == TABLE_RR && n < 4 && d->be[n]; n++)
+			;
+		err = table_install_rr(e, d->id, d->be, n);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int env_setup_sized(void **state, const struct lb_sizes *sz)
+{
+	struct env *e = calloc(1, sizeof(*e));
+	const void *arg = *state;
+	int err;
+
+	if (!e)
+		return -1;
+	err = env_load(e, sz);
+	if (err) {
+		print_error("cannot load the XDP program: %s (run as root)\n",
+			    strerror(-err));
+		goto fail;
+	}
+	err = env_populate(e);
+	if (err) {
+		print_error("cannot fill the maps: %s\n", strerror(-err));
+		goto fail;
+	}
+	e->arg = arg;
+	*state = e;
+	return 0;
+fail:
+	env_unload(e);
+	free(e);
+	return -1;
+}
+
+static int env_setup(void **state)
+{
+	return env_setup_sized(state, &small_sizes);
+}
+
+static int env_teardown(void **state)
+{
+	struct env *e = *state;
+
+	if (e) {
+		env_unload(e);
+		free(e);
+	}
+	return 0;
+}
+
+/* ---- named assertions ------------------------------------------------- */
+
+static const char *const reason_names[] = XLB_REASON_NAMES;
+_Static_assert(sizeof(reason_names) / sizeof(reason_names[0]) == XLB_REASON_MAX,
+	       "a name per reason");
+
+static const char *verdict_name(int v)
+{
+	switch (v) {
+	case XDP_ABORTED:
+		return "XDP_ABORTED";
+	case XDP_DROP:
+		return "XDP_DROP";
+	case XDP_PASS:
+		return "XDP_PASS";
+	case XDP_TX:
+		return "XDP_TX";
+	case XDP_REDIRECT:
+		return "XDP_REDIRECT";
+	default:
+		return "XDP_?";
+	}
+}
+
+static const char *state_names[] = { "NEW", "SYN", "ESTABLISHED", "FIN",
+				     "RST" };
+
+static const char *state_name(unsigned int s)
+{
+	return s < sizeof(state_names) / sizeof(state_names[0]) ?
+		       state_names[s] :
+		       "?";
+}
+
+/* "WHAT: GOT != expected WANT", where WHAT is printf-formatted. */
+static void __attribute__((format(printf, 5, 6)))
+check_u64(unsigned long long got, unsigned long long want, const char *file,
+	  int line, const char *fmt, ...)
+{
+	char what[256];
+	va_list ap;
+
+	if (got == want)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	print_error("%s: %llu != expected %llu\n", what, got, want);
+	_fail(file, line);
+}
+
+#define expect_u64(got, want, ...) \
+	check_u64((got), (want), __FILE__, __LINE__, __VA_ARGS__)
+
+static void check_name(const char *got, const char *want, const char *file,
+		       int line, const char *what)
+{
+	if (!strcmp(got, want))
+		return;
+	print_error("%s: %s != expected %s\n", what, got, want);
+	_fail(file, line);
+}
+
+#define expect_verdict(got, want, what)                                       \
+	check_name(verdict_name(got), verdict_name(want), __FILE__, __LINE__, \
+		   what)
+#define expect_state(got, want, what) \
+	check_name(state_name(got), state_name(want), __FILE__, __LINE__, what)
+
+static void hexdump(const char *title, const struct pkt *p, long mark)
+{
+	__u32 i;
+
+	print_error("%s (%u bytes):\n", title, p->len);
+	for (i = 0; i < p->len; i++) {
+		if (i % 16 == 0)
+			print_error("  %04x:", i);
+		print_error("%s%02x", (long)i == mark ? ">" : " ", p->data[i]);
+		if (i % 16 == 15 || i + 1 == p->len)
+			print_error("\n");
+	}
+}
+
+static void check_packet(const struct pkt *got, const struct pkt *want,
+			 const char *file, int line, const char *what)
+{
+	long off = pkt_first_diff(got, want);
+
+	if (off < 0)
+		return;
+	print_error("%s: output differs from expected at offset %ld "
+		    "(length %u, expected %u)\n",
+		    what, off, got->len, want->len);
+	hexdump("got", got, off);
+	hexdump("expected", want, off);
+	_fail(file, line);
+}
+
+#define expect_packet(got, want, what) \
+	check_packet((got), (want), __FILE__, __LINE__, what)
+
+/* ---- running packets and reading state -------------------------------- */
+
+static void build(const struct pkt_spec *s, struct pkt *p)
+{
+	char err[128];
+
+	if (build_pkt(s, p, err, sizeof(err)))
+		fail_msg("packet builder: %s", err);
+}
+
+static __u32 spec_len(const struct pkt_spec *s)
+{
+	struct pkt p;
+
+	build(s, &p);
+	return p.len;
+}
+
+/* One BPF_PROG_TEST_RUN; returns the verdict, fills out. */
+static int prog_run(struct env *e, const struct pkt *in, struct pkt *out)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in->data,
+		    .data_size_in = in->len, .data_out = out->data,
+		    .data_size_out = sizeof(out->data), .repeat = 1);
+
+	memset(out, 0, sizeof(*out));
+	if (bpf_prog_test_run_opts(e->prog, &opts))
+		fail_msg("BPF_PROG_TEST_RUN of a %u-byte frame: %s", in->len,
+			 strerror(errno));
+	out->len = opts.data_size_out;
+	return opts.retval;
+}
+
+/* The data path's clock, bpf_ktime_get_coarse_ns(). */
+static __u64 coarse_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static int ncpus(void)
+{
+	int n = libbpf_num_possible_cpus();
+
+	if (n <= 0)
+		fail_msg("libbpf_num_possible_cpus: %d", n);
+	return n;
+}
+
+static struct reason_counters reason_get(struct env *e, __u32 r)
+{
+	int i, n = ncpus();
+	struct reason_counters sum = {}, *v = calloc(n, sizeof(*v));
+
+	if (!v)
+		fail_msg("out of memory");
+	if (bpf_map_lookup_elem(map_fd(e->skel->maps.stats_reason), &r, v))
+		fail_msg("stats_reason[%u] lookup: %s", r, strerror(errno));
+	for (i = 0; i < n; i++) {
+		sum.packets += v[i].packets;
+		sum.bytes += v[i].bytes;
+	}
+	free(v);
+	return sum;
+}
+
+static struct lb_counters lb_get(struct bpf_map *m, __u32 id)
+{
+	int i, n = ncpus();
+	struct lb_counters sum = {}, *v = calloc(n, sizeof(*v));
+
+	if (!v)
+		fail_msg("out of memory");
+	if (bpf_map_lookup_elem(bpf_map__fd(m), &id, v))
+		fail_msg("%s[%u] lookup: %s", bpf_map__name(m), id,
+			 strerror(errno));
+	for (i = 0; i < n; i++) {
+		sum.packets += v[i].packets;
+		sum.bytes += v[i].bytes;
+		sum.new_flows += v[i].new_flows;
+	}
+	free(v);
+	return sum;
+}
+
+/* Every reason counter: `packets` packets of `bytes` bytes under `want`,
+ * nothing under the others. */
+static void expect_reasons(struct env *e, enum xlb_reason want, __u64 packets,
+			   __u64 bytes)
+{
+	__u32 r;
+
+	for (r = 0; r < XLB_REASON_MAX; r++) {
+		struct reason_counters c = reason_get(e, r);
+
+		expect_u64(c.packets, r == want ? packets : 0,
+			   "reason counter %s: packets", reason_names[r]);
+		expect_u64(c.bytes, r == want ? bytes : 0,
+			   "reason counter %s: bytes", reason_names[r]);
+	}
+}
+
+static void expect_lb(struct env *e, struct bpf_map *m, __u32 id, __u64 packets,
+		      __u64 bytes, __u64 new_flows)
+{
+	struct lb_counters c = lb_get(m, id);
+
+	expect_u64(c.packets, packets, "%s[%u].packets", bpf_map__name(m), id);
+	expect_u64(c.bytes, bytes, "%s[%u].bytes", bpf_map__name(m), id);
+	expect_u64(c.new_flows, new_flows, "%s[%u].new_flows", bpf_map__name(m),
+		   id);
+}
+
+static void addr_of(int family, const char *s, void *out)
+{
+	if (inet_pton(family, s, out) != 1)
+		fail_msg("bad address '%s'", s);
+}
+
+static void flow_key4(const struct pkt_spec *s, struct flow_key_v4 *k)
+{
+	memset(k, 0, sizeof(*k));
+	addr_of(AF_INET, s->saddr, &k->src);
+	addr_of(AF_INET, s->daddr, &k->dst);
+	k->sport = htons(s->sport);
+	k->dport = htons(s->dport);
+	k->proto = s->proto;
+}
+
+static void flow_key6(const struct pkt_spec *s, struct flow_key_v6 *k)
+{
+	memset(k, 0, sizeof(*k));
+	addr_of(AF_INET6, s->saddr, k->src);
+	addr_of(AF_INET6, s->daddr, k->dst);
+	k->sport = htons(s->sport);
+	k->dport = htons(s->dport);
+	k->proto = s->proto;
+}
+
+/* The data path's hash of the packet's flow. */
+static __u32 flow_hash(const struct pkt_spec *s)
+{
+	if (s->family == AF_INET) {
+		struct flow_key_v4 k;
+
+		flow_key4(s, &k);
+		return jhash2((__u32 *)&k, sizeof(k) / 4, XLB_HASH_SEED);
+	} else {
+		struct flow_key_v6 k;
+
+		flow_key6(s, &k);
+		return jhash2((__u32 *)&k, sizeof(k) / 4, XLB_HASH_SEED);
+	}
+}
+
+/* The flow entry of the packet's flow; false if there is none. */
+static bool flow_get(struct env *e, const struct pkt_spec *s,
+		     struct flow_value *fv)
+{
+	int ret;
+
+	memset(fv, 0, sizeof(*fv));
+	if (s->family == AF_INET) {
+		struct flow_key_v4 k;
+
+		flow_key4(s, &k);
+		ret = bpf_map_lookup_elem(map_fd(e->skel->maps.flows_v4), &k,
+					  fv);
+	} else {
+		struct flow_key_v6 k;
+
+		flow_key6(s, &k);
+		ret = bpf_map_lookup_elem(map_fd(e->skel->maps.flows_v6), &k,
+					  fv);
+	}
+	if (ret && errno != ENOENT)
+		fail_msg("flow lookup: %s", strerror(errno));
+	return !ret;
+}
+
+/* The pinned back end of the packet's flow; fails the test if none. */
+static struct flow_value flow_must(struct env *e, const struct pkt_spec *s,
+				   const char *what)
+{
+	struct flow_value fv;
+
+	if (!flow_get(e, s, &fv))
+		fail_msg("%s: no flow entry for %s:%u -> %s:%u", what, s->saddr,
+			 s->sport, s->daddr, s->dport);
+	return fv;
+}
+
+static __u32 map_count(struct bpf_map *m)
+{
+	__u8 key[64], next[64];
+	__u32 n = 0;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(bpf_map__fd(m), prev, next)) {
+		memcpy(key, next, sizeof(key));
+		prev = key;
+		n++;
+	}
+	return n;
+}
+
+/* Zero the per-CPU counters of ids below n. */
+static void stats_zero(struct bpf_map *m, __u32 n)
+{
+	size_t sz = (bpf_map__value_size(m) + 7) / 8 * 8 * ncpus();
+	void *zero = calloc(1, sz);
+	__u32 id;
+
+	if (!zero)
+		fail_msg("out of memory");
+	for (id = 0; id < n && id < bpf_map__max_entries(m); id++)
+		if (bpf_map_update_elem(bpf_map__fd(m), &id, zero, 0))
+			fail_msg("%s[%u] := 0: %s", bpf_map__name(m), id,
+				 strerror(errno));
+	free(zero);
+}
+
+static void map_flush(struct bpf_map *m)
+{
+	__u8 key[64];
+
+	while (!bpf_map_get_next_key(bpf_map__fd(m), NULL, key))
+		if (bpf_map_delete_elem(bpf_map__fd(m), key))
+			fail_msg("%s delete: %s", bpf_map__name(m),
+				 strerror(errno));
+}
+
+/* Back to the state after env_populate(): no flows, counters zero. */
+static void env_reset(struct env *e)
+{
+	map_flush(e->skel->maps.flows_v4);
+	map_flush(e->skel->maps.flows_v6);
+	stats_zero(e->skel->maps.stats_reason, XLB_REASON_MAX);
+	stats_zero(e->skel->maps.stats_svc, 16);
+	stats_zero(e->skel->maps.stats_backend, 16);
+}
+
+/* What svc_tables[svc] says for slot. */
+static __u32 table_slot(struct env *e, __u32 svc, __u32 slot)
+{
+	__u32 inner_id, id;
+	int fd;
+
+	if (bpf_map_lookup_elem(map_fd(e->skel->maps.svc_tables), &svc,
+				&inner_id))
+		fail_msg("svc_tables[%u]: %s", svc, strerror(errno));
+	fd = bpf_map_get_fd_by_id(inner_id);
+	if (fd < 0)
+		fail_msg("svc_tables[%u]: map id %u: %s", svc, inner_id,
+			 strerror(errno));
+	if (bpf_map_lookup_elem(fd, &slot, &id))
+		fail_msg("svc_tables[%u][%u]: %s", svc, slot, strerror(errno));
+	close(fd);
+	return id;
+}
+
+static struct backend_info backend_get(struct env *e, __u32 id)
+{
+	struct backend_info bi;
+
+	if (bpf_map_lookup_elem(map_fd(e->skel->maps.backends), &id, &bi))
+		fail_msg("backends[%u]: %s", id, strerror(errno));
+	return bi;
+}
+
+static void backend_put(struct env *e, __u32 id, const struct backend_info *bi)
+{
+	if (bpf_map_update_elem(map_fd(e->skel->maps.backends), &id, bi, 0))
+		fail_msg("backends[%u] update: %s", id, strerror(errno));
+}
+
+static void table_all(struct env *e, __u32 svc, __u32 id)
+{
+	int err = table_install_rr(e, svc, &id, 1);
+
+	if (err)
+		fail_msg("svc_tables[%u] := all %u: %s", svc, id,
+			 strerror(-err));
+}
+
+/* in, as the data path forwards it to back end id: destination MAC from
+ * backends[id], source MAC if_mac, nothing else changed. */
+static void forwarded(struct env *e, const struct pkt *in, __u32 id,
+		      struct pkt *want)
+{
+	struct backend_info bi = backend_get(e, id);
+
+	*want = *in;
+	memcpy(want->data, bi.mac, ETH_ALEN);
+	memcpy(want->data + ETH_ALEN, LB_MAC, ETH_ALEN);
+}
+
+/* Send one packet that must be forwarded to back end `be` (byte-exact). */
+static void send_tx(struct env *e, const struct pkt_spec *s, __u32 be,
+		    const char *what)
+{
+	struct pkt in, out, want;
+
+	build(s, &in);
+	expect_verdict(prog_run(e, &in, &out), XDP_TX, what);
+	forwarded(e, &in, be, &want);
+	expect_packet(&out, &want, what);
+}
+
+/* Send one packet that must come out unchanged with `verdict`. */
+static void send_unchanged(struct env *e, const struct pkt_spec *s, int verdict,
+			   const char *what)
+{
+	struct pkt in, out;
+
+	build(s, &in);
+	expect_verdict(prog_run(e, &in, &out), verdict, what);
+	expect_packet(&out, &in, what);
+}
+
+/* ---- the fixture table ------------------------------------------------ */
+
+struct pkt_case {
+	const char *name;
+	struct pkt_spec pkt;
+	int verdict; /* XDP_TX, XDP_PASS or XDP_DROP */
+	enum xlb_reason reason; /* the one counter that moves */
+	__u32 svc; /* TX/DROP: the service counted */
+	enum flow_state state; /* TX: the flow entry's state afterwards */
+};
+
+/*
+ * Output packet: for XDP_TX the input with the destination MAC of the back
+ * end the flow is pinned to and the source MAC if_mac; otherwise the input
+ * unchanged. Rows are spelled out in full on purpose.
+ */
+/* clang-format off */
+static const struct pkt_case cases[] = {
+	/* Not ours: passed unchanged, nothing pinned. */
+	{ .name = "pass_not_vip",
+	  .pkt = { .family = AF_INET, .saddr = CLIENT4, .daddr = NOT_VIP4,
+		   .proto = IPPROTO_TCP, .sport = 40000, .dport = 80,
+		   .tcp_flags = TF_SYN },
+	  .verdict = XDP_PASS, .reason = XLB_PASS_NOT_VIP },
+	{ .name = "pass_not_vip_v6",
+	  .pkt = { .family = AF_INET6, .saddr = CLIENT6, .daddr = NOT_VIP6,
+		   .proto = IPPROTO_TCP, .sport = 40000, .dport = 443,
+		   .tcp_flags = TF_SYN },
+	  .verdict = XDP_PASS, .reason = XLB_PASS_NOT_VIP },
+	{ .name = "pass_not_ip",
+	  .pkt = { .ethertype = ETH_P_ARP, .family = AF_INET, .saddr = CLIENT4,
+		   .daddr = VIP4 },
+	  .verdict = XDP_PASS, .reason = XLB_PASS_NOT_IP },
+	{ .name = "pass_not_ip_vlan",
+	  .pkt = { .ethertype = ETH_P_ARP, .vlan_proto = ETH_P_8021Q,
+		   .vlan_tci = 100, .family = AF_INET, .saddr = CLIENT4,
+		   .daddr = VIP4 },
+	  .verdict = XDP_PASS, .reason = XLB_PASS_NOT_IP },
+	/* one tag is parsed: QinQ is not ours */
+	{ .name = "pass_double_tagged",
+	  .pkt = { .vlan_proto = ETH_P_8021AD, .vlan_tci = 10, .vlan2_tci = 100,
+		   .family = AF_INET, .saddr = CLIENT4, .daddr = VIP4,
+		   .proto = IPPROTO_TCP, .sport = 40000, .dport = 80,
+		   .tcp_flags = TF_SYN },
+	  .verdict = XDP_PASS, .reason = XLB_PASS_NOT_IP },
+	{ .name = "pass_vip_other_port",
+	  .pkt = { .family = AF_INET, .saddr = CLIENT4, .daddr = VIP4,
+		   .proto = IPPROTO_TCP, .sport = 40000, .dport = 81,
+		   .tcp_flags = TF_SYN },
+	  .verdict = XDP_PASS, .reason = XLB_PASS_NOT_VIP },
+	/* udp/80: the VIP has tcp/80 only */
+	{ .name = "pass_vip_other_proto",
+	  .pkt = { .family = AF_INET, .saddr = CLIENT4, .daddr = VIP4,
+		   .proto = IPPROTO_UDP, .sport = 40000, .dport = 80,
+		   .payload = 16 },
+	  .verdict = XDP_PASS, .reason = XLB_PASS_NOT_VIP },
+	{ .name = "pass_vip_other_port_v6",
+	  .pkt = { .family = AF_INET6, .saddr = CLIENT6, .daddr = VIP6,
+		   .proto = IPPROTO_TCP, .sport = 40000, .dport = 80,
+		   .tcp_flags = TF_SYN },
+	  .verdict = XDP_PASS, .reason = XLB_PASS_NOT_VIP },
+	{ .name = "pass_not_l4_icmp",
+	  .pkt = { .family = AF_INET, .saddr = CLIENT4, .daddr = VIP4,
+		   .proto = IPPROTO_ICMP, .payload = 32 },
+	  .verdict = XDP_PASS, .reason = XLB_PASS_NOT_L4 },
+	{ .name = "pass_not_l4_icmpv6",
+	  .pkt = { .family = AF_INET6, .saddr = CLIENT6, .daddr = VIP6,
+		   .proto = IPPROTO_ICMPV6, .payload = 32 },
+	  .verdict = XDP_PASS, .reason = XLB_PASS_NOT_L4 },
+	/* To a service: forwarded to the back end the table picks. */
+	{ .name = "tx_v4_syn",
+	  .pkt = { .family = AF_INET, .saddr = CLIENT4, .daddr = VIP4,
+		   .proto = IPPROTO_TCP, .sport = 40000, .dport = 80,
+		   .tcp_flags = TF_SYN },
+	  .verdict = XDP_TX, .reason = XLB_TX_FORWARDED, .svc = SVC_TCP4,
+	  .state = XLB_FLOW_SYN },
+	/* first packet seen is not a SYN */
+	{ .name = "tx_v4_ack_midflow",
+	  .pkt = { .family = AF_INET, .saddr = CLIENT4, .daddr = VIP4,
+		   .proto = IPPROTO_TCP, .sport = 40001, .dport = 80,
+		   .tcp_flags = TF_ACK | TF_PSH, .payload = 100 },
+	  .verdict = XDP_TX, .reason = XLB_TX_FORWARDED, .svc = SVC_TCP4,
+	  .state = XLB_FLOW_ESTABLISHED },
+	{ .name = "tx_v4_fin_first",
+	  .pkt = { .family = AF_INET, .saddr = CLIENT4, .daddr = VIP4,
+		   .proto = IPPROTO_TCP, .sport = 40002, .dport = 80,
+		   .tcp_flags = TF_FIN | TF_ACK },
+	  .verdict = XDP_TX, .reason = XLB_TX_FORWARDED, .svc = SVC_TCP4,
+	  .state = XLB_FLOW_FIN },
+	{ .name = "tx_v4_rst_first",
+	  .pkt = { .family = AF_INET, .saddr = CLIENT4, .daddr = VIP4,
+		   .proto = IPPROTO_TCP, .sport = 40003, .dport = 80,
+		   .tcp_flags = TF_RST },
+	  .verdict = XDP_TX, .reason = XLB_TX_FORWARDED, .svc = SVC_TCP4,
+	  .state = XLB_FLOW_RST },
+	/* DF is not a fragment */
+	{ .name = "tx_v4_df",
+	  .pkt = { .family = AF_INET, .saddr = CLIENT4, .daddr = VIP4,
+		   .proto = IPPROTO_TCP, .sport = 40004, .dport = 80,
+		   .tcp_flags = TF_SYN, .frag = FRAG_DF },
+	  .verdict = XDP_TX, .reason = XLB_TX_FORWARDED, .svc = SVC_TCP4,
+	  .state = XLB_FLOW_SYN },
+	{ .name = "tx_v4_udp",
+	  .pkt = { .family = AF_INET, .saddr = CLIENT4, .daddr = VIP4,
+		   .proto = IPPROTO_UDP, .sport = 5353, .dport = 53,
+		   .payload = 40 },
+	  .verdict = XDP_TX, .reason = XLB_TX_FORWARDED, .svc = SVC_UDP4,
+	  .state = XLB_FLOW_NEW },
+	{ .name = "tx_v4_vlan",
+	  .pkt = { .vlan_proto = ETH_P_8021Q, .vlan_tci = 0x2064,
+		   .family = AF_INET, .saddr = CLIENT4, .daddr = VIP4,
+		   .proto = IPPROTO_TCP, .sport = 40005, .dport = 80,
+		   .tcp_flags = TF_SYN },
+	  .verdict = XDP_TX, .reason = XLB_TX_FORWARDED, .svc = SVC_TCP4,
+	  .state = XLB_FLOW_SYN },
+	{ .name = "tx_v4_8021ad",
+	  .pkt = { .vlan_proto = ETH_P_8021AD, .vlan_tci = 7, .family = AF_INET,
+		   .saddr = CLIENT4, .daddr = VIP4, .proto = IPPROTO_TCP,
+		   .sport = 40006, .dport = 80, .tcp_flags = TF_SYN },
+	  .verdict = XDP_TX, .reason = XLB_TX_FORWARDED, .svc = SVC_TCP4,
+	  .state = XLB_FLOW_SYN },
+	{ .name = "tx_v4_ip_options_ihl6",
+	  .pkt = { .family = AF_INET, .saddr = CLIENT4, .daddr = VIP4,
+		   .proto = IPPROTO_TCP, .sport = 40007, .dport = 80,
+		   .tcp_flags = TF_SYN, .ihl = 6 },
+	  .verdict = XDP_TX, .reason = XLB_TX_FORWARDED, .svc = SVC_TCP4,
+	  .state = XLB_FLOW_SYN },
+	{ .name = "tx_v4_ip_options_ihl15",
+	  .pkt = { .family = AF_INET, .saddr = CLIENT4, .daddr = VIP4,
+		   .proto = IPPROTO_TCP, .sport = 40008, .dport = 80,
+		   .tcp_flags = TF_SYN, .ihl = 15, .payload = 10 },
+	  .verdict = XDP_TX, .reason = XLB_TX_FORWARDED, .svc = SVC_TCP4,
+	  .state = XLB_FLOW_SYN },
+	{ .name = "tx_v4_vlan_ip_options",
+	  .pkt = { .vlan_proto = ETH_P_8021Q, .vlan_tci = 100,
+		   .family = AF_INET, .saddr = CLIENT4, .daddr = VIP4,
+		   .proto = IPPROTO_TCP, .sport = 40009, .dport = 80,
+		   .tcp_flags = TF_SYN, .ihl = 9 },
+	  .verdict = XDP_TX, .reason = XLB_TX_FORWARDED, .svc = SVC_TCP4,
+	  .state = XLB_FLOW_SYN },
+	{ .name = "tx_v4_tcp_options_doff15",
+	  .pkt = { .family = AF_INET, .saddr = CLIENT4, .daddr = VIP4,
+		   .proto = IPPROTO_TCP, .sport = 40010, .dport = 80,
+		   .tcp_flags = TF_SYN, .doff = 15 },
+	  .verdict = XDP_TX, .reason = XLB_TX_FORWARDED, .svc = SVC_TCP4,
+	  .state = XLB_FLOW_SYN },
+	/* 54-byte SYN padded to 60 */
+	{ .name = "tx_v4_eth_padding",
+	  .pkt = { .family = AF_INET, .saddr = CLIENT4, .daddr = VIP4,
+		   .proto = IPPROTO_TCP, .sport = 40011, .dport = 80,
+		   .tcp_flags = TF_SYN, .trailer = 6 },
+	  .verdict = XDP_TX, .reason = XLB_TX_FORWARDED, .svc = SVC_TCP4,
+	  .state = XLB_FLOW_SYN },
+	{ .name = "tx_v6_syn",
+	  .pkt = { .family = AF_INET6, .saddr = CLIENT6, .daddr = VIP6,
+		   .proto = IPPROTO_TCP, .sport = 40000, .dport = 443,
+		   .tcp_flags = TF_SYN },
+	  .verdict = XDP_TX, .reason = XLB_TX_FORWARDED, .svc = SVC_TCP6,
+	  .state = XLB_FLOW_SYN },
+	{ .name = "tx_v6_ack_midflow",
+	  .pkt = { .family = AF_INET6, .saddr = CLIENT6, .daddr = VIP6,
+		   .proto = IPPROTO_TCP, .sport = 40001, .dport = 443,
+		   .tcp_flags = TF_ACK, .payload = 200 },
+	  .verdict = XDP_TX, .reason = XLB_TX_FORWARDED, .svc = SVC_TCP6,
+	  .state = XLB_FLOW_ESTABLISHED },
+	{ .name = "tx_v6_udp",
+	  .pkt = { .family = AF_INET6, .saddr = CLIENT6, .daddr = VIP6,
+		   .proto = IPPROTO_UDP, .sport = 5353, .dport = 53,
+		   .payload = 33 },
+	  .verdict = XDP_TX, .reason = XLB_TX_FORWARDED, .svc = SVC_UDP6,
+	  .state = XLB_FLOW_NEW },
+	{ .name = "tx_v6_vlan",
+	  .pkt = { .vlan_proto = ETH_P_8021Q, .vlan_tci = 0xe00a,
+		   .family = AF_INET6, .saddr = CLIENT6, .daddr = VIP6,
+		   .proto = IPPROTO_TCP, .sport = 40002, .dport = 443,
+		   .tcp_flags = TF_SYN },
+	  .verdict = XDP_TX, .reason = XLB_TX_FORWARDED, .svc = SVC_TCP6,
+	  .state = XLB_FLOW_SYN },
+	/* A service without a usable back end: dropped, unchanged. */
+	{ .name = "drop_no_table",
+	  .pkt = { .family = AF_INET, .saddr = CLIENT4, .daddr = VIP4_NO_TABLE,
+		   .proto = IPPROTO_TCP, .sport = 40000, .dport = 80,
+		   .tcp_flags = TF_SYN },
+	  .verdict = XDP_DROP, .reason = XLB_DROP_NO_BACKEND,
+	  .svc = SVC_NO_TABLE4 },
+	{ .name = "drop_no_table_v6",
+	  .pkt = { .family = AF_INET6, .saddr = CLIENT6, .daddr = VIP6_NO_TABLE,
+		   .proto = IPPROTO_TCP, .sport = 40000, .dport = 443,
+		   .tcp_flags = TF_SYN },
+	  .verdict = XDP_DROP, .reason = XLB_DROP_NO_BACKEND,
+	  .svc = SVC_NO_TABLE6 },
+	{ .name = "drop_table_no_backend",
+	  .pkt = { .family = AF_INET, .saddr = CLIENT4, .daddr = VIP4_EMPTY,
+		   .proto = IPPROTO_TCP, .sport = 40000, .dport = 80,
+		   .tcp_flags = TF_SYN },
+	  .verdict = XDP_DROP, .reason = XLB_DROP_NO_BACKEND,
+	  .svc = SVC_EMPTY4 },
+	/* the table points at a free slot */
+	{ .name = "drop_table_unused_backend",
+	  .pkt = { .family = AF_INET, .saddr = CLIENT4, .daddr = VIP4_UNUSED_BE,
+		   .proto = IPPROTO_TCP, .sport = 40000, .dport = 80,
+		   .tcp_flags = TF_SYN },
+	  .verdict = XDP_DROP, .reason = XLB_DROP_NO_BACKEND,
+	  .svc = SVC_UNUSED_BE4 },
+	/* Malformed, fragments, extension headers: never XDP_TX; passed
+	 * unchanged for the stack to judge. test_run refuses frames shorter
+	 * than an Ethernet header, so truncation starts at the tag. */
+	{ .name = "malformed_vlan_truncated",
+	  .pkt = { .vlan_proto = ETH_P_8021Q, .vlan_tci = 100,
+		   .family = AF_INET, .saddr = CLIENT4, .daddr = VIP4,
+		   .proto = IPPROTO_TCP, .sport = 40000, .dport = 80,
+		   .tcp_flags = TF_SYN, .cut = 16 },
+	  .verdict = XDP_PASS, .reason = XLB_PASS_MALFORMED },
+	{ .name = "malformed_ipv4_empty",
+	  .pkt = { .family = AF_INET, .saddr = CLIENT4, .daddr = VIP4,
+		   .proto = IPPROTO_TCP, .sport = 40000, .dport = 80,
+		   .tcp_flags = TF_SYN, .cut = 14 },
+	  .verdict = XDP_PASS, .reason = XLB_PASS_MALFORMED },
+	{ .name = "malformed_ipv4_truncated",
+	  .pkt = { .family = AF_INET, .saddr = CLIENT4, .daddr = VIP4,
+		   .proto = IPPROTO_TCP, .sport = 40000, .dport = 80,
+		   .tcp_flags = TF_SYN, .cut = 14 + 19 },
+	  .verdict = XDP_PASS, .reason = XLB_PASS_MALFORMED },
+	{ .name = "malformed_ipv4_ihl4",
+	  .pkt = { .family = AF_INET, .saddr = CLIENT4, .daddr = VIP4,
+		   .proto = IPPROTO_TCP, .sport = 40000, .dport = 80,
+		   .tcp_flags = TF_SYN, .ihl = 4 },
+	  .verdict = XDP_PASS, .reason = XLB_PASS_MALFORMED },
+	{ .name = "malformed_ipv4_ihl0",
+	  .pkt = { .family = AF_INET, .saddr = CLIENT4, .daddr = VIP4,
+		   .proto = IPPROTO_TCP, .sport = 40000, .dport = 80,
+		   .tcp_flags = TF_SYN, .ihl_field = IHL_FIELD(0) },
+	  .verdict = XDP_PASS, .reason = XLB_PASS_MALFORMED },
+	/* 60-byte header, 40-byte packet */
+	{ .name = "malformed_ipv4_ihl_past_end",
+	  .pkt = { .family = AF_INET, .saddr = CLIENT4, .daddr = VIP4,
+		   .proto = IPPROTO_TCP, .sport = 40000, .dport = 80,
+		   .tcp_flags = TF_SYN, .ihl_field = IHL_FIELD(15) },
+	  .verdict = XDP_PASS, .reason = XLB_PASS_MALFORMED },
+	{ .name = "malformed_ipv4_options_truncated",
+	  .pkt = { .family = AF_INET, .saddr = CLIENT4, .daddr = VIP4,
+		   .proto = IPPROTO_TCP, .sport = 40000, .dport = 80,
+		   .tcp_flags = TF_SYN, .ihl = 15, .cut = 14 + 59 },
+	  .verdict = XDP_PASS, .reason = XLB_PASS_MALFORMED },
+	{ .name = "malformed_tcp_truncated_vip",
+	  .pkt = { .family = AF_INET, .saddr = CLIENT4, .daddr = VIP4,
+		   .proto = IPPROTO_TCP, .sport = 40000, .dport = 80,
+		   .tcp_flags = TF_SYN, .cut = 14 + 20 + 19 },
+	  .verdict = XDP_PASS, .reason = XLB_PASS_MALFORMED },
+	{ .name = "malformed_tcp_doff4_vip",
+	  .pkt = { .family = AF_INET, .saddr = CLIENT4, .daddr = VIP4,
+		   .proto = IPPROTO_TCP, .sport = 40000, .dport = 80,
+		   .tcp_flags = TF_SYN, .doff = 4 },
+	  .verdict = XDP_PASS, .reason = XLB_PASS_MALFORMED },
+	{ .name = "malformed_udp_truncated_vip",
+	  .pkt = { .family = AF_INET, .saddr = CLIENT4, .daddr = VIP4,
+		   .proto = IPPROTO_UDP, .sport = 5353, .dport = 53,
+		   .payload = 8, .cut = 14 + 20 + 7 },
+	  .verdict = XDP_PASS, .reason = XLB_PASS_MALFORMED },
+	{ .name = "malformed_ipv6_truncated",
+	  .pkt = { .family = AF_INET6, .saddr = CLIENT6, .daddr = VIP6,
+		   .proto = IPPROTO_TCP, .sport = 40000, .dport = 443,
+		   .tcp_flags = TF_SYN, .cut = 14 + 39 },
+	  .verdict = XDP_PASS, .reason = XLB_PASS_MALFORMED },
+	{ .name = "malformed_tcp_truncated_vip_v6",
+	  .pkt = { .family = AF_INET6, .saddr = CLIENT6, .daddr = VIP6,
+		   .proto = IPPROTO_TCP, .sport = 40000, .dport = 443,
+		   .tcp_flags = TF_SYN, .cut = 14 + 40 + 12 },
+	  .verdict = XDP_PASS, .reason = XLB_PASS_MALFORMED },
+	{ .name = "malformed_tcp_doff4_vip_v6",
+	  .pkt = { .family = AF_INET6, .saddr = CLIENT6, .daddr = VIP6,
+		   .proto = IPPROTO_TCP, .sport = 40000, .dport = 443,
+		   .tcp_flags = TF_SYN, .doff = 4 },
+	  .verdict = XDP_PASS, .reason = XLB_PASS_MALFORMED },
+	{ .name = "malformed_version6_in_ipv4",
+	  .pkt = { .ethertype = ETH_P_IP, .family = AF_INET, .saddr = CLIENT4,
+		   .daddr = VIP4, .proto = IPPROTO_TCP, .sport = 40000,
+		   .dport = 80, .tcp_flags = TF_SYN, .version = 6 },
+	  .verdict = XDP_PASS, .reason = XLB_PASS_MALFORMED },
+	{ .name = "malformed_version4_in_ipv6",
+	  .pkt = { .ethertype = ETH_P_IPV6, .family = AF_INET6,
+		   .saddr = CLIENT6, .daddr = VIP6, .proto = IPPROTO_TCP,
+		   .sport = 40000, .dport = 443, .tcp_flags = TF_SYN,
+		   .version = 4 },
+	  .verdict = XDP_PASS, .reason = XLB_PASS_MALFORMED },
+	/* MF, offset 0: ports present */
+	{ .name = "fragment_v4_first_vip",
+	  .pkt = { .family = AF_INET, .saddr = CLIENT4, .daddr = VIP4,
+		   .proto = IPPROTO_TCP, .sport = 40000, .dport = 80,
+		   .tcp_flags = TF_SYN, .frag = FRAG_MF, .payload = 64 },
+	  .verdict = XDP_PASS, .reason = XLB_PASS_FRAGMENT },
+	/* last fragment, offset 185*8 */
+	{ .name = "fragment_v4_offset_vip",
+	  .pkt = { .family = AF_INET, .saddr = CLIENT4, .daddr = VIP4,
+		   .proto = IPPROTO_TCP, .sport = 40000, .dport = 80,
+		   .tcp_flags = TF_SYN, .frag = 185, .payload = 64 },
+	  .verdict = XDP_PASS, .reason = XLB_PASS_FRAGMENT },
+	{ .name = "fragment_v4_middle_vip",
+	  .pkt = { .family = AF_INET, .saddr = CLIENT4, .daddr = VIP4,
+		   .proto = IPPROTO_UDP, .sport = 5353, .dport = 53,
+		   .frag = FRAG_MF | 1, .payload = 64 },
+	  .verdict = XDP_PASS, .reason = XLB_PASS_FRAGMENT },
+	{ .name = "fragment_v6_vip",
+	  .pkt = { .family = AF_INET6, .saddr = CLIENT6, .daddr = VIP6,
+		   .proto = IPPROTO_TCP, .sport = 40000, .dport = 443,
+		   .tcp_flags = TF_SYN, .v6_ext = V6_EXT_FRAGMENT },
+	  .verdict = XDP_PASS, .reason = XLB_PASS_FRAGMENT },
+	{ .name = "ipv6_ext_hopopts_vip",
+	  .pkt = { .family = AF_INET6, .saddr = CLIENT6, .daddr = VIP6,
+		   .proto = IPPROTO_TCP, .sport = 40000, .dport = 443,
+		   .tcp_flags = TF_SYN, .v6_ext = V6_EXT_HOPOPTS },
+	  .verdict = XDP_PASS, .reason = XLB_PASS_IPV6_EXT },
+	{ .name = "ipv6_ext_routing_vip",
+	  .pkt = { .family = AF_INET6, .saddr = CLIENT6, .daddr = VIP6,
+		   .proto = IPPROTO_TCP, .sport = 40000, .dport = 443,
+		   .tcp_flags = TF_SYN, .v6_ext = V6_EXT_ROUTING },
+	  .verdict = XDP_PASS, .reason = XLB_PASS_IPV6_EXT },
+	{ .name = "ipv6_ext_dstopts_vip",
+	  .pkt = { .family = AF_INET6, .saddr = CLIENT6, .daddr = VIP6,
+		   .proto = IPPROTO_UDP, .sport = 5353, .dport = 53,
+		   .payload = 8, .v6_ext = V6_EXT_DSTOPTS },
+	  .verdict = XDP_PASS, .reason = XLB_PASS_IPV6_EXT },
+};
+/* clang-format on */
+
+static const struct pkt_case *case_by_name(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (!strcmp(cases[i].name, name))
+			return &cases[i];
+	fail_msg("no fixture row named %s", name);
+	return NULL;
+}
+
+/*
+ * One fixture row: verdict, every output byte, the flow entry (TX: pinned
+ * to what the table says for the flow's slot; otherwise none), and every
+ * counter.
+ */
+static void run_case(struct env *e, const struct pkt_case *c)
+{
+	struct pkt in, out, want;
+	__u64 t0, t1;
+	int verdict;
+
+	build(&c->pkt, &in);
+	t0 = coarse_ns();
+	verdict = prog_run(e, &in, &out);
+	t1 = coarse_ns();
+	expect_verdict(verdict, c->verdict, "verdict");
+
+	if (c->verdict == XDP_TX) {
+		__u32 slot = flow_hash(&c->pkt) % e->sz.table_size;
+		__u32 table_be = table_slot(e, c->svc, slot);
+		struct flow_value fv = flow_must(e, &c->pkt, "new flow pinned");
+		struct backend_info bi = backend_get(e, fv.backend_id);
+
+		expect_u64(fv.backend_id, table_be,
+			   "new flow follows the table (slot %u): backend",
+			   slot);
+		expect_u64(bi.svc_id, c->svc, "back end %u's service",
+			   fv.backend_id);
+		expect_state(fv.state, c->state, "flow state");
+		if (fv.last_seen < t0 || fv.last_seen > t1)
+			fail_msg("flow last_seen %llu outside the run [%llu, "
+				 "%llu]",
+				 (unsigned long long)fv.last_seen,
+				 (unsigned long long)t0,
+				 (unsigned long long)t1);
+		forwarded(e, &in, fv.backend_id, &want);
+		expect_packet(&out, &want, "forwarded packet");
+		expect_lb(e, e->skel->maps.stats_svc, c->svc, 1, in.len, 1);
+		expect_lb(e, e->skel->maps.stats_backend, fv.backend_id, 1,
+			  in.len, 1);
+	} else {
+		want = in;
+		expect_packet(&out, &want, "packet unchanged");
+		if (c->verdict == XDP_DROP)
+			expect_lb(e, e->skel->maps.stats_svc, c->svc, 1, in.len,
+				  0);
+	}
+	expect_u64(map_count(e->skel->maps.flows_v4) +
+			   map_count(e->skel->maps.flows_v6),
+		   c->verdict == XDP_TX ? 1 : 0, "flow entries");
+	expect_reasons(e, c->reason, 1, in.len);
+}
+
+static void test_case(void **state)
+{
+	struct env *e = *state;
+
+	run_case(e, e->arg);
+}
+
+/* ---- scenarios -------------------------------------------------------- */
+
+struct family_setup {
+	int family;
+	const char *client, *vip;
+	__u16 port;
+	__u32 svc, spare;
+};
+
+static const struct family_setup fam4 = {
+	.family = AF_INET,
+	.client = CLIENT4,
+	.vip = VIP4,
+	.port = 80,
+	.svc = SVC_TCP4,
+	.spare = SPARE_BE4,
+};
+
+static const struct family_setup fam6 = {
+	.family = AF_INET6,
+	.client = CLIENT6,
+	.vip = VIP6,
+	.port = 443,
+	.svc = SVC_TCP6,
+	.spare = SPARE_BE6,
+};
+
+static struct pkt_spec tcp_spec(const struct family_setup *f, __u16 sport,
+				__u8 flags)
+{
+	struct pkt_spec s = {
+		.family = f->family,
+		.saddr = f->client,
+		.daddr = f->vip,
+		.proto = IPPROTO_TCP,
+		.sport = sport,
+		.dport = f->port,
+		.tcp_flags = flags,
+	};
+	return s;
+}
+
+/*
+ * A flow stays on its back end when the table changes under it; a new
+ * flow follows the new table.
+ */
+static void pin_survives_table_change(struct env *e,
+				      const struct family_setup *f)
+{
+	struct pkt_spec syn = tcp_spec(f, 41000, TF_SYN);
+	struct pkt_spec ack = tcp_spec(f, 41000, TF_ACK);
+	struct pkt_spec other = tcp_spec(f, 41001, TF_SYN);
+	struct flow_value fv;
+	struct pkt in;
+	__u32 first;
+
+	build(&syn, &in);
+	send_tx(e, &syn,
+		table_slot(e, f->svc, flow_hash(&syn) % e->sz.table_size),
+		"SYN to the VIP");
+	fv = flow_must(e, &syn, "after the SYN");
+	first = fv.backend_id;
+	expect_state(fv.state, XLB_FLOW_SYN, "flow state after the SYN");
+
+	table_all(e, f->svc, f->spare); /* the controller swaps the table */
+
+	send_tx(e, &ack, first, "ACK after the table swap");
+	fv = flow_must(e, &ack, "after the ACK");
+	expect_u64(fv.backend_id, first, "flow stays pinned: backend");
+	expect_state(fv.state, XLB_FLOW_ESTABLISHED,
+		     "flow state after the ACK");
+
+	send_tx(e, &other, f->spare, "new flow after the table swap");
+	fv = flow_must(e, &other, "new flow");
+	expect_u64(fv.backend_id, f->spare,
+		   "new flow follows the new table: %s", "backend");
+
+	expect_lb(e, e->skel->maps.stats_backend, first, 2, 2 * in.len, 1);
+	expect_lb(e, e->skel->maps.stats_backend, f->spare, 1, in.len, 1);
+	expect_lb(e, e->skel->maps.stats_svc, f->svc, 3, 3 * in.len, 2);
+	expect_reasons(e, XLB_TX_FORWARDED, 3, 3 * in.len);
+}
+
+static void test_pin_survives_table_change_v4(void **state)
+{
+	pin_survives_table_change(*state, &fam4);
+}
+
+static void test_pin_survives_table_change_v6(void **state)
+{
+	pin_survives_table_change(*state, &fam6);
+}
+
+/* Pin a SYN, then return the back end it went to. */
+static __u32 pin_syn(struct env *e, const struct pkt_spec *syn)
+{
+	send_tx(e, syn,
+		table_slot(e, SVC_TCP4, flow_hash(syn) % e->sz.table_size),
+		"SYN to the VIP");
+	return flow_must(e, syn, "after the SYN").backend_id;
+}
+
+/* The back end is removed (slot freed, table rebuilt without it): its
+ * flows are picked again from the table and pinned to the new choice. */
+static void test_backend_removed_repicked(void **state)
+{
+	struct env *e = *state;
+	struct pkt_spec syn = tcp_spec(&fam4, 42000, TF_SYN);
+	struct pkt_spec ack = tcp_spec(&fam4, 42000, TF_ACK);
+	struct backend_info bi;
+	struct flow_value fv;
+	__u32 first;
+
+	first = pin_syn(e, &syn);
+	table_all(e, SVC_TCP4, SPARE_BE4);
+	bi = backend_get(e, first);
+	bi.state = XLB_BE_UNUSED;
+	backend_put(e, first, &bi);
+
+	send_tx(e, &ack, SPARE_BE4, "ACK after its back end was removed");
+	fv = flow_must(e, &ack, "after the ACK");
+	expect_u64(fv.backend_id, SPARE_BE4, "flow re-picked: backend");
+	expect_state(fv.state, XLB_FLOW_ESTABLISHED, "re-picked flow state");
+	expect_lb(e, e->skel->maps.stats_backend, SPARE_BE4, 1, spec_len(&ack),
+		  1);
+	expect_lb(e, e->skel->maps.stats_svc, SVC_TCP4, 2,
+		  spec_len(&syn) + spec_len(&ack), 2);
+}
+
+/* A back-end id moved to another service: flows of the old service do
+ * not follow it there. */
+static void test_backend_moved_service_repicked(void **state)
+{
+	struct env *e = *state;
+	struct pkt_spec syn = tcp_spec(&fam4, 42001, TF_SYN);
+	struct pkt_spec ack = tcp_spec(&fam4, 42001, TF_ACK);
+	struct backend_info bi;
+	struct flow_value fv;
+	__u32 first;
+
+	first = pin_syn(e, &syn);
+	table_all(e, SVC_TCP4, SPARE_BE4);
+	bi = backend_get(e, first);
+	bi.svc_id = SVC_UDP4;
+	backend_put(e, first, &bi);
+
+	send_tx(e, &ack, SPARE_BE4, "ACK after its back end moved service");
+	fv = flow_must(e, &ack, "after the ACK");
+	expect_u64(fv.backend_id, SPARE_BE4, "flow re-picked: backend");
+}
+
+/* Removed, but the table still names it (controller not done yet): the
+ * packet is dropped, not sent to a free slot. */
+static void test_backend_removed_stale_table_drops(void **state)
+{
+	struct env *e = *state;
+	struct pkt_spec syn = tcp_spec(&fam4, 42002, TF_SYN);
+	struct pkt_spec ack = tcp_spec(&fam4, 42002, TF_ACK);
+	struct backend_info bi;
+	struct flow_value fv;
+	__u32 first;
+
+	first = pin_syn(e, &syn);
+	table_all(e, SVC_TCP4, first);
+	bi = backend_get(e, first);
+	bi.state = XLB_BE_UNUSED;
+	backend_put(e, first, &bi);
+
+	send_unchanged(e, &ack, XDP_DROP, "ACK to a removed back end");
+	fv = flow_must(e, &ack, "after the drop");
+	expect_u64(fv.backend_id, first, "flow entry left as it was: backend");
+	expect_u64(reason_get(e, XLB_DROP_NO_BACKEND).packets, 1,
+		   "reason counter drop_no_backend: packets");
+}
+
+/* svc_tables entry deleted: new flows are dropped and counted. */
+static void test_table_deleted_drops(void **state)
+{
+	struct env *e = *state;
+	struct pkt_spec syn = tcp_spec(&fam4, 42003, TF_SYN);
+	struct pkt in;
+	__u32 svc = SVC_TCP4;
+
+	if (bpf_map_delete_elem(map_fd(e->skel->maps.svc_tables), &svc))
+		fail_msg("svc_tables[%u] delete: %s", svc, strerror(errno));
+	build(&syn, &in);
+	send_unchanged(e, &syn, XDP_DROP, "SYN to a service without table");
+	expect_u64(map_count(e->skel->maps.flows_v4), 0, "flow entries");
+	expect_lb(e, e->skel->maps.stats_svc, SVC_TCP4, 1, in.len, 0);
+	expect_reasons(e, XLB_DROP_NO_BACKEND, 1, in.len);
+}
+
+/* TCP state as seen from the client, on one pinned flow. */
+static void test_flow_state_tracking(void **state)
+{
+	static const struct {
+		__u8 flags;
+		enum flow_state state;
+	} steps[] = {
+		{ TF_SYN, XLB_FLOW_SYN },
+		{ TF_ACK, XLB_FLOW_ESTABLISHED },
+		{ TF_ACK | TF_PSH, XLB_FLOW_ESTABLISHED },
+		{ TF_SYN, XLB_FLOW_SYN }, /* port reuse */
+		{ TF_ACK, XLB_FLOW_ESTABLISHED },
+		{ TF_FIN | TF_ACK, XLB_FLOW_FIN },
+		{ TF_ACK, XLB_FLOW_FIN },
+		{ TF_RST | TF_ACK, XLB_FLOW_RST },
+	};
+	struct pkt_spec base = tcp_spec(&fam4, 43000, TF_ACK);
+	struct env *e = *state;
+	struct flow_value fv;
+	__u32 be = 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		struct pkt_spec s = tcp_spec(&fam4, 43000, steps[i].flags);
+		char what[64];
+
+		snprintf(what, sizeof(what), "packet %zu (flags 0x%02x)", i,
+			 steps[i].flags);
+		if (i == 0)
+			be = pin_syn(e, &s);
+		else
+			send_tx(e, &s, be, what);
+		fv = flow_must(e, &s, what);
+		expect_u64(fv.backend_id, be, "%s: flow stays pinned: backend",
+			   what);
+		expect_state(fv.state, steps[i].state, what);
+	}
+	expect_lb(e, e->skel->maps.stats_backend, be, i, i * spec_len(&base),
+		  1);
+}
+
+/* UDP: one flow entry per 5-tuple, state NEW, pinned like TCP. */
+static void test_udp_flow_pinned(void **state)
+{
+	struct env *e = *state;
+	struct pkt_spec s = {
+		.family = AF_INET,
+		.saddr = CLIENT4,
+		.daddr = VIP4,
+		.proto = IPPROTO_UDP,
+		.sport = 5000,
+		.dport = 53,
+		.payload = 20,
+	};
+	struct flow_value fv;
+	__u32 first, other;
+
+	first = table_slot(e, SVC_UDP4, flow_hash(&s) % e->sz.table_size);
+	send_tx(e, &s, first, "first datagram");
+	other = first == 4 ? 5 : 4;
+	table_all(e, SVC_UDP4, other);
+	send_tx(e, &s, first, "second datagram after the table swap");
+	fv = flow_must(e, &s, "UDP flow");
+	expect_u64(fv.backend_id, first, "UDP flow stays pinned: backend");
+	expect_state(fv.state, XLB_FLOW_NEW, "UDP flow state");
+	expect_lb(e, e->skel->maps.stats_backend, first, 2, 2 * spec_len(&s),
+		  1);
+}
+
+/* Many flows spread over the table: each lands on its slot's back end,
+ * and all three back ends get some. */
+static void test_flows_follow_table_slots(void **state)
+{
+	struct env *e = *state;
+	__u32 per_be[4] = {}, i, n = 60;
+
+	for (i = 0; i < n; i++) {
+		struct pkt_spec s = tcp_spec(&fam4, 20000 + i * 7, TF_SYN);
+		__u32 be = table_slot(e, SVC_TCP4,
+				      flow_hash(&s) % e->sz.table_size);
+		char what[64];
+
+		snprintf(what, sizeof(what), "flow from port %u", s.sport);
+		send_tx(e, &s, be, what);
+		if (be < 4)
+			per_be[be]++;
+	}
+	for (i = 1; i <= 3; i++)
+		if (!per_be[i])
+			fail_msg("back end %u got none of %u flows", i, n);
+	expect_u64(per_be[1] + per_be[2] + per_be[3], n,
+		   "flows to back ends 1..3");
+	expect_u64(map_count(e->skel->maps.flows_v4), n, "flow entries");
+}
+
+/* Limit: the flow table is full (LRU): new flows are still forwarded to
+ * their table slot's back end and the table never grows past its size. */
+static int setup_tiny_flows(void **state)
+{
+	static const struct lb_sizes sz = { .table_size = 13,
+					    .max_flows = 8,
+					    .max_services = 16,
+					    .max_backends = 16 };
+
+	return env_setup_sized(state, &sz);
+}
+
+static void test_flow_table_full_still_forwards(void **state)
+{
+	struct env *e = *state;
+	__u32 i, n = 100, len = 0;
+
+	for (i = 0; i < n; i++) {
+		struct pkt_spec s = tcp_spec(&fam4, 30000 + i, TF_SYN);
+		char what[64];
+
+		snprintf(what, sizeof(what), "flow %u of %u", i + 1, n);
+		len = spec_len(&s);
+		send_tx(e, &s,
+			table_slot(e, SVC_TCP4,
+				   flow_hash(&s) % e->sz.table_size),
+			what);
+	}
+	if (map_count(e->skel->maps.flows_v4) > 8)
+		fail_msg("flows_v4 holds %u entries, max_entries is 8",
+			 map_count(e->skel->maps.flows_v4));
+	expect_reasons(e, XLB_TX_FORWARDED, n, n * len);
+	expect_lb(e, e->skel->maps.stats_svc, SVC_TCP4, n, n * len, n);
+}
+
+/* Limit: svc_tables takes only tables of exactly table_size slots (the
+ * template's size), so a table built for another size cannot be swapped
+ * in by mistake. */
+static void test_table_wrong_size_rejected(void **state)
+{
+	struct pkt_spec syn = tcp_spec(&fam4, 46000, TF_SYN);
+	struct env *e = *state;
+	__u32 sizes[] = { e->sz.table_size - 1, e->sz.table_size + 1 };
+	__u32 svc = SVC_TCP4, i;
+
+	for (i = 0; i < 2; i++) {
+		int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "svc_table",
+					sizeof(__u32), sizeof(__u32), sizes[i],
+					NULL);
+		int ret;
+
+		if (fd < 0)
+			fail_msg("array of %u: %s", sizes[i], strerror(errno));
+		ret = bpf_map_update_elem(map_fd(e->skel->maps.svc_tables),
+					  &svc, &fd, 0);
+		close(fd);
+		if (!ret)
+			fail_msg("svc_tables took a table of %u slots, "
+				 "table_size is %u",
+				 sizes[i], e->sz.table_size);
+	}
+	/* The service still has its table. */
+	send_tx(e, &syn,
+		table_slot(e, SVC_TCP4, flow_hash(&syn) % e->sz.table_size),
+		"SYN after the rejected swaps");
+}
+
+/*
+ * The verifier is part of the test: load under several table sizes and
+ * map sizes, including the defaults and the largest table, then check
+ * that a flow lands on exactly the slot the hash names.
+ */
+static const struct lb_sizes verifier_sizes[] = {
+	{ .table_size = 3,
+	  .max_flows = 16,
+	  .max_services = 16,
+	  .max_backends = 16 },
+	{ .table_size = 251,
+	  .max_flows = 1,
+	  .max_services = 9,
+	  .max_backends = 12 },
+	{ .table_size = XLB_DEFAULT_TABLE_SIZE,
+	  .max_flows = XLB_DEFAULT_MAX_FLOWS,
+	  .max_services = XLB_DEFAULT_MAX_SERVICES,
+	  .max_backends = XLB_DEFAULT_MAX_BACKENDS },
+	{ .table_size = 1000003,
+	  .max_flows = 4096,
+	  .max_services = 1024,
+	  .max_backends = 65536 },
+};
+
+/*
+ * Verifier work, as the kernel reports it after load (about 3900 today).
+ * The budget is far below the kernel's 1M limit: a jump means a change
+ * made the program's paths multiply, worth a look before loads fail.
+ */
+#define VERIFIED_INSNS_BUDGET 20000
+
+static __u32 verified_insns(struct env *e)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(e->prog, &info, &len))
+		fail_msg("program info: %s", strerror(errno));
+	return info.verified_insns;
+}
+
+static void test_verifier_sizes(void **state)
+{
+	size_t i, k;
+
+	for (i = 0; i < sizeof(verifier_sizes) / sizeof(verifier_sizes[0]);
+	     i++) {
+		const struct lb_sizes *sz = &verifier_sizes[i];
+		struct pkt_spec s = tcp_spec(&fam4, 44000, TF_SYN);
+		struct env e;
+		__u32 *slots, slot;
+		int err;
+
+		err = env_load(&e, sz);
+		if (err) {
+			env_unload(&e);
+			fail_msg("load with table_size=%u max_flows=%u "
+				 "max_services=%u max_backends=%u: %s",
+				 sz->table_size, sz->max_flows,
+				 sz->max_services, sz->max_backends,
+				 strerror(-err));
+		}
+		print_message("# table_size=%u max_flows=%u max_services=%u "
+			      "max_backends=%u: %u instructions verified\n",
+			      sz->table_size, sz->max_flows, sz->max_services,
+			      sz->max_backends, verified_insns(&e));
+		if (verified_insns(&e) > VERIFIED_INSNS_BUDGET)
+			fail_msg("verifier complexity: %u instructions "
+				 "verified, budget %u",
+				 verified_insns(&e), VERIFIED_INSNS_BUDGET);
+		err = env_populate(&e);
+		if (err) {
+			env_unload(&e);
+			fail_msg("fill maps (table_size=%u): %s",
+				 sz->table_size, strerror(-err));
+		}
+		/* The fixture's forwarding rows work at this size too. */
+		for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+			if (cases[k].verdict == XDP_TX) {
+				run_case(&e, &cases[k]);
+				env_reset(&e);
+			}
+		}
+		/* One slot names back end 1, all others back end 2. */
+		slot = flow_hash(&s) % sz->table_size;
+		slots = malloc(sz->table_size * sizeof(*slots));
+		if (!slots)
+			fail_msg("out of memory");
+		for (k = 0; k < sz->table_size; k++)
+			slots[k] = k == slot ? 1 : 2;
+		err = table_install(&e, SVC_TCP4, slots);
+		free(slots);
+		if (err)
+			fail_msg("table of %u slots: %s", sz->table_size,
+				 strerror(-err));
+		send_tx(&e, &s, 1, "flow to its one slot");
+		expect_u64(flow_must(&e, &s, "flow").backend_id, 1,
+			   "table_size=%u: flow hashed to slot %u: backend",
+			   sz->table_size, slot);
+		env_unload(&e);
+	}
+}
+
+/* ---- the harness checks itself ---------------------------------------- */
+
+/* The comparison reports the first difference, and the length. */
+static void test_harness_first_diff(void **state)
+{
+	struct pkt_spec s = tcp_spec(&fam4, 45000, TF_SYN);
+	struct pkt a, b;
+
+	build(&s, &a);
+	b = a;
+	expect_u64(pkt_first_diff(&a, &b) + 1, 0, "same packets: first diff");
+	b.data[37] ^= 1;
+	expect_u64(pkt_first_diff(&a, &b), 37, "one flipped byte at");
+	b = a;
+	b.len--;
+	expect_u64(pkt_first_diff(&a, &b), b.len, "shorter packet at");
+}
+
+/* Inputs are valid packets: IPv4 header and L4 checksums verify. */
+static void test_harness_checksums(void **state)
+{
+	const struct pkt_spec specs[] = {
+		tcp_spec(&fam4, 1, TF_SYN),
+		tcp_spec(&fam6, 2, TF_ACK),
+		case_by_name("tx_v4_ip_options_ihl15")->pkt,
+		case_by_name("tx_v4_vlan_ip_options")->pkt,
+		{ .family = AF_INET,
+		  .saddr = CLIENT4,
+		  .daddr = VIP4,
+		  .proto = IPPROTO_UDP,
+		  .sport = 1,
+		  .dport = 53,
+		  .payload = 33 },
+		{ .family = AF_INET6,
+		  .saddr = CLIENT6,
+		  .daddr = VIP6,
+		  .proto = IPPROTO_UDP,
+		  .sport = 1,
+		  .dport = 53,
+		  .payload = 8,
+		  .v6_ext = V6_EXT_DSTOPTS },
+		{ .vlan_proto = ETH_P_8021Q,
+		  .vlan_tci = 5,
+		  .family = AF_INET6,
+		  .saddr = CLIENT6,
+		  .daddr = VIP6,
+		  .proto = IPPROTO_ICMPV6,
+		  .payload = 5 },
+		{ .family = AF_INET,
+		  .saddr = CLIENT4,
+		  .daddr = VIP4,
+		  .proto = IPPROTO_ICMP,
+		  .payload = 7 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
+		const struct pkt_spec *s = &specs[i];
+		size_t l3 = 14 + (s->vlan_proto ? 4 : 0), l4;
+		struct pkt p;
+		__u32 sum = 0;
+		__u8 nh;
+
+		build(s, &p);
+		if (s->family == AF_INET) {
+			size_t hl = (p.data[l3] & 0xf) * 4;
+
+			expect_u64(csum_fold(csum_add(0, p.data + l3, hl)), 0,
+				   "spec %zu: IPv4 header checksum", i);
+			expect_u64((p.data[l3 + 2] << 8 | p.data[l3 + 3]),
+				   p.len - l3, "spec %zu: IPv4 total length",
+				   i);
+			l4 = l3 + hl;
+			nh = p.data[l3 + 9];
+			sum = csum_add(sum, p.data + l3 + 12, 8);
+		} else {
+			expect_u64((p.data[l3 + 4] << 8 | p.data[l3 + 5]),
+				   p.len - l3 - 40,
+				   "spec %zu: IPv6 payload length", i);
+			l4 = l3 + 40 + (s->v6_ext ? 8 : 0);
+			nh = s->proto;
+			sum = csum_add(sum, p.data + l3 + 8, 32);
+		}
+		if (nh == IPPROTO_ICMP)
+			sum = 0;
+		else
+			sum += nh + (p.len - l4);
+		expect_u64(csum_fold(csum_add(sum, p.data + l4, p.len - l4)), 0,
+			   "spec %zu: L4 checksum", i);
+	}
+}
+
+/* ---- main ------------------------------------------------------------- */
+
+#define SCENARIO(f)                                         \
+	{                                                   \
+#f, test_##f, env_setup, env_teardown, NULL \
+	}
+
+static const struct CMUnitTest scenarios[] = {
+	SCENARIO(pin_survives_table_change_v4),
+	SCENARIO(pin_survives_table_change_v6),
+	SCENARIO(backend_removed_repicked),
+	SCENARIO(backend_moved_service_repicked),
+	SCENARIO(backend_removed_stale_table_drops),
+	SCENARIO(table_deleted_drops),
+	SCENARIO(flow_state_tracking),
+	SCENARIO(udp_flow_pinned),
+	SCENARIO(flows_follow_table_slots),
+	SCENARIO(table_wrong_size_rejected),
+	{ "flow_table_full_still_forwards", test_flow_table_full_still_forwards,
+	  setup_tiny_flows, env_teardown, NULL },
+	{ "verifier_sizes", test_verifier_sizes, NULL, NULL, NULL },
+	{ "harness_first_diff", test_harness_first_diff, NULL, NULL, NULL },
+	{ "harness_checksums", test_harness_checksums, NULL, NULL, NULL },
+};
+
+int main(int argc, char **argv)
+{
+	size_t nc = sizeof(cases) / sizeof(cases[0]);
+	size_t ns = sizeof(scenarios) / sizeof(scenarios[0]);
+	const char *filter = getenv("XLB_TEST");
+	struct CMUnitTest *tests;
+	size_t i;
+	int ret;
+
+	if (argc > 1 && !strcmp(argv[1], "--list")) {
+		for (i = 0; i < nc; i++)
+			printf("%s\n", cases[i].name);
+		for (i = 0; i < ns; i++)
+			printf("%s\n", scenarios[i].name);
+		return 0;
+	}
+	if (argc > 1)
+		filter = argv[1];
+	if (filter && *filter)
+		cmocka_set_test_filter(filter);
+	verbose = getenv("XLB_TEST_VERBOSE") != NULL;
+	libbpf_set_print(libbpf_print);
+
+	tests = calloc(nc + ns, sizeof(*tests));
+	if (!tests)
+		return 1;
+	for (i = 0; i < nc; i++) {
+		tests[i].name = cases[i].name;
+		tests[i].test_func = test_case;
+		tests[i].setup_func = env_setup;
+		tests[i].teardown_func = env_teardown;
+		tests[i].initial_state = (void *)&cases[i];
+	}
+	memcpy(tests + nc, scenarios, sizeof(scenarios));
+	ret = _cmocka_run_group_tests("xdp_lb", tests, nc + ns, NULL, NULL);
+	free(tests);
+	return ret;
+}
