@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Configuration parsing and validation: every field, defaults, and one test
+ * per error with its exact FILE:LINE: KEY: message. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <cmocka.h>
+
+#include "config.h"
+#include "xdp_lb.h"
+
+static char err[512];
+
+static int load(const char *yaml, struct lb_config *cfg)
+{
+	err[0] = '\0';
+	return config_load_string(yaml, strlen(yaml), "lb.yaml", cfg, err,
+				  sizeof(err));
+}
+
+/* The load fails and the message starts with want. */
+static void expect_error(const char *yaml, const char *want)
+{
+	struct lb_config cfg;
+	int ret = load(yaml, &cfg);
+
+	if (ret == 0 || strncmp(err, want, strlen(want))) {
+		print_error("config error: got ret %d, message \"%s\"\n"
+			    "                  expected message \"%s...\"\n",
+			    ret, err, want);
+		if (ret == 0)
+			config_free(&cfg);
+		fail();
+	}
+}
+
+#define SVC(extra)                                                             \
+	"services:\n"                                                          \
+	"  - name: web\n"                                                      \
+	"    vip: 198.18.0.100\n"                                              \
+	"    port: 80\n"                                                       \
+	"    proto: tcp\n" extra
+
+static void test_full_config(void **state)
+{
+	const char *yaml = "table_size: 251\n"
+			   "max_flows: 4096\n"
+			   "max_services: 8\n"
+			   "max_backends: 16\n" SVC(
+				   "    backends:\n"
+				   "      - addr: 198.18.0.11\n"
+				   "        weight: 2\n"
+				   "      - addr: 198.18.0.12\n"
+				   "        mac: \"02:00:00:00:00:12\"\n")
+			   "  - name: web6\n"
+			   "    vip: fd00::100\n"
+			   "    port: 443\n"
+			   "    proto: udp\n"
+			   "    backends:\n"
+			   "      - addr: fd00::11\n"
+			   "        weight: 0\n";
+	static const __u8 mac[6] = { 2, 0, 0, 0, 0, 0x12 };
+	struct lb_config cfg;
+	char buf[64];
+
+	assert_int_equal(load(yaml, &cfg), 0);
+	assert_int_equal(cfg.table_size, 251);
+	assert_int_equal(cfg.max_flows, 4096);
+	assert_int_equal(cfg.max_services, 8);
+	assert_int_equal(cfg.max_backends, 16);
+	assert_int_equal(cfg.n_services, 2);
+	assert_string_equal(cfg.services[0].name, "web");
+	assert_string_equal(lb_addr_str(&cfg.services[0].vip, buf, sizeof(buf)),
+			    "198.18.0.100");
+	assert_int_equal(cfg.services[0].port, 80);
+	assert_int_equal(cfg.services[0].proto, IPPROTO_TCP);
+	assert_int_equal(cfg.services[0].n_backends, 2);
+	assert_int_equal(cfg.services[0].backends[0].weight, 2);
+	assert_false(cfg.services[0].backends[0].has_mac);
+	assert_int_equal(cfg.services[0].backends[1].weight,
+			 LB_DEFAULT_WEIGHT);
+	assert_true(cfg.services[0].backends[1].has_mac);
+	assert_memory_equal(cfg.services[0].backends[1].mac, mac, 6);
+	assert_int_equal(cfg.services[0].backends[1].line, 13);
+	assert_int_equal(cfg.services[1].vip.family, AF_INET6);
+	assert_int_equal(cfg.services[1].proto, IPPROTO_UDP);
+	assert_int_equal(cfg.services[1].port, 443);
+	assert_string_equal(lb_addr_str(&cfg.services[1].backends[0].addr, buf,
+					sizeof(buf)),
+			    "fd00::11");
+	assert_int_equal(cfg.services[1].backends[0].weight, 0);
+	config_free(&cfg);
+}
+
+static void test_defaults_and_empty(void **state)
+{
+	struct lb_config cfg;
+
+	assert_int_equal(load("", &cfg), 0);
+	assert_int_equal(cfg.table_size, XLB_DEFAULT_TABLE_SIZE);
+	assert_int_equal(cfg.max_flows, XLB_DEFAULT_MAX_FLOWS);
+	assert_int_equal(cfg.max_services, XLB_DEFAULT_MAX_SERVICES);
+	assert_int_equal(cfg.max_backends, XLB_DEFAULT_MAX_BACKENDS);
+	assert_int_equal(cfg.n_services, 0);
+	config_free(&cfg);
+	assert_int_equal(load("services:\n", &cfg), 0);
+	assert_int_equal(cfg.n_services, 0);
+	config_free(&cfg);
+	assert_int_equal(load(SVC(""), &cfg), 0); /* no back ends yet */
+	assert_int_equal(cfg.n_services, 1);
+	assert_int_equal(cfg.services[0].n_backends, 0);
+	config_free(&cfg);
+}
+
+static void test_missing_file(void **state)
+{
+	struct lb_config cfg;
+
+	assert_int_not_equal(config_load_file("/nonexistent/lb.yaml", &cfg,
+					      err, sizeof(err)),
+			     0);
+	assert_string_equal(err,
+			    "/nonexistent/lb.yaml: cannot open: No such file or directory");
+}
+
+static void test_invalid_yaml(void **state)
+{
+	expect_error("services:\n  - name: web\n   vip: [1,\n",
+		     "lb.yaml:3: invalid YAML:");
+}
+
+static void test_top_not_mapping(void **state)
+{
+	expect_error("- a\n- b\n", "lb.yaml:1: (top level): expected a mapping");
+}
+
+static void test_unknown_key_suggests(void **state)
+{
+	expect_error(SVC("    bakends: []\n"),
+		     "lb.yaml:6: services[0].bakends: unknown key (did you mean 'backends'?)");
+	expect_error("tabel_size: 251\n",
+		     "lb.yaml:1: tabel_size: unknown key (did you mean 'table_size'?)");
+	expect_error(SVC("    colour: blue\n"),
+		     "lb.yaml:6: services[0].colour: unknown key");
+}
+
+static void test_missing_required(void **state)
+{
+	expect_error("services:\n  - name: web\n    port: 80\n    proto: tcp\n",
+		     "lb.yaml:2: services[0]: missing required key 'vip'");
+	expect_error(SVC("    backends:\n      - weight: 3\n"),
+		     "lb.yaml:7: services[0].backends[0]: missing required key 'addr'");
+}
+
+static void test_duplicate_key(void **state)
+{
+	expect_error(SVC("    port: 81\n"),
+		     "lb.yaml:6: services[0].port: duplicate key (first on line 4)");
+}
+
+static void test_wrong_types(void **state)
+{
+	expect_error("services: 3\n", "lb.yaml:1: services: expected a list");
+	expect_error("services:\n  - 3\n",
+		     "lb.yaml:2: services[0]: expected a mapping");
+	expect_error("services:\n  - name: web\n    vip: [1]\n    port: 80\n    proto: tcp\n",
+		     "lb.yaml:3: services[0].vip: expected a value, found a list");
+	expect_error(SVC("    backends: 5\n"),
+		     "lb.yaml:6: services[0].backends: expected a list");
+}
+
+static void test_bad_values(void **state)
+{
+	expect_error("services:\n  - name: web\n    vip: 198.18.0.300\n    port: 80\n    proto: tcp\n",
+		     "lb.yaml:3: services[0].vip: '198.18.0.300' is not an IPv4 or IPv6 address");
+	expect_error("services:\n  - name: web\n    vip: 198.18.0.1\n    port: 0\n    proto: tcp\n",
+		     "lb.yaml:4: services[0].port: 0 is out of range 1..65535");
+	expect_error("services:\n  - name: web\n    vip: 198.18.0.1\n    port: http\n    proto: tcp\n",
+		     "lb.yaml:4: services[0].port: 'http' is not a number (1..65535)");
+	expect_error("services:\n  - name: web\n    vip: 198.18.0.1\n    port: 80\n    proto: sctp\n",
+		     "lb.yaml:5: services[0].proto: 'sctp' is not tcp or udp");
+	expect_error("services:\n  - name: 'a b'\n    vip: 198.18.0.1\n    port: 80\n    proto: tcp\n",
+		     "lb.yaml:2: services[0].name: 'a b' is not a valid name");
+	expect_error(SVC("    backends:\n      - addr: 198.18.0.11\n        weight: 70000\n"),
+		     "lb.yaml:8: services[0].backends[0].weight: 70000 is out of range 0..65535");
+	expect_error(SVC("    backends:\n      - addr: 198.18.0.11\n        weight: -1\n"),
+		     "lb.yaml:8: services[0].backends[0].weight: '-1' is not a number (0..65535)");
+	expect_error(SVC("    backends:\n      - addr: 198.18.0.11\n        mac: 02:00\n"),
+		     "lb.yaml:8: services[0].backends[0].mac: '02:00' is not a MAC address");
+	expect_error(SVC("    backends:\n      - addr: nohost\n"),
+		     "lb.yaml:7: services[0].backends[0].addr: 'nohost' is not an IPv4 or IPv6 address");
+}
+
+static void test_sizes(void **state)
+{
+	expect_error("table_size: 65536\n",
+		     "lb.yaml:1: table_size: 65536 is not prime");
+	expect_error("table_size: 2000003\n",
+		     "lb.yaml:1: table_size: 2000003 is out of range 3..1000003");
+	expect_error("max_flows: 10\n",
+		     "lb.yaml:1: max_flows: 10 is out of range 1024..67108864");
+	expect_error("max_services: 0\n",
+		     "lb.yaml:1: max_services: 0 is out of range 1..4096");
+	expect_error("max_backends: 65537\n",
+		     "lb.yaml:1: max_backends: 65537 is out of range 1..65536");
+}
+
+static void test_family_mismatch(void **state)
+{
+	expect_error(SVC("    backends:\n      - addr: fd00::11\n"),
+		     "lb.yaml:7: services[0].backends[0].addr: fd00::11 is not of the same address family as the vip");
+}
+
+static void test_duplicates(void **state)
+{
+	expect_error(SVC("    backends:\n      - addr: 198.18.0.11\n      - addr: 198.18.0.12\n      - addr: 198.18.0.11\n"),
+		     "lb.yaml:9: services[0].backends[2]: duplicate back end (first on line 7)");
+	expect_error(SVC("") "  - name: web\n    vip: 198.18.0.101\n    port: 80\n    proto: tcp\n",
+		     "lb.yaml:6: services[1]: duplicate service name 'web' (first on line 2)");
+	expect_error(SVC("") "  - name: web2\n    vip: 198.18.0.100\n    port: 80\n    proto: tcp\n",
+		     "lb.yaml:6: services[1]: duplicate service: 'web' (line 2) has the same vip, port and proto");
+}
+
+static void test_limits(void **state)
+{
+	expect_error("max_services: 1\n" SVC("") "  - name: web2\n    vip: 198.18.0.101\n    port: 80\n    proto: tcp\n",
+		     "lb.yaml:3: services: 2 services, more than max_services=1");
+	expect_error("max_backends: 1\n" SVC("    backends:\n      - addr: 198.18.0.11\n      - addr: 198.18.0.12\n"),
+		     "lb.yaml:3: services[0]: more back ends in total than max_backends=1");
+}
+
+static void test_name_and_prime_helpers(void **state)
+{
+	assert_true(config_name_valid("web-1.prod_a"));
+	assert_false(config_name_valid(""));
+	assert_false(config_name_valid("-web"));
+	assert_false(config_name_valid("web/1"));
+	assert_false(config_name_valid(
+		"a123456789012345678901234567890123456789012345678901234567890123"));
+	assert_true(config_is_prime(65537));
+	assert_true(config_is_prime(3));
+	assert_false(config_is_prime(65536));
+	assert_false(config_is_prime(1));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_full_config),
+		cmocka_unit_test(test_defaults_and_empty),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_invalid_yaml),
+		cmocka_unit_test(test_top_not_mapping),
+		cmocka_unit_test(test_unknown_key_suggests),
+		cmocka_unit_test(test_missing_required),
+		cmocka_unit_test(test_duplicate_key),
+		cmocka_unit_test(test_wrong_types),
+		cmocka_unit_test(test_bad_values),
+		cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_family_mismatch),
+		cmocka_unit_test(test_duplicates),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_name_and_prime_helpers),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
