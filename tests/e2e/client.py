@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""Test client.
+
+count HOST PORT N      N new TCP connections, one GET / each; prints a JSON
+                       tally {"b1": n, ..., "errors": n}. Bounded: 2 s per
+                       connection, 120 s in all.
+hold HOST PORT SECS    one keep-alive connection, GET / every 0.2 s for SECS
+                       seconds; prints who answered; exits 1 if a request
+                       failed or the answering back end ever changed.
+slow HOST PORT SECS    one GET /slow?secs=SECS; exits 1 unless all SECS lines
+                       arrive from one back end.
+"""
+import http.client
+import json
+import sys
+import time
+
+
+def get(conn):
+    conn.request("GET", "/")
+    return conn.getresponse().read().decode().strip()
+
+
+def count(host, port, n):
+    tally = {"errors": 0}
+    deadline = time.monotonic() + 120
+    for _ in range(n):
+        if time.monotonic() > deadline:
+            tally["errors"] += 1
+            continue
+        conn = http.client.HTTPConnection(host, port, timeout=2)
+        try:
+            name = get(conn)
+            tally[name] = tally.get(name, 0) + 1
+        except OSError:
+            tally["errors"] += 1
+        finally:
+            conn.close()
+    print(json.dumps(tally, sort_keys=True))
+    return 0
+
+
+def hold(host, port, secs):
+    conn = http.client.HTTPConnection(host, port, timeout=2)
+    first, n = None, 0
+    end = time.monotonic() + secs
+    try:
+        while time.monotonic() < end:
+            name = get(conn)
+            n += 1
+            if first is None:
+                first = name
+                print(f"held connection answered by {name}", flush=True)
+            elif name != first:
+                print(f"MOVED: request {n} answered by {name}, not {first}")
+                return 1
+            time.sleep(0.2)
+    except OSError as e:
+        print(f"FAILED after {n} requests to {first}: {e}")
+        return 1
+    print(f"held connection: {n} requests, all answered by {first}")
+    return 0
+
+
+def slow(host, port, secs):
+    conn = http.client.HTTPConnection(host, port, timeout=5)
+    try:
+        conn.request("GET", f"/slow?secs={secs}")
+        lines = conn.getresponse().read().decode().split()
+    except OSError as e:
+        print(f"FAILED: {e}")
+        return 1
+    names = set(lines[0::2])
+    ok = len(lines) == 2 * secs and len(names) == 1
+    print(f"slow download: {len(lines) // 2} of {secs} lines from {sorted(names)}")
+    return 0 if ok else 1
+
+
+def main():
+    cmd, host, port, arg = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    return {"count": count, "hold": hold, "slow": slow}[cmd](host, port, arg)
+
+
+sys.exit(main())

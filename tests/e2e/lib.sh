@@ -1,0 +1,218 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Shared by the end-to-end tests: a namespace topology, the controller, TAP
+# output. Source it, then call topo_up PREFIX (teardown is trapped).
+#
+#   PREFIX-sw  bridge br0 (a switch)
+#   PREFIX-cl  client      198.18.0.1   fd00::1
+#   PREFIX-lb  balancer    198.18.0.2   fd00::2   (xdp-lb on PREFIX-lb0)
+#   PREFIX-b1..b3 back ends 198.18.0.11-13 fd00::11-13, VIPs on lo
+#
+# XLB_E2E_PAUSE=1 stops before teardown (inspect, then press enter).
+# XLB_E2E_VERBOSE=1 echoes every command.
+
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$E2E_DIR/../.." && pwd)
+BIN=${BIN:-$ROOT/build/xdp-lb}
+VIP4=198.18.0.100
+VIP6=fd00::100
+TAP_N=0
+TAP_FAIL=0
+PIDS=()
+CLEAN_FILES=()
+# Files in CLEAN_FILES are removed at teardown.
+
+ok() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $*"; }
+not_ok() { TAP_N=$((TAP_N + 1)); TAP_FAIL=1; echo "not ok $TAP_N - $*"; }
+diag() { echo "# $*"; }
+# check DESCRIPTION COMMAND...: one TAP line from the command's status.
+check() {
+	local d=$1
+	shift
+	if "$@"; then ok "$d"; else not_ok "$d"; fi
+}
+
+# run COMMAND...: echo it with its status (STYLE: every command echoed).
+run() {
+	local rc
+	"$@"
+	rc=$?
+	[ -n "${XLB_E2E_VERBOSE:-}" ] || [ $rc -ne 0 ] && diag "[rc=$rc] $*"
+	return $rc
+}
+
+in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+# Loaders keep the root bpffs: nsenter, not ip netns exec (ENVIRONMENT.md).
+lb_ns() { nsenter --net="/run/netns/$P-lb" "$@"; }
+xlb() { "$BIN" -i "$P-lb0" "$@"; }
+# api_running: a controller answers on the control socket.
+api_running() { xlb status >/dev/null 2>&1; }
+
+topo_up() {
+	P=$1
+	trap topo_down EXIT
+	trap 'exit 130' INT TERM
+	topo_down_quiet
+	mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+	ip netns add "$P-sw" || return 1
+	ip -n "$P-sw" link add br0 type bridge
+	ip -n "$P-sw" link set br0 up
+	local h n=11
+	for h in cl lb b1 b2 b3; do
+		ip netns add "$P-$h"
+		ip link add "$P-${h}0" type veth peer name "$P-${h}p"
+		ip link set "$P-${h}0" netns "$P-$h"
+		ip link set "$P-${h}p" netns "$P-sw"
+		ip -n "$P-sw" link set "$P-${h}p" master br0 up
+		ip -n "$P-$h" link set lo up
+		ip -n "$P-$h" link set "$P-${h}0" up
+		in_ns "$P-$h" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
+			net.ipv6.conf.default.accept_dad=0
+	done
+	ip -n "$P-cl" addr add 198.18.0.1/24 dev "$P-cl0"
+	ip -n "$P-cl" addr add fd00::1/64 dev "$P-cl0" nodad
+	ip -n "$P-lb" addr add 198.18.0.2/24 dev "$P-lb0"
+	ip -n "$P-lb" addr add fd00::2/64 dev "$P-lb0" nodad
+	for h in b1 b2 b3; do
+		ip -n "$P-$h" addr add "198.18.0.$n/24" dev "$P-${h}0"
+		ip -n "$P-$h" addr add "fd00::$n/64" dev "$P-${h}0" nodad
+		ip -n "$P-$h" addr add "$VIP4/32" dev lo
+		ip -n "$P-$h" addr add "$VIP6/128" dev lo nodad
+		in_ns "$P-$h" sysctl -qw net.ipv4.conf.all.arp_ignore=1 \
+			net.ipv4.conf.all.arp_announce=2
+		n=$((n + 1))
+	done
+	# The client reaches the VIPs through the balancer.
+	ip -n "$P-cl" route add "$VIP4/32" via 198.18.0.2
+	ip -n "$P-cl" -6 route add "$VIP6/128" via fd00::2
+	# Native XDP loses checksum offload state (ENVIRONMENT.md).
+	in_ns "$P-cl" ethtool -K "$P-cl0" tx off >/dev/null
+	# XDP_TX on a veth needs an XDP program on its peer.
+	ip -n "$P-sw" link set dev "$P-lbp" xdpdrv obj "$ROOT/build/xdp_pass.bpf.o" sec xdp ||
+		return 1
+}
+
+# backends_start [PORT]: backend.py named b1..b3 in each back-end namespace.
+backends_start() {
+	local port=${1:-80} h
+	for h in b1 b2 b3; do
+		in_ns "$P-$h" python3 "$E2E_DIR/backend.py" "$h" "$port" >/dev/null 2>&1 &
+		PIDS+=($!)
+	done
+	for h in b1 b2 b3; do
+		wait_for 50 in_ns "$P-$h" python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" ||
+			return 1
+	done
+}
+
+# wait_for TRIES COMMAND...: retry every 0.1 s.
+wait_for() {
+	local tries=$1 i
+	shift
+	for ((i = 0; i < tries; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# lb_start CONFIG [attach options]: the controller in the background.
+lb_start() {
+	local cfg=$1
+	shift
+	LB_LOG=${LB_LOG:-$(mktemp /tmp/xlb-e2e.XXXXXX)}
+	# Not through a shell function: $! must be the controller itself.
+	nsenter --net="/run/netns/$P-lb" "$BIN" attach "$P-lb0" -c "$cfg" "$@" \
+		>>"$LB_LOG" 2>&1 &
+	LB_PID=$!
+	if ! wait_for 100 xlb status; then
+		diag "controller did not come up; log:"
+		sed 's/^/#   /' "$LB_LOG"
+		return 1
+	fi
+}
+
+lb_stop() {
+	[ -n "${LB_PID:-}" ] || return 0
+	kill -TERM "$LB_PID" 2>/dev/null
+	wait "$LB_PID" 2>/dev/null
+	LB_PID=
+	! api_running
+}
+
+# count HOST N: N new connections from the client; prints the JSON tally.
+count() {
+	in_ns "$P-cl" python3 "$E2E_DIR/client.py" count "$1" 80 "$2"
+}
+
+# share JSON NAME: percentage of NAME in a tally (errors excluded).
+share() {
+	python3 -c 'import json,sys; t=json.loads(sys.argv[1]); n=sum(v for k,v in t.items() if k!="errors"); print(round(100.0*t.get(sys.argv[2],0)/max(n,1),1))' "$1" "$2"
+}
+
+# within A B TOLERANCE: |A - B| <= TOLERANCE (floats).
+within() {
+	python3 -c 'import sys; a,b,t=map(float,sys.argv[1:]); sys.exit(0 if abs(a-b)<=t else 1)' "$1" "$2" "$3"
+}
+
+# jq-like access to status --json with python: status_get 'EXPR' where
+# EXPR is evaluated with s = the parsed status.
+status_get() {
+	xlb status --json | python3 -c 'import json,sys; s=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"
+}
+
+topo_down_quiet() {
+	local h
+	[ -n "${P:-}" ] || return 0
+	for h in sw cl lb b1 b2 b3; do
+		ip netns del "$P-$h" 2>/dev/null
+	done
+	rm -rf "/sys/fs/bpf/xdp-lb/$P-lb0" "/run/xdp-lb/$P-lb0.sock"
+}
+
+topo_down() {
+	local rc=$? pid
+	trap - EXIT
+	if [ -n "${XLB_E2E_PAUSE:-}" ]; then
+		echo "# paused before teardown (prefix $P); press enter"
+		read -r _
+	fi
+	lb_stop
+	for pid in "${PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
+	wait 2>/dev/null
+	[ -n "${LB_LOG:-}" ] && rm -f "$LB_LOG"
+	rm -f "${CLEAN_FILES[@]}"
+	topo_down_quiet
+	[ $TAP_FAIL -ne 0 ] && rc=1
+	exit $rc
+}
+
+# write_config FILE W1 W2 W3: web (IPv4) and web6 (IPv6) over b1..b3.
+write_config() {
+	cat >"$1" <<YAML
+services:
+  - name: web
+    vip: $VIP4
+    port: 80
+    proto: tcp
+    backends:
+      - addr: 198.18.0.11
+        weight: $2
+      - addr: 198.18.0.12
+        weight: $3
+      - addr: 198.18.0.13
+        weight: $4
+  - name: web6
+    vip: $VIP6
+    port: 80
+    proto: tcp
+    backends:
+      - addr: fd00::11
+        weight: $2
+      - addr: fd00::12
+        weight: $3
+      - addr: fd00::13
+        weight: $4
+YAML
+}
