@@ -44,4 +44,4 @@ diag "after weight 0 for b3, 300 connections: $t"
 b3=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get("b3",0))' "$t")
 check "weight 0: no new connection to b3 ($b3)" [ "$b3" -eq 0 ]
 got=$(share "$t" b1)
-check "weight 0: b1 now gets 2/3 ($got%, want 66.7 +-6)" within "$got" 66.7 6
+check "weight 0: b1 now gets 2/3 ($got%, want 66.7 +-8, 3 sigma at 300)" within "$got" 66.7 8
