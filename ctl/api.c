@@ -93,6 +93,14 @@ static const char *str_arg(struct json_object *req, const char *key)
 	return json_object_get_string(v);
 }
 
+static bool bool_arg(struct json_object *req, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(req, key, &v) &&
+	       json_object_get_boolean(v);
+}
+
 static int u32_arg(struct json_object *req, const char *key, __u32 *out)
 {
 	struct json_object *v;
@@ -185,7 +193,13 @@ struct json_object *api_handle(struct lb_state *st, struct json_object *req)
 		ret = state_backend_add(st, svc, addr, weight,
 					str_arg(req, "mac"), err, sizeof(err));
 	else if (!strcmp(cmd, "backend_del"))
-		ret = state_backend_del(st, svc, addr, err, sizeof(err));
+		ret = state_backend_del(st, svc, addr, bool_arg(req, "now"), err,
+					sizeof(err));
+	else if (!strcmp(cmd, "backend_drain") ||
+		 !strcmp(cmd, "backend_undrain"))
+		ret = state_backend_drain(st, svc, addr,
+					  !strcmp(cmd, "backend_drain"), err,
+					  sizeof(err));
 	else if (!strcmp(cmd, "backend_weight"))
 		ret = ret == -ENOENT ?
 			      (snprintf(err, sizeof(err), "weight missing"),

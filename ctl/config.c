@@ -326,10 +326,36 @@ static int parse_service(struct ctx *c, const yaml_node_t *n,
 	return 0;
 }
 
-enum { T_TABLE, T_FLOWS, T_SVCS, T_BES, T_SERVICES, T_N };
-static const char *const top_keys[T_N] = { "table_size", "max_flows",
-					   "max_services", "max_backends",
-					   "services" };
+enum { T_TABLE, T_FLOWS, T_SVCS, T_BES, T_TIMEOUTS, T_SWEEP, T_DRAIN,
+       T_SERVICES, T_N };
+static const char *const top_keys[T_N] = {
+	"table_size",	 "max_flows",	   "max_services",  "max_backends",
+	"flow_timeouts", "sweep_interval", "drain_timeout", "services"
+};
+
+enum { FT_SYN, FT_EST, FT_FIN, FT_RST, FT_UDP, FT_N };
+static const char *const timeout_keys[FT_N] = {
+	"tcp_syn", "tcp_established", "tcp_fin", "tcp_rst", "udp"
+};
+
+static int parse_timeouts(struct ctx *c, const yaml_node_t *n,
+			  struct flow_timeouts *t)
+{
+	__u32 *field[FT_N] = { &t->tcp_syn, &t->tcp_established, &t->tcp_fin,
+			       &t->tcp_rst, &t->udp };
+	yaml_node_t *v[FT_N];
+	char key[64];
+	int i, ret;
+
+	ret = map_keys(c, n, "flow_timeouts", timeout_keys, FT_N, v);
+	for (i = 0; !ret && i < FT_N; i++) {
+		if (!v[i])
+			continue;
+		snprintf(key, sizeof(key), "flow_timeouts.%s", timeout_keys[i]);
+		ret = get_u32(c, v[i], key, 1, 86400 * 7, field[i]);
+	}
+	return ret;
+}
 
 static int parse_doc(struct ctx *c, struct lb_config *cfg)
 {
@@ -343,6 +369,9 @@ static int parse_doc(struct ctx *c, struct lb_config *cfg)
 	cfg->max_flows = XLB_DEFAULT_MAX_FLOWS;
 	cfg->max_services = XLB_DEFAULT_MAX_SERVICES;
 	cfg->max_backends = XLB_DEFAULT_MAX_BACKENDS;
+	conntrack_timeouts_default(&cfg->timeouts);
+	cfg->sweep_interval = LB_DEFAULT_SWEEP_INTERVAL;
+	cfg->drain_timeout = LB_DEFAULT_DRAIN_TIMEOUT;
 	if (!root)
 		return 0; /* empty file: no services */
 	if (root->type == YAML_SCALAR_NODE && !*scalar(root))
@@ -373,6 +402,15 @@ static int parse_doc(struct ctx *c, struct lb_config *cfg)
 		return ret;
 	if (v[T_BES] && (ret = get_u32(c, v[T_BES], "max_backends", 1, 65536,
 				       &cfg->max_backends)))
+		return ret;
+	if (v[T_TIMEOUTS] && (ret = parse_timeouts(c, v[T_TIMEOUTS],
+						   &cfg->timeouts)))
+		return ret;
+	if (v[T_SWEEP] && (ret = get_u32(c, v[T_SWEEP], "sweep_interval", 1,
+					 3600, &cfg->sweep_interval)))
+		return ret;
+	if (v[T_DRAIN] && (ret = get_u32(c, v[T_DRAIN], "drain_timeout", 0,
+					 86400 * 7, &cfg->drain_timeout)))
 		return ret;
 	if (!v[T_SERVICES] ||
 	    (v[T_SERVICES]->type == YAML_SCALAR_NODE && !*scalar(v[T_SERVICES])))

@@ -8,10 +8,13 @@
 #include <linux/types.h>
 
 #include "addr.h"
+#include "conntrack.h"
 
 #define LB_NAME_MAX 64		/* service name, including the NUL */
 #define LB_WEIGHT_MAX 65535	/* weights are 0..65535, 0 = drain */
 #define LB_DEFAULT_WEIGHT 100
+#define LB_DEFAULT_SWEEP_INTERVAL 5   /* seconds */
+#define LB_DEFAULT_DRAIN_TIMEOUT 300  /* seconds */
 
 struct lb_backend_cfg {
 	struct lb_addr addr;
@@ -36,6 +39,9 @@ struct lb_config {
 	__u32 max_flows;    /* per family flow table entries */
 	__u32 max_services;
 	__u32 max_backends;
+	struct flow_timeouts timeouts; /* flow_timeouts: idle seconds */
+	__u32 sweep_interval;	       /* seconds between flow sweeps */
+	__u32 drain_timeout;	       /* seconds a removal may drain */
 	struct lb_service_cfg *services;
 	size_t n_services;
 };

@@ -24,6 +24,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "conntrack.h"
 #include "log.h"
 #include "xdp_lb.skel.h"
 
@@ -723,31 +724,71 @@ out:
 	return ret;
 }
 
-struct count_arg {
-	__u64 *counts;
+struct sweep_arg {
+	const struct flow_timeouts *to;
+	__u64 now;
+	__u64 *live;
 	__u32 max;
+	size_t key_size, n, cap;
+	char *expired; /* keys to delete */
 };
 
-static void count_one(void *arg, const void *key, const struct flow_value *v)
+static void sweep_one(void *arg, const void *key, const struct flow_value *v)
 {
-	struct count_arg *ca = arg;
+	struct sweep_arg *sa = arg;
+	char *nk;
 
-	if (v->backend_id < ca->max)
-		ca->counts[v->backend_id]++;
+	if (sa->to && conntrack_expired(sa->to, v, sa->now)) {
+		if (sa->n == sa->cap) {
+			sa->cap = sa->cap ? sa->cap * 2 : 1024;
+			nk = realloc(sa->expired, sa->cap * sa->key_size);
+			if (!nk)
+				return; /* next sweep tries again */
+			sa->expired = nk;
+		}
+		memcpy(sa->expired + sa->n++ * sa->key_size, key, sa->key_size);
+		return;
+	}
+	if (v->backend_id < sa->max && conntrack_live(v->state))
+		sa->live[v->backend_id]++;
 }
 
-int dp_flows_count(struct dp *dp, __u64 *counts)
+static long sweep_map(int fd, size_t key_size, struct sweep_arg *sa)
 {
-	struct count_arg ca = { .counts = counts, .max = dp->max_backends };
+	long deleted = 0;
+	size_t i;
 	int ret;
 
-	memset(counts, 0, sizeof(*counts) * dp->max_backends);
-	ret = flows_walk(bpf_map__fd(dp->skel->maps.flows_v4),
-			 sizeof(struct flow_key_v4), count_one, &ca);
-	if (!ret)
-		ret = flows_walk(bpf_map__fd(dp->skel->maps.flows_v6),
-				 sizeof(struct flow_key_v6), count_one, &ca);
-	return ret;
+	sa->key_size = key_size;
+	sa->n = 0;
+	ret = flows_walk(fd, key_size, sweep_one, sa);
+	for (i = 0; i < sa->n; i++)
+		if (!bpf_map_delete_elem(fd, sa->expired + i * key_size))
+			deleted++;
+	return ret ? ret : deleted;
+}
+
+long dp_flows_sweep(struct dp *dp, const struct flow_timeouts *to, __u64 now,
+		    __u64 *live)
+{
+	struct sweep_arg sa = { .to = to, .now = now, .live = live,
+				.max = dp->max_backends };
+	long a, b = 0;
+
+	memset(live, 0, sizeof(*live) * dp->max_backends);
+	a = sweep_map(bpf_map__fd(dp->skel->maps.flows_v4),
+		      sizeof(struct flow_key_v4), &sa);
+	if (a >= 0) {
+		free(sa.expired);
+		sa.expired = NULL;
+		sa.cap = 0;
+		b = sweep_map(bpf_map__fd(dp->skel->maps.flows_v6),
+			      sizeof(struct flow_key_v6), &sa);
+	}
+	free(sa.expired);
+	if (a < 0)
+		return a;
+	return b < 0 ? b : a + b;
 }
 
 struct purge_arg {

@@ -75,8 +75,12 @@ int dp_backend_get(struct dp *dp, __u32 id, struct backend_info *bi);
 int dp_backend_clear(struct dp *dp, __u32 id);
 /* Delete every flow pinned to back end id; returns how many. */
 long dp_flows_purge_backend(struct dp *dp, __u32 id);
-/* counts[id] = flows pinned to back end id (array of max_backends). */
-int dp_flows_count(struct dp *dp, __u64 *counts);
+struct flow_timeouts;
+/* Walk both flow tables: delete flows idle past their timeout (none if to
+ * is NULL) and count live[id] = live flows pinned to back end id (array of
+ * max_backends). Returns the number of flows deleted, or -errno. */
+long dp_flows_sweep(struct dp *dp, const struct flow_timeouts *to, __u64 now,
+		    __u64 *live);
 
 int dp_stats_svc(struct dp *dp, __u32 svc_id, struct lb_counters *out);
 int dp_stats_backend(struct dp *dp, __u32 id, struct lb_counters *out);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -99,6 +100,13 @@ static int need_args(int argc, char **argv, int want, const char *usage)
 
 /* ---- attach: the controller ---- */
 
+static void on_sweep(evutil_socket_t fd, short what, void *arg)
+{
+	struct lb_state *st = arg;
+
+	state_sweep(st);
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	pr_info("signal %d: stopping the controller\n", (int)sig);
@@ -119,7 +127,8 @@ static int parse_mode(const char *s, enum xdp_attach_mode *mode)
 static int run_controller(struct dp *dp, const char *cfg_path,
 			  const struct lb_config *cfg)
 {
-	struct event *sigint = NULL, *sigterm = NULL;
+	struct event *sigint = NULL, *sigterm = NULL, *sweep = NULL;
+	struct timeval tv = {};
 	struct event_base *base;
 	struct lb_state st;
 	struct api *api = NULL;
@@ -155,6 +164,12 @@ static int run_controller(struct dp *dp, const char *cfg_path,
 		goto out;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	sweep = event_new(base, -1, EV_PERSIST, on_sweep, &st);
+	tv.tv_sec = st.sweep_interval_s;
+	if (!sweep || event_add(sweep, &tv)) {
+		ret = fail(XLB_EXIT_FAIL, "cannot set up the flow sweep timer");
+		goto out;
+	}
 	pr_info("xdp-lb %s on '%s': %zu services, control socket %s/%s.sock\n",
 		dp->replaced ? "replaced" : dp->adopted ? "re-adopted" :
 							  "attached",
@@ -168,6 +183,8 @@ out:
 		event_free(sigint);
 	if (sigterm)
 		event_free(sigterm);
+	if (sweep)
+		event_free(sweep);
 	api_stop(api);
 	event_base_free(base);
 	state_free(&st);
@@ -553,8 +570,126 @@ static int backend_simple(int argc, char **argv, const char *cmd,
 
 static int cmd_backend_del(int argc, char **argv)
 {
-	return backend_simple(argc, argv, "backend_del",
-			      "backend del SERVICE ADDR", false);
+	static const struct option opts[] = {
+		{ "now", no_argument, NULL, 'n' },
+		{},
+	};
+	static const char *usage = "backend del SERVICE ADDR [--now]";
+	struct json_object *req;
+	bool now = false;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "n", opts, NULL)) != -1) {
+		if (opt != 'n')
+			return fail(XLB_EXIT_USAGE, "usage: xdp-lb %s", usage);
+		now = true;
+	}
+	if (need_args(argc, argv, 2, usage) || check_addr(argv[optind + 1]))
+		return XLB_EXIT_USAGE;
+	req = request("backend_del");
+	json_object_object_add(req, "service",
+			       json_object_new_string(argv[optind]));
+	json_object_object_add(req, "addr",
+			       json_object_new_string(argv[optind + 1]));
+	json_object_object_add(req, "now", json_object_new_boolean(now));
+	return call(req, NULL);
+}
+
+/* Live flows of one back end, from status; -1 if it is not there. */
+static long backend_flows(const char *svc, const char *addr)
+{
+	struct json_object *rep, *svcs, *bes, *s, *b, *v;
+	struct lb_addr want, a;
+	long flows = -1;
+	size_t i, j;
+
+	if (call(request("status"), &rep))
+		return -2;
+	lb_addr_parse(addr, &want);
+	json_object_object_get_ex(rep, "services", &svcs);
+	for (i = 0; svcs && i < json_object_array_length(svcs); i++) {
+		s = json_object_array_get_idx(svcs, i);
+		if (strcmp(jstr(s, "name"), svc) && strcmp(jstr(s, "endpoint"), svc))
+			continue;
+		json_object_object_get_ex(s, "backends", &bes);
+		for (j = 0; bes && j < json_object_array_length(bes); j++) {
+			b = json_object_array_get_idx(bes, j);
+			if (!lb_addr_parse(jstr(b, "addr"), &a) &&
+			    lb_addr_eq(&a, &want) &&
+			    json_object_object_get_ex(b, "flows", &v))
+				flows = json_object_get_int64(v);
+		}
+	}
+	json_object_put(rep);
+	return flows;
+}
+
+static int cmd_backend_drain(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "wait", no_argument, NULL, 'w' },
+		{ "timeout", required_argument, NULL, 't' },
+		{},
+	};
+	static const char *usage =
+		"backend drain SERVICE ADDR [--wait] [--timeout SECONDS]";
+	struct timespec start, now, pause = { .tv_nsec = 500000000 };
+	struct json_object *req;
+	__u32 timeout = 300;
+	bool wait = false;
+	long flows;
+	int opt, ret;
+
+	while ((opt = getopt_long(argc, argv, "wt:", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'w':
+			wait = true;
+			break;
+		case 't':
+			if (lb_u32_parse(optarg, 1, 86400 * 7, &timeout))
+				return fail(XLB_EXIT_USAGE,
+					    "--timeout: '%s' is not a number of seconds (1..604800)",
+					    optarg);
+			break;
+		default:
+			return fail(XLB_EXIT_USAGE, "usage: xdp-lb %s", usage);
+		}
+	}
+	if (need_args(argc, argv, 2, usage) || check_addr(argv[optind + 1]))
+		return XLB_EXIT_USAGE;
+	req = request("backend_drain");
+	json_object_object_add(req, "service",
+			       json_object_new_string(argv[optind]));
+	json_object_object_add(req, "addr",
+			       json_object_new_string(argv[optind + 1]));
+	ret = call(req, NULL);
+	if (ret || !wait)
+		return ret;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		flows = backend_flows(argv[optind], argv[optind + 1]);
+		if (flows == -2)
+			return XLB_EXIT_FAIL;
+		if (flows <= 0)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec >= (time_t)timeout)
+			return fail(XLB_EXIT_FAIL,
+				    "back end %s of '%s' still has %ld live flows after %u s",
+				    argv[optind + 1], argv[optind], flows,
+				    timeout);
+		nanosleep(&pause, NULL);
+	}
+	if (!opt_json)
+		printf("back end %s of '%s' is drained: no live flows\n",
+		       argv[optind + 1], argv[optind]);
+	return XLB_EXIT_OK;
+}
+
+static int cmd_backend_undrain(int argc, char **argv)
+{
+	return backend_simple(argc, argv, "backend_undrain",
+			      "backend undrain SERVICE ADDR", false);
 }
 
 static int cmd_backend_weight(int argc, char **argv)
@@ -603,7 +738,10 @@ static int cmd_service_del(int argc, char **argv)
 static const struct cmd backend_cmds[] = {
 	{ "add", cmd_backend_add,
 	  "backend add SERVICE ADDR [--weight N] [--mac MAC]" },
-	{ "del", cmd_backend_del, "backend del SERVICE ADDR" },
+	{ "del", cmd_backend_del, "backend del SERVICE ADDR [--now]" },
+	{ "drain", cmd_backend_drain,
+	  "backend drain SERVICE ADDR [--wait] [--timeout SECONDS]" },
+	{ "undrain", cmd_backend_undrain, "backend undrain SERVICE ADDR" },
 	{ "weight", cmd_backend_weight, "backend weight SERVICE ADDR WEIGHT" },
 	{},
 };
@@ -665,7 +803,7 @@ static const struct cmd commands[] = {
 	  "attach IFACE -c FILE [--xdp-mode native|skb]" },
 	{ "detach", cmd_detach, "detach IFACE" },
 	{ "status", cmd_status, "status [--json]" },
-	{ "backend", cmd_backend, "backend add|del|weight ..." },
+	{ "backend", cmd_backend, "backend add|del|weight|drain|undrain ..." },
 	{ "service", cmd_service, "service add|del ..." },
 	{ "reload", cmd_reload, "reload" },
 	{},
@@ -684,7 +822,11 @@ static void usage(FILE *f)
 		"  service add NAME VIP:PORT/PROTO\n"
 		"  service del SERVICE\n"
 		"  backend add SERVICE ADDR [--weight N] [--mac MAC]\n"
-		"  backend del SERVICE ADDR\n"
+		"  backend del SERVICE ADDR [--now]\n"
+		"                  drain, then remove once no flow is left (--now: at once)\n"
+		"  backend drain SERVICE ADDR [--wait] [--timeout SECONDS]\n"
+		"                  no new flows; --wait returns when no live flow is left\n"
+		"  backend undrain SERVICE ADDR\n"
 		"  backend weight SERVICE ADDR WEIGHT   (0 = no new flows)\n"
 		"  reload          re-read the config file, apply the differences\n"
 		"options:\n"

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "maglev.h"
@@ -22,6 +23,14 @@
 
 static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
 
 static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
 {
@@ -38,6 +47,9 @@ int state_init(struct lb_state *st, struct dp *dp, const char *config_path)
 	memset(st, 0, sizeof(*st));
 	st->dp = dp;
 	st->resolve_timeout_ms = RESOLVE_TIMEOUT_MS;
+	conntrack_timeouts_default(&st->timeouts);
+	st->sweep_interval_s = LB_DEFAULT_SWEEP_INTERVAL;
+	st->drain_timeout_s = LB_DEFAULT_DRAIN_TIMEOUT;
 	if (config_path)
 		snprintf(st->config_path, sizeof(st->config_path), "%s",
 			 config_path);
@@ -163,8 +175,8 @@ static int service_rebuild(struct lb_state *st, struct lb_service *s)
 	for (i = 0; i < s->n_be; i++) {
 		mb[i].addr = s->be[i].addr;
 		mb[i].id = s->be[i].id;
-		mb[i].weight = s->be[i].weight;
-		any |= s->be[i].weight > 0;
+		mb[i].weight = backend_effective_weight(&s->be[i]);
+		any |= mb[i].weight > 0;
 	}
 	ret = maglev_build(mb, s->n_be, st->table, st->dp->table_size);
 	free(mb);
@@ -453,19 +465,13 @@ static int sync_backends(struct lb_state *st, struct lb_service *s,
 	size_t i, j;
 	int ret;
 
-	/* Removals first: out of the table, then released. */
-	for (i = 0; i < s->n_be;) {
-		if (cfg_has_backend(sc, &s->be[i].addr)) {
-			i++;
-			continue;
-		}
+	/* Back ends no longer in the file drain, then go (state_sweep). */
+	for (i = 0; i < s->n_be; i++) {
 		b = &s->be[i];
-		b->weight = 0;
-		ret = service_rebuild(st, s);
-		if (ret)
-			return ret;
-		backend_release(st, b);
-		backend_remove_at(s, i);
+		if (cfg_has_backend(sc, &b->addr) || b->removing)
+			continue;
+		b->removing = true;
+		b->removing_since = now_ns();
 		*changed = true;
 	}
 	for (j = 0; j < sc->n_backends; j++) {
@@ -473,9 +479,12 @@ static int sync_backends(struct lb_state *st, struct lb_service *s,
 
 		b = find_backend(s, &bc->addr);
 		if (b) {
-			if (b->weight != bc->weight)
+			if (b->weight != bc->weight || b->removing ||
+			    b->drained)
 				*changed = true;
 			b->weight = bc->weight;
+			b->removing = false;
+			b->drained = false;
 			if (memcmp(b->mac, macs[j], 6)) {
 				memcpy(b->mac, macs[j], 6);
 				ret = backend_write(st, s, b);
@@ -533,6 +542,9 @@ int state_apply_config(struct lb_state *st, const struct lb_config *cfg,
 		goto out;
 
 	/* Everything is known to fit: now change the data plane. */
+	st->timeouts = cfg->timeouts;
+	st->sweep_interval_s = cfg->sweep_interval;
+	st->drain_timeout_s = cfg->drain_timeout;
 	for (i = 0; i < st->n_svc;) {
 		if (cfg_find(cfg, st->svc[i])) {
 			i++;
@@ -686,7 +698,24 @@ int state_backend_add(struct lb_state *st, const char *spec,
 		return fail(err, errlen, -EINVAL,
 			    "weight %u is out of range 0..%u", weight,
 			    LB_WEIGHT_MAX);
-	if (find_backend(s, &nb.addr))
+	b = find_backend(s, &nb.addr);
+	if (b && b->removing) {
+		/* Added back while it drained for removal: keep it. */
+		b->removing = false;
+		b->drained = false;
+		b->weight = weight;
+		if (mac && !lb_mac_parse(mac, b->mac))
+			backend_write(st, s, b);
+		ret = service_rebuild(st, s);
+		if (ret)
+			return fail(err, errlen, ret,
+				    "cannot rebuild the table: %s",
+				    strerror(-ret));
+		pr_info("service %s: back end %s kept, weight %u\n", s->name,
+			addr, weight);
+		return 0;
+	}
+	if (b)
 		return fail(err, errlen, -EEXIST,
 			    "service '%s' has back end %s already", s->name,
 			    addr);
@@ -743,7 +772,7 @@ static int get_backend(struct lb_state *st, const char *spec,
 }
 
 int state_backend_del(struct lb_state *st, const char *spec,
-		      const char *addr, char *err, size_t errlen)
+		      const char *addr, bool now, char *err, size_t errlen)
 {
 	struct lb_service *s;
 	struct lb_backend *b;
@@ -752,15 +781,99 @@ int state_backend_del(struct lb_state *st, const char *spec,
 	ret = get_backend(st, spec, addr, &s, &b, err, errlen);
 	if (ret)
 		return ret;
-	b->weight = 0;
+	if (!now) {
+		if (!b->removing) {
+			b->removing = true;
+			b->removing_since = now_ns();
+		}
+		ret = service_rebuild(st, s);
+		if (ret)
+			return fail(err, errlen, ret,
+				    "cannot rebuild the table: %s",
+				    strerror(-ret));
+		pr_info("service %s: back end %s draining before removal\n",
+			s->name, addr);
+		state_sweep(st); /* gone at once if nothing is pinned */
+		return 0;
+	}
+	b->removing = true;
 	ret = service_rebuild(st, s);
 	if (ret)
 		return fail(err, errlen, ret, "cannot rebuild the table: %s",
 			    strerror(-ret));
 	backend_release(st, b);
 	backend_remove_at(s, b - s->be);
-	pr_info("service %s: back end %s removed\n", s->name, addr);
+	pr_info("service %s: back end %s removed now\n", s->name, addr);
 	return 0;
+}
+
+int state_backend_drain(struct lb_state *st, const char *spec,
+			const char *addr, bool drain, char *err,
+			size_t errlen)
+{
+	struct lb_service *s;
+	struct lb_backend *b;
+	int ret;
+
+	ret = get_backend(st, spec, addr, &s, &b, err, errlen);
+	if (ret)
+		return ret;
+	if (b->removing)
+		return fail(err, errlen, -EBUSY,
+			    "back end %s of '%s' is being removed", addr,
+			    s->name);
+	b->drained = drain;
+	ret = service_rebuild(st, s);
+	if (ret)
+		return fail(err, errlen, ret, "cannot rebuild the table: %s",
+			    strerror(-ret));
+	pr_info("service %s: back end %s %s\n", s->name, addr,
+		drain ? "draining" : "undrained");
+	return 0;
+}
+
+/* Removals whose back end has no live flow left, or ran out of time. */
+static void finish_removals(struct lb_state *st, __u64 now)
+{
+	char ab[LB_ADDRSTRLEN];
+	size_t i, j;
+
+	for (i = 0; i < st->n_svc; i++) {
+		struct lb_service *s = st->svc[i];
+
+		for (j = 0; j < s->n_be;) {
+			struct lb_backend *b = &s->be[j];
+			bool late = now - b->removing_since >
+				    (__u64)st->drain_timeout_s * 1000000000ull;
+
+			if (!b->removing || (st->counts[b->id] && !late)) {
+				j++;
+				continue;
+			}
+			pr_info("service %s: back end %s removed (%s)\n",
+				s->name, lb_addr_str(&b->addr, ab, sizeof(ab)),
+				late ? "drain timeout" : "drained");
+			backend_release(st, b);
+			backend_remove_at(s, j);
+		}
+	}
+}
+
+void state_sweep(struct lb_state *st)
+{
+	__u64 now = now_ns();
+	long n;
+
+	n = dp_flows_sweep(st->dp, &st->timeouts, now, st->counts);
+	if (n < 0) {
+		pr_warn("flow sweep failed: %s\n", strerror(-n));
+		return;
+	}
+	if (n > 0) {
+		st->expired_total += n;
+		pr_debug("flow sweep: %ld idle flows expired\n", n);
+	}
+	finish_removals(st, now);
 }
 
 int state_backend_weight(struct lb_state *st, const char *spec,
@@ -779,8 +892,13 @@ int state_backend_weight(struct lb_state *st, const char *spec,
 	ret = get_backend(st, spec, addr, &s, &b, err, errlen);
 	if (ret)
 		return ret;
+	if (b->removing)
+		return fail(err, errlen, -EBUSY,
+			    "back end %s of '%s' is being removed", addr,
+			    s->name);
 	old = b->weight;
 	b->weight = weight;
+	b->drained = false;
 	ret = service_rebuild(st, s);
 	if (ret) {
 		b->weight = old;
@@ -802,6 +920,15 @@ static void add_counters(struct json_object *o, const struct lb_counters *c)
 			       json_object_new_uint64(c->new_flows));
 }
 
+static const char *backend_state(const struct lb_backend *b)
+{
+	if (b->removing)
+		return "removing";
+	if (b->drained || !b->weight)
+		return "draining";
+	return "active";
+}
+
 static struct json_object *backend_json(struct lb_state *st,
 					const struct lb_backend *b,
 					__u64 wsum)
@@ -816,12 +943,14 @@ static struct json_object *backend_json(struct lb_state *st,
 						 b->mac, buf, sizeof(buf))));
 	json_object_object_add(o, "id", json_object_new_int64(b->id));
 	json_object_object_add(o, "weight", json_object_new_int64(b->weight));
-	json_object_object_add(o, "share",
-			       json_object_new_double(
-				       wsum ? 100.0 * b->weight / wsum : 0));
+	json_object_object_add(o, "effective_weight",
+			       json_object_new_int64(backend_effective_weight(b)));
+	json_object_object_add(
+		o, "share",
+		json_object_new_double(
+			wsum ? 100.0 * backend_effective_weight(b) / wsum : 0));
 	json_object_object_add(o, "state",
-			       json_object_new_string(b->weight ? "active" :
-								  "draining"));
+			       json_object_new_string(backend_state(b)));
 	json_object_object_add(o, "flows",
 			       json_object_new_uint64(st->counts[b->id]));
 	if (dp_stats_backend(st->dp, b->id, &c))
@@ -840,7 +969,7 @@ static struct json_object *service_json(struct lb_state *st,
 	size_t i;
 
 	for (i = 0; i < s->n_be; i++) {
-		wsum += s->be[i].weight;
+		wsum += backend_effective_weight(&s->be[i]);
 		flows += st->counts[s->be[i].id];
 	}
 	json_object_object_add(o, "name", json_object_new_string(s->name));
@@ -869,9 +998,7 @@ struct json_object *state_status_json(struct lb_state *st)
 	struct json_object *o = json_object_new_object(), *arr, *r;
 	size_t i;
 
-	if (dp_flows_count(st->dp, st->counts))
-		memset(st->counts, 0,
-		       sizeof(*st->counts) * st->dp->max_backends);
+	state_sweep(st);
 	json_object_object_add(o, "interface",
 			       json_object_new_string(st->dp->ifname));
 	json_object_object_add(o, "table_size",
@@ -882,6 +1009,8 @@ struct json_object *state_status_json(struct lb_state *st)
 	for (i = 0; i < st->n_svc; i++)
 		json_object_array_add(arr, service_json(st, st->svc[i]));
 	json_object_object_add(o, "services", arr);
+	json_object_object_add(o, "expired_flows",
+			       json_object_new_uint64(st->expired_total));
 	r = json_object_new_object();
 	if (!dp_stats_reasons(st->dp, rc))
 		for (i = 0; i < XLB_REASON_MAX; i++)

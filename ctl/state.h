@@ -15,14 +15,24 @@
 
 #include "addr.h"
 #include "config.h"
+#include "conntrack.h"
 #include "dataplane.h"
 
 struct lb_backend {
 	struct lb_addr addr;
 	__u32 id; /* index into the backends map */
-	__u32 weight;
+	__u32 weight; /* configured */
 	__u8 mac[6];
+	bool drained;	      /* operator drain: no new flows */
+	bool removing;	      /* deleted: drains, then goes */
+	__u64 removing_since; /* CLOCK_MONOTONIC ns */
 };
+
+/* The weight the table is built with. */
+static inline __u32 backend_effective_weight(const struct lb_backend *b)
+{
+	return b->drained || b->removing ? 0 : b->weight;
+}
 
 struct lb_service {
 	char name[LB_NAME_MAX];
@@ -41,9 +51,13 @@ struct lb_state {
 	__u8 *svc_used; /* [max_services] */
 	__u8 *be_used;	/* [max_backends] */
 	__u32 *table;	/* scratch, table_size entries */
-	__u64 *counts;	/* scratch, max_backends entries */
+	__u64 *counts;	/* live flows per back-end id, from the last sweep */
 	char config_path[PATH_MAX];
 	int resolve_timeout_ms;
+	struct flow_timeouts timeouts;
+	__u32 sweep_interval_s;
+	__u32 drain_timeout_s;
+	__u64 expired_total; /* flows deleted for idleness */
 };
 
 int state_init(struct lb_state *st, struct dp *dp, const char *config_path);
@@ -65,8 +79,16 @@ int state_service_del(struct lb_state *st, const char *spec, char *err,
 int state_backend_add(struct lb_state *st, const char *spec,
 		      const char *addr, __u32 weight, const char *mac,
 		      char *err, size_t errlen);
+/* Without now: drain, and remove once no live flow is left (or after
+ * drain_timeout). With now: remove at once, deleting its flows. */
 int state_backend_del(struct lb_state *st, const char *spec,
-		      const char *addr, char *err, size_t errlen);
+		      const char *addr, bool now, char *err, size_t errlen);
+/* drain: no new flows, pinned ones continue; undrain: back to its weight. */
+int state_backend_drain(struct lb_state *st, const char *spec,
+			const char *addr, bool drain, char *err,
+			size_t errlen);
+/* Expire idle flows, count live ones, finish removals. */
+void state_sweep(struct lb_state *st);
 int state_backend_weight(struct lb_state *st, const char *spec,
 			 const char *addr, __u32 weight, char *err,
 			 size_t errlen);

@@ -28,13 +28,15 @@ st=$(xlb status --json)
 nb=$(status_get 'len(s["services"][0]["backends"])')
 check "status lists 3 back ends for web ($nb)" [ "$nb" -eq 3 ]
 for i in 0 1 2; do
-	f=$(status_get "s['services'][0]['backends'][$i]['flows']")
+	f=$(status_get "s['services'][0]['backends'][$i]['new_flows']")
 	p=$(status_get "s['services'][0]['backends'][$i]['packets']")
 	a=$(status_get "s['services'][0]['backends'][$i]['addr']")
-	check "status: $a has flows ($f) and packets ($p)" [ "$f" -gt 0 -a "$p" -gt 0 ]
+	check "status: $a counted new flows ($f) and packets ($p)" [ "$f" -gt 0 -a "$p" -gt 0 ]
 done
-f6=$(status_get "sum(b['flows'] for b in s['services'][1]['backends'])")
-check "status: web6 has 1000 pinned flows ($f6)" [ "$f6" -eq 1000 ]
+f6=$(status_get "sum(b['new_flows'] for b in s['services'][1]['backends'])")
+check "status: web6 counted 1000 new flows ($f6)" [ "$f6" -eq 1000 ]
+live=$(status_get "sum(b['flows'] for b in s['services'][0]['backends'])")
+check "status: closed connections are not live flows ($live)" [ "$live" -eq 0 ]
 
 run xlb backend weight web 198.18.0.13 0 || not_ok "backend weight web 198.18.0.13 0"
 state=$(status_get "s['services'][0]['backends'][2]['state']")

@@ -234,6 +234,33 @@ static void test_limits(void **state)
 		     "lb.yaml:3: services[0]: more back ends in total than max_backends=1");
 }
 
+static void test_flow_tracking_keys(void **state)
+{
+	struct lb_config cfg;
+
+	assert_int_equal(load("flow_timeouts:\n  tcp_established: 7200\n  udp: 60\n"
+			      "sweep_interval: 2\ndrain_timeout: 0\n",
+			      &cfg),
+			 0);
+	assert_int_equal(cfg.timeouts.tcp_established, 7200);
+	assert_int_equal(cfg.timeouts.udp, 60);
+	assert_int_equal(cfg.timeouts.tcp_fin, CT_DEFAULT_TCP_FIN);
+	assert_int_equal(cfg.sweep_interval, 2);
+	assert_int_equal(cfg.drain_timeout, 0);
+	config_free(&cfg);
+	assert_int_equal(load("", &cfg), 0);
+	assert_int_equal(cfg.sweep_interval, LB_DEFAULT_SWEEP_INTERVAL);
+	assert_int_equal(cfg.drain_timeout, LB_DEFAULT_DRAIN_TIMEOUT);
+	assert_int_equal(cfg.timeouts.tcp_established, CT_DEFAULT_TCP_ESTABLISHED);
+	config_free(&cfg);
+	expect_error("flow_timeouts:\n  tcp_est: 5\n",
+		     "lb.yaml:2: flow_timeouts.tcp_est: unknown key");
+	expect_error("flow_timeouts:\n  udp: 0\n",
+		     "lb.yaml:2: flow_timeouts.udp: 0 is out of range 1..604800");
+	expect_error("sweep_interval: 0\n",
+		     "lb.yaml:1: sweep_interval: 0 is out of range 1..3600");
+}
+
 static void test_name_and_prime_helpers(void **state)
 {
 	assert_true(config_name_valid("web-1.prod_a"));
@@ -265,6 +292,7 @@ int main(void)
 		cmocka_unit_test(test_family_mismatch),
 		cmocka_unit_test(test_duplicates),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_flow_tracking_keys),
 		cmocka_unit_test(test_name_and_prime_helpers),
 	};
 

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Connection tracking from the flow table: which pinned flows count as live
+ * connections, and when an idle flow is forgotten (per-state timeouts, in
+ * the spirit of IPVS). Pure functions; the walk is in dataplane.c.
+ */
+#ifndef XLB_CONNTRACK_H
+#define XLB_CONNTRACK_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+#include "xdp_lb.h"
+
+/* Idle seconds after which a flow in a state is deleted. */
+struct flow_timeouts {
+	__u32 tcp_syn;	       /* SYN seen, no ACK yet */
+	__u32 tcp_established; /* ACK seen */
+	__u32 tcp_fin;	       /* FIN seen from the client */
+	__u32 tcp_rst;	       /* RST seen from the client */
+	__u32 udp;
+};
+
+#define CT_DEFAULT_TCP_SYN 60
+#define CT_DEFAULT_TCP_ESTABLISHED 900
+#define CT_DEFAULT_TCP_FIN 30
+#define CT_DEFAULT_TCP_RST 10
+#define CT_DEFAULT_UDP 300
+
+void conntrack_timeouts_default(struct flow_timeouts *t);
+/* The timeout that applies to a flow state (enum flow_state). */
+__u32 conntrack_timeout(const struct flow_timeouts *t, __u8 state);
+/* Idle past its state's timeout at now_ns (CLOCK_MONOTONIC)? */
+bool conntrack_expired(const struct flow_timeouts *t,
+		       const struct flow_value *v, __u64 now_ns);
+/* A live connection: not closed by FIN or RST. */
+bool conntrack_live(__u8 state);
+
+#endif
