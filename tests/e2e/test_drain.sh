@@ -1,0 +1,77 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Draining: a long download to a drained back end runs to its end; drain
+# --wait returns only after it ends (or fails on its timeout); del drains
+# first; idle flows expire by state timeouts.
+source "$(dirname "$0")/lib.sh"
+topo_up xed || { not_ok "topology"; exit 1; }
+backends_start || { not_ok "back ends start"; exit 1; }
+CFG=/tmp/xlb-e2e-$P.yaml
+SLOW=/tmp/xlb-e2e-$P-slow.txt
+CLEAN_FILES+=("$CFG" "$SLOW")
+write_config "$CFG" 1 1 1
+cat >>"$CFG" <<YAML
+flow_timeouts:
+  tcp_fin: 2
+  tcp_rst: 2
+sweep_interval: 1
+YAML
+lb_start "$CFG" || { not_ok "controller starts"; exit 1; }
+
+# busy_backend: the address of the back end of web with live flows.
+busy_backend() {
+	status_get "([b['addr'] for b in s['services'][0]['backends'] if b['flows']>0] or [''])[0]"
+}
+slow_start() { # SECONDS
+	in_ns "$P-cl" python3 "$E2E_DIR/client.py" slow $VIP4 80 "$1" >"$SLOW" 2>&1 &
+	SLOW_PID=$!
+	wait_for 30 bash -c '[ -n "$(busy_backend)" ]'
+	BUSY=$(busy_backend)
+}
+export -f busy_backend status_get xlb
+export P BIN
+
+slow_start 6
+check "a slow download is pinned to a back end ($BUSY)" [ -n "$BUSY" ]
+t0=$(date +%s)
+xlb backend drain web "$BUSY" --wait --timeout 30 >/dev/null 2>&1 &
+drain_pid=$!
+sleep 1
+st=$(status_get "[(b['state'],b['flows']) for b in s['services'][0]['backends'] if b['addr']=='$BUSY'][0]")
+check "status shows $BUSY draining with its live flow: $st" [ "$st" = "('draining', 1)" ]
+check "drain --wait has not returned while the download runs" kill -0 $drain_pid
+t=$(count $VIP4 60)
+busy_name=b${BUSY##*.1}
+check "no new connection to the drained $busy_name ($t)" \
+	python3 -c 'import json,sys; t=json.loads(sys.argv[1]); sys.exit(not (t["errors"]==0 and t.get(sys.argv[2],0)==0))' "$t" "$busy_name"
+wait $SLOW_PID
+check "the download to the drained back end completed: $(cat "$SLOW")" [ $? -eq 0 ]
+wait $drain_pid
+rc=$?
+t1=$(date +%s)
+check "drain --wait returned 0 after the download ended ($((t1 - t0)) s)" [ $rc -eq 0 -a $((t1 - t0)) -ge 4 ]
+
+run xlb backend undrain web "$BUSY"
+st=$(status_get "[b['state'] for b in s['services'][0]['backends'] if b['addr']=='$BUSY'][0]")
+check "undrain: $BUSY active again ($st)" [ "$st" = active ]
+
+slow_start 5
+out=$(xlb backend drain web "$BUSY" --wait --timeout 1 2>&1)
+rc=$?
+check "drain --wait --timeout 1 fails while a flow is live (rc $rc: $out)" \
+	[ $rc -eq 1 ] && [[ $out == *"still has 1 live flows after 1 s"* ]]
+wait $SLOW_PID
+run xlb backend undrain web "$BUSY"
+
+slow_start 4
+run xlb backend del web "$BUSY"
+st=$(status_get "[b['state'] for b in s['services'][0]['backends'] if b['addr']=='$BUSY'][0]")
+check "del without --now: $BUSY is removing while its download runs ($st)" [ "$st" = removing ]
+wait $SLOW_PID
+check "the download to the removed back end completed: $(cat "$SLOW")" [ $? -eq 0 ]
+gone() { [ "$(status_get "len([b for b in s['services'][0]['backends'] if b['addr']=='$BUSY'])")" = 0 ]; }
+wait_for 40 gone
+check "after its last flow ended, $BUSY is gone" gone
+
+e=$(status_get "s['expired_flows']")
+check "closed flows expire after tcp_fin=2 s (expired_flows $e)" [ "$e" -gt 0 ]
