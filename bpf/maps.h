@@ -95,4 +95,13 @@ struct {
 	__type(value, struct reason_counters);
 } stats_reason SEC(".maps");
 
+/* xlb_meta: sizes the maps were made with. Written by the controller at
+ * attach, read by `xdp-lb upgrade`; the data path does not use it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lb_meta);
+} xlb_meta SEC(".maps");
+
 #endif

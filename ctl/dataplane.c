@@ -267,6 +267,59 @@ static int setup_maps(struct dp *dp)
 	return 0;
 }
 
+static int write_meta(struct dp *dp)
+{
+	struct lb_meta m = { .table_size = dp->table_size,
+			     .max_flows = dp->max_flows,
+			     .max_services = dp->max_services,
+			     .max_backends = dp->max_backends };
+	__u32 key = 0;
+
+	return bpf_map__update_elem(dp->skel->maps.xlb_meta, &key, sizeof(key),
+				    &m, sizeof(m), 0);
+}
+
+int dp_read_meta(const char *ifname, struct dp_opts *o, char *err,
+		 size_t errlen)
+{
+	enum xdp_attach_mode mode = XDP_MODE_UNSPEC;
+	char dir[128], path[300], name[BPF_OBJ_NAME_LEN];
+	struct lb_meta m;
+	__u32 key = 0, id;
+	int fd, ifindex, ret;
+
+	ifindex = strlen(ifname) < IF_NAMESIZE ? (int)if_nametoindex(ifname) :
+						 0;
+	if (!ifindex) {
+		snprintf(err, errlen, "unknown interface '%s'", ifname);
+		return -ENODEV;
+	}
+	ret = attached_prog(ifindex, &id, name, sizeof(name), &mode);
+	if (ret || !id || strcmp(name, "xdp_lb")) {
+		snprintf(err, errlen, "xdp-lb is not attached to '%s'", ifname);
+		return -ENOENT;
+	}
+	dp_pin_dir(ifname, dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/xlb_meta", dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0 || bpf_map_lookup_elem(fd, &key, &m) || !m.table_size) {
+		snprintf(err, errlen,
+			 "no size record at %s: attached by an older xdp-lb? detach and attach again",
+			 path);
+		if (fd >= 0)
+			close(fd);
+		return -ENOENT;
+	}
+	close(fd);
+	o->ifname = ifname;
+	o->mode = mode;
+	o->table_size = m.table_size;
+	o->max_flows = m.max_flows;
+	o->max_services = m.max_services;
+	o->max_backends = m.max_backends;
+	return 0;
+}
+
 int dp_open(struct dp *dp, const struct dp_opts *o, char *err, size_t errlen)
 {
 	LIBBPF_OPTS(bpf_xdp_attach_opts, aopts);
@@ -358,6 +411,12 @@ int dp_open(struct dp *dp, const struct dp_opts *o, char *err, size_t errlen)
 		goto err_destroy;
 	}
 
+	ret = write_meta(dp);
+	if (ret) {
+		snprintf(err, errlen, "cannot write the size record: %s",
+			 strerror(-ret));
+		goto err_destroy;
+	}
 	if (cur_id) {
 		/* Replace our own program atomically: the maps are the pinned
 		 * ones, so no flow is lost and no packet sees no program. */
@@ -429,7 +488,7 @@ void dp_close(struct dp *dp)
 
 static const char *const pinned_maps[] = {
 	"vips_v4",  "vips_v6",	 "svc_tables",	  "backends",	  "flows_v4",
-	"flows_v6", "stats_svc", "stats_backend", "stats_reason",
+	"flows_v6", "stats_svc", "stats_backend", "stats_reason", "xlb_meta",
 };
 
 int dp_detach(const char *ifname, char *err, size_t errlen)

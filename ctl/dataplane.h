@@ -45,6 +45,10 @@ struct dp {
 /* Load, pin (or re-adopt pins) and attach. On error writes one line to err
  * and leaves the interface as it was. */
 int dp_open(struct dp *dp, const struct dp_opts *o, char *err, size_t errlen);
+/* Options to load a new program against an attached xdp-lb's pins (the
+ * sizes it was made with, its attach mode). */
+int dp_read_meta(const char *ifname, struct dp_opts *o, char *err,
+		 size_t errlen);
 /* Release our handles; the program stays attached, the maps pinned. */
 void dp_close(struct dp *dp);
 /* Remove the program from ifname and delete its pins. */

@@ -288,6 +288,34 @@ static int cmd_detach(int argc, char **argv)
 	return XLB_EXIT_OK;
 }
 
+static int cmd_upgrade(int argc, char **argv)
+{
+	struct dp_opts o = {};
+	char err[512];
+	struct dp dp;
+	int ret;
+
+	optind = 1;
+	if (argc >= 2 && argv[1][0] == '-')
+		return fail(XLB_EXIT_USAGE, "usage: xdp-lb upgrade IFACE");
+	if (need_args(argc, argv, 1, "upgrade IFACE"))
+		return XLB_EXIT_USAGE;
+	if (geteuid() != 0)
+		return fail(XLB_EXIT_FAIL,
+			    "upgrade needs root (CAP_BPF, CAP_NET_ADMIN)");
+	ret = dp_read_meta(argv[1], &o, err, sizeof(err));
+	if (!ret)
+		ret = dp_open(&dp, &o, err, sizeof(err));
+	if (ret)
+		return fail(ret == -ENODEV ? XLB_EXIT_USAGE : XLB_EXIT_FAIL,
+			    "%s", err);
+	dp_close(&dp);
+	if (!opt_json)
+		printf("replaced the xdp-lb program on '%s'; pinned maps and flows kept\n",
+		       argv[1]);
+	return XLB_EXIT_OK;
+}
+
 /* ---- commands for a running controller ---- */
 
 static int pick_iface(const char **ifname)
@@ -802,6 +830,7 @@ static const struct cmd commands[] = {
 	{ "attach", cmd_attach,
 	  "attach IFACE -c FILE [--xdp-mode native|skb]" },
 	{ "detach", cmd_detach, "detach IFACE" },
+	{ "upgrade", cmd_upgrade, "upgrade IFACE" },
 	{ "status", cmd_status, "status [--json]" },
 	{ "backend", cmd_backend, "backend add|del|weight|drain|undrain ..." },
 	{ "service", cmd_service, "service add|del ..." },
@@ -818,6 +847,8 @@ static void usage(FILE *f)
 		"  attach IFACE -c FILE [--xdp-mode native|skb]\n"
 		"                  attach to IFACE and run the controller in the foreground\n"
 		"  detach IFACE    remove the program and its pinned maps\n"
+		"  upgrade IFACE   load this binary's program against the pinned maps and\n"
+		"                  swap it in atomically (no flow lost; a controller may run)\n"
 		"  status [--json] services, back ends, flows, counters\n"
 		"  service add NAME VIP:PORT/PROTO\n"
 		"  service del SERVICE\n"

@@ -109,6 +109,16 @@ struct flow_value {
 };
 _Static_assert(sizeof(struct flow_value) == 16, "flow_value size");
 
+/* Value of xlb_meta[0]: the sizes the maps were made with, so that a later
+ * `xdp-lb upgrade` can load a new program against the same pins. */
+struct lb_meta {
+	__u32 table_size;
+	__u32 max_flows;
+	__u32 max_services;
+	__u32 max_backends;
+};
+_Static_assert(sizeof(struct lb_meta) == 16, "lb_meta size");
+
 /* Per-CPU packet counters, per service and per back end. */
 struct lb_counters {
 	__u64 packets;

@@ -14,7 +14,7 @@ check() { # description, command...
 	if "$@"; then echo "ok $n - $d"; else echo "not ok $n - $d"; fail=1; fi
 }
 helps=$( { $BIN --help
-	for c in attach detach status reload; do $BIN $c --help; done
+	for c in attach detach upgrade status reload; do $BIN $c --help; done
 	for c in add del weight drain undrain; do $BIN backend $c --help; done
 	for c in add del; do $BIN service $c --help; done; } 2>&1)
 check "every --help exits 0" bash -c "$BIN --help >/dev/null && $BIN status --help >/dev/null && $BIN backend add --help >/dev/null"
@@ -25,6 +25,6 @@ for o in $opts; do
 	check "man page documents $o" grep -q "^\.SS.*${esc}" "$MAN"
 done
 check "man page documents every command" bash -c \
-	'for c in attach detach status "service add" "service del" "backend add" "backend del" "backend weight" "backend drain" "backend undrain" reload; do grep -q "^\.SS $c" '"$MAN"' || exit 1; done'
+	'for c in attach detach upgrade status "service add" "service del" "backend add" "backend del" "backend weight" "backend drain" "backend undrain" reload; do grep -q "^\.SS $c" '"$MAN"' || exit 1; done'
 check "unknown command exits 2" bash -c "$BIN nosuchcmd >/dev/null 2>&1; [ \$? -eq 2 ]"
 exit $fail

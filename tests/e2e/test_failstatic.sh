@@ -1,0 +1,71 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Fail-static: kill -9 of the controller during traffic loses no
+# connection and a restarted controller shows the same flows; `xdp-lb
+# upgrade` replaces the program under traffic and loses no connection.
+source "$(dirname "$0")/lib.sh"
+topo_up xef || { not_ok "topology"; exit 1; }
+backends_start || { not_ok "back ends start"; exit 1; }
+CFG=/tmp/xlb-e2e-$P.yaml
+CLEAN_FILES+=("$CFG")
+write_config "$CFG" 1 1 1
+lb_start "$CFG" || { not_ok "controller starts"; exit 1; }
+
+# hold N SECONDS: N long-lived connections in the background.
+HOLDS=()
+hold() {
+	local i
+	HOLDS=()
+	for ((i = 0; i < $1; i++)); do
+		in_ns "$P-cl" python3 "$E2E_DIR/client.py" hold $VIP4 80 "$2" >/dev/null 2>&1 &
+		HOLDS+=($!)
+	done
+	wait_for 30 bash -c "[ \$($BIN -i $P-lb0 status --json | python3 -c 'import json,sys; print(sum(b[\"flows\"] for b in json.load(sys.stdin)[\"services\"][0][\"backends\"]))') -ge $1 ]"
+}
+holds_ok() {
+	local pid bad=0
+	for pid in "${HOLDS[@]}"; do wait "$pid" || bad=$((bad + 1)); done
+	[ $bad -eq 0 ]
+}
+flows_by_backend() {
+	status_get "[(b['addr'],b['flows']) for b in s['services'][0]['backends']]"
+}
+
+hold 6 8
+before=$(flows_by_backend)
+diag "live flows before kill -9: $before"
+count $VIP4 300 >/tmp/xlb-e2e-$P-count.txt &
+count_pid=$!
+CLEAN_FILES+=(/tmp/xlb-e2e-$P-count.txt)
+sleep 0.3
+kill -9 "$LB_PID"
+wait "$LB_PID" 2>/dev/null
+LB_PID=
+check "the controller is gone after kill -9" bash -c "! $BIN -i $P-lb0 status >/dev/null 2>&1"
+wait $count_pid
+t=$(cat /tmp/xlb-e2e-$P-count.txt)
+check "300 new connections across the kill -9 all served ($t)" \
+	python3 -c 'import json,sys; t=json.loads(sys.argv[1]); sys.exit(not (t["errors"]==0 and sum(t.values())==300))' "$t"
+lb_start "$CFG" || not_ok "controller restarts after kill -9"
+after=$(flows_by_backend)
+check "the restarted controller shows the same live flows ($after)" [ "$after" = "$before" ]
+check "6 long-lived connections survived kill -9 and restart" holds_ok
+
+hold 6 6
+id0=$(ip -n $P-lb -j link show $P-lb0 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["xdp"]["prog"]["id"])')
+count $VIP4 300 >/tmp/xlb-e2e-$P-count.txt &
+count_pid=$!
+sleep 0.3
+out=$(lb_ns "$BIN" upgrade $P-lb0 2>&1)
+check "upgrade under traffic succeeds ($out)" [ $? -eq 0 ]
+id1=$(ip -n $P-lb -j link show $P-lb0 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["xdp"]["prog"]["id"])')
+check "upgrade replaced the program (id $id0 -> $id1)" [ "$id0" != "$id1" ]
+wait $count_pid
+t=$(cat /tmp/xlb-e2e-$P-count.txt)
+check "300 new connections across the upgrade all served ($t)" \
+	python3 -c 'import json,sys; t=json.loads(sys.argv[1]); sys.exit(not (t["errors"]==0 and sum(t.values())==300))' "$t"
+check "6 long-lived connections survived the upgrade" holds_ok
+check "the controller still answers after the upgrade" api_running
+expect_usage=$(lb_ns "$BIN" upgrade nosuch0 2>&1)
+check "upgrade of an unknown interface fails clearly ($expect_usage)" \
+	grep -q "unknown interface 'nosuch0'" <<<"$expect_usage"
