@@ -57,6 +57,8 @@ _Static_assert(sizeof(struct vip_meta) == 8, "vip_meta size");
 enum backend_state {
 	XLB_BE_UNUSED = 0, /* free slot: pinned flows to it are re-picked */
 	XLB_BE_ACTIVE = 1, /* forwarding */
+	XLB_BE_DOWN = 2,   /* failed its health checks: flows pinned to it
+			    * are picked again from the table */
 };
 
 /* Value of backends[id]: where to send a flow pinned to back end id. */
