@@ -193,8 +193,99 @@ static int missing(struct ctx *c, const yaml_node_t *map, const char *path,
 	return perr(c, map, path, "missing required key '%s'", key);
 }
 
-enum { B_ADDR, B_WEIGHT, B_MAC, B_N };
-static const char *const backend_keys[B_N] = { "addr", "weight", "mac" };
+enum { H_TYPE, H_PORT, H_PATH, H_STATUS, H_INTERVAL, H_TIMEOUT, H_RISE,
+       H_FALL, H_N };
+static const char *const health_keys[H_N] = { "type",	     "port",
+					      "path",	     "status",
+					      "interval_ms", "timeout_ms",
+					      "rise",	     "fall" };
+
+/* A health block over *h (defaults or the service's): keys given replace. */
+static int parse_health(struct ctx *c, const yaml_node_t *n, const char *path,
+			struct health_cfg *h)
+{
+	yaml_node_t *v[H_N];
+	char key[256];
+	const char *str;
+	__u32 x;
+	int ret;
+
+	ret = map_keys(c, n, path, health_keys, H_N, v);
+	if (ret)
+		return ret;
+	if (v[H_TYPE]) {
+		snprintf(key, sizeof(key), "%s.type", path);
+		ret = want_scalar(c, v[H_TYPE], key, &str);
+		if (ret)
+			return ret;
+		if (!strcmp(str, "tcp"))
+			h->type = HEALTH_TCP;
+		else if (!strcmp(str, "http"))
+			h->type = HEALTH_HTTP;
+		else if (!strcmp(str, "none"))
+			h->type = HEALTH_NONE;
+		else
+			return perr(c, v[H_TYPE], key,
+				    "'%s' is not tcp, http or none", str);
+	}
+	if (v[H_PORT]) {
+		snprintf(key, sizeof(key), "%s.port", path);
+		if ((ret = get_u32(c, v[H_PORT], key, 1, 65535, &x)))
+			return ret;
+		h->port = x;
+	}
+	if (v[H_PATH]) {
+		snprintf(key, sizeof(key), "%s.path", path);
+		ret = want_scalar(c, v[H_PATH], key, &str);
+		if (ret)
+			return ret;
+		if (str[0] != '/' || strlen(str) >= sizeof(h->path) ||
+		    strpbrk(str, " \r\n"))
+			return perr(c, v[H_PATH], key,
+				    "'%s' is not a path like /health (no spaces, < %zu chars)",
+				    str, sizeof(h->path));
+		snprintf(h->path, sizeof(h->path), "%s", str);
+	}
+	if (v[H_STATUS]) {
+		snprintf(key, sizeof(key), "%s.status", path);
+		if ((ret = get_u32(c, v[H_STATUS], key, 100, 599, &x)))
+			return ret;
+		h->expect_status = x;
+	}
+	if (v[H_INTERVAL]) {
+		snprintf(key, sizeof(key), "%s.interval_ms", path);
+		if ((ret = get_u32(c, v[H_INTERVAL], key, 10, 3600000,
+				   &h->interval_ms)))
+			return ret;
+	}
+	if (v[H_TIMEOUT]) {
+		snprintf(key, sizeof(key), "%s.timeout_ms", path);
+		if ((ret = get_u32(c, v[H_TIMEOUT], key, 10, 3600000,
+				   &h->timeout_ms)))
+			return ret;
+	}
+	if (v[H_RISE]) {
+		snprintf(key, sizeof(key), "%s.rise", path);
+		if ((ret = get_u32(c, v[H_RISE], key, 1, 100, &h->rise)))
+			return ret;
+	}
+	if (v[H_FALL]) {
+		snprintf(key, sizeof(key), "%s.fall", path);
+		if ((ret = get_u32(c, v[H_FALL], key, 1, 100, &h->fall)))
+			return ret;
+	}
+	if (h->timeout_ms > h->interval_ms) {
+		snprintf(key, sizeof(key), "%s.timeout_ms", path);
+		return perr(c, v[H_TIMEOUT] ? v[H_TIMEOUT] : n, key,
+			    "%u is longer than interval_ms %u", h->timeout_ms,
+			    h->interval_ms);
+	}
+	return 0;
+}
+
+enum { B_ADDR, B_WEIGHT, B_MAC, B_HEALTH, B_N };
+static const char *const backend_keys[B_N] = { "addr", "weight", "mac",
+					       "health" };
 
 static int parse_backend(struct ctx *c, const yaml_node_t *n,
 			 const char *path, const struct lb_service_cfg *svc,
@@ -241,12 +332,20 @@ static int parse_backend(struct ctx *c, const yaml_node_t *n,
 				    s);
 		b->has_mac = true;
 	}
+	b->health = svc->health;
+	if (v[B_HEALTH]) {
+		snprintf(key, sizeof(key), "%s.health", path);
+		ret = parse_health(c, v[B_HEALTH], key, &b->health);
+		if (ret)
+			return ret;
+	}
 	return 0;
 }
 
-enum { S_NAME, S_VIP, S_PORT, S_PROTO, S_BACKENDS, S_N };
-static const char *const service_keys[S_N] = { "name", "vip", "port",
-					       "proto", "backends" };
+enum { S_NAME, S_VIP, S_PORT, S_PROTO, S_BACKENDS, S_HEALTH, S_N };
+static const char *const service_keys[S_N] = { "name",	   "vip",
+					       "port",	   "proto",
+					       "backends", "health" };
 
 static int parse_service(struct ctx *c, const yaml_node_t *n,
 			 const char *path, struct lb_service_cfg *s)
@@ -293,6 +392,16 @@ static int parse_service(struct ctx *c, const yaml_node_t *n,
 		return ret;
 	if (lb_proto_parse(str, &s->proto))
 		return perr(c, v[S_PROTO], key, "'%s' is not tcp or udp", str);
+	health_cfg_defaults(&s->health); /* a health block probes tcp */
+	s->health.port = s->port;
+	if (!v[S_HEALTH])
+		s->health.type = HEALTH_NONE; /* no block: no probes */
+	if (v[S_HEALTH]) {
+		snprintf(key, sizeof(key), "%s.health", path);
+		ret = parse_health(c, v[S_HEALTH], key, &s->health);
+		if (ret)
+			return ret;
+	}
 	if (!v[S_BACKENDS])
 		return 0;
 	snprintf(key, sizeof(key), "%s.backends", path);

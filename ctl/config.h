@@ -9,6 +9,7 @@
 
 #include "addr.h"
 #include "conntrack.h"
+#include "health.h"
 
 #define LB_NAME_MAX 64		/* service name, including the NUL */
 #define LB_WEIGHT_MAX 65535	/* weights are 0..65535, 0 = drain */
@@ -21,6 +22,8 @@ struct lb_backend_cfg {
 	__u32 weight;
 	bool has_mac;
 	__u8 mac[6];
+	struct health_cfg health; /* the service's, with this back end's
+				   * overrides applied */
 	int line; /* line in the file, for messages */
 };
 
@@ -29,6 +32,7 @@ struct lb_service_cfg {
 	struct lb_addr vip;
 	__u16 port; /* host order */
 	__u8 proto; /* IPPROTO_TCP / IPPROTO_UDP */
+	struct health_cfg health; /* type HEALTH_NONE: no probes */
 	struct lb_backend_cfg *backends;
 	size_t n_backends;
 	int line;

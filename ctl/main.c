@@ -135,21 +135,23 @@ static int run_controller(struct dp *dp, const char *cfg_path,
 	char err[512];
 	int ret;
 
+	base = event_base_new();
+	if (!base)
+		return fail(XLB_EXIT_FAIL, "cannot create the event loop");
 	ret = state_init(&st, dp, cfg_path);
-	if (ret)
+	if (ret) {
+		event_base_free(base);
 		return fail(XLB_EXIT_FAIL, "out of memory");
+	}
+	st.base = base; /* health probes run on this loop */
 	if (dp->adopted)
 		state_adopt(&st);
 	ret = state_apply_config(&st, cfg, err, sizeof(err));
 	if (ret) {
 		state_free(&st);
+		event_base_free(base);
 		return fail(ret == -EINVAL ? XLB_EXIT_USAGE : XLB_EXIT_FAIL,
 			    "%s", err);
-	}
-	base = event_base_new();
-	if (!base) {
-		state_free(&st);
-		return fail(XLB_EXIT_FAIL, "cannot create the event loop");
 	}
 	api = api_start(base, &st, dp->ifname, err, sizeof(err));
 	if (!api) {
@@ -186,8 +188,8 @@ out:
 	if (sweep)
 		event_free(sweep);
 	api_stop(api);
+	state_free(&st); /* stops the probes, which live on base */
 	event_base_free(base);
-	state_free(&st);
 	return ret;
 }
 

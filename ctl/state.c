@@ -24,6 +24,9 @@
 static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+struct be_ref;
+static void probe_stop(struct lb_backend *b);
+
 static __u64 now_ns(void)
 {
 	struct timespec ts;
@@ -74,8 +77,13 @@ void state_free(struct lb_state *st)
 {
 	size_t i;
 
-	for (i = 0; i < st->n_svc; i++)
+	for (i = 0; i < st->n_svc; i++) {
+		size_t j;
+
+		for (j = 0; j < st->svc[i]->n_be; j++)
+			probe_stop(&st->svc[i]->be[j]);
 		service_free(st->svc[i]);
+	}
 	free(st->svc);
 	free(st->svc_used);
 	free(st->be_used);
@@ -161,14 +169,129 @@ static struct lb_backend *find_backend(struct lb_service *s,
 	return NULL;
 }
 
-/* Build the service's table from its back ends and swap it in. */
+/* What a probe callback needs to find its back end again (the arrays
+ * move when back ends come and go; ids do not). */
+struct be_ref {
+	struct lb_state *st;
+	__u32 svc_id;
+	__u32 be_id;
+};
+
+static struct lb_service *service_by_id(struct lb_state *st, __u32 id)
+{
+	size_t i;
+
+	for (i = 0; i < st->n_svc; i++)
+		if (st->svc[i]->id == id)
+			return st->svc[i];
+	return NULL;
+}
+
+static struct lb_backend *backend_by_id(struct lb_service *s, __u32 id)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_be; i++)
+		if (s->be[i].id == id)
+			return &s->be[i];
+	return NULL;
+}
+
+static void service_health_changed(struct lb_state *st, struct lb_service *s);
+
+static void on_probe(void *arg, bool ok, bool changed, bool up,
+		     const char *detail)
+{
+	struct be_ref *ref = arg;
+	struct lb_service *s = service_by_id(ref->st, ref->svc_id);
+	struct lb_backend *b = s ? backend_by_id(s, ref->be_id) : NULL;
+	char ab[LB_ADDRSTRLEN];
+
+	if (!b)
+		return;
+	snprintf(b->health_detail, sizeof(b->health_detail), "%s", detail);
+	if (!changed)
+		return;
+	b->down = !up;
+	pr_info("service %s: back end %s is %s (%s)\n", s->name,
+		lb_addr_str(&b->addr, ab, sizeof(ab)), up ? "up" : "DOWN",
+		detail);
+	service_health_changed(ref->st, s);
+}
+
+static void probe_stop(struct lb_backend *b)
+{
+	if (b->probe)
+		health_probe_stop(b->probe);
+	b->probe = NULL;
+	free(b->ref);
+	b->ref = NULL;
+}
+
+/* (Re)start b's probe with its settings; a back end starts as up. */
+static void probe_start(struct lb_state *st, struct lb_service *s,
+			struct lb_backend *b)
+{
+	probe_stop(b);
+	b->down = false;
+	b->health_detail[0] = '\0';
+	if (!st->base || b->hc.type == HEALTH_NONE)
+		return;
+	b->ref = calloc(1, sizeof(*b->ref));
+	if (!b->ref)
+		return;
+	b->ref->st = st;
+	b->ref->svc_id = s->id;
+	b->ref->be_id = b->id;
+	b->probe = health_probe_start(st->base, &b->addr, &b->hc, true,
+				      on_probe, b->ref);
+	if (!b->probe) {
+		pr_warn("service %s: cannot start the health probe of a back end\n",
+			s->name);
+		free(b->ref);
+		b->ref = NULL;
+	}
+}
+
+static int backend_write(struct lb_state *st, struct lb_service *s,
+			 const struct lb_backend *b);
+
+/*
+ * Build the service's table from its back ends and swap it in. Back ends
+ * that are down leave the table and their slot in the map says DOWN, so
+ * flows pinned to them are balanced again. If every back end that should
+ * take traffic is down, the last table and states stay (fail-open): a
+ * broken health check must not blackhole a whole service.
+ */
 static int service_rebuild(struct lb_state *st, struct lb_service *s)
 {
 	struct maglev_backend *mb;
-	bool any = false;
-	size_t i;
+	size_t i, candidates = 0, alive = 0;
+	bool any = false, all_down;
 	int ret;
 
+	for (i = 0; i < s->n_be; i++) {
+		const struct lb_backend *b = &s->be[i];
+
+		if (b->removing || b->drained || !b->weight)
+			continue;
+		candidates++;
+		alive += !b->down;
+	}
+	all_down = candidates > 0 && alive == 0;
+	if (all_down && !s->all_down)
+		pr_warn("service %s: ALL %zu back ends are DOWN: keeping the last table (fail-open)\n",
+			s->name, candidates);
+	else if (!all_down && s->all_down)
+		pr_info("service %s: %zu back ends up again\n", s->name, alive);
+	s->all_down = all_down;
+	for (i = 0; i < s->n_be; i++) {
+		ret = backend_write(st, s, &s->be[i]);
+		if (ret)
+			return ret;
+	}
+	if (all_down)
+		return 0;
 	mb = calloc(s->n_be ? s->n_be : 1, sizeof(*mb));
 	if (!mb)
 		return -ENOMEM;
@@ -187,13 +310,39 @@ static int service_rebuild(struct lb_state *st, struct lb_service *s)
 	return dp_table_set(st->dp, s->id, st->table);
 }
 
+/* A probe flipped: new table, and the flows of down back ends go so that
+ * clients' retries land on healthy ones. */
+static void service_health_changed(struct lb_state *st, struct lb_service *s)
+{
+	size_t i;
+	long n;
+	int ret;
+
+	ret = service_rebuild(st, s);
+	if (ret) {
+		pr_warn("service %s: cannot rebuild the table: %s\n", s->name,
+			strerror(-ret));
+		return;
+	}
+	if (s->all_down)
+		return;
+	for (i = 0; i < s->n_be; i++) {
+		if (!s->be[i].down)
+			continue;
+		n = dp_flows_purge_backend(st->dp, s->be[i].id);
+		if (n > 0)
+			pr_info("service %s: deleted %ld flows of a down back end\n",
+				s->name, n);
+	}
+}
+
 static int backend_write(struct lb_state *st, struct lb_service *s,
 			 const struct lb_backend *b)
 {
 	struct backend_info bi = {};
 
 	memcpy(bi.mac, b->mac, 6);
-	bi.state = XLB_BE_ACTIVE;
+	bi.state = b->down && !s->all_down ? XLB_BE_DOWN : XLB_BE_ACTIVE;
 	bi.family = b->addr.family;
 	bi.svc_id = s->id;
 	memcpy(bi.addr, b->addr.b, 16);
@@ -227,6 +376,7 @@ static void backend_release(struct lb_state *st, struct lb_backend *b)
 {
 	long n;
 
+	probe_stop(b);
 	dp_backend_clear(st->dp, b->id);
 	n = dp_flows_purge_backend(st->dp, b->id);
 	if (n > 0)
@@ -280,6 +430,9 @@ static struct lb_service *service_new(struct lb_state *st, const char *name,
 	s->port = port;
 	s->proto = proto;
 	s->id = id;
+	health_cfg_defaults(&s->health);
+	s->health.type = HEALTH_NONE;
+	s->health.port = port;
 	st->svc_used[id] = 1;
 	st->svc[st->n_svc++] = s;
 	return s;
@@ -485,6 +638,12 @@ static int sync_backends(struct lb_state *st, struct lb_service *s,
 			b->weight = bc->weight;
 			b->removing = false;
 			b->drained = false;
+			if (memcmp(&b->hc, &bc->health, sizeof(b->hc)) ||
+			    (!b->probe && b->hc.type != HEALTH_NONE)) {
+				b->hc = bc->health;
+				probe_start(st, s, b);
+				*changed = true;
+			}
 			if (memcmp(b->mac, macs[j], 6)) {
 				memcpy(b->mac, macs[j], 6);
 				ret = backend_write(st, s, b);
@@ -496,6 +655,7 @@ static int sync_backends(struct lb_state *st, struct lb_service *s,
 		memset(&nb, 0, sizeof(nb));
 		nb.addr = bc->addr;
 		nb.weight = bc->weight;
+		nb.hc = bc->health;
 		memcpy(nb.mac, macs[j], 6);
 		ret = alloc_id(st->be_used, st->dp->max_backends, &nb.id);
 		if (ret)
@@ -509,6 +669,7 @@ static int sync_backends(struct lb_state *st, struct lb_service *s,
 		ret = backend_write(st, s, b);
 		if (ret)
 			return ret;
+		probe_start(st, s, b);
 		*changed = true;
 	}
 	return 0;
@@ -575,6 +736,7 @@ int state_apply_config(struct lb_state *st, const struct lb_config *cfg,
 			pr_info("service %s: added\n", sc->name);
 		}
 		snprintf(s->name, sizeof(s->name), "%s", sc->name);
+		s->health = sc->health;
 		ret = sync_backends(st, s, sc, &macs[k], &changed);
 		if (!ret)
 			ret = service_rebuild(st, s);
@@ -734,12 +896,14 @@ int state_backend_add(struct lb_state *st, const char *spec,
 			    "no room for another back end (max_backends=%u)",
 			    st->dp->max_backends);
 	nb.weight = weight;
+	nb.hc = s->health;
 	dp_backend_clear(st->dp, nb.id);
 	b = backend_insert(s, &nb);
 	if (!b) {
 		st->be_used[nb.id] = 0;
 		return fail(err, errlen, -ENOMEM, "out of memory");
 	}
+	probe_start(st, s, b);
 	ret = backend_write(st, s, b);
 	if (!ret)
 		ret = service_rebuild(st, s);
@@ -924,6 +1088,8 @@ static const char *backend_state(const struct lb_backend *b)
 {
 	if (b->removing)
 		return "removing";
+	if (b->down)
+		return "down";
 	if (b->drained || !b->weight)
 		return "draining";
 	return "active";
@@ -953,6 +1119,13 @@ static struct json_object *backend_json(struct lb_state *st,
 			       json_object_new_string(backend_state(b)));
 	json_object_object_add(o, "flows",
 			       json_object_new_uint64(st->counts[b->id]));
+	json_object_object_add(o, "health",
+			       json_object_new_string(
+				       b->hc.type == HEALTH_NONE ? "none" :
+				       b->down		       ? "down" :
+								 "up"));
+	json_object_object_add(o, "health_detail",
+			       json_object_new_string(b->health_detail));
 	if (dp_stats_backend(st->dp, b->id, &c))
 		memset(&c, 0, sizeof(c));
 	add_counters(o, &c);
@@ -981,6 +1154,7 @@ static struct json_object *service_json(struct lb_state *st,
 	json_object_object_add(o, "endpoint", json_object_new_string(
 						      svc_endpoint(s, buf, sizeof(buf))));
 	json_object_object_add(o, "flows", json_object_new_uint64(flows));
+	json_object_object_add(o, "all_down", json_object_new_boolean(s->all_down));
 	if (dp_stats_svc(st->dp, s->id, &c))
 		memset(&c, 0, sizeof(c));
 	add_counters(o, &c);

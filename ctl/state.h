@@ -17,6 +17,7 @@
 #include "config.h"
 #include "conntrack.h"
 #include "dataplane.h"
+#include "health.h"
 
 struct lb_backend {
 	struct lb_addr addr;
@@ -24,6 +25,11 @@ struct lb_backend {
 	__u32 weight; /* configured */
 	__u8 mac[6];
 	bool drained;	      /* operator drain: no new flows */
+	bool down;	      /* failed its health checks */
+	struct health_cfg hc; /* its probe settings (type NONE: none) */
+	struct health_probe *probe;
+	struct be_ref *ref;   /* what the probe callback gets */
+	char health_detail[96];
 	bool removing;	      /* deleted: drains, then goes */
 	__u64 removing_since; /* CLOCK_MONOTONIC ns */
 };
@@ -31,7 +37,7 @@ struct lb_backend {
 /* The weight the table is built with. */
 static inline __u32 backend_effective_weight(const struct lb_backend *b)
 {
-	return b->drained || b->removing ? 0 : b->weight;
+	return b->drained || b->removing || b->down ? 0 : b->weight;
 }
 
 struct lb_service {
@@ -40,12 +46,17 @@ struct lb_service {
 	__u16 port;
 	__u8 proto;
 	__u32 id; /* index into svc_tables and stats_svc */
+	bool all_down; /* every back end failed: last table kept (fail-open) */
+	struct health_cfg health; /* for back ends added at runtime */
 	struct lb_backend *be; /* sorted by address */
 	size_t n_be;
 };
 
+struct event_base;
+
 struct lb_state {
 	struct dp *dp;
+	struct event_base *base; /* for health probes; NULL: no probes */
 	struct lb_service **svc; /* in the order they were added */
 	size_t n_svc;
 	__u8 *svc_used; /* [max_services] */

@@ -10,6 +10,10 @@ hold HOST PORT SECS    one keep-alive connection, GET / every 0.2 s for SECS
                        failed or the answering back end ever changed.
 slow HOST PORT SECS    one GET /slow?secs=SECS; exits 1 unless all SECS lines
                        arrive from one back end.
+retry HOST PORT N      like count, but a failed request is retried on a new
+                       connection (up to 10 times, 0.1 s apart), as a client
+                       would; "errors" counts requests that never succeeded,
+                       "retries" the failed attempts.
 """
 import http.client
 import json
@@ -33,10 +37,33 @@ def count(host, port, n):
         try:
             name = get(conn)
             tally[name] = tally.get(name, 0) + 1
-        except OSError:
+        except (OSError, http.client.HTTPException):
             tally["errors"] += 1
         finally:
             conn.close()
+    print(json.dumps(tally, sort_keys=True))
+    return 0
+
+
+def retry(host, port, n):
+    tally = {"errors": 0, "retries": 0}
+    deadline = time.monotonic() + 120
+    for _ in range(n):
+        for attempt in range(10):
+            if time.monotonic() > deadline:
+                break
+            conn = http.client.HTTPConnection(host, port, timeout=1)
+            try:
+                name = get(conn)
+                tally[name] = tally.get(name, 0) + 1
+                break
+            except (OSError, http.client.HTTPException):
+                tally["retries"] += 1
+                time.sleep(0.1)
+            finally:
+                conn.close()
+        else:
+            tally["errors"] += 1
     print(json.dumps(tally, sort_keys=True))
     return 0
 
@@ -79,7 +106,7 @@ def slow(host, port, secs):
 
 def main():
     cmd, host, port, arg = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-    return {"count": count, "hold": hold, "slow": slow}[cmd](host, port, arg)
+    return {"count": count, "hold": hold, "slow": slow, "retry": retry}[cmd](host, port, arg)
 
 
 sys.exit(main())

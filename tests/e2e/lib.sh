@@ -91,16 +91,28 @@ topo_up() {
 		return 1
 }
 
-# backends_start [PORT]: backend.py named b1..b3 in each back-end namespace.
+# backend_start NAME [PORT]: backend.py NAME in namespace PREFIX-NAME.
+declare -A BE_PID
+backend_start() {
+	local h=$1 port=${2:-80}
+	# Not through a shell function: $! must be the server itself.
+	ip netns exec "$P-$h" python3 "$E2E_DIR/backend.py" "$h" "$port" >/dev/null 2>&1 &
+	BE_PID[$h]=$!
+	PIDS+=($!)
+	wait_for 50 in_ns "$P-$h" python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)"
+}
+
+# backend_kill NAME: stop that back end's server.
+backend_kill() {
+	kill "${BE_PID[$1]}" 2>/dev/null
+	wait "${BE_PID[$1]}" 2>/dev/null
+}
+
+# backends_start [PORT]: b1..b3.
 backends_start() {
-	local port=${1:-80} h
+	local h
 	for h in b1 b2 b3; do
-		in_ns "$P-$h" python3 "$E2E_DIR/backend.py" "$h" "$port" >/dev/null 2>&1 &
-		PIDS+=($!)
-	done
-	for h in b1 b2 b3; do
-		wait_for 50 in_ns "$P-$h" python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" ||
-			return 1
+		backend_start "$h" "${1:-80}" || return 1
 	done
 }
 
@@ -146,7 +158,7 @@ count() {
 
 # share JSON NAME: percentage of NAME in a tally (errors excluded).
 share() {
-	python3 -c 'import json,sys; t=json.loads(sys.argv[1]); n=sum(v for k,v in t.items() if k!="errors"); print(round(100.0*t.get(sys.argv[2],0)/max(n,1),1))' "$1" "$2"
+	python3 -c 'import json,sys; t=json.loads(sys.argv[1]); n=sum(v for k,v in t.items() if k not in ("errors","retries")); print(round(100.0*t.get(sys.argv[2],0)/max(n,1),1))' "$1" "$2"
 }
 
 # within A B TOLERANCE: |A - B| <= TOLERANCE (floats).

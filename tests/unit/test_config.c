@@ -261,6 +261,60 @@ static void test_flow_tracking_keys(void **state)
 		     "lb.yaml:1: sweep_interval: 0 is out of range 1..3600");
 }
 
+static void test_health_block(void **state)
+{
+	const char *yaml = SVC("    health:\n"
+			       "      type: http\n"
+			       "      path: /healthz\n"
+			       "      status: 204\n"
+			       "      interval_ms: 500\n"
+			       "      timeout_ms: 300\n"
+			       "      rise: 3\n"
+			       "      fall: 4\n"
+			       "    backends:\n"
+			       "      - addr: 198.18.0.11\n"
+			       "      - addr: 198.18.0.12\n"
+			       "        health:\n"
+			       "          port: 8080\n"
+			       "          type: tcp\n");
+	struct lb_config cfg;
+	const struct health_cfg *h, *b0, *b1;
+
+	assert_int_equal(load(yaml, &cfg), 0);
+	h = &cfg.services[0].health;
+	assert_int_equal(h->type, HEALTH_HTTP);
+	assert_string_equal(h->path, "/healthz");
+	assert_int_equal(h->expect_status, 204);
+	assert_int_equal(h->interval_ms, 500);
+	assert_int_equal(h->timeout_ms, 300);
+	assert_int_equal(h->rise, 3);
+	assert_int_equal(h->fall, 4);
+	assert_int_equal(h->port, 80); /* the service port by default */
+	b0 = &cfg.services[0].backends[0].health;
+	assert_memory_equal(b0, h, sizeof(*h)); /* inherits the service's */
+	b1 = &cfg.services[0].backends[1].health;
+	assert_int_equal(b1->type, HEALTH_TCP); /* override */
+	assert_int_equal(b1->port, 8080);
+	assert_int_equal(b1->interval_ms, 500); /* the rest inherited */
+	assert_int_equal(b1->fall, 4);
+	config_free(&cfg);
+
+	assert_int_equal(load(SVC(""), &cfg), 0);
+	assert_int_equal(cfg.services[0].health.type, HEALTH_NONE);
+	config_free(&cfg);
+
+	expect_error(SVC("    health:\n      type: icmp\n"),
+		     "lb.yaml:7: services[0].health.type: 'icmp' is not tcp, http or none");
+	expect_error(SVC("    health:\n      type: tcp\n      interval_ms: 100\n      timeout_ms: 200\n"),
+		     "lb.yaml:9: services[0].health.timeout_ms: 200 is longer than interval_ms 100");
+	expect_error(SVC("    health:\n      type: http\n      path: healthz\n"),
+		     "lb.yaml:8: services[0].health.path: 'healthz' is not a path like /health");
+	expect_error(SVC("    health:\n      fall: 0\n"),
+		     "lb.yaml:7: services[0].health.fall: 0 is out of range 1..100");
+	expect_error(SVC("    health:\n      intervall_ms: 5\n"),
+		     "lb.yaml:7: services[0].health.intervall_ms: unknown key (did you mean 'interval_ms'?)");
+}
+
 static void test_name_and_prime_helpers(void **state)
 {
 	assert_true(config_name_valid("web-1.prod_a"));
@@ -293,6 +347,7 @@ int main(void)
 		cmocka_unit_test(test_duplicates),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_flow_tracking_keys),
+		cmocka_unit_test(test_health_block),
 		cmocka_unit_test(test_name_and_prime_helpers),
 	};
 

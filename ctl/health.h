@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Back-end health probes (tcp connect, http status) on the controller's
+ * event loop, and the rise/fall state machine they feed.
+ */
+#ifndef XLB_HEALTH_H
+#define XLB_HEALTH_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+#include "addr.h"
+
+struct event_base;
+
+enum health_type { HEALTH_NONE = 0, HEALTH_TCP, HEALTH_HTTP };
+
+struct health_cfg {
+	enum health_type type;
+	__u16 port;	     /* probe port (host order) */
+	char path[128];	     /* http: request path, default "/" */
+	__u16 expect_status; /* http: expected status code, default 200 */
+	__u32 interval_ms;   /* default 1000 */
+	__u32 timeout_ms;    /* default 1000, at most interval_ms */
+	__u32 rise;	     /* successes in a row to go up, default 2 */
+	__u32 fall;	     /* failures in a row to go down, default 3 */
+};
+
+#define HEALTH_DEFAULT_INTERVAL_MS 1000
+#define HEALTH_DEFAULT_TIMEOUT_MS 1000
+#define HEALTH_DEFAULT_RISE 2
+#define HEALTH_DEFAULT_FALL 3
+
+/* type tcp, port 0 (the caller sets the service port), defaults above. */
+void health_cfg_defaults(struct health_cfg *c);
+
+/* The rise/fall state machine. */
+struct health_sm {
+	bool up;
+	__u32 ok_run;
+	__u32 fail_run;
+	__u64 changes;
+};
+
+void health_sm_init(struct health_sm *sm, bool up);
+/* Feed one probe result; returns true when up/down flipped. */
+bool health_sm_feed(struct health_sm *sm, bool ok, __u32 rise, __u32 fall);
+
+/*
+ * One back end's probe loop: every interval_ms one probe with a hard
+ * timeout, never blocking the loop; the first probe is spread over the
+ * interval so many back ends do not probe in one burst. cb gets every
+ * result; changed is true when the state flipped. health_probe_stop() may
+ * be called from inside cb.
+ */
+struct health_probe;
+typedef void (*health_cb)(void *arg, bool ok, bool changed, bool up,
+			  const char *detail);
+
+struct health_probe *health_probe_start(struct event_base *base,
+					const struct lb_addr *addr,
+					const struct health_cfg *cfg,
+					bool initially_up, health_cb cb,
+					void *arg);
+void health_probe_stop(struct health_probe *p);
+const struct health_sm *health_probe_sm(const struct health_probe *p);
+
+#endif
