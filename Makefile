@@ -34,7 +34,7 @@ PROG_BINS  := $(patsubst tests/prog/%.c,$(BUILD)/tests/%,$(PROG_SRCS))
 BPF_OBJS   := $(BUILD)/xdp_lb.bpf.o $(BUILD)/xdp_pass.bpf.o
 
 .DELETE_ON_ERROR:
-.PHONY: all deps test test-unit test-prog test-e2e demo vmlinux clean
+.PHONY: all deps test test-unit test-prog test-e2e demo bench vmlinux clean
 
 all: $(BUILD)/xdp-lb $(BPF_OBJS) $(UNIT_BINS) $(PROG_BINS)
 
@@ -85,6 +85,15 @@ test: deps
 
 test-unit test-prog test-e2e: all
 	$(Q)./tests/run.sh $(subst test-,,$@)
+
+$(BUILD)/fill_flows: bench/fill_flows.c include/xdp_lb.h | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LIBS) -o $@
+
+# Benchmarks print figures; they never fail on speed. Not part of test.
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/fill_flows
+	$(Q)./bench/controller.sh
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all

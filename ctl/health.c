@@ -1,15 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Health probes: a timer per back end starts a non-blocking connect (tcp)
- * or connect + one HTTP/1.0 request whose status line is checked (http);
- * every probe ends by success, failure or its timeout, and feeds the
- * rise/fall state machine.
+ * Health probes. Each back end has a tick timer that fires every interval
+ * (counted from the start of one probe to the start of the next, so a slow
+ * probe does not stretch the cadence) and starts one probe: a non-blocking
+ * connect (tcp), followed for http by one HTTP/1.0 request whose status line
+ * is checked. A probe ends by success, failure or its hard timeout, closes
+ * its socket with a reset (no TIME_WAIT left on the controller, as HAProxy
+ * does), and feeds the rise/fall state machine.
+ *
+ * A probe owns three events and a 128-byte reply buffer, all allocated at
+ * start: nothing is allocated per probe.
  */
 #include "health.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +23,8 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+
+#define DETAIL_LEN 96
 
 void health_cfg_defaults(struct health_cfg *c)
 {
@@ -36,26 +44,25 @@ void health_sm_init(struct health_sm *sm, bool up)
 	sm->up = up;
 }
 
+static bool sm_flip(struct health_sm *sm)
+{
+	sm->up = !sm->up;
+	sm->changes++;
+	return true;
+}
+
 bool health_sm_feed(struct health_sm *sm, bool ok, __u32 rise, __u32 fall)
 {
 	if (ok) {
 		sm->fail_run = 0;
-		sm->ok_run++;
-		if (!sm->up && sm->ok_run >= rise) {
-			sm->up = true;
-			sm->changes++;
-			return true;
-		}
-	} else {
-		sm->ok_run = 0;
-		sm->fail_run++;
-		if (sm->up && sm->fail_run >= fall) {
-			sm->up = false;
-			sm->changes++;
-			return true;
-		}
+		if (sm->ok_run < UINT32_MAX)
+			sm->ok_run++;
+		return !sm->up && sm->ok_run >= rise ? sm_flip(sm) : false;
 	}
-	return false;
+	sm->ok_run = 0;
+	if (sm->fail_run < UINT32_MAX)
+		sm->fail_run++;
+	return sm->up && sm->fail_run >= fall ? sm_flip(sm) : false;
 }
 
 struct health_probe {
@@ -65,37 +72,58 @@ struct health_probe {
 	struct health_sm sm;
 	health_cb cb;
 	void *arg;
-	struct event *timer;   /* next probe */
-	struct event *deadline; /* the running probe's timeout */
-	struct event *io;      /* the running probe's socket */
-	int fd;		       /* -1 when no probe runs */
-	bool sent;	       /* http: request written */
-	bool in_cb, stopped;   /* stop requested from inside cb */
-	char buf[128];	       /* http: start of the reply */
+	struct event *tick; /* starts a probe, every interval */
+	struct event *deadline; /* the running probe's hard timeout */
+	struct event *io; /* the running probe's socket */
+	int fd; /* -1 when no probe runs */
+	bool sent; /* http: request written, reading the reply */
+	bool in_cb, stopped; /* health_probe_stop() from inside cb */
 	size_t len;
+	char buf[128]; /* http: start of the reply */
 };
 
-static void schedule(struct health_probe *p, __u32 ms)
+static struct timeval ms_tv(__u32 ms)
 {
 	struct timeval tv = { .tv_sec = ms / 1000,
 			      .tv_usec = (ms % 1000) * 1000 };
 
-	evtimer_add(p->timer, &tv);
+	return tv;
+}
+
+/* Close with RST: a prober should not collect TIME_WAIT sockets. */
+static void close_reset(int fd)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
 }
 
 static void probe_close(struct health_probe *p)
 {
 	event_del(p->deadline);
-	if (p->io) {
-		event_free(p->io);
-		p->io = NULL;
-	}
+	event_del(p->io);
 	if (p->fd >= 0)
-		close(p->fd);
+		close_reset(p->fd);
 	p->fd = -1;
 }
 
-static void finish(struct health_probe *p, bool ok, const char *detail)
+/* Also for a start that failed half way: any event may be missing. */
+static void probe_free(struct health_probe *p)
+{
+	if (p->fd >= 0)
+		close_reset(p->fd);
+	if (p->io)
+		event_free(p->io); /* event_free() also deletes */
+	if (p->deadline)
+		event_free(p->deadline);
+	if (p->tick)
+		event_free(p->tick);
+	free(p);
+}
+
+/* Report one result; returns false when cb stopped (and so freed) p. */
+static bool finish(struct health_probe *p, bool ok, const char *detail)
 {
 	bool changed;
 
@@ -104,154 +132,237 @@ static void finish(struct health_probe *p, bool ok, const char *detail)
 	p->in_cb = true;
 	p->cb(p->arg, ok, changed, p->sm.up, detail);
 	p->in_cb = false;
-	if (p->stopped) {
-		health_probe_stop(p);
-		return;
-	}
-	schedule(p, p->cfg.interval_ms);
+	if (!p->stopped)
+		return true;
+	probe_free(p);
+	return false;
 }
 
-static void http_request(struct health_probe *p, char *detail, size_t len)
+static bool fail_errno(struct health_probe *p, const char *what, int err)
 {
-	char req[256], host[LB_ADDRSTRLEN];
+	char detail[DETAIL_LEN];
+
+	snprintf(detail, sizeof(detail), "%s: %s", what, strerror(err));
+	return finish(p, false, detail);
+}
+
+static bool fail_timeout(struct health_probe *p)
+{
+	char detail[DETAIL_LEN];
+
+	snprintf(detail, sizeof(detail), "timeout after %u ms",
+		 p->cfg.timeout_ms);
+	return finish(p, false, detail);
+}
+
+/* The status code of a status line "HTTP/x.y NNN reason", or -1. */
+static int http_status_code(const char *line)
+{
+	const char *s = strchr(line, ' ');
+	int i, code = 0;
+
+	if (strncmp(line, "HTTP/", 5) || !s)
+		return -1;
+	for (i = 1; i <= 3; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		code = code * 10 + s[i] - '0';
+	}
+	if (s[4] != ' ' && s[4] != '\r' && s[4] != '\n' && s[4] != '\0')
+		return -1;
+	return code;
+}
+
+/* Judge the reply once its status line is complete (or the peer closed). */
+static void http_judge(struct health_probe *p, bool eof)
+{
+	char detail[DETAIL_LEN];
+	int code;
+
+	p->buf[p->len] = '\0';
+	if (!memchr(p->buf, '\n', p->len) && !eof &&
+	    p->len < sizeof(p->buf) - 1)
+		return; /* wait for the rest of the line */
+	if (eof && !p->len) {
+		finish(p, false, "closed before a status line");
+		return;
+	}
+	code = http_status_code(p->buf);
+	if (code < 0) {
+		finish(p, false, "not an HTTP status line");
+		return;
+	}
+	snprintf(detail, sizeof(detail), "%shttp status %d",
+		 code == p->cfg.expect_status ? "ok, " : "", code);
+	finish(p, code == p->cfg.expect_status, detail);
+}
+
+static void http_read(struct health_probe *p)
+{
+	ssize_t n;
+
+	n = recv(p->fd, p->buf + p->len, sizeof(p->buf) - 1 - p->len, 0);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n < 0) {
+		fail_errno(p, "recv", errno);
+		return;
+	}
+	p->len += n;
+	http_judge(p, n == 0);
+}
+
+static void on_io(evutil_socket_t fd, short what, void *arg);
+
+/* Connected: send the request and wait for the reply (same deadline). */
+static void http_send(struct health_probe *p)
+{
+	char req[384], host[LB_ADDRSTRLEN];
+	ssize_t sent;
 	int n;
 
 	lb_addr_str(&p->addr, host, sizeof(host));
-	n = snprintf(req, sizeof(req),
-		     "GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: xdp-lb\r\n\r\n",
-		     p->cfg.path, host);
-	if (send(p->fd, req, n, MSG_NOSIGNAL) != n)
-		snprintf(detail, len, "send: %s", strerror(errno));
+	n = snprintf(
+		req, sizeof(req),
+		"GET %s HTTP/1.0\r\nHost: %s%s%s\r\nUser-Agent: xdp-lb\r\n\r\n",
+		p->cfg.path, p->addr.family == AF_INET6 ? "[" : "", host,
+		p->addr.family == AF_INET6 ? "]" : "");
+	if (n < 0 || n >= (int)sizeof(req)) {
+		finish(p, false, "request too long");
+		return;
+	}
+	/* A fresh socket's send buffer takes a few hundred bytes at once. */
+	sent = send(p->fd, req, n, MSG_NOSIGNAL);
+	if (sent != n) {
+		if (sent < 0)
+			fail_errno(p, "send", errno);
+		else
+			finish(p, false, "send: short write");
+		return;
+	}
 	p->sent = true;
+	event_assign(p->io, p->base, p->fd, EV_READ | EV_PERSIST, on_io, p);
+	event_add(p->io, NULL);
 }
 
-/* true when the reply's status line is complete (result in *ok). */
-static bool http_status(struct health_probe *p, bool *ok, char *detail,
-			size_t len)
+static void on_connected(struct health_probe *p)
 {
-	unsigned int status;
-	char *eol;
+	socklen_t len = sizeof(int);
+	int err = 0;
 
-	p->buf[p->len] = '\0';
-	eol = strstr(p->buf, "\r\n");
-	if (!eol && p->len < sizeof(p->buf) - 1)
-		return false;
-	if (sscanf(p->buf, "HTTP/%*u.%*u %u", &status) != 1) {
-		snprintf(detail, len, "not an HTTP reply");
-		*ok = false;
-		return true;
-	}
-	*ok = status == p->cfg.expect_status;
-	snprintf(detail, len, *ok ? "ok, http status %u" : "http status %u",
-		 status);
-	return true;
+	if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &len))
+		err = errno;
+	if (err)
+		fail_errno(p, "connect", err);
+	else if (p->cfg.type == HEALTH_TCP)
+		finish(p, true, "ok");
+	else
+		http_send(p);
 }
 
 static void on_io(evutil_socket_t fd, short what, void *arg)
 {
 	struct health_probe *p = arg;
-	char detail[96] = "";
-	socklen_t elen = sizeof(int);
-	int err = 0;
-	ssize_t n;
-	bool ok;
 
-	if (what & EV_TIMEOUT) {
-		snprintf(detail, sizeof(detail), "timeout after %u ms",
-			 p->cfg.timeout_ms);
-		finish(p, false, detail);
-		return;
-	}
-	if (!p->sent) {
-		getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen);
-		if (err) {
-			snprintf(detail, sizeof(detail), "connect: %s",
-				 strerror(err));
-			finish(p, false, detail);
-			return;
-		}
-		if (p->cfg.type == HEALTH_TCP) {
-			finish(p, true, "ok, connected");
-			return;
-		}
-		http_request(p, detail, sizeof(detail));
-		if (detail[0]) {
-			finish(p, false, detail);
-			return;
-		}
-		/* keep the same deadline: re-arm for reading only */
-		event_del(p->io);
-		event_assign(p->io, p->base, fd, EV_READ | EV_PERSIST, on_io, p);
-		event_add(p->io, NULL);
-		return;
-	}
-	n = recv(fd, p->buf + p->len, sizeof(p->buf) - 1 - p->len, 0);
-	if (n <= 0) {
-		snprintf(detail, sizeof(detail), "%s",
-			 n == 0 ? "closed before a status line" :
-				  strerror(errno));
-		finish(p, false, detail);
-		return;
-	}
-	p->len += n;
-	if (http_status(p, &ok, detail, sizeof(detail)))
-		finish(p, ok, detail);
+	(void)fd;
+	(void)what;
+	if (p->sent)
+		http_read(p);
+	else
+		on_connected(p);
 }
 
-/* The deadline of the whole probe (connect and, for http, the reply). */
-static void on_deadline(evutil_socket_t fd, short what, void *arg);
-
-static void on_timer(evutil_socket_t fd, short what, void *arg)
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
 {
-	struct health_probe *p = arg;
-	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6 };
-	struct sockaddr_in s4 = { .sin_family = AF_INET };
-	struct timeval tv = { .tv_sec = p->cfg.timeout_ms / 1000,
-			      .tv_usec = (p->cfg.timeout_ms % 1000) * 1000 };
-	struct sockaddr *sa;
-	char detail[96];
-	socklen_t salen;
+	(void)fd;
+	(void)what;
+	fail_timeout(arg);
+}
+
+static socklen_t make_sockaddr(const struct health_probe *p,
+			       struct sockaddr_in6 *sa)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
+
+	memset(sa, 0, sizeof(*sa));
+	if (p->addr.family == AF_INET) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(p->cfg.port);
+		memcpy(&s4->sin_addr, p->addr.b, 4);
+		return sizeof(*s4);
+	}
+	sa->sin6_family = AF_INET6;
+	sa->sin6_port = htons(p->cfg.port);
+	memcpy(&sa->sin6_addr, p->addr.b, 16);
+	return sizeof(*sa);
+}
+
+static void probe_begin(struct health_probe *p)
+{
+	struct timeval tv = ms_tv(p->cfg.timeout_ms);
+	struct sockaddr_in6 sa;
+	socklen_t salen = make_sockaddr(p, &sa);
 
 	p->sent = false;
 	p->len = 0;
 	p->fd = socket(p->addr.family,
 		       SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (p->fd < 0) {
-		snprintf(detail, sizeof(detail), "socket: %s", strerror(errno));
-		finish(p, false, detail);
+		fail_errno(p, "socket", errno);
 		return;
 	}
-	if (p->addr.family == AF_INET) {
-		memcpy(&s4.sin_addr, p->addr.b, 4);
-		s4.sin_port = htons(p->cfg.port);
-		sa = (struct sockaddr *)&s4;
-		salen = sizeof(s4);
-	} else {
-		memcpy(&s6.sin6_addr, p->addr.b, 16);
-		s6.sin6_port = htons(p->cfg.port);
-		sa = (struct sockaddr *)&s6;
-		salen = sizeof(s6);
-	}
-	if (connect(p->fd, sa, salen) && errno != EINPROGRESS) {
-		snprintf(detail, sizeof(detail), "connect: %s", strerror(errno));
-		finish(p, false, detail);
+	if (connect(p->fd, (struct sockaddr *)&sa, salen) &&
+	    errno != EINPROGRESS) {
+		fail_errno(p, "connect", errno);
 		return;
 	}
-	p->io = event_new(p->base, p->fd, EV_WRITE, on_io, p);
-	if (!p->io) {
-		finish(p, false, "out of memory");
-		return;
-	}
+	event_assign(p->io, p->base, p->fd, EV_WRITE, on_io, p);
 	event_add(p->io, NULL);
 	evtimer_add(p->deadline, &tv);
 }
 
-static void on_deadline(evutil_socket_t fd, short what, void *arg)
+static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct health_probe *p = arg;
+	struct timeval tv = ms_tv(p->cfg.interval_ms);
 
-	if (p->fd >= 0)
-		on_io(p->fd, EV_TIMEOUT, p);
+	(void)fd;
+	(void)what;
+	/* timeout == interval: the deadline may not have run yet */
+	if (p->fd >= 0 && !fail_timeout(p))
+		return;
+	evtimer_add(p->tick, &tv);
+	probe_begin(p);
+}
+
+/*
+ * The first probe's offset in [0, interval): a golden-ratio sequence, so
+ * that n back ends started together probe at n evenly spread moments.
+ */
+static __u32 first_offset(__u32 interval_ms)
+{
+	static __u32 seq;
+
+	seq += 0x9e3779b9u;
+	return (__u32)(((__u64)seq * interval_ms) >> 32);
+}
+
+static bool cfg_fix(struct health_cfg *c, const struct lb_addr *addr)
+{
+	if (c->type != HEALTH_TCP && c->type != HEALTH_HTTP)
+		return false;
+	if (addr->family != AF_INET && addr->family != AF_INET6)
+		return false;
+	if (!c->interval_ms)
+		c->interval_ms = HEALTH_DEFAULT_INTERVAL_MS;
+	if (!c->timeout_ms || c->timeout_ms > c->interval_ms)
+		c->timeout_ms = c->interval_ms;
+	if (!c->path[0])
+		snprintf(c->path, sizeof(c->path), "/");
+	c->path[sizeof(c->path) - 1] = '\0';
+	if (!c->expect_status)
+		c->expect_status = 200;
+	return true;
 }
 
 struct health_probe *health_probe_start(struct event_base *base,
@@ -260,31 +371,32 @@ struct health_probe *health_probe_start(struct event_base *base,
 					bool initially_up, health_cb cb,
 					void *arg)
 {
-	struct health_probe *p = calloc(1, sizeof(*p));
+	struct health_probe *p;
+	struct timeval tv;
 
+	p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
-	p->base = base;
-	p->addr = *addr;
 	p->cfg = *cfg;
-	p->cb = cb;
-	p->arg = arg;
-	p->fd = -1;
-	if (!p->cfg.interval_ms)
-		p->cfg.interval_ms = HEALTH_DEFAULT_INTERVAL_MS;
-	if (!p->cfg.timeout_ms || p->cfg.timeout_ms > p->cfg.interval_ms)
-		p->cfg.timeout_ms = p->cfg.interval_ms;
-	health_sm_init(&p->sm, initially_up);
-	p->timer = evtimer_new(base, on_timer, p);
-	p->deadline = evtimer_new(base, on_deadline, p);
-	if (!p->timer || !p->deadline) {
-		if (p->timer)
-			event_free(p->timer);
+	if (!cb || !cfg_fix(&p->cfg, addr)) {
 		free(p);
 		return NULL;
 	}
-	/* Spread the first probes of many back ends over one interval. */
-	schedule(p, (__u32)random() % p->cfg.interval_ms);
+	p->base = base;
+	p->addr = *addr;
+	p->cb = cb;
+	p->arg = arg;
+	p->fd = -1;
+	health_sm_init(&p->sm, initially_up);
+	p->tick = evtimer_new(base, on_tick, p);
+	p->deadline = evtimer_new(base, on_deadline, p);
+	p->io = event_new(base, -1, 0, on_io, p);
+	if (!p->tick || !p->deadline || !p->io) {
+		probe_free(p);
+		return NULL;
+	}
+	tv = ms_tv(first_offset(p->cfg.interval_ms));
+	evtimer_add(p->tick, &tv);
 	return p;
 }
 
@@ -292,14 +404,10 @@ void health_probe_stop(struct health_probe *p)
 {
 	if (!p)
 		return;
-	if (p->in_cb) {
-		p->stopped = true;
-		return;
-	}
-	probe_close(p);
-	event_free(p->timer);
-	event_free(p->deadline);
-	free(p);
+	if (p->in_cb)
+		p->stopped = true; /* finish() frees it when cb returns */
+	else
+		probe_free(p);
 }
 
 const struct health_sm *health_probe_sm(const struct health_probe *p)

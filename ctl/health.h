@@ -17,13 +17,13 @@ enum health_type { HEALTH_NONE = 0, HEALTH_TCP, HEALTH_HTTP };
 
 struct health_cfg {
 	enum health_type type;
-	__u16 port;	     /* probe port (host order) */
-	char path[128];	     /* http: request path, default "/" */
+	__u16 port; /* probe port (host order) */
+	char path[128]; /* http: request path, default "/" */
 	__u16 expect_status; /* http: expected status code, default 200 */
-	__u32 interval_ms;   /* default 1000 */
-	__u32 timeout_ms;    /* default 1000, at most interval_ms */
-	__u32 rise;	     /* successes in a row to go up, default 2 */
-	__u32 fall;	     /* failures in a row to go down, default 3 */
+	__u32 interval_ms; /* default 1000 */
+	__u32 timeout_ms; /* default 1000, at most interval_ms */
+	__u32 rise; /* successes in a row to go up, default 2 */
+	__u32 fall; /* failures in a row to go down, default 3 */
 };
 
 #define HEALTH_DEFAULT_INTERVAL_MS 1000
@@ -34,7 +34,11 @@ struct health_cfg {
 /* type tcp, port 0 (the caller sets the service port), defaults above. */
 void health_cfg_defaults(struct health_cfg *c);
 
-/* The rise/fall state machine. */
+/*
+ * The rise/fall state machine: down after `fall` failures in a row, up
+ * after `rise` successes in a row; any other result resets the run. A
+ * rise or fall of 0 acts as 1. changes counts the flips.
+ */
 struct health_sm {
 	bool up;
 	__u32 ok_run;
@@ -47,11 +51,26 @@ void health_sm_init(struct health_sm *sm, bool up);
 bool health_sm_feed(struct health_sm *sm, bool ok, __u32 rise, __u32 fall);
 
 /*
- * One back end's probe loop: every interval_ms one probe with a hard
- * timeout, never blocking the loop; the first probe is spread over the
- * interval so many back ends do not probe in one burst. cb gets every
- * result; changed is true when the state flipped. health_probe_stop() may
- * be called from inside cb.
+ * One back end's probe loop on base: every interval_ms (start to start) one
+ * probe with a hard timeout of timeout_ms, never blocking the loop; the
+ * first probe comes at an offset in [0, interval_ms) spread over the back
+ * ends started, so many back ends do not probe in one burst.
+ *
+ * cb is called after every probe, never from health_probe_start(); ok is
+ * the probe's result, changed is true when it flipped the state, up is the
+ * state after it, detail a short reason: "ok", "ok, http status 200",
+ * "connect: Connection refused", "timeout after 1000 ms", "http status 503",
+ * "not an HTTP status line", "closed before a status line".
+ *
+ * health_probe_start() returns NULL on allocation failure, a type other
+ * than tcp/http, an address family other than AF_INET/AF_INET6, or no cb.
+ * A zero interval, timeout, path or expect_status takes its default; a
+ * timeout longer than the interval is cut to the interval.
+ *
+ * health_probe_stop() ends the loop, closes a running probe and frees p;
+ * it may be called from anywhere on the loop's thread, including from
+ * inside p's own cb (p is then freed when cb returns; cb must not use p
+ * after stopping it). Not thread-safe: one event loop.
  */
 struct health_probe;
 typedef void (*health_cb)(void *arg, bool ok, bool changed, bool up,

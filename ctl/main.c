@@ -422,6 +422,14 @@ static int64_t jint(struct json_object *o, const char *key)
 						       0;
 }
 
+static double jdouble(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_double(v) :
+						       0;
+}
+
 static void print_status(struct json_object *rep)
 {
 	struct json_object *svcs, *bes, *outc;
@@ -445,22 +453,18 @@ static void print_status(struct json_object *rep)
 				printf("  (no back ends)\n");
 				continue;
 			}
-			printf("  %-24s %-17s %6s %6s %-9s %8s %10s\n",
-			       "BACKEND", "MAC", "WEIGHT", "SHARE", "STATE",
-			       "FLOWS", "PACKETS");
+			printf("  %-24s %-17s %6s %6s %6s %-9s %8s %10s\n",
+			       "BACKEND", "MAC", "WEIGHT", "SHARE", "ACTUAL",
+			       "STATE", "FLOWS", "PACKETS");
 			for (j = 0; j < json_object_array_length(bes); j++) {
 				struct json_object *b =
 					json_object_array_get_idx(bes, j);
-				struct json_object *sh;
-				double share = 0;
-
-				if (json_object_object_get_ex(b, "share", &sh))
-					share = json_object_get_double(sh);
 				printf("  %-24s %-17s %6" PRId64
-				       " %5.1f%% %-9s %8" PRId64 " %10" PRId64
-				       "\n",
+				       " %5.1f%% %5.1f%% %-9s %8" PRId64
+				       " %10" PRId64 "\n",
 				       jstr(b, "addr"), jstr(b, "mac"),
-				       jint(b, "weight"), share,
+				       jint(b, "weight"), jdouble(b, "share"),
+				       jdouble(b, "actual_share"),
 				       jstr(b, "state"), jint(b, "flows"),
 				       jint(b, "packets"));
 			}

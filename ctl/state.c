@@ -1025,10 +1025,14 @@ static void finish_removals(struct lb_state *st, __u64 now)
 
 void state_sweep(struct lb_state *st)
 {
-	__u64 now = now_ns();
+	__u64 now = now_ns(), took;
 	long n;
 
 	n = dp_flows_sweep(st->dp, &st->timeouts, now, st->counts);
+	took = now_ns() - now;
+	st->sweep_last_us = took / 1000;
+	if (st->sweep_last_us > st->sweep_max_us)
+		st->sweep_max_us = st->sweep_last_us;
 	if (n < 0) {
 		pr_warn("flow sweep failed: %s\n", strerror(-n));
 		return;
@@ -1097,7 +1101,7 @@ static const char *backend_state(const struct lb_backend *b)
 
 static struct json_object *backend_json(struct lb_state *st,
 					const struct lb_backend *b,
-					__u64 wsum)
+					__u64 wsum, __u64 live)
 {
 	struct json_object *o = json_object_new_object();
 	char buf[LB_ADDRSTRLEN];
@@ -1119,6 +1123,10 @@ static struct json_object *backend_json(struct lb_state *st,
 			       json_object_new_string(backend_state(b)));
 	json_object_object_add(o, "flows",
 			       json_object_new_uint64(st->counts[b->id]));
+	json_object_object_add(
+		o, "actual_share",
+		json_object_new_double(live ? 100.0 * st->counts[b->id] / live :
+					      0));
 	json_object_object_add(o, "health",
 			       json_object_new_string(
 				       b->hc.type == HEALTH_NONE ? "none" :
@@ -1160,7 +1168,8 @@ static struct json_object *service_json(struct lb_state *st,
 	add_counters(o, &c);
 	arr = json_object_new_array();
 	for (i = 0; i < s->n_be; i++)
-		json_object_array_add(arr, backend_json(st, &s->be[i], wsum));
+		json_object_array_add(arr,
+				      backend_json(st, &s->be[i], wsum, flows));
 	json_object_object_add(o, "backends", arr);
 	return o;
 }
@@ -1185,6 +1194,10 @@ struct json_object *state_status_json(struct lb_state *st)
 	json_object_object_add(o, "services", arr);
 	json_object_object_add(o, "expired_flows",
 			       json_object_new_uint64(st->expired_total));
+	json_object_object_add(o, "sweep_last_us",
+			       json_object_new_uint64(st->sweep_last_us));
+	json_object_object_add(o, "sweep_max_us",
+			       json_object_new_uint64(st->sweep_max_us));
 	r = json_object_new_object();
 	if (!dp_stats_reasons(st->dp, rc))
 		for (i = 0; i < XLB_REASON_MAX; i++)

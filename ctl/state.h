@@ -69,6 +69,8 @@ struct lb_state {
 	__u32 sweep_interval_s;
 	__u32 drain_timeout_s;
 	__u64 expired_total; /* flows deleted for idleness */
+	__u64 sweep_last_us; /* how long the last sweep took */
+	__u64 sweep_max_us;
 };
 
 int state_init(struct lb_state *st, struct dp *dp, const char *config_path);

@@ -1,0 +1,83 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Controller figures (printed, never pass/fail):
+#  1. flow sweep time at 0, 10^5 and 10^6 pinned flows (batched walk of
+#     the pinned flow table, as the sweep timer and `status` run it);
+#  2. controller CPU while probing 500 back ends every second, against
+#     the same controller with the same 500 back ends and no probes;
+#  3. resident memory of the controller and size of the maps.
+# Runs in namespaces with the prefix xbc; cleans up after itself.
+source "$(dirname "$0")/../tests/e2e/lib.sh"
+FILL=$ROOT/build/fill_flows
+ROUNDS=${ROUNDS:-3}
+topo_up xbc || { echo "bench: topology failed" >&2; exit 1; }
+backends_start || { echo "bench: back ends failed" >&2; exit 1; }
+CFG=/tmp/xlb-bench-$P.yaml
+CLEAN_FILES+=("$CFG")
+median() { sort -n | awk '{a[NR]=$1} END {m=a[int((NR+1)/2)]; printf "%s (min %s, max %s)", m, a[1], a[NR]}'; }
+
+echo "== 1. flow sweep (batched lookup of flows_v4 + flows_v6), $ROUNDS rounds"
+cat >"$CFG" <<YAML
+max_flows: 2097152
+sweep_interval: 3600
+services:
+  - name: web
+    vip: $VIP4
+    port: 80
+    proto: tcp
+    backends:
+      - addr: 198.18.0.11
+YAML
+lb_start "$CFG" || exit 1
+sweep_us() { status_get "s['sweep_last_us']"; }
+printf "%-12s %s\n" "flows" "sweep time, us: median (min, max)"
+for n in 0 100000 1000000; do
+	[ "$n" -gt 0 ] && "$FILL" "/sys/fs/bpf/xdp-lb/$P-lb0" "$n" 0 >/dev/null
+	for ((r = 0; r < ROUNDS; r++)); do sweep_us; done | median | xargs -0 printf "%-12s %s\n" "$n"
+done
+live=$(status_get "s['services'][0]['flows']")
+echo "(live flows counted by the last sweep: $live)"
+rss=$(awk '/VmRSS/ {print $2, $3}' /proc/$LB_PID/status)
+echo
+echo "== 3. memory at max_flows=2097152 (per family), defaults otherwise"
+echo "controller resident memory: $rss"
+for m in /sys/fs/bpf/xdp-lb/$P-lb0/*; do
+	bpftool map show pinned "$m" 2>/dev/null | awk -v n="$(basename "$m")" '/memlock/ {for (i=1;i<=NF;i++) if ($i=="memlock") printf "  %-14s %10.1f MiB\n", n, $(i+1)/1048576}'
+done
+lb_stop
+lb_ns "$BIN" detach "$P-lb0" >/dev/null
+
+echo
+echo "== 2. probing 500 back ends every second (tcp connect), 20 s each"
+b1mac=$(ip -n "$P-b1" -j link show "$P-b10" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["address"])')
+for i in $(seq 0 499); do
+	echo "address add 198.18.$((2 + i / 250)).$((1 + i % 250))/32 dev $P-b10"
+done | ip -n "$P-b1" -batch -
+ip -n "$P-lb" route add 198.18.2.0/23 dev "$P-lb0"
+gen_cfg() { # health yes|no
+	python3 - "$1" "$b1mac" <<'PY' >"$CFG"
+import sys
+health, mac = sys.argv[1], sys.argv[2]
+print("services:\n  - name: many\n    vip: 198.18.0.100\n    port: 80\n    proto: tcp")
+if health == "yes":
+    print("    health:\n      type: tcp\n      interval_ms: 1000\n      timeout_ms: 500\n      rise: 2\n      fall: 3")
+print("    backends:")
+for i in range(500):
+    print(f"      - addr: 198.18.{2 + i // 250}.{1 + i % 250}\n        mac: \"{mac}\"")
+PY
+}
+cpu_ms() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+tck=$(getconf CLK_TCK)
+for mode in no yes no yes; do
+	gen_cfg $mode
+	lb_start "$CFG" || exit 1
+	sleep 2
+	c0=$(cpu_ms "$LB_PID")
+	sleep 20
+	c1=$(cpu_ms "$LB_PID")
+	up=$(status_get "sum(1 for b in s['services'][0]['backends'] if b['health']=='up')")
+	ms=$(((c1 - c0) * 1000 / tck))
+	printf "probes %-3s: %5d ms CPU in 20 s = %5.1f ms/s (%s back ends up)\n" "$mode" "$ms" "$(echo "$ms / 20" | bc -l)" "$up"
+	lb_stop
+	lb_ns "$BIN" detach "$P-lb0" >/dev/null
+done
