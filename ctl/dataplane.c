@@ -850,6 +850,71 @@ long dp_flows_sweep(struct dp *dp, const struct flow_timeouts *to, __u64 now,
 	return b < 0 ? b : a + b;
 }
 
+void dp_sweep_begin(struct dp_sweep *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->first = true;
+}
+
+long dp_flows_sweep_step(struct dp *dp, struct dp_sweep *c,
+			 const struct flow_timeouts *to, __u64 now,
+			 __u64 *live, int max_batches)
+{
+	struct sweep_arg sa = { .to = to, .now = now, .live = live,
+				.max = dp->max_backends };
+	size_t key_size = c->map ? sizeof(struct flow_key_v6) :
+				   sizeof(struct flow_key_v4);
+	int fd = bpf_map__fd(c->map ? dp->skel->maps.flows_v6 :
+				      dp->skel->maps.flows_v4);
+	struct flow_value *vals;
+	__u32 count, i;
+	long deleted = 0;
+	char *keys;
+	int ret = 0, b;
+
+	if (c->done)
+		return 0;
+	sa.key_size = key_size;
+	keys = malloc(key_size * BATCH);
+	vals = malloc(sizeof(*vals) * BATCH);
+	if (!keys || !vals) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (b = 0; b < max_batches; b++) {
+		count = BATCH;
+		ret = bpf_map_lookup_batch(fd, c->first ? NULL : &c->token,
+					   &c->token, keys, vals, &count, NULL);
+		if (ret && errno != ENOENT) {
+			ret = -errno;
+			break;
+		}
+		for (i = 0; i < count; i++)
+			sweep_one(&sa, keys + i * key_size, &vals[i]);
+		c->first = false;
+		if (ret) { /* ENOENT: this map is done */
+			ret = 0;
+			c->first = true;
+			c->token = 0;
+			if (++c->map == 2)
+				c->done = true;
+			break;
+		}
+	}
+	for (i = 0; i < sa.n; i++)
+		if (!bpf_map_delete_elem(fd, sa.expired + i * key_size))
+			deleted++;
+out:
+	free(sa.expired);
+	free(keys);
+	free(vals);
+	if (ret) {
+		c->done = true; /* give up this round; the next one restarts */
+		return ret;
+	}
+	return deleted;
+}
+
 struct purge_arg {
 	__u32 id;
 	size_t key_size, n, cap;

@@ -86,6 +86,23 @@ struct flow_timeouts;
 long dp_flows_sweep(struct dp *dp, const struct flow_timeouts *to, __u64 now,
 		    __u64 *live);
 
+/* The same sweep in steps, so the event loop is never held long: a cursor
+ * over flows_v4 then flows_v6. */
+struct dp_sweep {
+	int map; /* 0: flows_v4, 1: flows_v6 */
+	bool first;
+	bool done;
+	__u64 token;
+};
+
+void dp_sweep_begin(struct dp_sweep *c);
+/* Up to max_batches batches of 4096 flows: expire idle ones, add live ones
+ * to live[] (not zeroed here). Returns flows deleted or -errno; c->done
+ * once both tables were walked. */
+long dp_flows_sweep_step(struct dp *dp, struct dp_sweep *c,
+			 const struct flow_timeouts *to, __u64 now,
+			 __u64 *live, int max_batches);
+
 int dp_stats_svc(struct dp *dp, __u32 svc_id, struct lb_counters *out);
 int dp_stats_backend(struct dp *dp, __u32 id, struct lb_counters *out);
 int dp_stats_reasons(struct dp *dp, struct reason_counters out[XLB_REASON_MAX]);

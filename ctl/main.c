@@ -100,11 +100,16 @@ static int need_args(int argc, char **argv, int want, const char *usage)
 
 /* ---- attach: the controller ---- */
 
+/* The timer starts a round; each step that leaves work re-activates the
+ * step event, so other events (probes, commands) run in between. */
+static struct event *sweep_more;
+
 static void on_sweep(evutil_socket_t fd, short what, void *arg)
 {
 	struct lb_state *st = arg;
 
-	state_sweep(st);
+	if (state_sweep_step(st))
+		event_active(sweep_more, EV_TIMEOUT, 0);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -167,8 +172,9 @@ static int run_controller(struct dp *dp, const char *cfg_path,
 	}
 	signal(SIGPIPE, SIG_IGN);
 	sweep = event_new(base, -1, EV_PERSIST, on_sweep, &st);
+	sweep_more = event_new(base, -1, 0, on_sweep, &st);
 	tv.tv_sec = st.sweep_interval_s;
-	if (!sweep || event_add(sweep, &tv)) {
+	if (!sweep || !sweep_more || event_add(sweep, &tv)) {
 		ret = fail(XLB_EXIT_FAIL, "cannot set up the flow sweep timer");
 		goto out;
 	}
@@ -187,6 +193,9 @@ out:
 		event_free(sigterm);
 	if (sweep)
 		event_free(sweep);
+	if (sweep_more)
+		event_free(sweep_more);
+	sweep_more = NULL;
 	api_stop(api);
 	state_free(&st); /* stops the probes, which live on base */
 	event_base_free(base);

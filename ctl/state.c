@@ -60,7 +60,9 @@ int state_init(struct lb_state *st, struct dp *dp, const char *config_path)
 	st->be_used = calloc(dp->max_backends, 1);
 	st->table = calloc(dp->table_size, sizeof(*st->table));
 	st->counts = calloc(dp->max_backends, sizeof(*st->counts));
-	if (!st->svc_used || !st->be_used || !st->table || !st->counts) {
+	st->step_counts = calloc(dp->max_backends, sizeof(*st->step_counts));
+	if (!st->svc_used || !st->be_used || !st->table || !st->counts ||
+	    !st->step_counts) {
 		state_free(st);
 		return -ENOMEM;
 	}
@@ -89,6 +91,7 @@ void state_free(struct lb_state *st)
 	free(st->be_used);
 	free(st->table);
 	free(st->counts);
+	free(st->step_counts);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -1078,6 +1081,42 @@ int state_backend_weight(struct lb_state *st, const char *spec,
 	return 0;
 }
 
+#define SWEEP_STEP_BATCHES 8 /* 32768 flows, about 10 ms, per loop turn */
+
+bool state_sweep_step(struct lb_state *st)
+{
+	__u64 t0 = now_ns(), us;
+	long n;
+
+	if (!st->stepping) {
+		dp_sweep_begin(&st->step_cur);
+		memset(st->step_counts, 0,
+		       sizeof(*st->step_counts) * st->dp->max_backends);
+		st->step_start = t0;
+		st->stepping = true;
+	}
+	n = dp_flows_sweep_step(st->dp, &st->step_cur, &st->timeouts,
+				st->step_start, st->step_counts,
+				SWEEP_STEP_BATCHES);
+	if (n > 0)
+		st->expired_total += n;
+	else if (n < 0)
+		pr_warn("flow sweep failed: %s\n", strerror(-n));
+	us = (now_ns() - t0) / 1000;
+	if (us > st->step_max_us)
+		st->step_max_us = us;
+	if (!st->step_cur.done)
+		return true;
+	st->stepping = false;
+	if (n >= 0) {
+		memcpy(st->counts, st->step_counts,
+		       sizeof(*st->counts) * st->dp->max_backends);
+		st->step_round_us = (now_ns() - st->step_start) / 1000;
+		finish_removals(st, now_ns());
+	}
+	return false;
+}
+
 /* ---- status ---- */
 
 static void add_counters(struct json_object *o, const struct lb_counters *c)
@@ -1198,6 +1237,10 @@ struct json_object *state_status_json(struct lb_state *st)
 			       json_object_new_uint64(st->sweep_last_us));
 	json_object_object_add(o, "sweep_max_us",
 			       json_object_new_uint64(st->sweep_max_us));
+	json_object_object_add(o, "sweep_step_max_us",
+			       json_object_new_uint64(st->step_max_us));
+	json_object_object_add(o, "sweep_round_us",
+			       json_object_new_uint64(st->step_round_us));
 	r = json_object_new_object();
 	if (!dp_stats_reasons(st->dp, rc))
 		for (i = 0; i < XLB_REASON_MAX; i++)

@@ -69,8 +69,15 @@ struct lb_state {
 	__u32 sweep_interval_s;
 	__u32 drain_timeout_s;
 	__u64 expired_total; /* flows deleted for idleness */
-	__u64 sweep_last_us; /* how long the last sweep took */
+	__u64 sweep_last_us; /* how long the last full sweep took */
 	__u64 sweep_max_us;
+	/* The timer's sweep runs in steps between other events. */
+	struct dp_sweep step_cur;
+	bool stepping;
+	__u64 step_start;
+	__u64 *step_counts;   /* live flows counted so far this round */
+	__u64 step_max_us;    /* longest single step: the loop's stall */
+	__u64 step_round_us;  /* wall time of the last stepped round */
 };
 
 int state_init(struct lb_state *st, struct dp *dp, const char *config_path);
@@ -100,8 +107,12 @@ int state_backend_del(struct lb_state *st, const char *spec,
 int state_backend_drain(struct lb_state *st, const char *spec,
 			const char *addr, bool drain, char *err,
 			size_t errlen);
-/* Expire idle flows, count live ones, finish removals. */
+/* Expire idle flows, count live ones, finish removals: all at once (for
+ * status and commands). */
 void state_sweep(struct lb_state *st);
+/* The same, one bounded step at a time (for the timer); returns true while
+ * the round has more steps to run. */
+bool state_sweep_step(struct lb_state *st);
 int state_backend_weight(struct lb_state *st, const char *spec,
 			 const char *addr, __u32 weight, char *err,
 			 size_t errlen);
