@@ -92,7 +92,9 @@ $(BUILD)/fill_flows: bench/fill_flows.c include/xdp_lb.h | $(BUILD)
 
 # Benchmarks print figures; they never fail on speed. Not part of test.
 bench: deps
+	$(Q)EXTRA_PKGS="bc gnuplot-nox" ./tests/deps.sh
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/fill_flows
+	$(Q)$(MAKE) --no-print-directory -C bench run
 	$(Q)./bench/controller.sh
 
 demo: deps

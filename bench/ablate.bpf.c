@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Benchmark only: xdp-lb's IPv4 hit path (bpf/xdp_lb.bpf.c) cut after a
+ * given stage, to see where a packet's time goes. Uses the data path's own
+ * headers and, through bench_pkt, the filled maps of a loaded xdp-lb
+ * (bpf_map__reuse_fd). `stages` is rodata: the verifier drops the stages
+ * after it, so each load is the path up to that stage and nothing else.
+ *   0 parse (parse_eth, parse_ipv4, parse_l4) + MAC rewrite + XDP_TX
+ *   1 + VIP lookup (vips_v4)
+ *   2 + flow hash (jhash2 over the 16-byte key)
+ *   3 + flow lookup (flows_v4, LRU hash)
+ *   4 + back-end lookup and checks (backends)
+ *   5 + bpf_ktime_get_coarse_ns() and flow_touch()
+ *   6 + counters (stats_svc, stats_backend, stats_reason): the whole path
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "consts.h"
+#include "xdp_lb.h"
+#include "jhash.h"
+#include "maps.h"
+#include "parsing.h"
+#include "counters.h"
+
+const volatile __u32 table_size = XLB_DEFAULT_TABLE_SIZE;
+const volatile __u8 if_mac[ETH_ALEN] = {};
+const volatile __u32 stages = 6;
+
+#include "dsr.h"
+
+struct backend_info be_fixed = { .mac = { 0x02, 0xbe, 0, 0, 0, 1 } };
+__u32 hash_sink;
+
+/* As xdp_lb.bpf.c's flow_touch. */
+static __always_inline void flow_touch(struct flow_value *fv,
+				       const struct l4_info *l4, __u64 now)
+{
+	__u8 state = fv->state;
+
+	if (l4->rst)
+		state = XLB_FLOW_RST;
+	else if (l4->fin)
+		state = XLB_FLOW_FIN;
+	else if (l4->syn && !l4->ack)
+		state = XLB_FLOW_SYN;
+	else if (l4->ack && state == XLB_FLOW_SYN)
+		state = XLB_FLOW_ESTABLISHED;
+	if (state != fv->state)
+		fv->state = state;
+	if (now - fv->last_seen > NSEC_PER_SEC)
+		fv->last_seen = now;
+}
+
+SEC("xdp")
+int xdp_ablate(struct xdp_md *ctx)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	void *data = (void *)(long)ctx->data;
+	struct hdr_cursor c = { .pos = data };
+	struct backend_info *be = &be_fixed;
+	struct flow_key_v4 fk = {};
+	struct vip_key_v4 vk = {};
+	struct l4_info l4 = {};
+	struct flow_value *fv = NULL;
+	__u64 bytes = data_end - data;
+	__u32 svc_id = 0, bid = 0;
+	struct vip_meta *vm;
+	struct ethhdr *eth;
+	struct iphdr *iph;
+	int proto;
+
+	if (parse_eth(&c, data_end, &eth) != ETH_P_IP)
+		return XDP_PASS;
+	proto = parse_ipv4(&c, data_end, &iph);
+	if (proto < 0)
+		return XDP_PASS;
+	proto = parse_l4(&c, data_end, proto, &l4);
+	if (proto < 0)
+		return XDP_PASS;
+	if (stages >= 1) {
+		vk.addr = iph->daddr;
+		vk.port = l4.dport;
+		vk.proto = proto;
+		vm = bpf_map_lookup_elem(&vips_v4, &vk);
+		if (!vm)
+			return XDP_PASS;
+		svc_id = vm->svc_id;
+	}
+	if (stages >= 2) {
+		fk.src = iph->saddr;
+		fk.dst = iph->daddr;
+		fk.sport = l4.sport;
+		fk.dport = l4.dport;
+		fk.proto = proto;
+		hash_sink = jhash2((__u32 *)&fk, sizeof(fk) / 4, XLB_HASH_SEED);
+	}
+	if (stages >= 3) {
+		fv = bpf_map_lookup_elem(&flows_v4, &fk);
+		if (!fv)
+			return XDP_DROP; /* every flow here is pinned */
+		bid = fv->backend_id;
+	}
+	if (stages >= 4 && fv) {
+		be = bpf_map_lookup_elem(&backends, &fv->backend_id);
+		if (!be || be->state != XLB_BE_ACTIVE || be->svc_id != svc_id)
+			return XDP_DROP;
+	}
+	if (stages >= 5 && fv)
+		flow_touch(fv, &l4, bpf_ktime_get_coarse_ns());
+	if (stages >= 6) {
+		count_lb(&stats_svc, svc_id, bytes, false);
+		count_lb(&stats_backend, bid, bytes, false);
+		count_reason(XLB_TX_FORWARDED, bytes);
+	}
+	return dsr_forward(eth, be);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,661 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Per-packet cost of the xdp-lb data path with BPF_PROG_TEST_RUN, against
+ * a floor program (bench/floor.bpf.c: parse Eth/IPv4/TCP, swap MACs,
+ * XDP_TX) measured in the same round. Prints figures; never fails on speed
+ * (it fails only if a program gives the wrong verdict or cannot load).
+ *
+ * Method (see docs/benchmarks.md):
+ *  - "repeat" rows: one bpf_prog_test_run_opts() call with repeat = R on
+ *    one packet, timed from userspace (CLOCK_MONOTONIC around the call,
+ *    divided by R); the kernel's own average (whole ns) is kept too.
+ *    Rewriting MACs only, xdp-lb DSR leaves the packet valid for the next
+ *    iteration, so plain repeat measures the right path when the flow is
+ *    the same every time (non-VIP pass, hit on 1 flow).
+ *  - "cycle" rows: the same call runs bench/cycle.bpf.c, which rewrites
+ *    the source address and port from a counter on every iteration and
+ *    tail-calls the program under test: every iteration is another flow
+ *    (hits spread over 2^19 pinned flows, or a new flow each time). The
+ *    floor runs behind the same wrapper, and the ratio of these rows is
+ *    taken to that wrapped floor.
+ *  - "single" rows: one call per packet (repeat 1), the wrapper making
+ *    every call a different flow, timed from userspace: syscall and setup
+ *    included, so only the difference to the single-call floor means
+ *    anything. A cross-check of the cycle rows.
+ * Every xdp-lb instance is loaded with the default sizes (XLB_DEFAULT_*),
+ * one TCP service with N back ends (Maglev table built by ctl/maglev.c).
+ * The hit instances hold 2^19 established flows pinned as the data path
+ * would pin them; the new-flow instances start each run with an empty
+ * flow table (emptied again after every run, outside the timing).
+ *
+ *
+ * Each program that BPF_PROG_TEST_RUN runs directly is also attached
+ * (native XDP) to an idle, down veth given with -i: a test run with
+ * repeat > 1 otherwise adds the program to the kernel's XDP dispatcher and
+ * removes it again, which costs 13-20 ms per call here (a fixed cost that
+ * would add 13-20 ns to every packet of a 10^6 run). With the program
+ * already in the dispatcher the call costs only the packets it runs.
+ *
+ * Usage: bench_pkt [-r ROUNDS] [-n REPEAT] [-c CALLS] [-o DATAFILE]
+ *                  [-i IFACE,IFACE,...]   (5 idle veths; run.sh makes them)
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+#include <linux/if_link.h>
+#include <net/if.h>
+
+#include "xdp_lb.h"
+#include "maglev.h"
+#include "xdp_lb.skel.h"
+#include "floor.skel.h"
+#include "cycle.skel.h"
+#include "ablate.skel.h"
+#include "../tests/prog/pktgen.h"
+#include "../bpf/jhash.h"
+
+#define NFLOWS (1u << 19)
+#define NEW_MASK ((1u << 30) - 1)
+#define VIP4 "198.18.0.10"
+#define NOT_VIP4 "198.18.0.99"
+#define CLIENT4 "198.19.0.0" /* flow 0 of cycle.bpf.c */
+#define MAX_ROUNDS 64
+
+static const int nbe_list[] = { 3, 100, 1000 };
+#define NB (int)(sizeof(nbe_list) / sizeof(nbe_list[0]))
+
+struct lb_inst {
+	struct xdp_lb *skel;
+	int prog;
+	int nbe;
+};
+
+enum method { M_REPEAT, M_CYCLE, M_SINGLE };
+static const char *method_names[] = { "repeat", "cycle", "single" };
+
+struct scenario {
+	char name[40];
+	enum method m;
+	int prog;		/* program under test */
+	struct lb_inst *li;	/* xdp-lb instance, NULL for the floor */
+	const struct pkt *pkt;
+	__u32 mask;		/* cycle/single: flow mask */
+	bool new_flows;		/* empty the flow table after the run */
+	int expect;		/* verdict */
+	bool floor;		/* the floor of its method */
+	double ns[MAX_ROUNDS];	/* ns/packet, userspace timing */
+	double kns[MAX_ROUNDS]; /* kernel's duration (whole ns) */
+	double ratio[MAX_ROUNDS];
+	double extra[MAX_ROUNDS];
+};
+
+static struct cycle *cyc;
+static int cyc_prog, cyc_target;
+static __u32 repeat = 1000000, calls = 1 << 17;
+static int rounds = 5;
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "bench_pkt: ");
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	if (level == LIBBPF_DEBUG || level == LIBBPF_INFO)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void flow_key(__u32 k, __be32 vip, struct flow_key_v4 *fk)
+{
+	memset(fk, 0, sizeof(*fk));
+	fk->src = htonl(0xc6130000u + (k >> 14));
+	fk->dst = vip;
+	fk->sport = htons(1024 + (k & 0x3fff));
+	fk->dport = htons(80);
+	fk->proto = IPPROTO_TCP;
+}
+
+/* Load xdp-lb with the default sizes and one service VIP4:80/tcp with
+ * back ends 1..nbe; fill flows_v4 with flows 0..nflows-1, pinned to the
+ * back end their table slot names. */
+static void lb_load(struct lb_inst *li, int nbe, __u32 nflows)
+{
+	struct maglev_backend *mb = calloc(nbe, sizeof(*mb));
+	__u32 size = XLB_DEFAULT_TABLE_SIZE, svc = 1, i, count;
+	__u32 *table = malloc(size * sizeof(*table));
+	__u32 *keys = malloc(size * sizeof(*keys));
+	struct vip_meta vm = { .svc_id = svc };
+	struct vip_key_v4 vk = {};
+	struct flow_key_v4 *fks;
+	struct flow_value *fvs;
+	struct xdp_lb *s;
+	int tmpl, fd, err;
+	__u64 t;
+
+	if (!mb || !table || !keys)
+		die("out of memory\n");
+	li->nbe = nbe;
+	s = xdp_lb__open();
+	if (!s)
+		die("cannot open xdp_lb: %s\n", strerror(errno));
+	li->skel = s;
+	memcpy((void *)s->rodata->if_mac, LB_MAC, ETH_ALEN);
+	/* The inner map template must have table_size entries (as
+	 * tests/prog/test_xdp.c and the controller do it). */
+	tmpl = bpf_map_create(BPF_MAP_TYPE_ARRAY, "svc_table", 4, 4, size,
+			      NULL);
+	if (tmpl < 0 || bpf_map__set_inner_map_fd(s->maps.svc_tables, tmpl))
+		die("cannot make the table template: %s\n", strerror(errno));
+	err = xdp_lb__load(s);
+	close(tmpl);
+	if (err)
+		die("cannot load xdp_lb: %s (run as root)\n", strerror(-err));
+	li->prog = bpf_program__fd(s->progs.xdp_lb);
+
+	for (i = 0; i < (__u32)nbe; i++) {
+		struct backend_info bi = { .mac = { 0x02, 0xbe, 0, 0 } };
+		__u32 id = i + 1;
+
+		bi.mac[4] = id >> 8;
+		bi.mac[5] = id & 0xff;
+		bi.state = XLB_BE_ACTIVE;
+		bi.family = AF_INET;
+		bi.svc_id = svc;
+		bi.addr[0] = htonl(0xc6120000u + 0x1000 + id); /* 198.18.16.x */
+		if (bpf_map_update_elem(bpf_map__fd(s->maps.backends), &id,
+					&bi, 0))
+			die("backends: %s\n", strerror(errno));
+		mb[i].addr.family = AF_INET;
+		mb[i].addr.w[0] = bi.addr[0];
+		mb[i].id = id;
+		mb[i].weight = 1;
+	}
+	if (maglev_build(mb, nbe, table, size))
+		die("maglev_build failed\n");
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "svc_table", 4, 4, size, NULL);
+	if (fd < 0)
+		die("svc_table: %s\n", strerror(errno));
+	for (i = 0; i < size; i++)
+		keys[i] = i;
+	count = size;
+	if (bpf_map_update_batch(fd, keys, table, &count, NULL))
+		die("svc_table fill: %s\n", strerror(errno));
+	if (bpf_map_update_elem(bpf_map__fd(s->maps.svc_tables), &svc, &fd, 0))
+		die("svc_tables: %s\n", strerror(errno));
+	close(fd);
+	inet_pton(AF_INET, VIP4, &vk.addr);
+	vk.port = htons(80);
+	vk.proto = IPPROTO_TCP;
+	if (bpf_map_update_elem(bpf_map__fd(s->maps.vips_v4), &vk, &vm, 0))
+		die("vips_v4: %s\n", strerror(errno));
+
+	fks = calloc(8192, sizeof(*fks));
+	fvs = calloc(8192, sizeof(*fvs));
+	if (!fks || !fvs)
+		die("out of memory\n");
+	t = now_ns(); /* bpf_ktime_get_coarse_ns is CLOCK_MONOTONIC too */
+	for (i = 0; i < nflows; i += count) {
+		__u32 j;
+
+		count = nflows - i < 8192 ? nflows - i : 8192;
+		for (j = 0; j < count; j++) {
+			flow_key(i + j, vk.addr, &fks[j]);
+			fvs[j].backend_id =
+				table[jhash2((__u32 *)&fks[j], 4,
+					     XLB_HASH_SEED) %
+				      size];
+			fvs[j].state = XLB_FLOW_ESTABLISHED;
+			fvs[j].last_seen = t;
+		}
+		if (bpf_map_update_batch(bpf_map__fd(s->maps.flows_v4), fks,
+					 fvs, &count, NULL))
+			die("flows_v4 fill: %s\n", strerror(errno));
+	}
+	free(fks);
+	free(fvs);
+	free(mb);
+	free(table);
+	free(keys);
+}
+
+/* Empty a flow table; returns how many flows it held. */
+static __u64 flows_clear(int fd)
+{
+	static struct flow_key_v4 keys[8192];
+	static struct flow_value vals[8192];
+	__u64 in = 0, out = 0, n = 0;
+	bool first = true;
+	__u32 count;
+	int ret;
+
+	/* Deleting while walking the batch cursor skips buckets: walk
+	 * until a pass finds nothing. */
+	for (;;) {
+		__u64 pass = 0;
+
+		first = true;
+		for (;;) {
+			count = 8192;
+			ret = bpf_map_lookup_and_delete_batch(
+				fd, first ? NULL : &in, &out, keys, vals,
+				&count, NULL);
+			if (ret && errno != ENOENT)
+				die("flow table clear: %s\n", strerror(errno));
+			pass += count;
+			if (ret)
+				break;
+			in = out;
+			first = false;
+		}
+		n += pass;
+		if (!pass)
+			break;
+	}
+	return n;
+}
+
+/* The hit path cut after stage `stages` (ablate.bpf.c), on li's maps. */
+static int ablate_load(struct ablate **out, struct lb_inst *li, __u32 stages)
+{
+	struct xdp_lb *l = li->skel;
+	struct ablate *a;
+	int err = 0;
+
+	a = ablate__open();
+	if (!a)
+		die("cannot open ablate: %s\n", strerror(errno));
+	a->rodata->stages = stages;
+	memcpy((void *)a->rodata->if_mac, LB_MAC, ETH_ALEN);
+	err |= bpf_map__reuse_fd(a->maps.vips_v4, bpf_map__fd(l->maps.vips_v4));
+	err |= bpf_map__reuse_fd(a->maps.svc_tables,
+				 bpf_map__fd(l->maps.svc_tables));
+	err |= bpf_map__reuse_fd(a->maps.backends, bpf_map__fd(l->maps.backends));
+	err |= bpf_map__reuse_fd(a->maps.flows_v4, bpf_map__fd(l->maps.flows_v4));
+	err |= bpf_map__reuse_fd(a->maps.stats_svc,
+				 bpf_map__fd(l->maps.stats_svc));
+	err |= bpf_map__reuse_fd(a->maps.stats_backend,
+				 bpf_map__fd(l->maps.stats_backend));
+	err |= bpf_map__reuse_fd(a->maps.stats_reason,
+				 bpf_map__fd(l->maps.stats_reason));
+	err |= bpf_map__set_max_entries(a->maps.flows_v6, 1);
+	if (err)
+		die("ablate: cannot reuse the maps\n");
+	err = ablate__load(a);
+	if (err)
+		die("cannot load ablate (stages %u): %s\n", stages,
+		    strerror(-err));
+	*out = a;
+	return bpf_program__fd(a->progs.xdp_ablate);
+}
+
+static void cycle_load(void)
+{
+	int err;
+
+	cyc = cycle__open();
+	if (!cyc)
+		die("cannot open cycle: %s\n", strerror(errno));
+	err = cycle__load(cyc);
+	if (err)
+		die("cannot load cycle: %s\n", strerror(-err));
+	cyc_prog = bpf_program__fd(cyc->progs.xdp_cycle);
+	cyc_target = bpf_map__fd(cyc->maps.target);
+}
+
+/* Run a scenario once; returns ns/packet, the kernel's figure in *kns. */
+static double run_one(struct scenario *sc, double *kns)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = sc->pkt->data,
+		    .data_size_in = sc->pkt->len);
+	__u32 key = 0, n, i;
+	__u64 t0, t1, ksum = 0;
+	int fd = sc->prog;
+
+	if (sc->m != M_REPEAT) {
+		if (bpf_map_update_elem(cyc_target, &key, &sc->prog, 0))
+			die("%s: target: %s\n", sc->name, strerror(errno));
+		cyc->bss->seq = 0;
+		cyc->bss->mask = sc->mask;
+		fd = cyc_prog;
+	}
+	if (sc->m == M_SINGLE) {
+		o.repeat = 1;
+		n = calls;
+		t0 = now_ns();
+		for (i = 0; i < n; i++) {
+			if (bpf_prog_test_run_opts(fd, &o))
+				die("%s: test run: %s\n", sc->name,
+				    strerror(errno));
+			if ((int)o.retval != sc->expect)
+				break;
+			ksum += o.duration;
+		}
+		t1 = now_ns();
+	} else {
+		o.repeat = n = repeat;
+		t0 = now_ns();
+		if (bpf_prog_test_run_opts(fd, &o))
+			die("%s: test run: %s\n", sc->name, strerror(errno));
+		t1 = now_ns();
+		ksum = (__u64)o.duration * n;
+	}
+	if ((int)o.retval != sc->expect)
+		die("%s: verdict %u, expected %d\n", sc->name, o.retval,
+		    sc->expect);
+	if (sc->new_flows) {
+		__u64 got = flows_clear(bpf_map__fd(sc->li->skel->maps.flows_v4));
+
+		if (got != n)
+			fprintf(stderr,
+				"bench_pkt: %s: %llu flows in the table after "
+				"%u new ones (LRU eviction?)\n",
+				sc->name, (unsigned long long)got, n);
+	}
+	*kns = (double)ksum / n;
+	return (double)(t1 - t0) / n;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void stats(const double *v, int n, double *med, double *lo, double *hi)
+{
+	double s[MAX_ROUNDS];
+
+	memcpy(s, v, n * sizeof(*v));
+	qsort(s, n, sizeof(*s), cmp_double);
+	*lo = s[0];
+	*hi = s[n - 1];
+	*med = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+static void pkt_make(struct pkt *p, const char *dst, __u8 flags)
+{
+	struct pkt_spec s = {
+		.family = AF_INET, .saddr = CLIENT4, .daddr = dst,
+		.proto = IPPROTO_TCP, .sport = 1024, .dport = 80,
+		.tcp_flags = flags, .payload = 6, /* 60-byte frame */
+	};
+	char err[128];
+
+	if (build_pkt(&s, p, err, sizeof(err)))
+		die("%s\n", err);
+}
+
+/* Program size as the kernel holds it (what `bpftool prog show` says). */
+static void prog_size(const char *name, int fd)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return;
+	printf("# %-24s %5u insns xlated, %6u bytes jited\n", name,
+	       info.xlated_prog_len / 8, info.jited_prog_len);
+}
+
+/* Sum of a per-CPU stats_svc entry's new_flows. */
+static __u64 new_flows_count(struct lb_inst *li)
+{
+	int ncpu = libbpf_num_possible_cpus(), i;
+	struct lb_counters c[ncpu];
+	__u32 svc = 1;
+	__u64 n = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(li->skel->maps.stats_svc), &svc, c))
+		return 0;
+	for (i = 0; i < ncpu; i++)
+		n += c[i].new_flows;
+	return n;
+}
+
+int main(int argc, char **argv)
+{
+	static struct scenario sc[48];
+	static struct pkt ack, syn, other;
+	struct lb_inst hit[NB], fresh[NB];
+	const char *datafile = NULL;
+	char *ifaces = NULL, *tok, *save = NULL;
+	int attached[8], nattached = 0, progs[8], nprogs = 0;
+	struct ablate *abl[7];
+	struct floor *fl;
+	int ns = 0, i, r, opt, floor_of[3] = { -1, -1, -1 };
+	__u64 t;
+
+	while ((opt = getopt(argc, argv, "r:n:c:o:i:")) != -1) {
+		switch (opt) {
+		case 'r':
+			rounds = atoi(optarg);
+			break;
+		case 'n':
+			repeat = strtoul(optarg, NULL, 10);
+			break;
+		case 'c':
+			calls = strtoul(optarg, NULL, 10);
+			break;
+		case 'o':
+			datafile = optarg;
+			break;
+		case 'i':
+			ifaces = optarg;
+			break;
+		default:
+			fprintf(stderr, "usage: bench_pkt [-r ROUNDS] "
+					"[-n REPEAT] [-c CALLS] [-o DATAFILE] "
+					"[-i IFACE,...]\n");
+			return 2;
+		}
+	}
+	if (rounds < 1 || rounds > MAX_ROUNDS || !repeat || !calls) {
+		fprintf(stderr, "bench_pkt: rounds 1..%d, repeat and calls > 0\n",
+			MAX_ROUNDS);
+		return 2;
+	}
+	libbpf_set_print(libbpf_print);
+	pkt_make(&ack, VIP4, TF_ACK);
+	pkt_make(&syn, VIP4, TF_SYN);
+	pkt_make(&other, NOT_VIP4, TF_ACK);
+
+	t = now_ns();
+	fl = floor__open_and_load();
+	if (!fl)
+		die("cannot load the floor: %s\n", strerror(errno));
+	cycle_load();
+	for (i = 0; i < NB; i++) {
+		lb_load(&hit[i], nbe_list[i], NFLOWS);
+		lb_load(&fresh[i], nbe_list[i], 0);
+	}
+	fprintf(stderr, "setup: %.1f s (6 instances, %u flows pinned in 3)\n",
+		(now_ns() - t) / 1e9, NFLOWS);
+
+	/* Programs run directly by the test runs: into the dispatcher. */
+	progs[nprogs++] = bpf_program__fd(fl->progs.xdp_floor);
+	progs[nprogs++] = cyc_prog;
+	for (i = 0; i < NB; i++)
+		progs[nprogs++] = hit[i].prog;
+	for (tok = ifaces ? strtok_r(ifaces, ",", &save) : NULL;
+	     tok && nattached < nprogs; tok = strtok_r(NULL, ",", &save)) {
+		int ifindex = if_nametoindex(tok);
+
+		if (!ifindex ||
+		    bpf_xdp_attach(ifindex, progs[nattached],
+				   XDP_FLAGS_DRV_MODE, NULL))
+			die("cannot attach to '%s': %s\n", tok, strerror(errno));
+		attached[nattached++] = ifindex;
+	}
+	if (nattached < nprogs)
+		fprintf(stderr, "bench_pkt: %d of %d programs attached to idle "
+				"veths (-i): the rest pay the XDP dispatcher "
+				"update on every call\n",
+			nattached, nprogs);
+
+#define ADD(...) (sc[ns] = (struct scenario){ __VA_ARGS__ }, ns++)
+	floor_of[M_REPEAT] = ns;
+	ADD(.name = "floor", .m = M_REPEAT, .prog = bpf_program__fd(fl->progs.xdp_floor),
+	    .pkt = &ack, .expect = XDP_TX, .floor = true);
+	ADD(.name = "pass (not a VIP)", .m = M_REPEAT, .prog = hit[0].prog,
+	    .li = &hit[0], .pkt = &other, .expect = XDP_PASS);
+	for (i = 0; i < NB; i++) {
+		ADD(.m = M_REPEAT, .prog = hit[i].prog, .li = &hit[i],
+		    .pkt = &ack, .expect = XDP_TX);
+		snprintf(sc[ns - 1].name, sizeof(sc[0].name), "hit, 1 flow, %d be",
+			 nbe_list[i]);
+	}
+	floor_of[M_CYCLE] = ns;
+	ADD(.name = "floor", .m = M_CYCLE, .prog = bpf_program__fd(fl->progs.xdp_floor),
+	    .pkt = &ack, .mask = NFLOWS - 1, .expect = XDP_TX, .floor = true);
+	for (i = 0; i < NB; i++) {
+		ADD(.m = M_CYCLE, .prog = hit[i].prog, .li = &hit[i],
+		    .pkt = &ack, .mask = NFLOWS - 1, .expect = XDP_TX);
+		snprintf(sc[ns - 1].name, sizeof(sc[0].name),
+			 "hit, 2^19 flows, %d be", nbe_list[i]);
+	}
+	for (i = 0; i < NB; i++) {
+		ADD(.m = M_CYCLE, .prog = fresh[i].prog, .li = &fresh[i],
+		    .pkt = &syn, .mask = NEW_MASK, .new_flows = true,
+		    .expect = XDP_TX);
+		snprintf(sc[ns - 1].name, sizeof(sc[0].name),
+			 "new flow (SYN), %d be", nbe_list[i]);
+	}
+	/* Where the time goes: the hit path stage by stage, 100 back ends,
+	 * behind the same wrapper (mask 0: the same flow every time). */
+	ADD(.name = "hit, 1 flow, 100 be", .m = M_CYCLE, .prog = hit[1].prog,
+	    .li = &hit[1], .pkt = &ack, .mask = 0, .expect = XDP_TX);
+	for (i = 0; i < 7; i++) {
+		ADD(.m = M_CYCLE, .prog = ablate_load(&abl[i], &hit[1], i),
+		    .pkt = &ack, .mask = 0, .expect = XDP_TX);
+		snprintf(sc[ns - 1].name, sizeof(sc[0].name),
+			 "stages 0-%d, 1 flow", i);
+	}
+	for (i = 0; i < 7; i++) {
+		ADD(.m = M_CYCLE, .prog = bpf_program__fd(abl[i]->progs.xdp_ablate),
+		    .pkt = &ack, .mask = NFLOWS - 1, .expect = XDP_TX);
+		snprintf(sc[ns - 1].name, sizeof(sc[0].name),
+			 "stages 0-%d, 2^19 flows", i);
+	}
+	floor_of[M_SINGLE] = ns;
+	ADD(.name = "floor", .m = M_SINGLE, .prog = bpf_program__fd(fl->progs.xdp_floor),
+	    .pkt = &ack, .mask = NFLOWS - 1, .expect = XDP_TX, .floor = true);
+	for (i = 0; i < NB; i++) {
+		ADD(.m = M_SINGLE, .prog = hit[i].prog, .li = &hit[i],
+		    .pkt = &ack, .mask = NFLOWS - 1, .expect = XDP_TX);
+		snprintf(sc[ns - 1].name, sizeof(sc[0].name),
+			 "hit, 2^19 flows, %d be", nbe_list[i]);
+	}
+	for (i = 0; i < NB; i++) {
+		ADD(.m = M_SINGLE, .prog = fresh[i].prog, .li = &fresh[i],
+		    .pkt = &syn, .mask = NEW_MASK, .new_flows = true,
+		    .expect = XDP_TX);
+		snprintf(sc[ns - 1].name, sizeof(sc[0].name),
+			 "new flow (SYN), %d be", nbe_list[i]);
+	}
+
+	/* Rounds; within a round the order rotates by one each time. */
+	for (r = 0; r < rounds; r++) {
+		for (i = 0; i < ns; i++) {
+			struct scenario *s = &sc[(i + r) % ns];
+
+			s->ns[r] = run_one(s, &s->kns[r]);
+		}
+		for (i = 0; i < ns; i++) {
+			struct scenario *f = &sc[floor_of[sc[i].m]];
+
+			sc[i].ratio[r] = sc[i].ns[r] / f->ns[r];
+			sc[i].extra[r] = sc[i].ns[r] - f->ns[r];
+		}
+		fprintf(stderr, "round %d/%d done\n", r + 1, rounds);
+	}
+	for (i = 0; i < NB; i++)
+		if (new_flows_count(&hit[i]))
+			fprintf(stderr, "bench_pkt: %d be: %llu new flows in the "
+					"hit runs (expected 0)\n",
+				nbe_list[i],
+				(unsigned long long)new_flows_count(&hit[i]));
+
+	printf("# per-packet cost, %d rounds, repeat %u, %u single calls; "
+	       "median (min-max) over rounds\n",
+	       rounds, repeat, calls);
+	printf("%-7s %-24s %20s %8s %18s %18s\n", "method", "scenario",
+	       "ns/pkt", "kernel", "x floor", "+ns over floor");
+	for (i = 0; i < ns; i++) {
+		double m, lo, hi, km, kl, kh, rm, rl, rh, em, el, eh;
+
+		stats(sc[i].ns, rounds, &m, &lo, &hi);
+		stats(sc[i].kns, rounds, &km, &kl, &kh);
+		stats(sc[i].ratio, rounds, &rm, &rl, &rh);
+		stats(sc[i].extra, rounds, &em, &el, &eh);
+		printf("%-7s %-24s %6.1f (%6.1f-%6.1f) %8.1f %5.2f (%4.2f-%4.2f) "
+		       "%5.1f (%5.1f-%5.1f)\n",
+		       method_names[sc[i].m], sc[i].name, m, lo, hi, km, rm, rl,
+		       rh, em, el, eh);
+	}
+	prog_size("floor", bpf_program__fd(fl->progs.xdp_floor));
+	prog_size("cycle (wrapper)", cyc_prog);
+	prog_size("xdp_lb", hit[0].prog);
+	for (i = 0; i < 7; i++) {
+		char n[32];
+
+		snprintf(n, sizeof(n), "ablate, stages 0-%d", i);
+		prog_size(n, bpf_program__fd(abl[i]->progs.xdp_ablate));
+	}
+	if (datafile) {
+		FILE *f = fopen(datafile, "w");
+
+		if (!f)
+			die("%s: %s\n", datafile, strerror(errno));
+		fprintf(f, "# idx method \"scenario\" ns_med ns_min ns_max "
+			   "ratio_med ratio_min ratio_max extra_med\n");
+		for (i = 0; i < ns; i++) {
+			double m, lo, hi, rm, rl, rh, em, el, eh;
+
+			stats(sc[i].ns, rounds, &m, &lo, &hi);
+			stats(sc[i].ratio, rounds, &rm, &rl, &rh);
+			stats(sc[i].extra, rounds, &em, &el, &eh);
+			fprintf(f, "%d %s \"%s\" %.2f %.2f %.2f %.3f %.3f %.3f %.2f\n",
+				i, method_names[sc[i].m], sc[i].name, m, lo, hi,
+				rm, rl, rh, em);
+		}
+		fclose(f);
+	}
+	for (i = 0; i < nattached; i++)
+		bpf_xdp_detach(attached[i], XDP_FLAGS_DRV_MODE, NULL);
+	for (i = 0; i < NB; i++) {
+		xdp_lb__destroy(hit[i].skel);
+		xdp_lb__destroy(fresh[i].skel);
+	}
+	for (i = 0; i < 7; i++)
+		ablate__destroy(abl[i]);
+	cycle__destroy(cyc);
+	floor__destroy(fl);
+	return 0;
+}

@@ -1,0 +1,48 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Per-packet and controller benchmarks (figures only, never pass/fail).
+# Build first: make -C bench (or `make bench` from the top). Needs root.
+#   ROUNDS=5 REPEAT=1000000 CALLS=131072 OUT=build/bench ./bench/run.sh
+# Makes one namespace, xbn-pkt, with three idle (down) veth pairs: the
+# programs that BPF_PROG_TEST_RUN runs are attached there so that a test
+# run does not pay the XDP dispatcher update (see bench_pkt.c). Removed on
+# exit, whatever happens.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+OUT=${OUT:-$ROOT/build/bench}
+ROUNDS=${ROUNDS:-5}
+REPEAT=${REPEAT:-1000000}
+CALLS=${CALLS:-131072}
+NS=xbn-pkt
+
+for b in bench_pkt bench_ctl; do
+	[ -x "$OUT/$b" ] || { echo "bench: $OUT/$b missing (make -C bench)" >&2; exit 1; }
+done
+cleanup() { ip netns del "$NS" 2>/dev/null; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+cleanup
+ip netns add "$NS" || { echo "bench: cannot create namespace $NS" >&2; exit 1; }
+IFS_LIST=
+for i in 0 1 2; do
+	ip -n "$NS" link add "xbn-p${i}a" type veth peer name "xbn-p${i}b" || exit 1
+	IFS_LIST+="xbn-p${i}a,xbn-p${i}b,"
+done
+
+echo "# $(date -u +%F) $(uname -r), $(nproc) CPUs: $(lscpu | sed -n 's/^Model name: *//p')"
+echo
+echo "== per-packet cost (BPF_PROG_TEST_RUN), $ROUNDS rounds"
+# nsenter keeps the root bpffs and /sys (ENVIRONMENT.md).
+nsenter --net="/run/netns/$NS" "$OUT/bench_pkt" -r "$ROUNDS" -n "$REPEAT" \
+	-c "$CALLS" -o "$OUT/pkt.dat" -i "${IFS_LIST%,}" || exit 1
+echo
+"$OUT/bench_ctl" -r "$ROUNDS" || exit 1
+
+if command -v gnuplot >/dev/null; then
+	gnuplot -e "datafile='$OUT/pkt.dat'; outfile='$OUT/bench_pkt.png'" \
+		"$HERE/plot.gp" && echo && echo "plot: $OUT/bench_pkt.png"
+else
+	echo "(gnuplot not installed: no plot)"
+fi
+exit 0
