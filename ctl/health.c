@@ -12,6 +12,7 @@
  * start: nothing is allocated per probe.
  */
 #include "health.h"
+#include "agent.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -79,7 +80,9 @@ struct health_probe {
 	bool sent; /* http: request written, reading the reply */
 	bool in_cb, stopped; /* health_probe_stop() from inside cb */
 	size_t len;
-	char buf[128]; /* http: start of the reply */
+	char buf[128]; /* http: start of the reply; agent: its line */
+	bool has_agent;
+	struct agent_reply agent; /* agent: the last good reply */
 };
 
 static struct timeval ms_tv(__u32 ms)
@@ -197,6 +200,29 @@ static void http_judge(struct health_probe *p, bool eof)
 	finish(p, code == p->cfg.expect_status, detail);
 }
 
+/* Judge the agent's line once complete (or the agent closed). */
+static void agent_judge(struct health_probe *p, bool eof)
+{
+	char detail[DETAIL_LEN], err[64];
+	struct agent_reply r;
+
+	p->buf[p->len] = '\0';
+	if (!memchr(p->buf, '\n', p->len) && !eof &&
+	    p->len < sizeof(p->buf) - 1)
+		return;
+	if (agent_parse(p->buf, &r, err, sizeof(err))) {
+		snprintf(detail, sizeof(detail), "agent: bad reply: %s", err);
+		finish(p, false, detail);
+		return;
+	}
+	p->agent = r;
+	p->has_agent = true;
+	snprintf(detail, sizeof(detail), "agent: %.*s", DETAIL_LEN - 16,
+		 p->buf);
+	detail[strcspn(detail, "\r\n")] = '\0';
+	finish(p, r.state != AGENT_DOWN, detail);
+}
+
 static void http_read(struct health_probe *p)
 {
 	ssize_t n;
@@ -209,7 +235,10 @@ static void http_read(struct health_probe *p)
 		return;
 	}
 	p->len += n;
-	http_judge(p, n == 0);
+	if (p->cfg.type == HEALTH_AGENT)
+		agent_judge(p, n == 0);
+	else
+		http_judge(p, n == 0);
 }
 
 static void on_io(evutil_socket_t fd, short what, void *arg);
@@ -245,6 +274,14 @@ static void http_send(struct health_probe *p)
 	event_add(p->io, NULL);
 }
 
+/* Connected to an agent: it speaks first, one line. */
+static void agent_wait(struct health_probe *p)
+{
+	p->sent = true;
+	event_assign(p->io, p->base, p->fd, EV_READ | EV_PERSIST, on_io, p);
+	event_add(p->io, NULL);
+}
+
 static void on_connected(struct health_probe *p)
 {
 	socklen_t len = sizeof(int);
@@ -256,6 +293,8 @@ static void on_connected(struct health_probe *p)
 		fail_errno(p, "connect", err);
 	else if (p->cfg.type == HEALTH_TCP)
 		finish(p, true, "ok");
+	else if (p->cfg.type == HEALTH_AGENT)
+		agent_wait(p);
 	else
 		http_send(p);
 }
@@ -349,7 +388,8 @@ static __u32 first_offset(__u32 interval_ms)
 
 static bool cfg_fix(struct health_cfg *c, const struct lb_addr *addr)
 {
-	if (c->type != HEALTH_TCP && c->type != HEALTH_HTTP)
+	if (c->type != HEALTH_TCP && c->type != HEALTH_HTTP &&
+	    c->type != HEALTH_AGENT)
 		return false;
 	if (addr->family != AF_INET && addr->family != AF_INET6)
 		return false;
@@ -413,4 +453,9 @@ void health_probe_stop(struct health_probe *p)
 const struct health_sm *health_probe_sm(const struct health_probe *p)
 {
 	return &p->sm;
+}
+
+const struct agent_reply *health_probe_agent(const struct health_probe *p)
+{
+	return p && p->has_agent ? &p->agent : NULL;
 }

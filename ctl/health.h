@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Back-end health probes (tcp connect, http status) on the controller's
- * event loop, and the rise/fall state machine they feed.
+ * Back-end health probes (tcp connect, http status, HAProxy agent-check)
+ * on the controller's event loop, and the rise/fall state machine they
+ * feed.
  */
 #ifndef XLB_HEALTH_H
 #define XLB_HEALTH_H
@@ -13,7 +14,7 @@
 
 struct event_base;
 
-enum health_type { HEALTH_NONE = 0, HEALTH_TCP, HEALTH_HTTP };
+enum health_type { HEALTH_NONE = 0, HEALTH_TCP, HEALTH_HTTP, HEALTH_AGENT };
 
 struct health_cfg {
 	enum health_type type;
@@ -60,10 +61,15 @@ bool health_sm_feed(struct health_sm *sm, bool ok, __u32 rise, __u32 fall);
  * the probe's result, changed is true when it flipped the state, up is the
  * state after it, detail a short reason: "ok", "ok, http status 200",
  * "connect: Connection refused", "timeout after 1000 ms", "http status 503",
- * "not an HTTP status line", "closed before a status line".
+ * "not an HTTP status line", "closed before a status line",
+ * "agent: 75% up", "agent: bad reply: unknown word 'x'".
+ *
+ * agent: connect, read one line (the agent speaks first), parse it (see
+ * agent.h); the probe succeeds when the reply parses and its state is not
+ * down. health_probe_agent() then returns the last good reply.
  *
  * health_probe_start() returns NULL on allocation failure, a type other
- * than tcp/http, an address family other than AF_INET/AF_INET6, or no cb.
+ * than tcp/http/agent, an address family other than AF_INET/AF_INET6, or no cb.
  * A zero interval, timeout, path or expect_status takes its default; a
  * timeout longer than the interval is cut to the interval.
  *
@@ -83,5 +89,8 @@ struct health_probe *health_probe_start(struct event_base *base,
 					void *arg);
 void health_probe_stop(struct health_probe *p);
 const struct health_sm *health_probe_sm(const struct health_probe *p);
+struct agent_reply;
+/* agent: the last reply that parsed, or NULL (none yet, or another type). */
+const struct agent_reply *health_probe_agent(const struct health_probe *p);
 
 #endif

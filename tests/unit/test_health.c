@@ -22,6 +22,7 @@
 #include <event2/event.h>
 
 #include "health.h"
+#include "agent.h"
 
 #define INTERVAL 40 /* ms, probe interval of the network tests */
 #define TIMEOUT 30 /* ms */
@@ -232,6 +233,7 @@ enum srv_mode {
 	SRV_HTTP, /* read a request, answer status, close */
 	SRV_SILENT, /* accept, hold the connection, never answer */
 	SRV_GARBAGE, /* answer a line that is not HTTP */
+	SRV_AGENT, /* on accept, write agent_line and close */
 };
 
 struct server {
@@ -246,6 +248,7 @@ struct server {
 	struct timespec accepted; /* when the last connection was accepted */
 	int held[MAX_CALLS];
 	int n_held;
+	const char *agent_line;
 	char req[512]; /* the last request, as received */
 	size_t req_len;
 };
@@ -338,6 +341,9 @@ static void on_srv_accept(evutil_socket_t lfd, short what, void *arg)
 	if (s->break_on_accept)
 		event_base_loopbreak(s->base);
 	if (s->mode == SRV_ACCEPT_CLOSE) {
+		close(fd);
+	} else if (s->mode == SRV_AGENT) {
+		send_all(fd, s->agent_line);
 		close(fd);
 	} else if (s->mode == SRV_SILENT && s->n_held < MAX_CALLS) {
 		s->held[s->n_held++] = fd;
@@ -584,6 +590,101 @@ static void http_case(int family, enum srv_mode mode, int status,
 		c.expect_status = expect_status;
 	rec_start(&r, base, family, &c, !up_after);
 	expect_flip(&r, &c, up_after, up_after ? c.rise : c.fall, detail, what);
+	health_probe_stop(r.p);
+	srv_close(&s);
+	event_base_free(base);
+}
+
+/* An agent probe against an agent answering line; the first flip as
+ * expected, and the last good reply kept. */
+static const struct agent_reply *agent_case(struct event_base *base,
+					    struct server *s, struct rec *r,
+					    const char *line, bool up_after,
+					    const char *detail,
+					    const char *what)
+{
+	struct health_cfg c;
+
+	if (!srv_open(s, base, AF_INET, SRV_AGENT, 0))
+		skip();
+	s->agent_line = line;
+	c = cfg_of(HEALTH_AGENT, s->port);
+	rec_start(r, base, AF_INET, &c, !up_after);
+	expect_flip(r, &c, up_after, up_after ? c.rise : c.fall, detail, what);
+	return health_probe_agent(r->p);
+}
+
+static void test_probe_agent_load_up(void **state)
+{
+	struct event_base *base = event_base_new();
+	const struct agent_reply *a;
+	struct server s;
+	struct rec r;
+
+	(void)state;
+	a = agent_case(base, &s, &r, "75% up\n", true, "agent: 75% up",
+		       "agent 75% up");
+	assert_non_null(a);
+	check_int(a->has_load, 1, "agent load present");
+	check_int(a->load, 75, "agent load");
+	check_int(a->state, AGENT_UP, "agent state");
+	health_probe_stop(r.p);
+	srv_close(&s);
+	event_base_free(base);
+}
+
+/* drain is not a failure: the back end stays up, the state is kept */
+static void test_probe_agent_drain_is_up(void **state)
+{
+	struct event_base *base = event_base_new();
+	const struct agent_reply *a;
+	struct server s;
+	struct rec r;
+
+	(void)state;
+	a = agent_case(base, &s, &r, "drain,10%", true, "agent: drain,10%",
+		       "agent drain");
+	check_int(a->state, AGENT_DRAIN, "agent state drain");
+	health_probe_stop(r.p);
+	srv_close(&s);
+	event_base_free(base);
+}
+
+static void test_probe_agent_down(void **state)
+{
+	struct event_base *base = event_base_new();
+	const struct agent_reply *a;
+	struct server s;
+	struct rec r;
+
+	(void)state;
+	a = agent_case(base, &s, &r, "down#disk full\r\n", false,
+		       "agent: down#disk full", "agent down");
+	check_int(a->state, AGENT_DOWN, "agent state down");
+	check_str(a->desc, "disk full", "agent description");
+	health_probe_stop(r.p);
+	srv_close(&s);
+	event_base_free(base);
+}
+
+/* A bad reply fails the probe and keeps no reply. */
+static void test_probe_agent_bad_reply(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct server s;
+	struct rec r;
+
+	(void)state;
+	assert_null(agent_case(base, &s, &r, "busy\n", false,
+			       "agent: bad reply: unknown word 'busy'",
+			       "agent bad reply"));
+	health_probe_stop(r.p);
+	srv_close(&s);
+	event_base_free(base);
+	base = event_base_new();
+	assert_null(agent_case(base, &s, &r, "", false,
+			       "agent: bad reply: empty reply",
+			       "agent closes silently"));
 	health_probe_stop(r.p);
 	srv_close(&s);
 	event_base_free(base);
@@ -851,6 +952,10 @@ static void test_probe_start_rejects(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_probe_agent_load_up),
+		cmocka_unit_test(test_probe_agent_drain_is_up),
+		cmocka_unit_test(test_probe_agent_down),
+		cmocka_unit_test(test_probe_agent_bad_reply),
 		cmocka_unit_test(test_sm_starts_as_given),
 		cmocka_unit_test(test_sm_down_after_exactly_fall),
 		cmocka_unit_test(test_sm_up_after_exactly_rise),
