@@ -222,11 +222,14 @@ static int parse_health(struct ctx *c, const yaml_node_t *n, const char *path,
 			h->type = HEALTH_TCP;
 		else if (!strcmp(str, "http"))
 			h->type = HEALTH_HTTP;
+		else if (!strcmp(str, "agent"))
+			h->type = HEALTH_AGENT;
 		else if (!strcmp(str, "none"))
 			h->type = HEALTH_NONE;
 		else
 			return perr(c, v[H_TYPE], key,
-				    "'%s' is not tcp, http or none", str);
+				    "'%s' is not tcp, http, agent or none",
+				    str);
 	}
 	if (v[H_PORT]) {
 		snprintf(key, sizeof(key), "%s.port", path);
@@ -283,13 +286,163 @@ static int parse_health(struct ctx *c, const yaml_node_t *n, const char *path,
 	return 0;
 }
 
-enum { B_ADDR, B_WEIGHT, B_MAC, B_HEALTH, B_N };
-static const char *const backend_keys[B_N] = { "addr", "weight", "mac",
-					       "health" };
+enum { A_PORT, A_INTERVAL, A_TIMEOUT, A_N };
+static const char *const agent_keys[A_N] = { "port", "interval_ms",
+					     "timeout_ms" };
+
+/* An agent block (port required at the service) over *a. */
+static int parse_agent(struct ctx *c, const yaml_node_t *n, const char *path,
+		       struct health_cfg *a, bool need_port)
+{
+	yaml_node_t *v[A_N];
+	char key[256];
+	__u32 x;
+	int ret;
+
+	ret = map_keys(c, n, path, agent_keys, A_N, v);
+	if (ret)
+		return ret;
+	if (a->type == HEALTH_NONE) {
+		health_cfg_defaults(a);
+		a->port = 0;
+	}
+	a->type = HEALTH_AGENT;
+	if (v[A_PORT]) {
+		snprintf(key, sizeof(key), "%s.port", path);
+		if ((ret = get_u32(c, v[A_PORT], key, 1, 65535, &x)))
+			return ret;
+		a->port = x;
+	} else if (need_port && !a->port) {
+		return missing(c, n, path, "port");
+	}
+	if (v[A_INTERVAL]) {
+		snprintf(key, sizeof(key), "%s.interval_ms", path);
+		if ((ret = get_u32(c, v[A_INTERVAL], key, 10, 3600000,
+				   &a->interval_ms)))
+			return ret;
+	}
+	if (v[A_TIMEOUT]) {
+		snprintf(key, sizeof(key), "%s.timeout_ms", path);
+		if ((ret = get_u32(c, v[A_TIMEOUT], key, 10, 3600000,
+				   &a->timeout_ms)))
+			return ret;
+	}
+	if (a->timeout_ms > a->interval_ms && !v[A_TIMEOUT])
+		a->timeout_ms = a->interval_ms; /* the default fits in */
+	if (a->timeout_ms > a->interval_ms) {
+		snprintf(key, sizeof(key), "%s.timeout_ms", path);
+		return perr(c, v[A_TIMEOUT] ? v[A_TIMEOUT] : n, key,
+			    "%u is longer than interval_ms %u", a->timeout_ms,
+			    a->interval_ms);
+	}
+	return 0;
+}
+
+enum { L_MARGIN, L_RESTORE, L_FLOOR, L_STEP, L_MIN_FLOWS, L_INTERVAL, L_N };
+static const char *const load_keys[L_N] = { "margin", "restore", "floor",
+					    "step", "min_flows",
+					    "interval_ms" };
+
+static int parse_load(struct ctx *c, const yaml_node_t *n, const char *path,
+		      struct load_policy *p)
+{
+	__u32 *field[L_N] = { &p->margin, &p->restore,	 &p->floor,
+			      &p->step,	  &p->min_flows, &p->interval_ms };
+	static const __u32 lo[L_N] = { 1, 0, 1, 1, 0, 100 };
+	static const __u32 hi[L_N] = { 1000, 999, 100, 100, 1000000, 3600000 };
+	yaml_node_t *v[L_N];
+	char key[320];
+	int i, ret;
+
+	if (n->type == YAML_SCALAR_NODE && !*scalar(n))
+		return 0; /* "load:" alone: the defaults */
+	ret = map_keys(c, n, path, load_keys, L_N, v);
+	for (i = 0; !ret && i < L_N; i++) {
+		if (!v[i])
+			continue;
+		snprintf(key, sizeof(key), "%s.%s", path, load_keys[i]);
+		ret = get_u32(c, v[i], key, lo[i], hi[i], field[i]);
+	}
+	if (!ret && p->restore >= p->margin) {
+		snprintf(key, sizeof(key), "%s.restore", path);
+		return perr(c, v[L_RESTORE] ? v[L_RESTORE] : n, key,
+			    "%u must be below margin %u", p->restore,
+			    p->margin);
+	}
+	return ret;
+}
+
+enum { SC_HIGH, SC_LOW, SC_FOR, SC_CMD_TIMEOUT, SC_READY_TIMEOUT,
+       SC_DRAIN_TIMEOUT, SC_N };
+static const char *const scale_keys[SC_N] = { "high",
+					      "low",
+					      "for",
+					      "command_timeout",
+					      "ready_timeout",
+					      "drain_timeout" };
+
+static int parse_scale(struct ctx *c, const yaml_node_t *n, const char *path,
+		       struct lb_scale_cfg *sc, __u32 drain_timeout)
+{
+	__u32 *field[SC_N] = { &sc->high,	     &sc->low,
+			       &sc->for_s,	     &sc->command_timeout,
+			       &sc->ready_timeout, &sc->drain_timeout };
+	static const __u32 lo[SC_N] = { 1, 0, 1, 1, 1, 0 };
+	static const __u32 hi[SC_N] = { 1000, 999, 86400, 3600, 3600, 86400 };
+	yaml_node_t *v[SC_N];
+	char key[320];
+	int i, ret;
+
+	sc->for_s = LB_DEFAULT_SCALE_FOR;
+	sc->command_timeout = LB_DEFAULT_COMMAND_TIMEOUT;
+	sc->ready_timeout = LB_DEFAULT_READY_TIMEOUT;
+	sc->drain_timeout = drain_timeout;
+	ret = map_keys(c, n, path, scale_keys, SC_N, v);
+	if (ret)
+		return ret;
+	if (!v[SC_HIGH])
+		return missing(c, n, path, "high");
+	if (!v[SC_LOW])
+		return missing(c, n, path, "low");
+	for (i = 0; !ret && i < SC_N; i++) {
+		if (!v[i])
+			continue;
+		snprintf(key, sizeof(key), "%s.%s", path, scale_keys[i]);
+		ret = get_u32(c, v[i], key, lo[i], hi[i], field[i]);
+	}
+	if (!ret && sc->low >= sc->high) {
+		snprintf(key, sizeof(key), "%s.low", path);
+		return perr(c, v[SC_LOW], key, "%u must be below high %u",
+			    sc->low, sc->high);
+	}
+	return ret;
+}
+
+static int get_cmd(struct ctx *c, const yaml_node_t *n, const char *key,
+		   char *out)
+{
+	const char *s;
+	int ret;
+
+	ret = want_scalar(c, n, key, &s);
+	if (ret)
+		return ret;
+	if (!*s || strlen(s) >= LB_CMD_MAX)
+		return perr(c, n, key, "expected a shell command of 1..%d chars",
+			    LB_CMD_MAX - 1);
+	snprintf(out, LB_CMD_MAX, "%s", s);
+	return 0;
+}
+
+enum { B_ADDR, B_WEIGHT, B_MAC, B_HEALTH, B_AGENT, B_CAPACITY, B_START,
+       B_STOP, B_N };
+static const char *const backend_keys[B_N] = { "addr",	 "weight", "mac",
+					       "health", "agent",  "capacity",
+					       "start",	 "stop" };
 
 static int parse_backend(struct ctx *c, const yaml_node_t *n,
 			 const char *path, const struct lb_service_cfg *svc,
-			 struct lb_backend_cfg *b)
+			 struct lb_backend_cfg *b, bool standby)
 {
 	yaml_node_t *v[B_N];
 	char key[256];
@@ -299,6 +452,33 @@ static int parse_backend(struct ctx *c, const yaml_node_t *n,
 	ret = map_keys(c, n, path, backend_keys, B_N, v);
 	if (ret)
 		return ret;
+	if (!standby && (v[B_START] || v[B_STOP])) {
+		int k = v[B_START] ? B_START : B_STOP;
+
+		snprintf(key, sizeof(key), "%s.%s", path, backend_keys[k]);
+		return perr(c, v[k], key,
+			    "only standby back ends have start/stop commands");
+	}
+	if (standby && !v[B_START])
+		return missing(c, n, path, "start");
+	if (standby && !v[B_STOP])
+		return missing(c, n, path, "stop");
+	if (v[B_START]) {
+		snprintf(key, sizeof(key), "%s.start", path);
+		if ((ret = get_cmd(c, v[B_START], key, b->start)))
+			return ret;
+	}
+	if (v[B_STOP]) {
+		snprintf(key, sizeof(key), "%s.stop", path);
+		if ((ret = get_cmd(c, v[B_STOP], key, b->stop)))
+			return ret;
+	}
+	if (v[B_CAPACITY]) {
+		snprintf(key, sizeof(key), "%s.capacity", path);
+		if ((ret = get_u32(c, v[B_CAPACITY], key, 1, 100000000,
+				   &b->capacity)))
+			return ret;
+	}
 	b->line = n->start_mark.line + 1;
 	b->weight = LB_DEFAULT_WEIGHT;
 	if (!v[B_ADDR])
@@ -339,22 +519,76 @@ static int parse_backend(struct ctx *c, const yaml_node_t *n,
 		if (ret)
 			return ret;
 	}
+	b->agent = svc->agent;
+	if (v[B_AGENT]) {
+		snprintf(key, sizeof(key), "%s.agent", path);
+		ret = parse_agent(c, v[B_AGENT], key, &b->agent, true);
+		if (ret)
+			return ret;
+	}
 	return 0;
 }
 
-enum { S_NAME, S_VIP, S_PORT, S_PROTO, S_BACKENDS, S_HEALTH, S_N };
-static const char *const service_keys[S_N] = { "name",	   "vip",
-					       "port",	   "proto",
-					       "backends", "health" };
-
-static int parse_service(struct ctx *c, const yaml_node_t *n,
-			 const char *path, struct lb_service_cfg *s)
+/* A list of back ends (backends or standby) into *out, *n. */
+static int parse_backend_list(struct ctx *c, const yaml_node_t *list,
+			      const char *path, const char *name,
+			      const struct lb_service_cfg *s,
+			      struct lb_backend_cfg **out, size_t *n_out,
+			      bool standby)
 {
-	yaml_node_t *v[S_N];
 	yaml_node_item_t *it;
 	char key[256], bpath[128];
-	const char *str;
 	size_t i, j, nb;
+	int ret;
+
+	snprintf(key, sizeof(key), "%s.%s", path, name);
+	if (list->type == YAML_SCALAR_NODE && !*scalar(list))
+		return 0; /* "backends:" with nothing after it */
+	if (list->type != YAML_SEQUENCE_NODE)
+		return perr(c, list, key, "expected a list, found %s",
+			    type_name(list));
+	nb = list->data.sequence.items.top - list->data.sequence.items.start;
+	*out = calloc(nb ? nb : 1, sizeof(**out));
+	if (!*out)
+		return perr(c, list, path, "out of memory");
+	for (i = 0, it = list->data.sequence.items.start; i < nb; i++, it++) {
+		yaml_node_t *bn = node(c, *it);
+		struct lb_backend_cfg *b = &(*out)[i];
+
+		snprintf(bpath, sizeof(bpath), "%s.%s[%zu]", path, name, i);
+		ret = parse_backend(c, bn, bpath, s, b, standby);
+		*n_out = i + 1;
+		if (ret)
+			return ret;
+		for (j = 0; j < i; j++)
+			if (lb_addr_eq(&(*out)[j].addr, &b->addr))
+				return perr(c, bn, bpath,
+					    "duplicate back end (first on line %d)",
+					    (*out)[j].line);
+		for (j = 0; standby && j < s->n_backends; j++)
+			if (lb_addr_eq(&s->backends[j].addr, &b->addr))
+				return perr(c, bn, bpath,
+					    "already a back end (line %d)",
+					    s->backends[j].line);
+	}
+	return 0;
+}
+
+enum { S_NAME, S_VIP, S_PORT, S_PROTO, S_BACKENDS, S_HEALTH, S_AGENT,
+       S_LOAD, S_SLOW_START, S_STANDBY, S_SCALE, S_N };
+static const char *const service_keys[S_N] = {
+	"name",	  "vip",  "port",	"proto",   "backends", "health",
+	"agent",  "load", "slow_start", "standby", "scale"
+};
+
+static int parse_service(struct ctx *c, const yaml_node_t *n,
+			 const char *path, struct lb_service_cfg *s,
+			 __u32 drain_timeout)
+{
+	yaml_node_t *v[S_N];
+	char key[256];
+	const char *str;
+	size_t i;
 	__u32 port;
 	int ret;
 
@@ -402,35 +636,50 @@ static int parse_service(struct ctx *c, const yaml_node_t *n,
 		if (ret)
 			return ret;
 	}
-	if (!v[S_BACKENDS])
-		return 0;
-	snprintf(key, sizeof(key), "%s.backends", path);
-	if (v[S_BACKENDS]->type == YAML_SCALAR_NODE &&
-	    !*scalar(v[S_BACKENDS]))
-		return 0; /* "backends:" with nothing after it */
-	if (v[S_BACKENDS]->type != YAML_SEQUENCE_NODE)
-		return perr(c, v[S_BACKENDS], key, "expected a list, found %s",
-			    type_name(v[S_BACKENDS]));
-	nb = v[S_BACKENDS]->data.sequence.items.top -
-	     v[S_BACKENDS]->data.sequence.items.start;
-	s->backends = calloc(nb ? nb : 1, sizeof(*s->backends));
-	if (!s->backends)
-		return perr(c, n, path, "out of memory");
-	for (i = 0, it = v[S_BACKENDS]->data.sequence.items.start; i < nb;
-	     i++, it++) {
-		yaml_node_t *bn = node(c, *it);
-
-		snprintf(bpath, sizeof(bpath), "%s.backends[%zu]", path, i);
-		ret = parse_backend(c, bn, bpath, s, &s->backends[i]);
-		s->n_backends = i + 1;
+	policy_defaults(&s->load);
+	if (v[S_AGENT]) {
+		snprintf(key, sizeof(key), "%s.agent", path);
+		ret = parse_agent(c, v[S_AGENT], key, &s->agent, true);
 		if (ret)
 			return ret;
-		for (j = 0; j < i; j++)
-			if (lb_addr_eq(&s->backends[j].addr,
-				       &s->backends[i].addr))
-				return perr(c, bn, bpath,
-					    "duplicate back end (first on line %d)",
-					    s->backends[j].line);
+	}
+	if (v[S_LOAD]) {
+		snprintf(key, sizeof(key), "%s.load", path);
+		ret = parse_load(c, v[S_LOAD], key, &s->load);
+		if (ret)
+			return ret;
+	}
+	s->load.enabled = v[S_LOAD] || s->agent.type == HEALTH_AGENT ||
+			  s->health.type == HEALTH_AGENT;
+	if (v[S_SLOW_START]) {
+		snprintf(key, sizeof(key), "%s.slow_start", path);
+		ret = get_u32(c, v[S_SLOW_START], key, 0, 3600,
+			      &s->load.slow_start);
+		if (ret)
+			return ret;
+	}
+	if (v[S_BACKENDS]) {
+		ret = parse_backend_list(c, v[S_BACKENDS], path, "backends", s,
+					 &s->backends, &s->n_backends, false);
+		if (ret)
+			return ret;
+	}
+	if (v[S_STANDBY]) {
+		ret = parse_backend_list(c, v[S_STANDBY], path, "standby", s,
+					 &s->standby, &s->n_standby, true);
+		if (ret)
+			return ret;
+	}
+	if (s->n_standby && !v[S_SCALE])
+		return missing(c, n, path, "scale");
+	if (v[S_SCALE]) {
+		snprintf(key, sizeof(key), "%s.scale", path);
+		if (!s->n_standby)
+			return perr(c, v[S_SCALE], key,
+				    "needs a standby list to start back ends from");
+		ret = parse_scale(c, v[S_SCALE], key, &s->scale, drain_timeout);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
@@ -544,7 +793,7 @@ static int parse_doc(struct ctx *c, struct lb_config *cfg)
 
 		snprintf(path, sizeof(path), "services[%zu]", i);
 		cfg->n_services = i + 1;
-		ret = parse_service(c, sn, path, s);
+		ret = parse_service(c, sn, path, s, cfg->drain_timeout);
 		if (ret)
 			return ret;
 		for (j = 0; j < i; j++) {
@@ -560,7 +809,7 @@ static int parse_doc(struct ctx *c, struct lb_config *cfg)
 					    "duplicate service: '%s' (line %d) has the same vip, port and proto",
 					    o->name, o->line);
 		}
-		total += s->n_backends;
+		total += s->n_backends + s->n_standby;
 		if (total > cfg->max_backends)
 			return perr(c, sn, path,
 				    "more back ends in total than max_backends=%u",
@@ -634,8 +883,10 @@ void config_free(struct lb_config *cfg)
 {
 	size_t i;
 
-	for (i = 0; i < cfg->n_services; i++)
+	for (i = 0; i < cfg->n_services; i++) {
 		free(cfg->services[i].backends);
+		free(cfg->services[i].standby);
+	}
 	free(cfg->services);
 	cfg->services = NULL;
 	cfg->n_services = 0;

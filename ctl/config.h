@@ -10,6 +10,9 @@
 #include "addr.h"
 #include "conntrack.h"
 #include "health.h"
+#include "policy.h"
+
+#define LB_CMD_MAX 512 /* a standby's start/stop command */
 
 #define LB_NAME_MAX 64		/* service name, including the NUL */
 #define LB_WEIGHT_MAX 65535	/* weights are 0..65535, 0 = drain */
@@ -24,8 +27,27 @@ struct lb_backend_cfg {
 	__u8 mac[6];
 	struct health_cfg health; /* the service's, with this back end's
 				   * overrides applied */
+	struct health_cfg agent; /* load reports (type NONE: none), the
+				  * service's with overrides applied */
+	__u32 capacity; /* live flows that make 100% load, 0: not set */
+	char start[LB_CMD_MAX]; /* standby: shell commands */
+	char stop[LB_CMD_MAX];
 	int line; /* line in the file, for messages */
 };
+
+/* When to start a standby and when to stop it again. */
+struct lb_scale_cfg {
+	__u32 high; /* percent: every active back end above it ... */
+	__u32 low;  /* percent: every active back end below it ... */
+	__u32 for_s; /* ... for this many seconds */
+	__u32 command_timeout; /* seconds a start/stop command may run */
+	__u32 ready_timeout; /* seconds a started standby has to pass probes */
+	__u32 drain_timeout; /* seconds a stopping standby may drain */
+};
+
+#define LB_DEFAULT_SCALE_FOR 10
+#define LB_DEFAULT_COMMAND_TIMEOUT 30
+#define LB_DEFAULT_READY_TIMEOUT 60
 
 struct lb_service_cfg {
 	char name[LB_NAME_MAX];
@@ -33,8 +55,13 @@ struct lb_service_cfg {
 	__u16 port; /* host order */
 	__u8 proto; /* IPPROTO_TCP / IPPROTO_UDP */
 	struct health_cfg health; /* type HEALTH_NONE: no probes */
+	struct health_cfg agent;  /* type HEALTH_NONE: no agent */
+	struct load_policy load;  /* .enabled: a load block or an agent */
 	struct lb_backend_cfg *backends;
 	size_t n_backends;
+	struct lb_backend_cfg *standby; /* started by the scaler */
+	size_t n_standby;
+	struct lb_scale_cfg scale; /* valid when n_standby */
 	int line;
 };
 

@@ -261,6 +261,122 @@ static void test_flow_tracking_keys(void **state)
 		     "lb.yaml:1: sweep_interval: 0 is out of range 1..3600");
 }
 
+/* agent, load, slow_start, standby and scale, with their defaults. */
+static void test_load_agent_scale(void **state)
+{
+	const char *yaml = SVC("    agent:\n"
+			       "      port: 9999\n"
+			       "      interval_ms: 500\n"
+			       "    load:\n"
+			       "      margin: 30\n"
+			       "      floor: 20\n"
+			       "    slow_start: 15\n"
+			       "    backends:\n"
+			       "      - addr: 198.18.0.11\n"
+			       "        capacity: 500\n"
+			       "      - addr: 198.18.0.12\n"
+			       "        agent: { port: 7777 }\n"
+			       "    standby:\n"
+			       "      - addr: 198.18.0.13\n"
+			       "        start: ip netns exec b3 ./serve &\n"
+			       "        stop: pkill -f serve\n"
+			       "    scale:\n"
+			       "      high: 80\n"
+			       "      low: 20\n");
+	const struct lb_service_cfg *s;
+	struct lb_config cfg;
+
+	if (load(yaml, &cfg)) fail_msg("%s", err);
+	s = &cfg.services[0];
+	assert_int_equal(s->agent.type, HEALTH_AGENT);
+	assert_int_equal(s->agent.port, 9999);
+	assert_int_equal(s->agent.interval_ms, 500);
+	assert_true(s->load.enabled);
+	assert_int_equal(s->load.margin, 30);
+	assert_int_equal(s->load.floor, 20);
+	assert_int_equal(s->load.restore, POLICY_DEFAULT_RESTORE);
+	assert_int_equal(s->load.slow_start, 15);
+	assert_int_equal(s->backends[0].capacity, 500);
+	assert_int_equal(s->backends[0].agent.port, 9999); /* inherited */
+	assert_int_equal(s->backends[1].agent.port, 7777); /* override */
+	assert_int_equal(s->backends[1].agent.interval_ms, 500);
+	assert_int_equal(s->n_standby, 1);
+	assert_string_equal(s->standby[0].start, "ip netns exec b3 ./serve &");
+	assert_string_equal(s->standby[0].stop, "pkill -f serve");
+	assert_int_equal(s->standby[0].weight, LB_DEFAULT_WEIGHT);
+	assert_int_equal(s->scale.high, 80);
+	assert_int_equal(s->scale.low, 20);
+	assert_int_equal(s->scale.for_s, LB_DEFAULT_SCALE_FOR);
+	assert_int_equal(s->scale.command_timeout, LB_DEFAULT_COMMAND_TIMEOUT);
+	assert_int_equal(s->scale.drain_timeout, LB_DEFAULT_DRAIN_TIMEOUT);
+	config_free(&cfg);
+
+	/* no load block and no agent: the policy is off */
+	assert_int_equal(load(SVC("    slow_start: 5\n"), &cfg), 0);
+	assert_false(cfg.services[0].load.enabled);
+	assert_int_equal(cfg.services[0].load.slow_start, 5);
+	config_free(&cfg);
+	assert_int_equal(load(SVC("    load:\n"), &cfg), 0);
+	assert_true(cfg.services[0].load.enabled);
+	assert_int_equal(cfg.services[0].load.margin, POLICY_DEFAULT_MARGIN);
+	config_free(&cfg);
+	assert_int_equal(load(SVC("    health: { type: agent, port: 9 }\n"),
+			      &cfg), 0);
+	assert_int_equal(cfg.services[0].health.type, HEALTH_AGENT);
+	assert_true(cfg.services[0].load.enabled);
+	config_free(&cfg);
+}
+
+static void test_load_agent_scale_errors(void **state)
+{
+	expect_error(SVC("    agent: { interval_ms: 100 }\n"),
+		     "lb.yaml:6: services[0].agent: missing required key 'port'");
+	expect_error(SVC("    load: { restore: 30 }\n"),
+		     "lb.yaml:6: services[0].load.restore: 30 must be below margin 20");
+	expect_error(SVC("    load: { floor: 0 }\n"),
+		     "lb.yaml:6: services[0].load.floor: 0 is out of range 1..100");
+	expect_error(SVC("    load: { margn: 3 }\n"),
+		     "lb.yaml:6: services[0].load.margn: unknown key");
+	expect_error(SVC("    slow_start: 4000\n"),
+		     "lb.yaml:6: services[0].slow_start: 4000 is out of range 0..3600");
+	expect_error(SVC("    backends:\n"
+			 "      - addr: 198.18.0.11\n"
+			 "        start: echo hi\n"),
+		     "lb.yaml:8: services[0].backends[0].start: only standby back ends have start/stop commands");
+	expect_error(SVC("    standby:\n"
+			 "      - addr: 198.18.0.13\n"
+			 "        start: echo hi\n"
+			 "        stop: echo bye\n"),
+		     "lb.yaml:2: services[0]: missing required key 'scale'");
+	expect_error(SVC("    standby:\n"
+			 "      - addr: 198.18.0.13\n"
+			 "        start: echo hi\n"
+			 "    scale: { high: 80, low: 20 }\n"),
+		     "lb.yaml:7: services[0].standby[0]: missing required key 'stop'");
+	expect_error(SVC("    scale: { high: 80, low: 20 }\n"),
+		     "lb.yaml:6: services[0].scale: needs a standby list to start back ends from");
+	expect_error(SVC("    backends:\n"
+			 "      - addr: 198.18.0.13\n"
+			 "    standby:\n"
+			 "      - addr: 198.18.0.13\n"
+			 "        start: a\n"
+			 "        stop: b\n"
+			 "    scale: { high: 80, low: 20 }\n"),
+		     "lb.yaml:9: services[0].standby[0]: already a back end (line 7)");
+	expect_error(SVC("    standby:\n"
+			 "      - addr: 198.18.0.13\n"
+			 "        start: a\n"
+			 "        stop: b\n"
+			 "    scale: { high: 50, low: 60 }\n"),
+		     "lb.yaml:10: services[0].scale.low: 60 must be below high 50");
+	expect_error(SVC("    standby:\n"
+			 "      - addr: 198.18.0.13\n"
+			 "        start: a\n"
+			 "        stop: b\n"
+			 "    scale: { low: 20 }\n"),
+		     "lb.yaml:10: services[0].scale: missing required key 'high'");
+}
+
 static void test_health_block(void **state)
 {
 	const char *yaml = SVC("    health:\n"
@@ -304,7 +420,7 @@ static void test_health_block(void **state)
 	config_free(&cfg);
 
 	expect_error(SVC("    health:\n      type: icmp\n"),
-		     "lb.yaml:7: services[0].health.type: 'icmp' is not tcp, http or none");
+		     "lb.yaml:7: services[0].health.type: 'icmp' is not tcp, http, agent or none");
 	expect_error(SVC("    health:\n      type: tcp\n      interval_ms: 100\n      timeout_ms: 200\n"),
 		     "lb.yaml:9: services[0].health.timeout_ms: 200 is longer than interval_ms 100");
 	expect_error(SVC("    health:\n      type: http\n      path: healthz\n"),
@@ -348,6 +464,8 @@ int main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_flow_tracking_keys),
 		cmocka_unit_test(test_health_block),
+		cmocka_unit_test(test_load_agent_scale),
+		cmocka_unit_test(test_load_agent_scale_errors),
 		cmocka_unit_test(test_name_and_prime_helpers),
 	};
 
