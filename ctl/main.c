@@ -112,6 +112,11 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
 		event_active(sweep_more, EV_TIMEOUT, 0);
 }
 
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	state_tick(arg);
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	pr_info("signal %d: stopping the controller\n", (int)sig);
@@ -133,6 +138,8 @@ static int run_controller(struct dp *dp, const char *cfg_path,
 			  const struct lb_config *cfg)
 {
 	struct event *sigint = NULL, *sigterm = NULL, *sweep = NULL;
+	struct event *tick = NULL;
+	struct timeval tick_tv = { 0, 250000 };
 	struct timeval tv = {};
 	struct event_base *base;
 	struct lb_state st;
@@ -178,6 +185,11 @@ static int run_controller(struct dp *dp, const char *cfg_path,
 		ret = fail(XLB_EXIT_FAIL, "cannot set up the flow sweep timer");
 		goto out;
 	}
+	tick = event_new(base, -1, EV_PERSIST, on_tick, &st);
+	if (!tick || event_add(tick, &tick_tv)) {
+		ret = fail(XLB_EXIT_FAIL, "cannot set up the load timer");
+		goto out;
+	}
 	pr_info("xdp-lb %s on '%s': %zu services, control socket %s/%s.sock\n",
 		dp->replaced ? "replaced" : dp->adopted ? "re-adopted" :
 							  "attached",
@@ -193,6 +205,8 @@ out:
 		event_free(sigterm);
 	if (sweep)
 		event_free(sweep);
+	if (tick)
+		event_free(tick);
 	if (sweep_more)
 		event_free(sweep_more);
 	sweep_more = NULL;
@@ -441,7 +455,7 @@ static double jdouble(struct json_object *o, const char *key)
 
 static void print_status(struct json_object *rep)
 {
-	struct json_object *svcs, *bes, *outc;
+	struct json_object *svcs, *bes, *outc, *sc, *sba;
 	size_t i, j;
 
 	printf("interface %s  table %" PRId64 " slots  flow table %" PRId64
@@ -462,20 +476,53 @@ static void print_status(struct json_object *rep)
 				printf("  (no back ends)\n");
 				continue;
 			}
-			printf("  %-24s %-17s %6s %6s %6s %-9s %8s %10s\n",
-			       "BACKEND", "MAC", "WEIGHT", "SHARE", "ACTUAL",
-			       "STATE", "FLOWS", "PACKETS");
+			printf("  %-24s %-17s %6s %6s %6s %6s %5s %-9s %8s %10s\n",
+			       "BACKEND", "MAC", "WEIGHT", "EFFECT", "SHARE",
+			       "ACTUAL", "LOAD", "STATE", "FLOWS", "PACKETS");
 			for (j = 0; j < json_object_array_length(bes); j++) {
 				struct json_object *b =
 					json_object_array_get_idx(bes, j);
-				printf("  %-24s %-17s %6" PRId64
-				       " %5.1f%% %5.1f%% %-9s %8" PRId64
-				       " %10" PRId64 "\n",
+				struct json_object *ld;
+				char load[16] = "-";
+
+				if (json_object_object_get_ex(b, "load", &ld) &&
+				    ld)
+					snprintf(load, sizeof(load), "%d%%",
+						 json_object_get_int(ld));
+				printf("  %-24s %-17s %6" PRId64 " %6" PRId64
+				       " %5.1f%% %5.1f%% %5s %-9s %8" PRId64
+				       " %10" PRId64 "%s\n",
 				       jstr(b, "addr"), jstr(b, "mac"),
-				       jint(b, "weight"), jdouble(b, "share"),
-				       jdouble(b, "actual_share"),
+				       jint(b, "weight"),
+				       jint(b, "effective_weight"),
+				       jdouble(b, "share"),
+				       jdouble(b, "actual_share"), load,
 				       jstr(b, "state"), jint(b, "flows"),
-				       jint(b, "packets"));
+				       jint(b, "packets"),
+				       json_object_get_boolean(json_object_object_get(
+					       b, "standby")) ?
+					       "  (standby)" :
+					       "");
+			}
+			if (json_object_object_get_ex(s, "scale", &sc)) {
+				printf("  scale: high %" PRId64 "%% low %" PRId64
+				       "%% for %" PRId64 " s; %s\n",
+				       jint(sc, "high"), jint(sc, "low"),
+				       jint(sc, "for"), jstr(sc, "last"));
+				if (json_object_object_get_ex(sc, "standby",
+							      &sba))
+					for (j = 0;
+					     j < json_object_array_length(sba);
+					     j++) {
+						struct json_object *x =
+							json_object_array_get_idx(
+								sba, j);
+
+						printf("    standby %-24s %-9s %s\n",
+						       jstr(x, "addr"),
+						       jstr(x, "state"),
+						       jstr(x, "last"));
+					}
 			}
 		}
 	}

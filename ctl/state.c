@@ -18,6 +18,7 @@
 #include "log.h"
 #include "maglev.h"
 #include "neigh.h"
+#include "proc.h"
 
 #define RESOLVE_TIMEOUT_MS 1000
 
@@ -26,6 +27,15 @@ static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
 
 struct be_ref;
 static void probe_stop(struct lb_backend *b);
+static void standby_cancel(struct lb_service *s);
+
+/* A back end as it starts: full load factor, no ramp, not a standby. */
+static void backend_init(struct lb_backend *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->factor = POLICY_ONE;
+	b->ramp = POLICY_ONE;
+}
 
 static __u64 now_ns(void)
 {
@@ -71,6 +81,8 @@ int state_init(struct lb_state *st, struct dp *dp, const char *config_path)
 
 static void service_free(struct lb_service *s)
 {
+	standby_cancel(s);
+	free(s->sb);
 	free(s->be);
 	free(s);
 }
@@ -201,6 +213,33 @@ static struct lb_backend *backend_by_id(struct lb_service *s, __u32 id)
 }
 
 static void service_health_changed(struct lb_state *st, struct lb_service *s);
+static int service_rebuild(struct lb_state *st, struct lb_service *s);
+
+/* Take in an agent's reply; true when the table must change. */
+static bool agent_take(struct lb_service *s, struct lb_backend *b,
+		       const struct agent_reply *r, bool own_probe)
+{
+	bool was_off = backend_agent_off(b), was_down = b->agent_down;
+	enum agent_state keep = b->has_agent ? b->agent.state : AGENT_NONE;
+	char ab[LB_ADDRSTRLEN];
+
+	b->has_agent = true;
+	b->agent = *r;
+	if (r->state == AGENT_NONE)
+		b->agent.state = keep; /* "75%" alone changes no state */
+	if (own_probe && b->agent.state == AGENT_DOWN)
+		b->agent_down = true;
+	else if (b->agent.state == AGENT_UP || b->agent.state == AGENT_READY)
+		b->agent_down = false;
+	if (was_off != backend_agent_off(b) || was_down != b->agent_down) {
+		pr_info("service %s: back end %s: agent says %s%s%s\n",
+			s->name, lb_addr_str(&b->addr, ab, sizeof(ab)),
+			agent_state_name(b->agent.state),
+			r->desc[0] ? ": " : "", r->desc);
+		return true;
+	}
+	return false;
+}
 
 static void on_probe(void *arg, bool ok, bool changed, bool up,
 		     const char *detail)
@@ -208,18 +247,57 @@ static void on_probe(void *arg, bool ok, bool changed, bool up,
 	struct be_ref *ref = arg;
 	struct lb_service *s = service_by_id(ref->st, ref->svc_id);
 	struct lb_backend *b = s ? backend_by_id(s, ref->be_id) : NULL;
+	const struct agent_reply *r;
 	char ab[LB_ADDRSTRLEN];
+	bool admin = false;
 
 	if (!b)
 		return;
 	snprintf(b->health_detail, sizeof(b->health_detail), "%s", detail);
-	if (!changed)
+	r = health_probe_agent(b->probe);
+	if (b->hc.type == HEALTH_AGENT && ok && r)
+		admin = agent_take(s, b, r, false);
+	if (!changed) {
+		if (admin)
+			service_rebuild(ref->st, s);
 		return;
+	}
 	b->down = !up;
+	if (up && s->load.slow_start)
+		b->up_since = now_ns(); /* ramp up again */
 	pr_info("service %s: back end %s is %s (%s)\n", s->name,
 		lb_addr_str(&b->addr, ab, sizeof(ab)), up ? "up" : "DOWN",
 		detail);
 	service_health_changed(ref->st, s);
+}
+
+/* The separate agent probe: load and admin state, never health itself
+ * (an agent that does not answer is not a failed back end, as in
+ * HAProxy), except that an agent saying "down" takes it down. */
+static void on_agent(void *arg, bool ok, bool changed, bool up,
+		     const char *detail)
+{
+	struct be_ref *ref = arg;
+	struct lb_service *s = service_by_id(ref->st, ref->svc_id);
+	struct lb_backend *b = s ? backend_by_id(s, ref->be_id) : NULL;
+	const struct agent_reply *r;
+	bool was_down;
+
+	(void)changed;
+	(void)up;
+	if (!b)
+		return;
+	snprintf(b->agent_detail, sizeof(b->agent_detail), "%s", detail);
+	r = health_probe_agent(b->agent_probe);
+	if (!r || (!ok && !strstr(detail, "agent: ")))
+		return; /* unreachable or a bad reply: keep what we had */
+	was_down = backend_is_down(b);
+	if (!agent_take(s, b, r, true))
+		return;
+	if (was_down != backend_is_down(b))
+		service_health_changed(ref->st, s);
+	else
+		service_rebuild(ref->st, s);
 }
 
 static void probe_stop(struct lb_backend *b)
@@ -229,31 +307,71 @@ static void probe_stop(struct lb_backend *b)
 	b->probe = NULL;
 	free(b->ref);
 	b->ref = NULL;
+	if (b->agent_probe)
+		health_probe_stop(b->agent_probe);
+	b->agent_probe = NULL;
+	free(b->agent_ref);
+	b->agent_ref = NULL;
 }
 
-/* (Re)start b's probe with its settings; a back end starts as up. */
-static void probe_start(struct lb_state *st, struct lb_service *s,
-			struct lb_backend *b)
+static struct be_ref *ref_new(struct lb_state *st, struct lb_service *s,
+			      struct lb_backend *b)
+{
+	struct be_ref *ref = calloc(1, sizeof(*ref));
+
+	if (ref) {
+		ref->st = st;
+		ref->svc_id = s->id;
+		ref->be_id = b->id;
+	}
+	return ref;
+}
+
+/* (Re)start b's probes with its settings; a back end starts as up unless
+ * start_down (a standby: it must pass its probes first). */
+static void probe_start_as(struct lb_state *st, struct lb_service *s,
+			   struct lb_backend *b, bool start_down)
 {
 	probe_stop(b);
 	b->down = false;
+	b->agent_down = false;
+	b->has_agent = false;
 	b->health_detail[0] = '\0';
-	if (!st->base || b->hc.type == HEALTH_NONE)
+	b->agent_detail[0] = '\0';
+	if (!st->base)
 		return;
-	b->ref = calloc(1, sizeof(*b->ref));
+	if (b->ac.type == HEALTH_AGENT && b->hc.type != HEALTH_AGENT) {
+		b->agent_ref = ref_new(st, s, b);
+		if (b->agent_ref)
+			b->agent_probe = health_probe_start(st->base, &b->addr,
+							    &b->ac, true,
+							    on_agent,
+							    b->agent_ref);
+		if (!b->agent_probe)
+			pr_warn("service %s: cannot start the agent probe of a back end\n",
+				s->name);
+	}
+	if (b->hc.type == HEALTH_NONE)
+		return;
+	b->down = start_down;
+	b->ref = ref_new(st, s, b);
 	if (!b->ref)
 		return;
-	b->ref->st = st;
-	b->ref->svc_id = s->id;
-	b->ref->be_id = b->id;
-	b->probe = health_probe_start(st->base, &b->addr, &b->hc, true,
+	b->probe = health_probe_start(st->base, &b->addr, &b->hc, !start_down,
 				      on_probe, b->ref);
 	if (!b->probe) {
 		pr_warn("service %s: cannot start the health probe of a back end\n",
 			s->name);
 		free(b->ref);
 		b->ref = NULL;
+		b->down = false;
 	}
+}
+
+static void probe_start(struct lb_state *st, struct lb_service *s,
+			struct lb_backend *b)
+{
+	probe_start_as(st, s, b, false);
 }
 
 static int backend_write(struct lb_state *st, struct lb_service *s,
@@ -276,10 +394,11 @@ static int service_rebuild(struct lb_state *st, struct lb_service *s)
 	for (i = 0; i < s->n_be; i++) {
 		const struct lb_backend *b = &s->be[i];
 
-		if (b->removing || b->drained || !b->weight)
+		if (b->removing || b->drained || !b->weight ||
+		    backend_agent_off(b))
 			continue;
 		candidates++;
-		alive += !b->down;
+		alive += !backend_is_down(b);
 	}
 	all_down = candidates > 0 && alive == 0;
 	if (all_down && !s->all_down)
@@ -330,7 +449,7 @@ static void service_health_changed(struct lb_state *st, struct lb_service *s)
 	if (s->all_down)
 		return;
 	for (i = 0; i < s->n_be; i++) {
-		if (!s->be[i].down)
+		if (!backend_is_down(&s->be[i]))
 			continue;
 		n = dp_flows_purge_backend(st->dp, s->be[i].id);
 		if (n > 0)
@@ -345,7 +464,8 @@ static int backend_write(struct lb_state *st, struct lb_service *s,
 	struct backend_info bi = {};
 
 	memcpy(bi.mac, b->mac, 6);
-	bi.state = b->down && !s->all_down ? XLB_BE_DOWN : XLB_BE_ACTIVE;
+	bi.state = backend_is_down(b) && !s->all_down ? XLB_BE_DOWN :
+							  XLB_BE_ACTIVE;
 	bi.family = b->addr.family;
 	bi.svc_id = s->id;
 	memcpy(bi.addr, b->addr.b, 16);
@@ -475,7 +595,7 @@ int state_adopt(struct lb_state *st)
 			dp_backend_clear(st->dp, id);
 			continue;
 		}
-		memset(&nb, 0, sizeof(nb));
+		backend_init(&nb);
 		nb.addr.family = bi.family;
 		memcpy(nb.addr.b, bi.addr, 16);
 		nb.id = id;
@@ -612,19 +732,35 @@ static int plan_capacity(struct lb_state *st, const struct lb_config *cfg,
 	return 0;
 }
 
+static const struct lb_backend_cfg *cfg_standby(const struct lb_service_cfg *sc,
+					       const struct lb_addr *a)
+{
+	size_t i;
+
+	for (i = 0; i < sc->n_standby; i++)
+		if (lb_addr_eq(&sc->standby[i].addr, a))
+			return &sc->standby[i];
+	return NULL;
+}
+
+static void sync_standby(struct lb_state *st, struct lb_service *s,
+			 const struct lb_service_cfg *sc);
+
 /* Bring one existing service's back ends to what sc says. */
 static int sync_backends(struct lb_state *st, struct lb_service *s,
 			 const struct lb_service_cfg *sc, __u8 (*macs)[6],
-			 bool *changed)
+			 bool *changed, bool fresh)
 {
 	struct lb_backend nb, *b;
 	size_t i, j;
 	int ret;
 
-	/* Back ends no longer in the file drain, then go (state_sweep). */
+	/* Back ends no longer in the file drain, then go (state_sweep);
+	 * standby back ends the scaler runs stay its business. */
 	for (i = 0; i < s->n_be; i++) {
 		b = &s->be[i];
-		if (cfg_has_backend(sc, &b->addr) || b->removing)
+		if (cfg_has_backend(sc, &b->addr) || b->removing ||
+		    cfg_standby(sc, &b->addr))
 			continue;
 		b->removing = true;
 		b->removing_since = now_ns();
@@ -641,9 +777,13 @@ static int sync_backends(struct lb_state *st, struct lb_service *s,
 			b->weight = bc->weight;
 			b->removing = false;
 			b->drained = false;
+			b->capacity = bc->capacity;
+			b->standby = false;
 			if (memcmp(&b->hc, &bc->health, sizeof(b->hc)) ||
+			    memcmp(&b->ac, &bc->agent, sizeof(b->ac)) ||
 			    (!b->probe && b->hc.type != HEALTH_NONE)) {
 				b->hc = bc->health;
+				b->ac = bc->agent;
 				probe_start(st, s, b);
 				*changed = true;
 			}
@@ -655,10 +795,14 @@ static int sync_backends(struct lb_state *st, struct lb_service *s,
 			}
 			continue;
 		}
-		memset(&nb, 0, sizeof(nb));
+		backend_init(&nb);
 		nb.addr = bc->addr;
 		nb.weight = bc->weight;
 		nb.hc = bc->health;
+		nb.ac = bc->agent;
+		nb.capacity = bc->capacity;
+		if (s->load.slow_start && !fresh)
+			nb.up_since = now_ns(); /* added to a running service */
 		memcpy(nb.mac, macs[j], 6);
 		ret = alloc_id(st->be_used, st->dp->max_backends, &nb.id);
 		if (ret)
@@ -740,7 +884,13 @@ int state_apply_config(struct lb_state *st, const struct lb_config *cfg,
 		}
 		snprintf(s->name, sizeof(s->name), "%s", sc->name);
 		s->health = sc->health;
-		ret = sync_backends(st, s, sc, &macs[k], &changed);
+		s->agent = sc->agent;
+		if (memcmp(&s->load, &sc->load, sizeof(s->load)))
+			s->next_eval = 0; /* evaluate at the next tick */
+		s->load = sc->load;
+		ret = sync_backends(st, s, sc, &macs[k], &changed, changed);
+		if (!ret)
+			sync_standby(st, s, sc);
 		if (!ret)
 			ret = service_rebuild(st, s);
 		if (!ret)
@@ -850,9 +1000,10 @@ int state_backend_add(struct lb_state *st, const char *spec,
 		      char *err, size_t errlen)
 {
 	struct lb_service *s;
-	struct lb_backend nb = {}, *b;
+	struct lb_backend nb, *b;
 	int ret;
 
+	backend_init(&nb);
 	ret = get_service(st, spec, &s, err, errlen);
 	if (ret)
 		return ret;
@@ -900,6 +1051,9 @@ int state_backend_add(struct lb_state *st, const char *spec,
 			    st->dp->max_backends);
 	nb.weight = weight;
 	nb.hc = s->health;
+	nb.ac = s->agent;
+	if (s->load.slow_start)
+		nb.up_since = now_ns();
 	dp_backend_clear(st->dp, nb.id);
 	b = backend_insert(s, &nb);
 	if (!b) {
@@ -1117,6 +1271,407 @@ bool state_sweep_step(struct lb_state *st)
 	return false;
 }
 
+/* ---- load feedback, slow start and standby back ends ---- */
+
+/* The back end's load in percent, if known: its agent's report, else its
+ * live flows over its capacity. */
+static bool backend_load_pct(const struct lb_state *st,
+			     const struct lb_backend *b, __u32 *pct)
+{
+	__u64 p;
+
+	if (b->has_agent && b->agent.has_load) {
+		*pct = b->agent.load;
+		return true;
+	}
+	if (!b->capacity)
+		return false;
+	p = st->counts[b->id] * 100 / b->capacity;
+	*pct = p > AGENT_LOAD_MAX ? AGENT_LOAD_MAX : (__u32)p;
+	return true;
+}
+
+/* One evaluation of the load policy and the ramps; true when an
+ * effective weight changed (the caller rebuilds the table). */
+static bool service_eval_load(struct lb_state *st, struct lb_service *s,
+			      __u64 now)
+{
+	struct load_input *in;
+	__u32 *f, *old;
+	char ab[LB_ADDRSTRLEN];
+	bool changed = false;
+	size_t i;
+
+	if (!s->n_be)
+		return false;
+	in = calloc(s->n_be, sizeof(*in));
+	f = calloc(s->n_be, sizeof(*f));
+	old = calloc(s->n_be, sizeof(*old));
+	if (!in || !f || !old)
+		goto out;
+	for (i = 0; i < s->n_be; i++) {
+		struct lb_backend *b = &s->be[i];
+
+		old[i] = backend_effective_weight(b);
+		in[i].in_table = old[i] > 0;
+		in[i].weight = b->weight;
+		in[i].flows = st->counts[b->id];
+		in[i].has_load = backend_load_pct(st, b, &in[i].load);
+		f[i] = b->factor;
+	}
+	policy_eval(&s->load, in, f, s->n_be);
+	for (i = 0; i < s->n_be; i++) {
+		struct lb_backend *b = &s->be[i];
+
+		if (f[i] != b->factor)
+			pr_info("service %s: back end %s load %s%u%s: share %u%% of its weight\n",
+				s->name, lb_addr_str(&b->addr, ab, sizeof(ab)),
+				in[i].has_load ? "" : "flows ",
+				in[i].has_load ? in[i].load :
+						 (__u32)in[i].flows,
+				in[i].has_load ? "%" : "", f[i] / 10);
+		b->factor = f[i];
+		b->ramp = policy_ramp(&s->load, b->up_since, now);
+		if (b->ramp == POLICY_ONE)
+			b->up_since = 0;
+		changed |= backend_effective_weight(b) != old[i];
+	}
+out:
+	free(in);
+	free(f);
+	free(old);
+	return changed;
+}
+
+/* What a standby's command callback needs to find it again. */
+struct sb_ref {
+	struct lb_state *st;
+	__u32 svc_id;
+	struct lb_addr addr;
+};
+
+static const char *const sb_names[] = {
+	[SB_OFF] = "off",	  [SB_STARTING] = "starting",
+	[SB_WAITING] = "waiting", [SB_ON] = "on",
+	[SB_DRAINING] = "draining", [SB_STOPPING] = "stopping",
+};
+
+static struct lb_standby *standby_find(struct lb_service *s,
+				       const struct lb_addr *a)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_sb; i++)
+		if (lb_addr_eq(&s->sb[i].cfg.addr, a))
+			return &s->sb[i];
+	return NULL;
+}
+
+static void sb_set(struct lb_service *s, struct lb_standby *sb,
+		   enum standby_state state, __u64 now, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/* Enter a state and say so (log, status). */
+static void sb_set(struct lb_service *s, struct lb_standby *sb,
+		   enum standby_state state, __u64 now, const char *fmt, ...)
+{
+	char ab[LB_ADDRSTRLEN];
+	va_list ap;
+
+	sb->state = state;
+	sb->since = now;
+	va_start(ap, fmt);
+	vsnprintf(sb->last, sizeof(sb->last), fmt, ap);
+	va_end(ap);
+	snprintf(s->scale_detail, sizeof(s->scale_detail), "%s: %s",
+		 lb_addr_str(&sb->cfg.addr, ab, sizeof(ab)), sb->last);
+	pr_info("service %s: standby %s %s: %s\n", s->name, ab,
+		sb_names[state], sb->last);
+}
+
+static void on_sb_cmd(void *arg, int code, const char *what);
+
+static bool sb_run(struct lb_state *st, struct lb_service *s,
+		   struct lb_standby *sb, const char *cmd, const char *verb)
+{
+	char tag[96], ab[LB_ADDRSTRLEN];
+
+	if (!st->base)
+		return false;
+	if (!sb->ref)
+		sb->ref = calloc(1, sizeof(*sb->ref));
+	if (!sb->ref)
+		return false;
+	sb->ref->st = st;
+	sb->ref->svc_id = s->id;
+	sb->ref->addr = sb->cfg.addr;
+	snprintf(tag, sizeof(tag), "service %s: standby %s %s", s->name,
+		 lb_addr_str(&sb->cfg.addr, ab, sizeof(ab)), verb);
+	sb->proc = proc_run(st->base, cmd, s->scale.command_timeout, tag,
+			    on_sb_cmd, sb->ref);
+	return sb->proc != NULL;
+}
+
+static void sb_stop(struct lb_state *st, struct lb_service *s,
+		    struct lb_standby *sb, __u64 now, const char *why)
+{
+	if (sb_run(st, s, sb, sb->cfg.stop, "stop"))
+		sb_set(s, sb, SB_STOPPING, now, "%s; stop command running", why);
+	else
+		sb_set(s, sb, SB_OFF, now, "%s; cannot run the stop command",
+		       why);
+}
+
+/* The start command succeeded: add it, out of the table until its
+ * probes pass (a standby with no probes goes in at once). */
+static void sb_add(struct lb_state *st, struct lb_service *s,
+		   struct lb_standby *sb, __u64 now)
+{
+	struct lb_backend nb, *b;
+	char err[256];
+	int ret;
+
+	backend_init(&nb);
+	nb.addr = sb->cfg.addr;
+	nb.weight = sb->cfg.weight;
+	nb.hc = sb->cfg.health;
+	nb.ac = sb->cfg.agent;
+	nb.capacity = sb->cfg.capacity;
+	nb.standby = true;
+	if (s->load.slow_start)
+		nb.up_since = now;
+	if (sb->cfg.has_mac)
+		memcpy(nb.mac, sb->cfg.mac, 6);
+	else if (resolve_mac(st, &nb.addr, nb.mac, err, sizeof(err))) {
+		sb_stop(st, s, sb, now, err);
+		return;
+	}
+	if (find_backend(s, &nb.addr) ||
+	    alloc_id(st->be_used, st->dp->max_backends, &nb.id)) {
+		sb_stop(st, s, sb, now, "no room for it (max_backends)");
+		return;
+	}
+	dp_backend_clear(st->dp, nb.id);
+	b = backend_insert(s, &nb);
+	if (!b) {
+		st->be_used[nb.id] = 0;
+		sb_stop(st, s, sb, now, "out of memory");
+		return;
+	}
+	probe_start_as(st, s, b, true);
+	ret = backend_write(st, s, b);
+	if (!ret)
+		ret = service_rebuild(st, s);
+	if (ret)
+		pr_warn("service %s: cannot add the standby: %s\n", s->name,
+			strerror(-ret));
+	if (backend_is_down(b))
+		sb_set(s, sb, SB_WAITING, now,
+		       "started; waiting for its probes to pass");
+	else
+		sb_set(s, sb, SB_ON, now, "started; taking new flows");
+}
+
+static void on_sb_cmd(void *arg, int code, const char *what)
+{
+	struct sb_ref *ref = arg;
+	struct lb_service *s = service_by_id(ref->st, ref->svc_id);
+	struct lb_standby *sb = s ? standby_find(s, &ref->addr) : NULL;
+	__u64 now = now_ns();
+
+	if (!sb)
+		return;
+	sb->proc = NULL;
+	if (sb->state == SB_STOPPING) {
+		sb_set(s, sb, SB_OFF, now, "stop command: %s", what);
+		return;
+	}
+	if (code) {
+		sb_set(s, sb, SB_OFF, now, "start command failed: %s", what);
+		return;
+	}
+	sb_add(ref->st, s, sb, now);
+}
+
+static void standby_cancel(struct lb_service *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_sb; i++) {
+		proc_cancel(s->sb[i].proc);
+		s->sb[i].proc = NULL;
+		free(s->sb[i].ref);
+		s->sb[i].ref = NULL;
+	}
+}
+
+/* Standby entries from the config; running ones keep their state, a
+ * back end that is one of them (re-adopted after a restart) is on. */
+static void sync_standby(struct lb_state *st, struct lb_service *s,
+			 const struct lb_service_cfg *sc)
+{
+	struct lb_standby *nsb = calloc(sc->n_standby ? sc->n_standby : 1,
+					sizeof(*nsb));
+	struct lb_backend *b;
+	size_t i;
+
+	(void)st;
+	if (!nsb)
+		return;
+	for (i = 0; i < sc->n_standby; i++) {
+		struct lb_standby *old = standby_find(s, &sc->standby[i].addr);
+
+		if (old) {
+			nsb[i] = *old;
+			old->proc = NULL; /* moved */
+			old->ref = NULL;
+		}
+		nsb[i].cfg = sc->standby[i];
+		b = find_backend(s, &sc->standby[i].addr);
+		if (b && !cfg_has_backend(sc, &b->addr)) {
+			b->standby = true;
+			b->capacity = sc->standby[i].capacity;
+			if (nsb[i].state == SB_OFF)
+				nsb[i].state = b->removing ? SB_DRAINING : SB_ON;
+		}
+	}
+	standby_cancel(s); /* those no longer configured */
+	for (i = 0; i < s->n_be; i++) {
+		b = &s->be[i];
+		if (b->standby && !cfg_standby(sc, &b->addr) &&
+		    !cfg_has_backend(sc, &b->addr) && !b->removing) {
+			b->removing = true; /* no longer a standby: drain */
+			b->removing_since = now_ns();
+		}
+	}
+	free(s->sb);
+	s->sb = nsb;
+	s->n_sb = sc->n_standby;
+	s->scale = sc->scale;
+}
+
+/* Follow a running action; start or stop one when load says so. */
+static void scaler_step(struct lb_state *st, struct lb_service *s, __u64 now)
+{
+	__u64 span = (__u64)s->scale.for_s * 1000000000ull;
+	size_t i, active = 0, over = 0, under = 0;
+	struct lb_standby *sb;
+	struct lb_backend *b;
+	bool busy = false;
+	__u32 pct;
+
+	for (i = 0; i < s->n_be; i++) {
+		b = &s->be[i];
+		if (!backend_effective_weight(b))
+			continue;
+		active++;
+		if (backend_load_pct(st, b, &pct)) {
+			over += pct >= s->scale.high;
+			under += pct <= s->scale.low;
+		}
+	}
+	s->over_since = active && over == active ?
+				(s->over_since ? s->over_since : now) : 0;
+	s->under_since = active && under == active ?
+				 (s->under_since ? s->under_since : now) : 0;
+	for (i = 0; i < s->n_sb; i++) {
+		sb = &s->sb[i];
+		b = find_backend(s, &sb->cfg.addr);
+		switch (sb->state) {
+		case SB_WAITING:
+			if (!b) {
+				sb_set(s, sb, SB_OFF, now, "gone while waiting");
+			} else if (!backend_is_down(b)) {
+				sb_set(s, sb, SB_ON, now,
+				       "probes pass; taking new flows");
+			} else if (now - sb->since >
+				   (__u64)s->scale.ready_timeout * 1000000000ull) {
+				b->removing = true;
+				service_rebuild(st, s);
+				backend_release(st, b);
+				backend_remove_at(s, b - s->be);
+				sb_stop(st, s, sb, now,
+					"probes did not pass in ready_timeout");
+			}
+			break;
+		case SB_DRAINING:
+			if (!b) {
+				sb_stop(st, s, sb, now, "drained");
+			} else if (now - sb->since >
+				   (__u64)s->scale.drain_timeout * 1000000000ull) {
+				backend_release(st, b);
+				backend_remove_at(s, b - s->be);
+				sb_stop(st, s, sb, now, "drain timeout");
+			}
+			break;
+		default:
+			break;
+		}
+		busy |= sb->state != SB_OFF && sb->state != SB_ON;
+	}
+	if (busy)
+		return; /* one scaling action at a time */
+	if (s->over_since && now - s->over_since >= span) {
+		for (i = 0; i < s->n_sb && s->sb[i].state != SB_OFF; i++)
+			;
+		if (i == s->n_sb) {
+			snprintf(s->scale_detail, sizeof(s->scale_detail),
+				 "overloaded, and every standby is running");
+			return;
+		}
+		sb = &s->sb[i];
+		s->over_since = 0;
+		if (sb_run(st, s, sb, sb->cfg.start, "start"))
+			sb_set(s, sb, SB_STARTING, now,
+			       "every back end above %u%% for %u s; start command running",
+			       s->scale.high, s->scale.for_s);
+		else
+			sb_set(s, sb, SB_OFF, now,
+			       "cannot run the start command");
+	} else if (s->under_since && now - s->under_since >= span) {
+		for (i = s->n_sb; i > 0 && s->sb[i - 1].state != SB_ON; i--)
+			;
+		if (!i)
+			return;
+		sb = &s->sb[i - 1];
+		b = find_backend(s, &sb->cfg.addr);
+		s->under_since = 0;
+		if (!b) {
+			sb_stop(st, s, sb, now, "its back end is gone");
+			return;
+		}
+		b->removing = true;
+		b->removing_since = now;
+		service_rebuild(st, s);
+		sb_set(s, sb, SB_DRAINING, now,
+		       "every back end below %u%% for %u s; draining",
+		       s->scale.low, s->scale.for_s);
+	}
+}
+
+void state_tick(struct lb_state *st)
+{
+	__u64 now = now_ns();
+	size_t i;
+
+	for (i = 0; i < st->n_svc; i++) {
+		struct lb_service *s = st->svc[i];
+		int ret;
+
+		if (now < s->next_eval)
+			continue;
+		s->next_eval = now + (__u64)s->load.interval_ms * 1000000ull;
+		if (service_eval_load(st, s, now)) {
+			ret = service_rebuild(st, s);
+			if (ret)
+				pr_warn("service %s: cannot rebuild the table: %s\n",
+					s->name, strerror(-ret));
+		}
+		if (s->n_sb)
+			scaler_step(st, s, now);
+	}
+}
+
 /* ---- status ---- */
 
 static void add_counters(struct json_object *o, const struct lb_counters *c)
@@ -1131,10 +1686,12 @@ static const char *backend_state(const struct lb_backend *b)
 {
 	if (b->removing)
 		return "removing";
-	if (b->down)
+	if (backend_is_down(b))
 		return "down";
 	if (b->drained || !b->weight)
 		return "draining";
+	if (backend_agent_off(b))
+		return b->agent.state == AGENT_MAINT ? "maint" : "draining";
 	return "active";
 }
 
@@ -1145,6 +1702,7 @@ static struct json_object *backend_json(struct lb_state *st,
 	struct json_object *o = json_object_new_object();
 	char buf[LB_ADDRSTRLEN];
 	struct lb_counters c;
+	__u32 pct;
 
 	json_object_object_add(o, "addr", json_object_new_string(lb_addr_str(
 						  &b->addr, buf, sizeof(buf))));
@@ -1173,6 +1731,34 @@ static struct json_object *backend_json(struct lb_state *st,
 								 "up"));
 	json_object_object_add(o, "health_detail",
 			       json_object_new_string(b->health_detail));
+	json_object_object_add(o, "load_factor",
+			       json_object_new_double(b->factor / 10.0));
+	json_object_object_add(o, "slow_start",
+			       json_object_new_double(b->ramp / 10.0));
+	json_object_object_add(o, "load",
+			       backend_load_pct(st, b, &pct) ?
+				       json_object_new_int64(pct) :
+				       NULL);
+	json_object_object_add(o, "capacity",
+			       b->capacity ? json_object_new_int64(b->capacity) :
+					     NULL);
+	json_object_object_add(o, "standby", json_object_new_boolean(b->standby));
+	if (b->hc.type == HEALTH_AGENT || b->ac.type == HEALTH_AGENT) {
+		struct json_object *a = json_object_new_object();
+
+		json_object_object_add(a, "state", json_object_new_string(
+				b->has_agent ? agent_state_name(b->agent.state) :
+					       "none"));
+		json_object_object_add(a, "load",
+				       b->has_agent && b->agent.has_load ?
+					       json_object_new_int64(
+						       b->agent.load) :
+					       NULL);
+		json_object_object_add(a, "detail", json_object_new_string(
+				b->hc.type == HEALTH_AGENT ? b->health_detail :
+							     b->agent_detail));
+		json_object_object_add(o, "agent", a);
+	}
 	if (dp_stats_backend(st->dp, b->id, &c))
 		memset(&c, 0, sizeof(c));
 	add_counters(o, &c);
@@ -1202,6 +1788,55 @@ static struct json_object *service_json(struct lb_state *st,
 						      svc_endpoint(s, buf, sizeof(buf))));
 	json_object_object_add(o, "flows", json_object_new_uint64(flows));
 	json_object_object_add(o, "all_down", json_object_new_boolean(s->all_down));
+	json_object_object_add(o, "load_policy",
+			       json_object_new_boolean(s->load.enabled));
+	json_object_object_add(o, "slow_start",
+			       json_object_new_int64(s->load.slow_start));
+	if (s->n_sb) {
+		struct json_object *sc = json_object_new_object(), *sba;
+		__u64 now = now_ns();
+
+		json_object_object_add(sc, "high",
+				       json_object_new_int64(s->scale.high));
+		json_object_object_add(sc, "low",
+				       json_object_new_int64(s->scale.low));
+		json_object_object_add(sc, "for",
+				       json_object_new_int64(s->scale.for_s));
+		json_object_object_add(
+			sc, "over_for",
+			json_object_new_double(
+				s->over_since ? (now - s->over_since) / 1e9 : 0));
+		json_object_object_add(
+			sc, "under_for",
+			json_object_new_double(
+				s->under_since ? (now - s->under_since) / 1e9 :
+						 0));
+		json_object_object_add(sc, "last",
+				       json_object_new_string(s->scale_detail));
+		sba = json_object_new_array();
+		for (i = 0; i < s->n_sb; i++) {
+			struct json_object *x = json_object_new_object();
+
+			json_object_object_add(
+				x, "addr",
+				json_object_new_string(lb_addr_str(
+					&s->sb[i].cfg.addr, buf, sizeof(buf))));
+			json_object_object_add(
+				x, "state",
+				json_object_new_string(sb_names[s->sb[i].state]));
+			json_object_object_add(
+				x, "for",
+				json_object_new_double(
+					s->sb[i].since ?
+						(now - s->sb[i].since) / 1e9 :
+						0));
+			json_object_object_add(
+				x, "last", json_object_new_string(s->sb[i].last));
+			json_object_array_add(sba, x);
+		}
+		json_object_object_add(sc, "standby", sba);
+		json_object_object_add(o, "scale", sc);
+	}
 	if (dp_stats_svc(st->dp, s->id, &c))
 		memset(&c, 0, sizeof(c));
 	add_counters(o, &c);

@@ -18,6 +18,10 @@
 #include "conntrack.h"
 #include "dataplane.h"
 #include "health.h"
+#include "agent.h"
+#include "policy.h"
+
+struct proc;
 
 struct lb_backend {
 	struct lb_addr addr;
@@ -32,13 +36,59 @@ struct lb_backend {
 	char health_detail[96];
 	bool removing;	      /* deleted: drains, then goes */
 	__u64 removing_since; /* CLOCK_MONOTONIC ns */
+	/* load feedback */
+	struct health_cfg ac;	   /* agent probe (type NONE: none) */
+	struct health_probe *agent_probe;
+	struct be_ref *agent_ref;
+	bool has_agent;		   /* agent: a good reply came */
+	struct agent_reply agent;  /* the last good reply */
+	char agent_detail[96];
+	bool agent_down;	   /* agent said down (own agent probe) */
+	__u32 capacity;		   /* flows that make 100%, 0: not set */
+	__u32 factor;		   /* load factor, permille */
+	__u32 ramp;		   /* slow-start ramp, permille */
+	__u64 up_since;		   /* slow start began (ns), 0: none */
+	bool standby;		   /* started by the scaler */
 };
 
-/* The weight the table is built with. */
+/* Out of the table by an agent's drain or maint. */
+static inline bool backend_agent_off(const struct lb_backend *b)
+{
+	return b->has_agent && (b->agent.state == AGENT_DRAIN ||
+				b->agent.state == AGENT_MAINT);
+}
+
+static inline bool backend_is_down(const struct lb_backend *b)
+{
+	return b->down || b->agent_down;
+}
+
+/* The weight the table is built with: configured x health x load x ramp. */
 static inline __u32 backend_effective_weight(const struct lb_backend *b)
 {
-	return b->drained || b->removing || b->down ? 0 : b->weight;
+	if (b->drained || b->removing || backend_is_down(b) ||
+	    backend_agent_off(b))
+		return 0;
+	return policy_weight(b->weight, b->factor, b->ramp);
 }
+
+enum standby_state {
+	SB_OFF = 0,   /* not running */
+	SB_STARTING,  /* start command running */
+	SB_WAITING,   /* added, waiting for its probes to pass */
+	SB_ON,	      /* taking new flows */
+	SB_DRAINING,  /* no new flows, waiting for its flows to end */
+	SB_STOPPING,  /* removed, stop command running */
+};
+
+struct lb_standby {
+	struct lb_backend_cfg cfg;
+	enum standby_state state;
+	__u64 since;	     /* entered this state (ns) */
+	struct proc *proc;   /* the running command */
+	struct sb_ref *ref;
+	char last[128];	     /* the last thing that happened */
+};
 
 struct lb_service {
 	char name[LB_NAME_MAX];
@@ -48,8 +98,16 @@ struct lb_service {
 	__u32 id; /* index into svc_tables and stats_svc */
 	bool all_down; /* every back end failed: last table kept (fail-open) */
 	struct health_cfg health; /* for back ends added at runtime */
+	struct health_cfg agent;  /* for back ends added at runtime */
+	struct load_policy load;
+	__u64 next_eval;	  /* next load evaluation (ns) */
 	struct lb_backend *be; /* sorted by address */
 	size_t n_be;
+	struct lb_standby *sb;	  /* standby back ends, config order */
+	size_t n_sb;
+	struct lb_scale_cfg scale;
+	__u64 over_since, under_since; /* ns, 0: not now */
+	char scale_detail[192];	  /* the scaler's last step */
 };
 
 struct event_base;
@@ -116,6 +174,9 @@ bool state_sweep_step(struct lb_state *st);
 int state_backend_weight(struct lb_state *st, const char *spec,
 			 const char *addr, __u32 weight, char *err,
 			 size_t errlen);
+
+/* Every ~250 ms from the loop: load policy, slow-start ramps, scaling. */
+void state_tick(struct lb_state *st);
 
 /* The whole state, as `status --json` prints it. Caller puts it. */
 struct json_object *state_status_json(struct lb_state *st);
