@@ -83,6 +83,14 @@ check "no new connection to b2 while its agent says drain ($T)" [ "$(share "$T" 
 report b2 "ready 10%"
 check "agent 'ready' brings b2 back" \
 	wait_until 25 "s['services'][0]['backends'][1]['state']" "active"
+report b3 "down#disk full"
+check "agent 'down' marks b3 down" \
+	wait_until 25 "s['services'][0]['backends'][2]['state']" "down"
+T=$(count $VIP4 100)
+check "no new connection to b3 while its agent says down ($T)" [ "$(share "$T" b3)" = "0.0" ]
+report b3 "up 10%"
+check "agent 'up' brings b3 back" \
+	wait_until 25 "s['services'][0]['backends'][2]['state']" "active"
 lb_stop
 run lb_ns "$BIN" detach "$P-lb0" >/dev/null
 backend_kill b3
