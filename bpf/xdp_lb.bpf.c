@@ -87,10 +87,12 @@ static __always_inline __u8 initial_state(const struct l4_info *l4, __u8 proto)
 
 /*
  * Resolve the back end for a flow: the pinned one if it is still usable,
- * otherwise a fresh pick that is pinned (insert or overwrite).
+ * otherwise a fresh pick that is pinned (insert or overwrite). The flow
+ * hash (key_words 32-bit words of the key) only picks the table slot, so it
+ * is computed on that path alone, not for a pinned flow.
  */
 static __always_inline int resolve_flow(void *flows, void *key,
-					struct lb_ctx *lc,
+					__u32 key_words, struct lb_ctx *lc,
 					const struct l4_info *l4, __u8 proto,
 					struct backend_info **bep)
 {
@@ -111,6 +113,7 @@ static __always_inline int resolve_flow(void *flows, void *key,
 		}
 		/* The back end was removed: pick again. */
 	}
+	lc->flow_hash = jhash2(key, key_words, XLB_HASH_SEED);
 	ret = pick_backend(lc);
 	if (ret < 0)
 		return ret;
@@ -155,8 +158,8 @@ static __always_inline int process_ipv4(struct hdr_cursor *c, void *data_end,
 	fk.sport = l4.sport;
 	fk.dport = l4.dport;
 	fk.proto = proto;
-	lc->flow_hash = jhash2((__u32 *)&fk, sizeof(fk) / 4, XLB_HASH_SEED);
-	return resolve_flow(&flows_v4, &fk, lc, &l4, proto, bep);
+	return resolve_flow(&flows_v4, &fk, sizeof(fk) / 4, lc, &l4, proto,
+			    bep);
 }
 
 static __always_inline int process_ipv6(struct hdr_cursor *c, void *data_end,
@@ -188,8 +191,8 @@ static __always_inline int process_ipv6(struct hdr_cursor *c, void *data_end,
 	fk.sport = l4.sport;
 	fk.dport = l4.dport;
 	fk.proto = proto;
-	lc->flow_hash = jhash2((__u32 *)&fk, sizeof(fk) / 4, XLB_HASH_SEED);
-	return resolve_flow(&flows_v6, &fk, lc, &l4, proto, bep);
+	return resolve_flow(&flows_v6, &fk, sizeof(fk) / 4, lc, &l4, proto,
+			    bep);
 }
 
 SEC("xdp")
