@@ -10,6 +10,7 @@
 # Runs in namespaces with the prefix xbc; cleans up after itself.
 source "$(dirname "$0")/../tests/e2e/lib.sh"
 FILL=$ROOT/build/fill_flows
+[ -x "$FILL" ] || { echo "bench: $FILL missing (make build/fill_flows)" >&2; exit 1; }
 ROUNDS=${ROUNDS:-3}
 topo_up xbc || { echo "bench: topology failed" >&2; exit 1; }
 backends_start || { echo "bench: back ends failed" >&2; exit 1; }
@@ -51,19 +52,21 @@ lb_stop
 lb_ns "$BIN" detach "$P-lb0" >/dev/null
 
 echo
-echo "== 2. probing 500 back ends every second (tcp connect), 20 s each"
+echo "== 2. probing 500 back ends every second (tcp connect; agent-check), 20 s each"
 b1mac=$(ip -n "$P-b1" -j link show "$P-b10" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["address"])')
 for i in $(seq 0 499); do
 	echo "address add 198.18.$((2 + i / 250)).$((1 + i % 250))/32 dev $P-b10"
 done | ip -n "$P-b1" -batch -
 ip -n "$P-lb" route add 198.18.2.0/23 dev "$P-lb0"
-gen_cfg() { # health yes|no
+gen_cfg() { # no|tcp|agent
 	python3 - "$1" "$b1mac" <<'PY' >"$CFG"
 import sys
 health, mac = sys.argv[1], sys.argv[2]
 print("services:\n  - name: many\n    vip: 198.18.0.100\n    port: 80\n    proto: tcp")
-if health == "yes":
+if health == "tcp":
     print("    health:\n      type: tcp\n      interval_ms: 1000\n      timeout_ms: 500\n      rise: 2\n      fall: 3")
+if health == "agent":
+    print("    agent: { port: 9999, interval_ms: 1000, timeout_ms: 500 }\n    load: {}")
 print("    backends:")
 for i in range(500):
     print(f"      - addr: 198.18.{2 + i // 250}.{1 + i % 250}\n        mac: \"{mac}\"")
@@ -71,16 +74,20 @@ PY
 }
 cpu_ms() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 tck=$(getconf CLK_TCK)
-for mode in no yes no yes; do
+echo "45%" >"$CFG.agent"
+ip netns exec "$P-b1" python3 "$ROOT/tests/e2e/agent.py" 9999 "$CFG.agent" >/dev/null 2>&1 &
+PIDS+=($!)
+CLEAN_FILES+=("$CFG.agent")
+for mode in no tcp agent no tcp agent; do
 	gen_cfg $mode
 	lb_start "$CFG" || exit 1
 	sleep 2
 	c0=$(cpu_ms "$LB_PID")
 	sleep 20
 	c1=$(cpu_ms "$LB_PID")
-	up=$(status_get "sum(1 for b in s['services'][0]['backends'] if b['health']=='up')")
+	up=$(status_get "sum(1 for b in s['services'][0]['backends'] if b['health']=='up' or b['load']==45)")
 	ms=$(((c1 - c0) * 1000 / tck))
-	printf "probes %-3s: %5d ms CPU in 20 s = %5.1f ms/s (%s back ends up)\n" "$mode" "$ms" "$(echo "$ms / 20" | bc -l)" "$up"
+	printf "probes %-5s: %5d ms CPU in 20 s = %5.1f ms/s (%s back ends up / reporting)\n" "$mode" "$ms" "$(echo "$ms / 20" | bc -l)" "$up"
 	lb_stop
 	lb_ns "$BIN" detach "$P-lb0" >/dev/null
 done
