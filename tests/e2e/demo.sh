@@ -16,7 +16,7 @@ say "xdp-lb attach xd-lb0 -c $CFG"
 lb_start "$CFG" || { echo "demo: the controller did not start" >&2; exit 1; }
 cat "$LB_LOG"
 
-show() { python3 -c 'import json,sys; t=json.loads(sys.argv[1]); n=sum(v for k,v in t.items() if k!="errors"); print("   ".join(f"{k}: {v} ({100*v/max(n,1):.0f}%)" for k,v in sorted(t.items()) if k!="errors"), f"  errors: {t[\"errors\"]}")' "$1"; }
+show() { python3 -c 'import json,sys; t=json.loads(sys.argv[1]); e=t.pop("errors",0); n=sum(t.values()); print("   ".join(f"{k}: {v} ({100*v/max(n,1):.0f}%)" for k,v in sorted(t.items())), f"  errors: {e}")' "$1"; }
 say "300 new TCP connections (HTTP GET) to $VIP4:80"
 show "$(count $VIP4 300)"
 say "300 new TCP connections to [$VIP6]:80"
