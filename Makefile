@@ -96,6 +96,7 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/fill_flows
 	$(Q)$(MAKE) --no-print-directory -C bench run
 	$(Q)./bench/controller.sh
+	$(Q)./bench/pps.sh
 	$(Q)./bench/tcp.sh
 
 demo: deps
