@@ -18,6 +18,7 @@
 #define IPPROTO_FRAGMENT 44
 #define IPPROTO_DSTOPTS 60
 #define IPPROTO_MH 135
+#define IPPROTO_ICMPV6 58
 
 #define IP_MF 0x2000
 #define IP_OFFSET 0x1fff

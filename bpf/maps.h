@@ -90,7 +90,7 @@ struct {
 /* stats_reason: per-CPU packets/bytes per outcome (enum xlb_reason). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, XLB_REASON_MAX);
+	__uint(max_entries, XLB_REASON_SLOTS);
 	__type(key, __u32);
 	__type(value, struct reason_counters);
 } stats_reason SEC(".maps");
@@ -103,5 +103,21 @@ struct {
 	__type(key, __u32);
 	__type(value, struct lb_meta);
 } xlb_meta SEC(".maps");
+
+/* xlb_cfg: run-time knobs (flood guard). Written by the controller. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lb_cfg);
+} xlb_cfg SEC(".maps");
+
+/* flood: per-CPU token bucket of the new-flow flood guard. Data path. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct flood_state);
+} flood SEC(".maps");
 
 #endif

@@ -73,6 +73,7 @@ static __always_inline int parse_ipv6(struct hdr_cursor *c, void *data_end,
 	switch (ip6h->nexthdr) {
 	case IPPROTO_TCP:
 	case IPPROTO_UDP:
+	case IPPROTO_ICMPV6:
 		return ip6h->nexthdr;
 	case IPPROTO_FRAGMENT:
 		return -XLB_PASS_FRAGMENT;

@@ -19,7 +19,9 @@
 const volatile __u32 table_size = XLB_DEFAULT_TABLE_SIZE;
 const volatile __u8 if_mac[ETH_ALEN] = {};
 
+#include "csum.h"
 #include "dsr.h"
+#include "icmp.h"
 
 /* What the address-family specific part found: the service, and the flow
  * pinned to a back end (or not). */
@@ -27,9 +29,42 @@ struct lb_ctx {
 	__u32 svc_id;
 	__u32 flow_hash;
 	__u32 backend_id;
-	bool new_flow;
-	struct flow_value *flow; /* the pinned entry, NULL for a new flow */
+	__u32 reason;	 /* the exit's reason when forwarded */
+	bool new_flow;	 /* pinned a new flow */
+	bool persist;	 /* slot from the client address (src-ip) */
+	bool no_pin;	 /* ICMP error: find the flow, never pin one */
+	bool echo;	 /* answered in place (ICMP echo) */
 };
+
+/*
+ * The new-flow flood guard: a per-CPU token bucket in nanoseconds of
+ * credit. Over the rate a new flow is still forwarded by the table, but not
+ * pinned, so a SYN flood cannot evict established flows from the LRU.
+ */
+static __always_inline bool flood_allow(__u64 now)
+{
+	struct flood_state *f;
+	struct lb_cfg *cfg;
+	__u32 key = 0;
+	__u64 credit;
+
+	cfg = bpf_map_lookup_elem(&xlb_cfg, &key);
+	if (!cfg || !cfg->flow_cost_ns)
+		return true;
+	f = bpf_map_lookup_elem(&flood, &key);
+	if (!f)
+		return true;
+	credit = f->credit_ns + (now - f->last_ns);
+	f->last_ns = now;
+	if (credit > cfg->bucket_ns)
+		credit = cfg->bucket_ns;
+	if (credit < cfg->flow_cost_ns) {
+		f->credit_ns = credit;
+		return false;
+	}
+	f->credit_ns = credit - cfg->flow_cost_ns;
+	return true;
+}
 
 /* Back end for a new flow: the service table's slot for the flow's hash. */
 static __always_inline int pick_backend(struct lb_ctx *lc)
@@ -87,12 +122,14 @@ static __always_inline __u8 initial_state(const struct l4_info *l4, __u8 proto)
 
 /*
  * Resolve the back end for a flow: the pinned one if it is still usable,
- * otherwise a fresh pick that is pinned (insert or overwrite). The flow
- * hash (key_words 32-bit words of the key) only picks the table slot, so it
- * is computed on that path alone, not for a pinned flow.
+ * otherwise a fresh pick that is pinned (insert or overwrite). The hash
+ * that picks the slot (of the key_words-word flow key, or with src-ip
+ * persistence of the pkey_words-word masked client address) is computed
+ * on that path alone, not for a pinned flow.
  */
 static __always_inline int resolve_flow(void *flows, void *key,
-					__u32 key_words, struct lb_ctx *lc,
+					__u32 key_words, const __u32 *pkey,
+					__u32 pkey_words, struct lb_ctx *lc,
 					const struct l4_info *l4, __u8 proto,
 					struct backend_info **bep)
 {
@@ -107,30 +144,178 @@ static __always_inline int resolve_flow(void *flows, void *key,
 		if (be && be->state == XLB_BE_ACTIVE &&
 		    be->svc_id == lc->svc_id) {
 			lc->backend_id = fv->backend_id;
-			flow_touch(fv, l4, proto, now);
+			if (!lc->no_pin)
+				flow_touch(fv, l4, proto, now);
 			*bep = be;
 			return 0;
 		}
 		/* The back end was removed: pick again. */
 	}
-	lc->flow_hash = jhash2(key, key_words, XLB_HASH_SEED);
+	if (lc->persist)
+		lc->flow_hash = jhash2(pkey, pkey_words, XLB_HASH_SEED);
+	else
+		lc->flow_hash = jhash2(key, key_words, XLB_HASH_SEED);
 	ret = pick_backend(lc);
 	if (ret < 0)
 		return ret;
 	be = bpf_map_lookup_elem(&backends, &lc->backend_id);
 	if (!be || be->state != XLB_BE_ACTIVE)
 		return -XLB_DROP_NO_BACKEND;
+	*bep = be;
+	if (lc->no_pin)
+		return 0;
+	if (!flood_allow(now)) {
+		lc->reason = XLB_TX_UNPINNED;
+		return 0;
+	}
 	nv.backend_id = lc->backend_id;
 	nv.state = initial_state(l4, proto);
 	nv.last_seen = now;
 	bpf_map_update_elem(flows, key, &nv, BPF_ANY);
 	lc->new_flow = true;
-	*bep = be;
 	return 0;
 }
 
+/* The client address masked to the persistence prefix (IPv4). */
+static __always_inline __be32 mask4(__be32 a, __u32 plen)
+{
+	if (plen >= 32)
+		return a;
+	if (!plen)
+		return 0;
+	return a & bpf_htonl(~0u << (32 - plen));
+}
+
+/* One 32-bit word of an IPv6 address masked to plen (word i). */
+static __always_inline __be32 mask6_word(__be32 w, __u32 plen, int i)
+{
+	__u32 bits = plen > 32 * i ? plen - 32 * i : 0;
+
+	return mask4(w, bits > 32 ? 32 : bits);
+}
+
+/*
+ * ICMP to a VIP address: an echo request is answered; an error quoting a
+ * service flow goes to that flow's back end (looked up, never pinned).
+ * Anything else is not ours.
+ */
+static __always_inline int process_icmp4(struct hdr_cursor *c, void *data_end,
+					 struct ethhdr *eth, struct iphdr *iph,
+					 struct lb_ctx *lc,
+					 struct backend_info **bep)
+{
+	struct icmphdr *ic = c->pos;
+	struct flow_key_v4 fk = {};
+	struct vip_key_v4 vk = {};
+	struct l4_info l4 = {};
+	struct iphdr *in;
+	struct vip_meta *vm;
+	__be16 *ports;
+	__u32 pk;
+
+	if ((void *)(ic + 1) > data_end)
+		return -XLB_PASS_MALFORMED;
+	if (ic->type == ICMP_ECHO && ic->code == 0) {
+		vk.addr = iph->daddr;
+		vk.proto = IPPROTO_ICMP;
+		vm = bpf_map_lookup_elem(&vips_v4, &vk);
+		if (!vm)
+			return -XLB_PASS_NOT_VIP;
+		lc->svc_id = vm->svc_id;
+		icmp4_echo_reply(eth, iph, ic);
+		lc->echo = true;
+		return 0;
+	}
+	if (ic->type != ICMP_DEST_UNREACH && ic->type != ICMP_TIME_EXCEEDED)
+		return -XLB_PASS_NOT_L4;
+	in = (void *)(ic + 1);
+	if ((void *)(in + 1) > data_end || in->version != 4 || in->ihl < 5)
+		return -XLB_PASS_MALFORMED;
+	ports = (void *)in + in->ihl * 4;
+	if ((void *)(ports + 2) > data_end)
+		return -XLB_PASS_MALFORMED;
+	if (in->protocol != IPPROTO_TCP && in->protocol != IPPROTO_UDP)
+		return -XLB_PASS_NOT_VIP;
+	vk.addr = in->saddr;
+	vk.port = ports[0];
+	vk.proto = in->protocol;
+	vm = bpf_map_lookup_elem(&vips_v4, &vk);
+	if (!vm)
+		return -XLB_PASS_NOT_VIP;
+	lc->svc_id = vm->svc_id;
+	lc->persist = vm->flags & XLB_VIP_F_SRC_IP;
+	lc->no_pin = true;
+	lc->reason = XLB_TX_ICMP_ERROR;
+	fk.src = in->daddr;
+	fk.dst = in->saddr;
+	fk.sport = ports[1];
+	fk.dport = ports[0];
+	fk.proto = in->protocol;
+	pk = mask4(fk.src, XLB_VIP_PREFIX(vm->flags));
+	return resolve_flow(&flows_v4, &fk, sizeof(fk) / 4, &pk, 1, lc, &l4,
+			    in->protocol, bep);
+}
+
+static __always_inline int process_icmp6(struct hdr_cursor *c, void *data_end,
+					 struct ethhdr *eth,
+					 struct ipv6hdr *ip6h, struct lb_ctx *lc,
+					 struct backend_info **bep)
+{
+	struct icmp6hdr *ic = c->pos;
+	struct flow_key_v6 fk = {};
+	struct vip_key_v6 vk = {};
+	struct l4_info l4 = {};
+	struct ipv6hdr *in;
+	struct vip_meta *vm;
+	__be16 *ports;
+	__u32 pk[4];
+
+	if ((void *)(ic + 1) > data_end)
+		return -XLB_PASS_MALFORMED;
+	if (ic->icmp6_type == ICMPV6_ECHO_REQUEST && ic->icmp6_code == 0) {
+		__builtin_memcpy(vk.addr, &ip6h->daddr, sizeof(vk.addr));
+		vk.proto = IPPROTO_ICMPV6;
+		vm = bpf_map_lookup_elem(&vips_v6, &vk);
+		if (!vm)
+			return -XLB_PASS_NOT_VIP;
+		lc->svc_id = vm->svc_id;
+		icmp6_echo_reply(eth, ip6h, ic);
+		lc->echo = true;
+		return 0;
+	}
+	if (ic->icmp6_type != ICMPV6_DEST_UNREACH &&
+	    ic->icmp6_type != ICMPV6_PKT_TOOBIG &&
+	    ic->icmp6_type != ICMPV6_TIME_EXCEED)
+		return -XLB_PASS_NOT_L4;
+	in = (void *)(ic + 1);
+	ports = (void *)(in + 1);
+	if ((void *)(ports + 2) > data_end || in->version != 6)
+		return -XLB_PASS_MALFORMED;
+	if (in->nexthdr != IPPROTO_TCP && in->nexthdr != IPPROTO_UDP)
+		return -XLB_PASS_NOT_VIP;
+	__builtin_memcpy(vk.addr, &in->saddr, sizeof(vk.addr));
+	vk.port = ports[0];
+	vk.proto = in->nexthdr;
+	vm = bpf_map_lookup_elem(&vips_v6, &vk);
+	if (!vm)
+		return -XLB_PASS_NOT_VIP;
+	lc->svc_id = vm->svc_id;
+	lc->persist = vm->flags & XLB_VIP_F_SRC_IP;
+	lc->no_pin = true;
+	lc->reason = XLB_TX_ICMP_ERROR;
+	__builtin_memcpy(fk.src, &in->daddr, sizeof(fk.src));
+	__builtin_memcpy(fk.dst, &in->saddr, sizeof(fk.dst));
+	fk.sport = ports[1];
+	fk.dport = ports[0];
+	fk.proto = in->nexthdr;
+	for (int i = 0; i < 4; i++)
+		pk[i] = mask6_word(fk.src[i], XLB_VIP_PREFIX(vm->flags), i);
+	return resolve_flow(&flows_v6, &fk, sizeof(fk) / 4, pk, 4, lc, &l4,
+			    in->nexthdr, bep);
+}
+
 static __always_inline int process_ipv4(struct hdr_cursor *c, void *data_end,
-					struct lb_ctx *lc,
+					struct ethhdr *eth, struct lb_ctx *lc,
 					struct backend_info **bep)
 {
 	struct flow_key_v4 fk = {};
@@ -139,10 +324,13 @@ static __always_inline int process_ipv4(struct hdr_cursor *c, void *data_end,
 	struct vip_meta *vm;
 	struct iphdr *iph;
 	int proto;
+	__u32 pk;
 
 	proto = parse_ipv4(c, data_end, &iph);
 	if (proto < 0)
 		return proto;
+	if (proto == IPPROTO_ICMP)
+		return process_icmp4(c, data_end, eth, iph, lc, bep);
 	proto = parse_l4(c, data_end, proto, &l4);
 	if (proto < 0)
 		return proto;
@@ -153,17 +341,19 @@ static __always_inline int process_ipv4(struct hdr_cursor *c, void *data_end,
 	if (!vm)
 		return -XLB_PASS_NOT_VIP;
 	lc->svc_id = vm->svc_id;
+	lc->persist = vm->flags & XLB_VIP_F_SRC_IP;
 	fk.src = iph->saddr;
 	fk.dst = iph->daddr;
 	fk.sport = l4.sport;
 	fk.dport = l4.dport;
 	fk.proto = proto;
-	return resolve_flow(&flows_v4, &fk, sizeof(fk) / 4, lc, &l4, proto,
-			    bep);
+	pk = mask4(fk.src, XLB_VIP_PREFIX(vm->flags));
+	return resolve_flow(&flows_v4, &fk, sizeof(fk) / 4, &pk, 1, lc, &l4,
+			    proto, bep);
 }
 
 static __always_inline int process_ipv6(struct hdr_cursor *c, void *data_end,
-					struct lb_ctx *lc,
+					struct ethhdr *eth, struct lb_ctx *lc,
 					struct backend_info **bep)
 {
 	struct flow_key_v6 fk = {};
@@ -172,10 +362,13 @@ static __always_inline int process_ipv6(struct hdr_cursor *c, void *data_end,
 	struct ipv6hdr *ip6h;
 	struct vip_meta *vm;
 	int proto;
+	__u32 pk[4];
 
 	proto = parse_ipv6(c, data_end, &ip6h);
 	if (proto < 0)
 		return proto;
+	if (proto == IPPROTO_ICMPV6)
+		return process_icmp6(c, data_end, eth, ip6h, lc, bep);
 	proto = parse_l4(c, data_end, proto, &l4);
 	if (proto < 0)
 		return proto;
@@ -186,13 +379,16 @@ static __always_inline int process_ipv6(struct hdr_cursor *c, void *data_end,
 	if (!vm)
 		return -XLB_PASS_NOT_VIP;
 	lc->svc_id = vm->svc_id;
+	lc->persist = vm->flags & XLB_VIP_F_SRC_IP;
 	__builtin_memcpy(fk.src, &ip6h->saddr, sizeof(fk.src));
 	__builtin_memcpy(fk.dst, &ip6h->daddr, sizeof(fk.dst));
 	fk.sport = l4.sport;
 	fk.dport = l4.dport;
 	fk.proto = proto;
-	return resolve_flow(&flows_v6, &fk, sizeof(fk) / 4, lc, &l4, proto,
-			    bep);
+	for (int i = 0; i < 4; i++)
+		pk[i] = mask6_word(fk.src[i], XLB_VIP_PREFIX(vm->flags), i);
+	return resolve_flow(&flows_v6, &fk, sizeof(fk) / 4, pk, 4, lc, &l4,
+			    proto, bep);
 }
 
 SEC("xdp")
@@ -211,9 +407,9 @@ int xdp_lb(struct xdp_md *ctx)
 
 	ret = parse_eth(&c, data_end, &eth);
 	if (ret == ETH_P_IP)
-		ret = process_ipv4(&c, data_end, &lc, &be);
+		ret = process_ipv4(&c, data_end, eth, &lc, &be);
 	else if (ret == ETH_P_IPV6)
-		ret = process_ipv6(&c, data_end, &lc, &be);
+		ret = process_ipv6(&c, data_end, eth, &lc, &be);
 	else if (ret >= 0)
 		ret = -XLB_PASS_NOT_IP;
 
@@ -223,8 +419,12 @@ int xdp_lb(struct xdp_md *ctx)
 			action = XDP_DROP;
 			count_lb(&stats_svc, lc.svc_id, bytes, false);
 		}
+	} else if (lc.echo) {
+		action = XDP_TX;
+		reason = XLB_TX_ICMP_ECHO;
 	} else if (be) {
 		action = dsr_forward(eth, be);
+		reason = lc.reason;
 		count_lb(&stats_svc, lc.svc_id, bytes, lc.new_flow);
 		count_lb(&stats_backend, lc.backend_id, bytes, lc.new_flow);
 	}

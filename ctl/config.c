@@ -575,11 +575,34 @@ static int parse_backend_list(struct ctx *c, const yaml_node_t *list,
 }
 
 enum { S_NAME, S_VIP, S_PORT, S_PROTO, S_BACKENDS, S_HEALTH, S_AGENT,
-       S_LOAD, S_SLOW_START, S_STANDBY, S_SCALE, S_N };
+       S_LOAD, S_SLOW_START, S_STANDBY, S_SCALE, S_PERSIST, S_N };
 static const char *const service_keys[S_N] = {
-	"name",	  "vip",  "port",	"proto",   "backends", "health",
-	"agent",  "load", "slow_start", "standby", "scale"
+	"name",	 "vip",	 "port",       "proto",	  "backends", "health",
+	"agent", "load", "slow_start", "standby", "scale",    "persistence"
 };
+
+/* "none", "src-ip" or "src-ip/N". */
+static int parse_persistence(struct ctx *c, const yaml_node_t *n,
+			     const char *key, struct lb_service_cfg *s)
+{
+	__u32 max = s->vip.family == AF_INET6 ? 128 : 32, plen = max;
+	const char *str;
+	int ret;
+
+	ret = want_scalar(c, n, key, &str);
+	if (ret)
+		return ret;
+	if (!strcmp(str, "none"))
+		return 0;
+	if (strncmp(str, "src-ip", 6) || (str[6] && str[6] != '/') ||
+	    (str[6] == '/' && lb_u32_parse(str + 7, 0, max, &plen)))
+		return perr(c, n, key,
+			    "'%s' is not none, src-ip or src-ip/PREFIX (0..%u)",
+			    str, max);
+	s->persist = true;
+	s->persist_prefix = plen;
+	return 0;
+}
 
 static int parse_service(struct ctx *c, const yaml_node_t *n,
 			 const char *path, struct lb_service_cfg *s,
@@ -636,6 +659,12 @@ static int parse_service(struct ctx *c, const yaml_node_t *n,
 		if (ret)
 			return ret;
 	}
+	if (v[S_PERSIST]) {
+		snprintf(key, sizeof(key), "%s.persistence", path);
+		ret = parse_persistence(c, v[S_PERSIST], key, s);
+		if (ret)
+			return ret;
+	}
 	policy_defaults(&s->load);
 	if (v[S_AGENT]) {
 		snprintf(key, sizeof(key), "%s.agent", path);
@@ -685,10 +714,11 @@ static int parse_service(struct ctx *c, const yaml_node_t *n,
 }
 
 enum { T_TABLE, T_FLOWS, T_SVCS, T_BES, T_TIMEOUTS, T_SWEEP, T_DRAIN,
-       T_SERVICES, T_N };
+       T_RATE, T_BURST, T_SERVICES, T_N };
 static const char *const top_keys[T_N] = {
-	"table_size",	 "max_flows",	   "max_services",  "max_backends",
-	"flow_timeouts", "sweep_interval", "drain_timeout", "services"
+	"table_size",	  "max_flows",	    "max_services",  "max_backends",
+	"flow_timeouts",  "sweep_interval", "drain_timeout", "new_flow_rate",
+	"new_flow_burst", "services"
 };
 
 enum { FT_SYN, FT_EST, FT_FIN, FT_RST, FT_UDP, FT_N };
@@ -770,6 +800,16 @@ static int parse_doc(struct ctx *c, struct lb_config *cfg)
 	if (v[T_DRAIN] && (ret = get_u32(c, v[T_DRAIN], "drain_timeout", 0,
 					 86400 * 7, &cfg->drain_timeout)))
 		return ret;
+	if (v[T_RATE] && (ret = get_u32(c, v[T_RATE], "new_flow_rate", 0,
+					100000000, &cfg->new_flow_rate)))
+		return ret;
+	cfg->new_flow_burst = cfg->new_flow_rate;
+	if (v[T_BURST] && (ret = get_u32(c, v[T_BURST], "new_flow_burst", 1,
+					 100000000, &cfg->new_flow_burst)))
+		return ret;
+	if (v[T_BURST] && !cfg->new_flow_rate)
+		return perr(c, v[T_BURST], "new_flow_burst",
+			    "needs new_flow_rate (the guard is off without it)");
 	if (!v[T_SERVICES] ||
 	    (v[T_SERVICES]->type == YAML_SCALAR_NODE && !*scalar(v[T_SERVICES])))
 		return 0;

@@ -62,6 +62,8 @@ struct lb_service_cfg {
 	struct lb_backend_cfg *standby; /* started by the scaler */
 	size_t n_standby;
 	struct lb_scale_cfg scale; /* valid when n_standby */
+	bool persist;		   /* persistence: src-ip */
+	__u8 persist_prefix;	   /* bits of the client address that count */
 	int line;
 };
 
@@ -73,6 +75,8 @@ struct lb_config {
 	struct flow_timeouts timeouts; /* flow_timeouts: idle seconds */
 	__u32 sweep_interval;	       /* seconds between flow sweeps */
 	__u32 drain_timeout;	       /* seconds a removal may drain */
+	__u32 new_flow_rate;	       /* flood guard: new flows/s per CPU, 0 off */
+	__u32 new_flow_burst;	       /* its bucket, in flows */
 	struct lb_service_cfg *services;
 	size_t n_services;
 };

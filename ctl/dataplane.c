@@ -223,6 +223,15 @@ static int check_all_pins(struct dp *dp, char *err, size_t errlen)
 		if (ret)
 			return ret;
 	}
+	snprintf(path, sizeof(path), "%s/stats_reason", dp->pin_dir);
+	ret = check_pinned(path, "stats_reason slots", XLB_REASON_SLOTS, err,
+			   errlen);
+	if (ret) {
+		snprintf(err, errlen,
+			 "the maps pinned at %s are from an older xdp-lb (stats_reason has another size): detach and attach again",
+			 dp->pin_dir);
+		return ret;
+	}
 	return check_pinned_table_size(dp->pin_dir, dp->table_size,
 				       dp->max_services, err, errlen);
 }
@@ -489,6 +498,7 @@ void dp_close(struct dp *dp)
 static const char *const pinned_maps[] = {
 	"vips_v4",  "vips_v6",	 "svc_tables",	  "backends",	  "flows_v4",
 	"flows_v6", "stats_svc", "stats_backend", "stats_reason", "xlb_meta",
+	"xlb_cfg",  "flood",
 };
 
 int dp_detach(const char *ifname, char *err, size_t errlen)
@@ -568,9 +578,9 @@ static void vip_keys(const struct lb_addr *vip, __u16 port, __u8 proto,
 }
 
 int dp_vip_set(struct dp *dp, const struct lb_addr *vip, __u16 port,
-	       __u8 proto, __u32 svc_id)
+	       __u8 proto, __u32 svc_id, __u32 flags)
 {
-	struct vip_meta meta = { .svc_id = svc_id };
+	struct vip_meta meta = { .svc_id = svc_id, .flags = flags };
 	struct vip_key_v4 k4;
 	struct vip_key_v6 k6;
 	int ret;
@@ -583,6 +593,14 @@ int dp_vip_set(struct dp *dp, const struct lb_addr *vip, __u16 port,
 		ret = bpf_map__update_elem(dp->skel->maps.vips_v6, &k6,
 					   sizeof(k6), &meta, sizeof(meta), 0);
 	return ret;
+}
+
+int dp_cfg_set(struct dp *dp, const struct lb_cfg *cfg)
+{
+	__u32 key = 0;
+
+	return bpf_map__update_elem(dp->skel->maps.xlb_cfg, &key, sizeof(key),
+				    cfg, sizeof(*cfg), 0);
 }
 
 int dp_vip_del(struct dp *dp, const struct lb_addr *vip, __u16 port,

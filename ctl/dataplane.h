@@ -56,8 +56,11 @@ int dp_detach(const char *ifname, char *err, size_t errlen);
 /* Pin directory for an interface. */
 void dp_pin_dir(const char *ifname, char *buf, size_t len);
 
+/* flags: vip_meta.flags (XLB_VIP_F_*, persistence prefix). */
 int dp_vip_set(struct dp *dp, const struct lb_addr *vip, __u16 port,
-	       __u8 proto, __u32 svc_id);
+	       __u8 proto, __u32 svc_id, __u32 flags);
+/* The run-time knobs (xlb_cfg[0]). */
+int dp_cfg_set(struct dp *dp, const struct lb_cfg *cfg);
 int dp_vip_del(struct dp *dp, const struct lb_addr *vip, __u16 port,
 	       __u8 proto);
 /* Call fn for every VIP in the maps (re-adoption). */

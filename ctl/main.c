@@ -467,10 +467,17 @@ static void print_status(struct json_object *rep)
 			struct json_object *s = json_object_array_get_idx(svcs, i);
 
 			printf("\nservice %s  %s  flows %" PRId64
-			       "  packets %" PRId64 "  new flows %" PRId64 "\n",
+			       "  packets %" PRId64 "  new flows %" PRId64
+			       "%s%s\n",
 			       jstr(s, "name"), jstr(s, "endpoint"),
 			       jint(s, "flows"), jint(s, "packets"),
-			       jint(s, "new_flows"));
+			       jint(s, "new_flows"),
+			       strcmp(jstr(s, "persistence"), "none") ?
+				       "  persistence " :
+				       "",
+			       strcmp(jstr(s, "persistence"), "none") ?
+				       jstr(s, "persistence") :
+				       "");
 			if (!json_object_object_get_ex(s, "backends", &bes) ||
 			    !json_object_array_length(bes)) {
 				printf("  (no back ends)\n");

@@ -569,6 +569,8 @@ static void adopt_vip(void *arg, const struct lb_addr *vip, __u16 port,
 	struct lb_state *st = arg;
 	char name[LB_ENDPOINTSTRLEN];
 
+	if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6)
+		return; /* an echo marker, see sync_icmp() */
 	if (svc_id >= st->dp->max_services || st->svc_used[svc_id])
 		return;
 	lb_endpoint_str(vip, port, proto, name, sizeof(name));
@@ -612,6 +614,79 @@ int state_adopt(struct lb_state *st)
 	pr_info("re-adopted %zu services and %zu back ends from %s\n",
 		st->n_svc, n, st->dp->pin_dir);
 	return 0;
+}
+
+/* ---- ICMP echo markers ---- */
+
+struct icmp_seen {
+	struct lb_addr *a;
+	size_t n, cap;
+};
+
+static void collect_icmp(void *arg, const struct lb_addr *vip, __u16 port,
+			 __u8 proto, __u32 svc_id)
+{
+	struct icmp_seen *seen = arg;
+	struct lb_addr *a;
+
+	(void)port;
+	(void)svc_id;
+	if (proto != IPPROTO_ICMP && proto != IPPROTO_ICMPV6)
+		return;
+	if (seen->n == seen->cap) {
+		seen->cap = seen->cap ? 2 * seen->cap : 16;
+		a = realloc(seen->a, seen->cap * sizeof(*a));
+		if (!a)
+			return;
+		seen->a = a;
+	}
+	seen->a[seen->n++] = *vip;
+}
+
+static __u8 icmp_proto(const struct lb_addr *a)
+{
+	return a->family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6;
+}
+
+/* The balancer answers echo requests to every VIP address: one vips entry
+ * (addr, port 0, ICMP) per address in use, none for addresses gone. */
+static void sync_icmp(struct lb_state *st)
+{
+	struct icmp_seen seen = {};
+	size_t i, j;
+
+	dp_vip_foreach(st->dp, collect_icmp, &seen);
+	for (i = 0; i < seen.n; i++) {
+		for (j = 0; j < st->n_svc; j++)
+			if (lb_addr_eq(&st->svc[j]->vip, &seen.a[i]))
+				break;
+		if (j == st->n_svc)
+			dp_vip_del(st->dp, &seen.a[i], 0, icmp_proto(&seen.a[i]));
+	}
+	free(seen.a);
+	for (i = 0; i < st->n_svc; i++) {
+		const struct lb_service *s = st->svc[i];
+
+		for (j = 0; j < i; j++)
+			if (lb_addr_eq(&st->svc[j]->vip, &s->vip))
+				break;
+		if (j == i && dp_vip_set(st->dp, &s->vip, 0, icmp_proto(&s->vip),
+					 s->id, 0))
+			pr_warn("service %s: cannot answer ICMP echo\n",
+				s->name);
+	}
+}
+
+/* The flood guard's knobs as the data path wants them. */
+static int write_cfg(struct lb_state *st)
+{
+	struct lb_cfg c = {};
+
+	if (st->new_flow_rate) {
+		c.flow_cost_ns = 1000000000ull / st->new_flow_rate;
+		c.bucket_ns = c.flow_cost_ns * st->new_flow_burst;
+	}
+	return dp_cfg_set(st->dp, &c);
 }
 
 /* ---- applying a configuration ---- */
@@ -853,6 +928,11 @@ int state_apply_config(struct lb_state *st, const struct lb_config *cfg,
 	st->timeouts = cfg->timeouts;
 	st->sweep_interval_s = cfg->sweep_interval;
 	st->drain_timeout_s = cfg->drain_timeout;
+	st->new_flow_rate = cfg->new_flow_rate;
+	st->new_flow_burst = cfg->new_flow_burst;
+	ret = write_cfg(st);
+	if (ret)
+		goto fail_apply;
 	for (i = 0; i < st->n_svc;) {
 		if (cfg_find(cfg, st->svc[i])) {
 			i++;
@@ -883,6 +963,10 @@ int state_apply_config(struct lb_state *st, const struct lb_config *cfg,
 			pr_info("service %s: added\n", sc->name);
 		}
 		snprintf(s->name, sizeof(s->name), "%s", sc->name);
+		s->vip_flags = sc->persist ? XLB_VIP_F_SRC_IP |
+						     (__u32)sc->persist_prefix
+							     << XLB_VIP_PREFIX_SHIFT :
+					     0;
 		s->health = sc->health;
 		s->agent = sc->agent;
 		if (memcmp(&s->load, &sc->load, sizeof(s->load)))
@@ -895,13 +979,14 @@ int state_apply_config(struct lb_state *st, const struct lb_config *cfg,
 			ret = service_rebuild(st, s);
 		if (!ret)
 			ret = dp_vip_set(st->dp, &s->vip, s->port, s->proto,
-					 s->id);
+					 s->id, s->vip_flags);
 		if (ret)
 			goto fail_apply;
 		if (changed)
 			pr_info("service %s: %zu back ends, table rebuilt\n",
 				s->name, s->n_be);
 	}
+	sync_icmp(st);
 	ret = 0;
 	goto out;
 fail_apply:
@@ -971,12 +1056,13 @@ int state_service_add(struct lb_state *st, const char *name,
 		return fail(err, errlen, -ENOMEM, "out of memory");
 	}
 	dp_stats_svc_clear(st->dp, id);
-	ret = dp_vip_set(st->dp, &vip, port, proto, id);
+	ret = dp_vip_set(st->dp, &vip, port, proto, id, 0);
 	if (ret) {
 		service_remove(st, s);
 		return fail(err, errlen, ret, "cannot add the VIP: %s",
 			    strerror(-ret));
 	}
+	sync_icmp(st);
 	pr_info("service %s: added %s\n", name, endpoint);
 	return 0;
 }
@@ -992,6 +1078,7 @@ int state_service_del(struct lb_state *st, const char *spec, char *err,
 		return ret;
 	pr_info("service %s: removed\n", s->name);
 	service_remove(st, s);
+	sync_icmp(st);
 	return 0;
 }
 
@@ -1788,6 +1875,12 @@ static struct json_object *service_json(struct lb_state *st,
 						      svc_endpoint(s, buf, sizeof(buf))));
 	json_object_object_add(o, "flows", json_object_new_uint64(flows));
 	json_object_object_add(o, "all_down", json_object_new_boolean(s->all_down));
+	if (s->vip_flags & XLB_VIP_F_SRC_IP)
+		snprintf(buf, sizeof(buf), "src-ip/%u",
+			 XLB_VIP_PREFIX(s->vip_flags));
+	else
+		snprintf(buf, sizeof(buf), "none");
+	json_object_object_add(o, "persistence", json_object_new_string(buf));
 	json_object_object_add(o, "load_policy",
 			       json_object_new_boolean(s->load.enabled));
 	json_object_object_add(o, "slow_start",
@@ -1866,6 +1959,12 @@ struct json_object *state_status_json(struct lb_state *st)
 	for (i = 0; i < st->n_svc; i++)
 		json_object_array_add(arr, service_json(st, st->svc[i]));
 	json_object_object_add(o, "services", arr);
+	r = json_object_new_object();
+	json_object_object_add(r, "new_flow_rate",
+			       json_object_new_int64(st->new_flow_rate));
+	json_object_object_add(r, "new_flow_burst",
+			       json_object_new_int64(st->new_flow_burst));
+	json_object_object_add(o, "flood_guard", r);
 	json_object_object_add(o, "expired_flows",
 			       json_object_new_uint64(st->expired_total));
 	json_object_object_add(o, "sweep_last_us",

@@ -97,6 +97,7 @@ struct lb_service {
 	__u8 proto;
 	__u32 id; /* index into svc_tables and stats_svc */
 	bool all_down; /* every back end failed: last table kept (fail-open) */
+	__u32 vip_flags;	  /* vip_meta.flags: persistence */
 	struct health_cfg health; /* for back ends added at runtime */
 	struct health_cfg agent;  /* for back ends added at runtime */
 	struct load_policy load;
@@ -126,6 +127,8 @@ struct lb_state {
 	struct flow_timeouts timeouts;
 	__u32 sweep_interval_s;
 	__u32 drain_timeout_s;
+	__u32 new_flow_rate;   /* flood guard, per CPU; 0: off */
+	__u32 new_flow_burst;
 	__u64 expired_total; /* flows deleted for idleness */
 	__u64 sweep_last_us; /* how long the last full sweep took */
 	__u64 sweep_max_us;

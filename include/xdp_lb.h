@@ -49,8 +49,18 @@ _Static_assert(sizeof(struct vip_key_v6) == 20, "vip_key_v6 size");
 /* Value of vips_v4/vips_v6: which service a VIP belongs to. */
 struct vip_meta {
 	__u32 svc_id; /* index into svc_tables and stats_svc */
-	__u32 flags;  /* reserved, 0 */
+	__u32 flags;  /* XLB_VIP_F_* and the persistence prefix */
 };
+
+/* vip_meta.flags: a new flow's slot comes from the client address masked
+ * to the prefix length in bits 8..15, not from the whole flow, so every
+ * connection of a client goes to one back end. */
+#define XLB_VIP_F_SRC_IP (1u << 0)
+#define XLB_VIP_PREFIX_SHIFT 8
+#define XLB_VIP_PREFIX(flags) (((flags) >> XLB_VIP_PREFIX_SHIFT) & 0xff)
+
+/* A vips key with this proto and port 0 marks an address the balancer
+ * answers ICMP echo requests for (one per VIP address). */
 _Static_assert(sizeof(struct vip_meta) == 8, "vip_meta size");
 
 /* State of a back-end slot in the backends array. */
@@ -121,6 +131,22 @@ struct lb_meta {
 };
 _Static_assert(sizeof(struct lb_meta) == 16, "lb_meta size");
 
+/* Value of xlb_cfg[0]: run-time knobs the controller may change. */
+struct lb_cfg {
+	/* New-flow flood guard, per CPU: a new flow costs flow_cost_ns of
+	 * credit; the bucket holds at most bucket_ns. 0: no guard. */
+	__u64 flow_cost_ns;
+	__u64 bucket_ns;
+};
+_Static_assert(sizeof(struct lb_cfg) == 16, "lb_cfg size");
+
+/* Value of flood[0], per CPU: the guard's token bucket. */
+struct flood_state {
+	__u64 credit_ns;
+	__u64 last_ns;
+};
+_Static_assert(sizeof(struct flood_state) == 16, "flood_state size");
+
 /* Per-CPU packet counters, per service and per back end. */
 struct lb_counters {
 	__u64 packets;
@@ -149,14 +175,25 @@ enum xlb_reason {
 	XLB_PASS_IPV6_EXT,	 /* IPv6 extension header before L4 */
 	XLB_PASS_NOT_L4,	 /* IP protocol other than TCP/UDP */
 	XLB_DROP_NO_BACKEND,	 /* VIP without a usable back end */
+	XLB_TX_ICMP_ECHO,	 /* echo request to a VIP: answered */
+	XLB_TX_ICMP_ERROR,	 /* ICMP error about a service flow: to its
+				  * back end */
+	XLB_TX_UNPINNED,	 /* new flow over the flood guard's rate:
+				  * forwarded by table, not pinned */
 	XLB_REASON_MAX,
 };
+
+/* stats_reason has room for reasons to come, so that `xdp-lb upgrade`
+ * keeps its pin when a new version adds one. */
+#define XLB_REASON_SLOTS 32
+_Static_assert(XLB_REASON_MAX <= XLB_REASON_SLOTS, "reason slots");
 
 #define XLB_REASON_NAMES                                                        \
 	{                                                                       \
 		"tx_forwarded", "pass_not_ip", "pass_not_vip",                  \
 			"pass_malformed", "pass_fragment", "pass_ipv6_ext",     \
-			"pass_not_l4", "drop_no_backend",                       \
+			"pass_not_l4", "drop_no_backend", "tx_icmp_echo_reply", \
+			"tx_icmp_error", "tx_unpinned",                         \
 	}
 
 #endif /* XDP_LB_H */

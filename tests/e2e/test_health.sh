@@ -114,5 +114,7 @@ d1=$(status_get "s['outcomes']['drop_no_backend']")
 check "with all down, packets still go to the last table (tx $tx0 -> $tx1, drops $d0 -> $d1)" [ "$tx1" -gt "$tx0" -a "$d1" -eq "$d0" ]
 backends_start
 wait_for 50 bash -c "[ \"\$($BIN -i $P-lb0 status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"services\"][0][\"all_down\"])')\" = False ]"
+# all_down clears with the first back end up; count once all three are
+wait_for 50 bash -c "[ \"\$($BIN -i $P-lb0 status --json | python3 -c 'import json,sys; print([b[\"health\"] for b in json.load(sys.stdin)[\"services\"][0][\"backends\"]])')\" = \"['up', 'up', 'up']\" ]"
 t=$(count $VIP4 90)
 check "after recovery all three serve again ($t)" python3 -c 'import json,sys; t=json.loads(sys.argv[1]); sys.exit(not (t["errors"]==0 and all(t.get(b,0)>5 for b in ("b1","b2","b3"))))' "$t"

@@ -73,6 +73,14 @@ struct pkt_spec {
 	__u16 payload;	   /* L4 payload bytes */
 	__u16 trailer;	   /* bytes after the IP packet (Ethernet padding) */
 	__u16 cut;	   /* non-zero: frame truncated to this many bytes */
+	__u8 ttl;	   /* IPv4 TTL / IPv6 hop limit; 0 = 64 */
+	/* ICMP: an echo request unless one of these says otherwise. */
+	bool echo_reply;   /* echo reply (type 0 / 129) */
+	__u8 icmp_type;	   /* non-zero: this type (an error), quoting inner */
+	__u8 icmp_code;
+	__u32 icmp_mtu;	   /* frag needed: bytes 6-7; packet too big: 4-7 */
+	const struct pkt_spec *inner; /* the quoted packet (its L3 on) */
+	__u16 quote;	   /* bytes of it quoted; 0 = IP header + 8 */
 };
 /* clang-format on */
 
@@ -204,14 +212,31 @@ static inline int build_pkt(const struct pkt_spec *s, struct pkt *p, char *err,
 	if (s->proto == IPPROTO_TCP)
 		l4hl = 4 * (s->doff > 5 ? s->doff : 5);
 	else
-		l4hl = 8; /* UDP, ICMP echo */
+		l4hl = 8; /* UDP, ICMP */
 	end = l4 + l4hl + s->payload;
-	if (end > PKT_MAX) {
+	if (s->inner) { /* an ICMP error quoting inner from its L3 header */
+		struct pkt q;
+		size_t qoff = 14, qlen;
+
+		if (build_pkt(s->inner, &q, err, errlen))
+			return -1;
+		qlen = s->quote ? s->quote :
+		       s->inner->family == AF_INET ?
+				 (size_t)(q.data[qoff] & 0xf) * 4 + 8 :
+				 40 + 8;
+		if (qoff + qlen > q.len || l4 + l4hl + qlen > PKT_MAX) {
+			snprintf(err, errlen, "spec: quote of %zu bytes", qlen);
+			return -1;
+		}
+		end = l4 + l4hl + qlen;
+		memcpy(b + l4 + l4hl, q.data + qoff, qlen);
+	} else if (end > PKT_MAX) {
 		snprintf(err, errlen, "spec: frame of %zu bytes", end);
 		return -1;
+	} else {
+		for (i = l4 + l4hl; i < end; i++)
+			b[i] = (__u8)(i * 7 + 3);
 	}
-	for (i = l4 + l4hl; i < end; i++)
-		b[i] = (__u8)(i * 7 + 3);
 
 	/* L4 header, checksum field zero for now. */
 	switch (s->proto) {
@@ -231,12 +256,20 @@ static inline int build_pkt(const struct pkt_spec *s, struct pkt *p, char *err,
 		put16(b + l4 + 4, end - l4);
 		break;
 	case IPPROTO_ICMP:
-		b[l4] = 8; /* echo request */
-		put16(b + l4 + 4, 0x4242);
-		put16(b + l4 + 6, 1);
-		break;
 	case IPPROTO_ICMPV6:
-		b[l4] = 128; /* echo request */
+		if (s->icmp_type) { /* an error */
+			b[l4] = s->icmp_type;
+			b[l4 + 1] = s->icmp_code;
+			if (s->proto == IPPROTO_ICMPV6)
+				put32(b + l4 + 4, s->icmp_mtu);
+			else
+				put16(b + l4 + 6, s->icmp_mtu);
+			break;
+		}
+		if (s->proto == IPPROTO_ICMP)
+			b[l4] = s->echo_reply ? 0 : 8;
+		else
+			b[l4] = s->echo_reply ? 129 : 128;
 		put16(b + l4 + 4, 0x4242);
 		put16(b + l4 + 6, 1);
 		break;
@@ -254,7 +287,7 @@ static inline int build_pkt(const struct pkt_spec *s, struct pkt *p, char *err,
 		put16(b + l3 + 2, end - l3);
 		put16(b + l3 + 4, 0x1234);
 		put16(b + l3 + 6, s->frag);
-		b[l3 + 8] = 64;
+		b[l3 + 8] = s->ttl ? s->ttl : 64;
 		b[l3 + 9] = s->proto;
 		memcpy(b + l3 + 12, src, 4);
 		memcpy(b + l3 + 16, dst, 4);
@@ -269,7 +302,7 @@ static inline int build_pkt(const struct pkt_spec *s, struct pkt *p, char *err,
 		put32(b + l3, (__u32)v << 28 | 0x12345); /* flow label */
 		put16(b + l3 + 4, end - l3 - 40);
 		b[l3 + 6] = s->v6_ext ? v6_ext_nexthdr(s->v6_ext) : s->proto;
-		b[l3 + 7] = 64;
+		b[l3 + 7] = s->ttl ? s->ttl : 64;
 		memcpy(b + l3 + 8, src, 16);
 		memcpy(b + l3 + 24, dst, 16);
 		if (s->v6_ext) {

@@ -307,6 +307,31 @@ static int vip_set(struct env *e, const struct svc_def *d)
 	return ret ? -errno : 0;
 }
 
+/* Mark a VIP address for ICMP echo, as the controller does: the vips key
+ * (addr, port 0, ICMP/ICMPv6) -> the service. */
+static int icmp_vip_set(struct env *e, int family, const char *vip, __u32 svc)
+{
+	struct vip_meta vm = { .svc_id = svc };
+	int ret;
+
+	if (family == AF_INET) {
+		struct vip_key_v4 k = { .proto = IPPROTO_ICMP };
+
+		if (inet_pton(AF_INET, vip, &k.addr) != 1)
+			return -EINVAL;
+		ret = bpf_map_update_elem(map_fd(e->skel->maps.vips_v4), &k,
+					  &vm, 0);
+	} else {
+		struct vip_key_v6 k = { .proto = IPPROTO_ICMPV6 };
+
+		if (inet_pton(AF_INET6, vip, k.addr) != 1)
+			return -EINVAL;
+		ret = bpf_map_update_elem(map_fd(e->skel->maps.vips_v6), &k,
+					  &vm, 0);
+	}
+	return ret ? -errno : 0;
+}
+
 /* The services and back ends above, as the controller would write them. */
 static int env_populate(struct env *e)
 {
@@ -333,7 +358,10 @@ static int env_populate(struct env *e)
 		if (err)
 			return err;
 	}
-	return 0;
+	err = icmp_vip_set(e, AF_INET, VIP4, SVC_TCP4);
+	if (!err)
+		err = icmp_vip_set(e, AF_INET6, VIP6, SVC_TCP6);
+	return err;
 }
 
 static int env_setup_sized(void **state, const struct lb_sizes *sz)
@@ -718,6 +746,12 @@ static void map_flush(struct bpf_map *m)
 /* Back to the state after env_populate(): no flows, counters zero. */
 static void env_reset(struct env *e)
 {
+	struct lb_cfg cfg = {};
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(map_fd(e->skel->maps.xlb_cfg), &zero, &cfg, 0))
+		fail_msg("xlb_cfg reset: %s", strerror(errno));
+	stats_zero(e->skel->maps.flood, 1);
 	map_flush(e->skel->maps.flows_v4);
 	map_flush(e->skel->maps.flows_v6);
 	stats_zero(e->skel->maps.stats_reason, XLB_REASON_MAX);
@@ -864,13 +898,23 @@ static const struct pkt_case cases[] = {
 		   .proto = IPPROTO_TCP, .sport = 40000, .dport = 80,
 		   .tcp_flags = TF_SYN },
 	  .verdict = XDP_PASS, .reason = XLB_PASS_NOT_VIP },
-	{ .name = "pass_not_l4_icmp",
-	  .pkt = { .family = AF_INET, .saddr = CLIENT4, .daddr = VIP4,
+	/* echo to a VIP address the controller did not mark for ICMP */
+	{ .name = "pass_icmp_echo_not_answered",
+	  .pkt = { .family = AF_INET, .saddr = CLIENT4, .daddr = VIP4_NO_TABLE,
 		   .proto = IPPROTO_ICMP, .payload = 32 },
-	  .verdict = XDP_PASS, .reason = XLB_PASS_NOT_L4 },
-	{ .name = "pass_not_l4_icmpv6",
-	  .pkt = { .family = AF_INET6, .saddr = CLIENT6, .daddr = VIP6,
+	  .verdict = XDP_PASS, .reason = XLB_PASS_NOT_VIP },
+	{ .name = "pass_icmpv6_echo_not_answered",
+	  .pkt = { .family = AF_INET6, .saddr = CLIENT6, .daddr = VIP6_NO_TABLE,
 		   .proto = IPPROTO_ICMPV6, .payload = 32 },
+	  .verdict = XDP_PASS, .reason = XLB_PASS_NOT_VIP },
+	/* other ICMP to a VIP (an echo reply): not ours */
+	{ .name = "pass_not_l4_icmp_reply",
+	  .pkt = { .family = AF_INET, .saddr = CLIENT4, .daddr = VIP4,
+		   .proto = IPPROTO_ICMP, .echo_reply = true, .payload = 32 },
+	  .verdict = XDP_PASS, .reason = XLB_PASS_NOT_L4 },
+	{ .name = "pass_not_l4_icmpv6_reply",
+	  .pkt = { .family = AF_INET6, .saddr = CLIENT6, .daddr = VIP6,
+		   .proto = IPPROTO_ICMPV6, .echo_reply = true, .payload = 32 },
 	  .verdict = XDP_PASS, .reason = XLB_PASS_NOT_L4 },
 	/* To a service: forwarded to the back end the table picks. */
 	{ .name = "tx_v4_syn",
@@ -1524,6 +1568,303 @@ static void test_flow_table_full_still_forwards(void **state)
 /* Limit: svc_tables takes only tables of exactly table_size slots (the
  * template's size), so a table built for another size cannot be swapped
  * in by mistake. */
+/* ---- ICMP ---- */
+
+/* An echo request to a VIP comes back as the reply, every byte (checksums
+ * recomputed from scratch by the builder) as a host would send it. */
+static void icmp_echo(struct env *e, const struct family_setup *f, __u8 proto)
+{
+	struct pkt_spec req = { .family = f->family, .saddr = f->client,
+				.daddr = f->vip, .proto = proto, .ttl = 50,
+				.payload = 56 };
+	struct pkt_spec rep = req;
+	struct pkt in, out, want;
+
+	rep.saddr = f->vip;
+	rep.daddr = f->client;
+	rep.ttl = 64;
+	rep.echo_reply = true;
+	build(&req, &in);
+	build(&rep, &want);
+	memcpy(want.data, PEER_MAC, ETH_ALEN); /* back to the sender */
+	memcpy(want.data + ETH_ALEN, LB_MAC, ETH_ALEN);
+	expect_verdict(prog_run(e, &in, &out), XDP_TX, "echo request");
+	expect_packet(&out, &want, "echo reply");
+	expect_reasons(e, XLB_TX_ICMP_ECHO, 1, in.len);
+	expect_u64(map_count(e->skel->maps.flows_v4) +
+			   map_count(e->skel->maps.flows_v6),
+		   0, "flows after an echo");
+}
+
+static void test_icmp_echo_v4(void **state)
+{
+	icmp_echo(*state, &fam4, IPPROTO_ICMP);
+}
+
+static void test_icmp_echo_v6(void **state)
+{
+	icmp_echo(*state, &fam6, IPPROTO_ICMPV6);
+}
+
+/* The back end's reply of a flow (VIP:port -> client:port), as an ICMP
+ * error quotes it. */
+static struct pkt_spec reply_of(const struct pkt_spec *flow)
+{
+	struct pkt_spec r = *flow;
+
+	r.saddr = flow->daddr;
+	r.daddr = flow->saddr;
+	r.sport = flow->dport;
+	r.dport = flow->sport;
+	r.tcp_flags = TF_ACK;
+	r.payload = 600;
+	return r;
+}
+
+/*
+ * An ICMP error from a router on the way to the client (fragmentation
+ * needed / packet too big, unreachable) reaches the back end that owns the
+ * quoted flow even after the table changed; the flow is not touched. One
+ * about a flow that is not pinned goes where the table says, and pins
+ * nothing.
+ */
+static void icmp_error(struct env *e, const struct family_setup *f,
+		       __u8 proto, __u8 type, __u8 code, const char *router)
+{
+	struct pkt_spec syn = tcp_spec(f, 42000, TF_SYN);
+	struct pkt_spec quoted = reply_of(&syn);
+	struct pkt_spec err = { .family = f->family, .saddr = router,
+				.daddr = f->vip, .proto = proto,
+				.icmp_type = type, .icmp_code = code,
+				.icmp_mtu = 1280, .inner = &quoted };
+	struct pkt_spec other = tcp_spec(f, 42001, TF_SYN);
+	struct pkt_spec quoted2 = reply_of(&other);
+	struct pkt_spec err2 = err;
+	struct flow_value before, after;
+	struct pkt in, out, want;
+	__u32 first;
+
+	first = table_slot(e, f->svc, flow_hash(&syn) % e->sz.table_size);
+	send_tx(e, &syn, first, "SYN");
+	before = flow_must(e, &syn, "after the SYN");
+	table_all(e, f->svc, f->spare);
+	build(&err, &in);
+	expect_verdict(prog_run(e, &in, &out), XDP_TX, "ICMP error");
+	forwarded(e, &in, first, &want);
+	expect_packet(&out, &want, "ICMP error to the flow's back end");
+	after = flow_must(e, &syn, "after the ICMP error");
+	expect_u64(after.backend_id, first, "flow still pinned: backend");
+	expect_state(after.state, before.state, "ICMP error");
+	expect_u64(after.last_seen, before.last_seen, "last_seen untouched");
+	expect_u64(reason_get(e, XLB_TX_ICMP_ERROR).packets, 1,
+		   "tx_icmp_error packets");
+
+	err2.inner = &quoted2; /* a flow never seen */
+	build(&err2, &in);
+	expect_verdict(prog_run(e, &in, &out), XDP_TX, "ICMP error, no flow");
+	forwarded(e, &in, f->spare, &want);
+	expect_packet(&out, &want, "ICMP error without a flow: by table");
+	if (flow_get(e, &other, &after))
+		fail_msg("an ICMP error pinned a flow");
+	expect_u64(reason_get(e, XLB_TX_ICMP_ERROR).packets, 2,
+		   "tx_icmp_error packets");
+}
+
+static void test_icmp_frag_needed_v4(void **state)
+{
+	icmp_error(*state, &fam4, IPPROTO_ICMP, 3, 4, "10.9.9.9");
+}
+
+static void test_icmp_unreachable_v4(void **state)
+{
+	icmp_error(*state, &fam4, IPPROTO_ICMP, 3, 1, "10.9.9.9");
+}
+
+static void test_icmp_packet_too_big_v6(void **state)
+{
+	icmp_error(*state, &fam6, IPPROTO_ICMPV6, 2, 0, "fd00:9::9");
+}
+
+static void test_icmp_unreachable_v6(void **state)
+{
+	icmp_error(*state, &fam6, IPPROTO_ICMPV6, 1, 4, "fd00:9::9");
+}
+
+/* Errors that are not about a service, or quote too little: passed. */
+static void test_icmp_error_not_ours(void **state)
+{
+	struct env *e = *state;
+	struct pkt_spec flow = tcp_spec(&fam4, 42002, TF_ACK);
+	struct pkt_spec q = reply_of(&flow);
+	struct pkt_spec err = { .family = AF_INET, .saddr = "10.9.9.9",
+				.daddr = VIP4, .proto = IPPROTO_ICMP,
+				.icmp_type = 3, .icmp_code = 4,
+				.icmp_mtu = 1280, .inner = &q };
+
+	q.sport = 8080; /* VIP4 has no tcp/8080 */
+	send_unchanged(e, &err, XDP_PASS, "error about VIP:8080");
+	expect_u64(reason_get(e, XLB_PASS_NOT_VIP).packets, 1, "pass_not_vip");
+	q.sport = 80;
+	err.quote = 20 + 2; /* the ports cut off */
+	send_unchanged(e, &err, XDP_PASS, "error quoting 2 bytes of L4");
+	expect_u64(reason_get(e, XLB_PASS_MALFORMED).packets, 1,
+		   "pass_malformed");
+	err.quote = 0;
+	err.icmp_type = 5; /* redirect */
+	send_unchanged(e, &err, XDP_PASS, "ICMP redirect");
+	expect_u64(reason_get(e, XLB_PASS_NOT_L4).packets, 1, "pass_not_l4");
+}
+
+/* ---- source-IP persistence ---- */
+
+static void vip_flags(struct env *e, const struct family_setup *f, __u32 flags)
+{
+	struct vip_meta vm = { .svc_id = f->svc, .flags = flags };
+	int ret;
+
+	if (f->family == AF_INET) {
+		struct vip_key_v4 k = { .port = htons(f->port),
+					.proto = IPPROTO_TCP };
+
+		addr_of(AF_INET, f->vip, &k.addr);
+		ret = bpf_map_update_elem(map_fd(e->skel->maps.vips_v4), &k,
+					  &vm, 0);
+	} else {
+		struct vip_key_v6 k = { .port = htons(f->port),
+					.proto = IPPROTO_TCP };
+
+		addr_of(AF_INET6, f->vip, k.addr);
+		ret = bpf_map_update_elem(map_fd(e->skel->maps.vips_v6), &k,
+					  &vm, 0);
+	}
+	if (ret)
+		fail_msg("vips update: %s", strerror(errno));
+}
+
+/* The slot of a client under src-ip persistence: the hash of its address
+ * masked to plen, as the data path computes it. */
+static __u32 persist_slot(struct env *e, int family, const char *client,
+			  __u32 plen)
+{
+	__u32 a[4] = {}, i;
+
+	addr_of(family, client, a);
+	for (i = 0; i < (family == AF_INET ? 1u : 4u); i++) {
+		__u32 bits = plen > 32 * i ? plen - 32 * i : 0;
+
+		if (bits < 32)
+			a[i] &= bits ? htonl(~0u << (32 - bits)) : 0;
+	}
+	return jhash2(a, family == AF_INET ? 1 : 4, XLB_HASH_SEED) %
+	       e->sz.table_size;
+}
+
+/*
+ * With persistence every connection of a client (and of its prefix) goes
+ * to the back end its masked address hashes to, each still pinned as its
+ * own flow; without it the ports spread them.
+ */
+static void persistence(struct env *e, const struct family_setup *f,
+			__u32 plen, const char *neighbour, const char *far)
+{
+	__u32 want, seen = 0, port;
+	struct pkt_spec s;
+
+	vip_flags(e, f, XLB_VIP_F_SRC_IP | plen << XLB_VIP_PREFIX_SHIFT);
+	want = table_slot(e, f->svc, persist_slot(e, f->family, f->client,
+						     plen));
+	for (port = 30000; port < 30100; port++) {
+		s = tcp_spec(f, port, TF_SYN);
+		send_tx(e, &s, want, "persistent SYN");
+		flow_must(e, &s, "persistent flow");
+	}
+	s = tcp_spec(f, 31000, TF_SYN);
+	s.saddr = neighbour; /* same prefix */
+	expect_u64(persist_slot(e, f->family, neighbour, plen),
+		   persist_slot(e, f->family, f->client, plen),
+		   "same prefix, same slot");
+	send_tx(e, &s, want, "SYN from the same prefix");
+	s.saddr = far;
+	send_tx(e, &s,
+		table_slot(e, f->svc, persist_slot(e, f->family, far, plen)),
+		"SYN from another prefix");
+	expect_reasons(e, XLB_TX_FORWARDED, 102, 102 * spec_len(&s));
+	/* without persistence the same 100 ports reach several back ends */
+	vip_flags(e, f, 0);
+	map_flush(e->skel->maps.flows_v4);
+	map_flush(e->skel->maps.flows_v6);
+	for (port = 30000; port < 30100; port++) {
+		s = tcp_spec(f, port, TF_SYN);
+		seen |= 1u << table_slot(e, f->svc,
+					 flow_hash(&s) % e->sz.table_size);
+	}
+	expect_u64(__builtin_popcount(seen) > 1, 1,
+		   "without persistence the ports spread");
+}
+
+static void test_persistence_src_ip_v4(void **state)
+{
+	persistence(*state, &fam4, 24, "10.0.0.200", "10.0.7.1");
+}
+
+static void test_persistence_src_ip_v6(void **state)
+{
+	persistence(*state, &fam6, 64, "fd00:c::abcd", "fd00:d::1");
+}
+
+static void test_persistence_full_address_v4(void **state)
+{
+	persistence(*state, &fam4, 32, CLIENT4, "10.0.0.2");
+}
+
+/* ---- new-flow flood guard ---- */
+
+/*
+ * With a rate of 1 new flow a second and a burst of 3, a burst of 10 SYNs
+ * pins 3 flows; the other 7 are still forwarded by the table (every byte
+ * as usual) but pinned nothing and counted as tx_unpinned. A pinned flow
+ * keeps flowing whatever the guard says.
+ */
+static void test_flood_guard(void **state)
+{
+	struct env *e = *state;
+	struct lb_cfg cfg = { .flow_cost_ns = 1000000000ull,
+			      .bucket_ns = 3000000000ull };
+	__u32 zero = 0, port, pinned = 0;
+	struct pkt_spec s;
+	struct flow_value fv;
+
+	if (bpf_map_update_elem(map_fd(e->skel->maps.xlb_cfg), &zero, &cfg, 0))
+		fail_msg("xlb_cfg: %s", strerror(errno));
+	for (port = 50000; port < 50010; port++) {
+		s = tcp_spec(&fam4, port, TF_SYN);
+		send_tx(e, &s,
+			table_slot(e, SVC_TCP4,
+				   flow_hash(&s) % e->sz.table_size),
+			"SYN under the guard");
+		pinned += flow_get(e, &s, &fv);
+	}
+	expect_u64(pinned, 3, "flows pinned under the guard");
+	expect_u64(map_count(e->skel->maps.flows_v4), 3, "flow table entries");
+	expect_u64(reason_get(e, XLB_TX_FORWARDED).packets, 3, "tx_forwarded");
+	expect_u64(reason_get(e, XLB_TX_UNPINNED).packets, 7, "tx_unpinned");
+	expect_u64(lb_get(e->skel->maps.stats_svc, SVC_TCP4).new_flows, 3,
+		   "new flows counted");
+	s = tcp_spec(&fam4, 50000, TF_ACK); /* the first, pinned */
+	fv = flow_must(e, &s, "first flow");
+	send_tx(e, &s, fv.backend_id, "pinned flow under the guard");
+	expect_u64(reason_get(e, XLB_TX_FORWARDED).packets, 4, "tx_forwarded");
+	/* guard off: pins again */
+	cfg.flow_cost_ns = 0;
+	if (bpf_map_update_elem(map_fd(e->skel->maps.xlb_cfg), &zero, &cfg, 0))
+		fail_msg("xlb_cfg: %s", strerror(errno));
+	s = tcp_spec(&fam4, 50005, TF_SYN);
+	send_tx(e, &s,
+		table_slot(e, SVC_TCP4, flow_hash(&s) % e->sz.table_size),
+		"SYN, guard off");
+	flow_must(e, &s, "pinned with the guard off");
+}
+
 static void test_table_wrong_size_rejected(void **state)
 {
 	struct pkt_spec syn = tcp_spec(&fam4, 46000, TF_SYN);
@@ -1766,6 +2107,17 @@ static const struct CMUnitTest scenarios[] = {
 	SCENARIO(udp_flow_pinned),
 	SCENARIO(flows_follow_table_slots),
 	SCENARIO(table_wrong_size_rejected),
+	SCENARIO(icmp_echo_v4),
+	SCENARIO(icmp_echo_v6),
+	SCENARIO(icmp_frag_needed_v4),
+	SCENARIO(icmp_unreachable_v4),
+	SCENARIO(icmp_packet_too_big_v6),
+	SCENARIO(icmp_unreachable_v6),
+	SCENARIO(icmp_error_not_ours),
+	SCENARIO(persistence_src_ip_v4),
+	SCENARIO(persistence_src_ip_v6),
+	SCENARIO(persistence_full_address_v4),
+	SCENARIO(flood_guard),
 	{ "flow_table_full_still_forwards", test_flow_table_full_still_forwards,
 	  setup_tiny_flows, env_teardown, NULL },
 	{ "verifier_sizes", test_verifier_sizes, NULL, NULL, NULL },

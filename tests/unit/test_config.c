@@ -377,6 +377,51 @@ static void test_load_agent_scale_errors(void **state)
 		     "lb.yaml:10: services[0].scale: missing required key 'high'");
 }
 
+/* persistence: src-ip[/N]; the flood guard's rate and burst. */
+static void test_persistence_flood_guard(void **state)
+{
+	struct lb_config cfg;
+
+	assert_int_equal(load("new_flow_rate: 5000\n" SVC(
+				      "    persistence: src-ip/24\n"),
+			      &cfg),
+			 0);
+	assert_true(cfg.services[0].persist);
+	assert_int_equal(cfg.services[0].persist_prefix, 24);
+	assert_int_equal(cfg.new_flow_rate, 5000);
+	assert_int_equal(cfg.new_flow_burst, 5000); /* one second's worth */
+	config_free(&cfg);
+	assert_int_equal(load("new_flow_rate: 100\nnew_flow_burst: 10\n" SVC(
+				      "    persistence: src-ip\n"),
+			      &cfg),
+			 0);
+	assert_int_equal(cfg.services[0].persist_prefix, 32);
+	assert_int_equal(cfg.new_flow_burst, 10);
+	config_free(&cfg);
+	assert_int_equal(load(SVC("    persistence: none\n"), &cfg), 0);
+	assert_false(cfg.services[0].persist);
+	assert_int_equal(cfg.new_flow_rate, 0); /* off by default */
+	config_free(&cfg);
+	assert_int_equal(load("services:\n  - name: v6\n    vip: fd00::1\n"
+			      "    port: 80\n    proto: tcp\n"
+			      "    persistence: src-ip/64\n",
+			      &cfg),
+			 0);
+	assert_int_equal(cfg.services[0].persist_prefix, 64);
+	config_free(&cfg);
+
+	expect_error(SVC("    persistence: src-ip/33\n"),
+		     "lb.yaml:6: services[0].persistence: 'src-ip/33' is not none, src-ip or src-ip/PREFIX (0..32)");
+	expect_error(SVC("    persistence: cookie\n"),
+		     "lb.yaml:6: services[0].persistence: 'cookie' is not none, src-ip or src-ip/PREFIX (0..32)");
+	expect_error(SVC("    persistence: src-ipx\n"),
+		     "lb.yaml:6: services[0].persistence: 'src-ipx' is not");
+	expect_error("new_flow_rate: -1\n",
+		     "lb.yaml:1: new_flow_rate: '-1' is not a number");
+	expect_error("new_flow_burst: 10\n",
+		     "lb.yaml:1: new_flow_burst: needs new_flow_rate");
+}
+
 static void test_health_block(void **state)
 {
 	const char *yaml = SVC("    health:\n"
@@ -466,6 +511,7 @@ int main(void)
 		cmocka_unit_test(test_health_block),
 		cmocka_unit_test(test_load_agent_scale),
 		cmocka_unit_test(test_load_agent_scale_errors),
+		cmocka_unit_test(test_persistence_flood_guard),
 		cmocka_unit_test(test_name_and_prime_helpers),
 	};
 
