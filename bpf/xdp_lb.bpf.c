@@ -22,6 +22,7 @@ const volatile __u8 if_mac[ETH_ALEN] = {};
 #include "csum.h"
 #include "dsr.h"
 #include "icmp.h"
+#include "tunnel.h"
 
 /* What the address-family specific part found: the service, and the flow
  * pinned to a back end (or not). */
@@ -34,6 +35,9 @@ struct lb_ctx {
 	bool persist;	 /* slot from the client address (src-ip) */
 	bool no_pin;	 /* ICMP error: find the flow, never pin one */
 	bool echo;	 /* answered in place (ICMP echo) */
+	bool tunnel;	 /* forward encapsulated (vip flag) */
+	bool inner6;	 /* the packet is IPv6 */
+	__u32 seed;	 /* client address and ports, for the outer source */
 };
 
 /*
@@ -244,6 +248,7 @@ static __always_inline int process_icmp4(struct hdr_cursor *c, void *data_end,
 		return -XLB_PASS_NOT_VIP;
 	lc->svc_id = vm->svc_id;
 	lc->persist = vm->flags & XLB_VIP_F_SRC_IP;
+	lc->tunnel = vm->flags & XLB_VIP_F_TUNNEL;
 	lc->no_pin = true;
 	lc->reason = XLB_TX_ICMP_ERROR;
 	fk.src = in->daddr;
@@ -251,6 +256,7 @@ static __always_inline int process_icmp4(struct hdr_cursor *c, void *data_end,
 	fk.sport = ports[1];
 	fk.dport = ports[0];
 	fk.proto = in->protocol;
+	lc->seed = fk.src ^ ((__u32)fk.sport << 16 | fk.dport);
 	pk = mask4(fk.src, XLB_VIP_PREFIX(vm->flags));
 	return resolve_flow(&flows_v4, &fk, sizeof(fk) / 4, &pk, 1, lc, &l4,
 			    in->protocol, bep);
@@ -301,6 +307,8 @@ static __always_inline int process_icmp6(struct hdr_cursor *c, void *data_end,
 		return -XLB_PASS_NOT_VIP;
 	lc->svc_id = vm->svc_id;
 	lc->persist = vm->flags & XLB_VIP_F_SRC_IP;
+	lc->tunnel = vm->flags & XLB_VIP_F_TUNNEL;
+	lc->inner6 = true;
 	lc->no_pin = true;
 	lc->reason = XLB_TX_ICMP_ERROR;
 	__builtin_memcpy(fk.src, &in->daddr, sizeof(fk.src));
@@ -308,6 +316,8 @@ static __always_inline int process_icmp6(struct hdr_cursor *c, void *data_end,
 	fk.sport = ports[1];
 	fk.dport = ports[0];
 	fk.proto = in->nexthdr;
+	lc->seed = fk.src[0] ^ fk.src[1] ^ fk.src[2] ^ fk.src[3] ^
+		   ((__u32)fk.sport << 16 | fk.dport);
 	for (int i = 0; i < 4; i++)
 		pk[i] = mask6_word(fk.src[i], XLB_VIP_PREFIX(vm->flags), i);
 	return resolve_flow(&flows_v6, &fk, sizeof(fk) / 4, pk, 4, lc, &l4,
@@ -342,11 +352,13 @@ static __always_inline int process_ipv4(struct hdr_cursor *c, void *data_end,
 		return -XLB_PASS_NOT_VIP;
 	lc->svc_id = vm->svc_id;
 	lc->persist = vm->flags & XLB_VIP_F_SRC_IP;
+	lc->tunnel = vm->flags & XLB_VIP_F_TUNNEL;
 	fk.src = iph->saddr;
 	fk.dst = iph->daddr;
 	fk.sport = l4.sport;
 	fk.dport = l4.dport;
 	fk.proto = proto;
+	lc->seed = fk.src ^ ((__u32)fk.sport << 16 | fk.dport);
 	pk = mask4(fk.src, XLB_VIP_PREFIX(vm->flags));
 	return resolve_flow(&flows_v4, &fk, sizeof(fk) / 4, &pk, 1, lc, &l4,
 			    proto, bep);
@@ -380,11 +392,15 @@ static __always_inline int process_ipv6(struct hdr_cursor *c, void *data_end,
 		return -XLB_PASS_NOT_VIP;
 	lc->svc_id = vm->svc_id;
 	lc->persist = vm->flags & XLB_VIP_F_SRC_IP;
+	lc->tunnel = vm->flags & XLB_VIP_F_TUNNEL;
+	lc->inner6 = true;
 	__builtin_memcpy(fk.src, &ip6h->saddr, sizeof(fk.src));
 	__builtin_memcpy(fk.dst, &ip6h->daddr, sizeof(fk.dst));
 	fk.sport = l4.sport;
 	fk.dport = l4.dport;
 	fk.proto = proto;
+	lc->seed = fk.src[0] ^ fk.src[1] ^ fk.src[2] ^ fk.src[3] ^
+		   ((__u32)fk.sport << 16 | fk.dport);
 	for (int i = 0; i < 4; i++)
 		pk[i] = mask6_word(fk.src[i], XLB_VIP_PREFIX(vm->flags), i);
 	return resolve_flow(&flows_v6, &fk, sizeof(fk) / 4, pk, 4, lc, &l4,
@@ -403,9 +419,11 @@ int xdp_lb(struct xdp_md *ctx)
 	__u32 reason = XLB_TX_FORWARDED;
 	int action = XDP_PASS;
 	struct ethhdr *eth;
+	__u32 l2len;
 	int ret;
 
 	ret = parse_eth(&c, data_end, &eth);
+	l2len = c.pos - data;
 	if (ret == ETH_P_IP)
 		ret = process_ipv4(&c, data_end, eth, &lc, &be);
 	else if (ret == ETH_P_IPV6)
@@ -423,8 +441,14 @@ int xdp_lb(struct xdp_md *ctx)
 		action = XDP_TX;
 		reason = XLB_TX_ICMP_ECHO;
 	} else if (be) {
-		action = dsr_forward(eth, be);
 		reason = lc.reason;
+		if (!lc.tunnel)
+			action = dsr_forward(eth, be);
+		else if ((ret = tunnel_forward(ctx, l2len, lc.inner6, be,
+					       lc.seed)) >= 0)
+			action = ret;
+		else
+			action = XDP_DROP, reason = -ret;
 		count_lb(&stats_svc, lc.svc_id, bytes, lc.new_flow);
 		count_lb(&stats_backend, lc.backend_id, bytes, lc.new_flow);
 	}

@@ -56,6 +56,9 @@ struct vip_meta {
  * to the prefix length in bits 8..15, not from the whole flow, so every
  * connection of a client goes to one back end. */
 #define XLB_VIP_F_SRC_IP (1u << 0)
+/* vip_meta.flags: forward in an IP-in-IP tunnel to the back end's address
+ * (via the next hop's MAC in backend_info.mac), not by DSR. */
+#define XLB_VIP_F_TUNNEL (1u << 1)
 #define XLB_VIP_PREFIX_SHIFT 8
 #define XLB_VIP_PREFIX(flags) (((flags) >> XLB_VIP_PREFIX_SHIFT) & 0xff)
 
@@ -137,8 +140,14 @@ struct lb_cfg {
 	 * credit; the bucket holds at most bucket_ns. 0: no guard. */
 	__u64 flow_cost_ns;
 	__u64 bucket_ns;
+	/* Tunnel mode: outer source addresses are prefix | (flow hash &
+	 * ~mask), so ECMP and RSS on the path spread the tunnels. */
+	__be32 tun_src4;
+	__be32 tun_mask4;
+	__be32 tun_src6[4];
+	__be32 tun_mask6[4];
 };
-_Static_assert(sizeof(struct lb_cfg) == 16, "lb_cfg size");
+_Static_assert(sizeof(struct lb_cfg) == 56, "lb_cfg size");
 
 /* Value of flood[0], per CPU: the guard's token bucket. */
 struct flood_state {
@@ -180,6 +189,8 @@ enum xlb_reason {
 				  * back end */
 	XLB_TX_UNPINNED,	 /* new flow over the flood guard's rate:
 				  * forwarded by table, not pinned */
+	XLB_DROP_ENCAP,		 /* tunnel: no room to encapsulate, or an
+				  * IPv6 packet toward an IPv4 back end */
 	XLB_REASON_MAX,
 };
 
@@ -193,7 +204,7 @@ _Static_assert(XLB_REASON_MAX <= XLB_REASON_SLOTS, "reason slots");
 		"tx_forwarded", "pass_not_ip", "pass_not_vip",                  \
 			"pass_malformed", "pass_fragment", "pass_ipv6_ext",     \
 			"pass_not_l4", "drop_no_backend", "tx_icmp_echo_reply", \
-			"tx_icmp_error", "tx_unpinned",                         \
+			"tx_icmp_error", "tx_unpinned", "drop_encap",           \
 	}
 
 #endif /* XDP_LB_H */
