@@ -31,7 +31,7 @@ UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 PROG_SRCS  := $(wildcard tests/prog/test_*.c)
 PROG_BINS  := $(patsubst tests/prog/%.c,$(BUILD)/tests/%,$(PROG_SRCS))
-BPF_OBJS   := $(BUILD)/xdp_lb.bpf.o $(BUILD)/xdp_pass.bpf.o
+BPF_OBJS   := $(BUILD)/xdp_lb.bpf.o $(BUILD)/decap.bpf.o $(BUILD)/xdp_pass.bpf.o
 
 .DELETE_ON_ERROR:
 .PHONY: all deps test test-unit test-prog test-e2e demo bench vmlinux clean
@@ -62,6 +62,7 @@ $(BUILD)/ctl/%.o: ctl/%.c | $(BUILD)/ctl
 
 # Objects that include the skeleton depend on it explicitly.
 $(BUILD)/ctl/dataplane.o: $(BUILD)/xdp_lb.skel.h
+$(BUILD)/ctl/decap.o: $(BUILD)/decap.skel.h
 
 $(BUILD)/libxlb.a: $(LIB_OBJS)
 	$(call msg,AR,$@)

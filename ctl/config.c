@@ -490,9 +490,12 @@ static int parse_backend(struct ctx *c, const yaml_node_t *n,
 	if (lb_addr_parse(s, &b->addr))
 		return perr(c, v[B_ADDR], key,
 			    "'%s' is not an IPv4 or IPv6 address", s);
-	if (b->addr.family != svc->vip.family)
+	if (b->addr.family != svc->vip.family &&
+	    !(svc->tunnel && b->addr.family == AF_INET6))
 		return perr(c, v[B_ADDR], key,
-			    "%s is not of the same address family as the vip",
+			    svc->tunnel ?
+				    "%s: an IPv6 vip cannot be tunnelled to an IPv4 back end" :
+				    "%s is not of the same address family as the vip (mode: tunnel carries IPv4 to IPv6 back ends)",
 			    s);
 	if (v[B_WEIGHT]) {
 		snprintf(key, sizeof(key), "%s.weight", path);
@@ -575,10 +578,11 @@ static int parse_backend_list(struct ctx *c, const yaml_node_t *list,
 }
 
 enum { S_NAME, S_VIP, S_PORT, S_PROTO, S_BACKENDS, S_HEALTH, S_AGENT,
-       S_LOAD, S_SLOW_START, S_STANDBY, S_SCALE, S_PERSIST, S_N };
+       S_LOAD, S_SLOW_START, S_STANDBY, S_SCALE, S_PERSIST, S_MODE, S_N };
 static const char *const service_keys[S_N] = {
-	"name",	 "vip",	 "port",       "proto",	  "backends", "health",
-	"agent", "load", "slow_start", "standby", "scale",    "persistence"
+	"name",	       "vip",	   "port",   "proto",	    "backends",
+	"health",      "agent",	   "load",   "slow_start",  "standby",
+	"scale",       "persistence", "mode"
 };
 
 /* "none", "src-ip" or "src-ip/N". */
@@ -659,6 +663,17 @@ static int parse_service(struct ctx *c, const yaml_node_t *n,
 		if (ret)
 			return ret;
 	}
+	if (v[S_MODE]) {
+		snprintf(key, sizeof(key), "%s.mode", path);
+		ret = want_scalar(c, v[S_MODE], key, &str);
+		if (ret)
+			return ret;
+		if (!strcmp(str, "tunnel"))
+			s->tunnel = true;
+		else if (strcmp(str, "dsr"))
+			return perr(c, v[S_MODE], key,
+				    "'%s' is not dsr or tunnel", str);
+	}
 	if (v[S_PERSIST]) {
 		snprintf(key, sizeof(key), "%s.persistence", path);
 		ret = parse_persistence(c, v[S_PERSIST], key, s);
@@ -714,12 +729,40 @@ static int parse_service(struct ctx *c, const yaml_node_t *n,
 }
 
 enum { T_TABLE, T_FLOWS, T_SVCS, T_BES, T_TIMEOUTS, T_SWEEP, T_DRAIN,
-       T_RATE, T_BURST, T_SERVICES, T_N };
+       T_RATE, T_BURST, T_TUN4, T_TUN6, T_SERVICES, T_N };
 static const char *const top_keys[T_N] = {
 	"table_size",	  "max_flows",	    "max_services",  "max_backends",
 	"flow_timeouts",  "sweep_interval", "drain_timeout", "new_flow_rate",
-	"new_flow_burst", "services"
+	"new_flow_burst", "tunnel_source",  "tunnel_source6", "services"
 };
+
+/* An address prefix "ADDR/LEN" of family fam, LEN in min..max. */
+static int get_prefix(struct ctx *c, const yaml_node_t *n, const char *key,
+		      int fam, __u32 min, __u32 max, struct lb_addr *a,
+		      __u8 *plen)
+{
+	char buf[64], *slash;
+	const char *s;
+	__u32 len;
+	int ret;
+
+	ret = want_scalar(c, n, key, &s);
+	if (ret)
+		return ret;
+	snprintf(buf, sizeof(buf), "%s", s);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash = '\0';
+	if (!slash || lb_addr_parse(buf, a) || a->family != fam ||
+	    lb_u32_parse(slash + 1, min, max, &len))
+		return perr(c, n, key,
+			    "'%s' is not an %s prefix like %s (length %u..%u)",
+			    s, fam == AF_INET ? "IPv4" : "IPv6",
+			    fam == AF_INET ? "198.18.9.0/24" : "fd00:9::/64", min,
+			    max);
+	*plen = len;
+	return 0;
+}
 
 enum { FT_SYN, FT_EST, FT_FIN, FT_RST, FT_UDP, FT_N };
 static const char *const timeout_keys[FT_N] = {
@@ -810,6 +853,14 @@ static int parse_doc(struct ctx *c, struct lb_config *cfg)
 	if (v[T_BURST] && !cfg->new_flow_rate)
 		return perr(c, v[T_BURST], "new_flow_burst",
 			    "needs new_flow_rate (the guard is off without it)");
+	if (v[T_TUN4] && (ret = get_prefix(c, v[T_TUN4], "tunnel_source",
+					   AF_INET, 8, 32, &cfg->tun_src4,
+					   &cfg->tun_plen4)))
+		return ret;
+	if (v[T_TUN6] && (ret = get_prefix(c, v[T_TUN6], "tunnel_source6",
+					   AF_INET6, 32, 128, &cfg->tun_src6,
+					   &cfg->tun_plen6)))
+		return ret;
 	if (!v[T_SERVICES] ||
 	    (v[T_SERVICES]->type == YAML_SCALAR_NODE && !*scalar(v[T_SERVICES])))
 		return 0;
@@ -848,6 +899,20 @@ static int parse_doc(struct ctx *c, struct lb_config *cfg)
 				return perr(c, sn, path,
 					    "duplicate service: '%s' (line %d) has the same vip, port and proto",
 					    o->name, o->line);
+		}
+		for (j = 0; s->tunnel && j < s->n_backends + s->n_standby;
+		     j++) {
+			const struct lb_backend_cfg *b =
+				j < s->n_backends ?
+					&s->backends[j] :
+					&s->standby[j - s->n_backends];
+
+			if (b->addr.family == AF_INET && !cfg->tun_plen4)
+				return perr(c, sn, path,
+					    "mode tunnel to IPv4 back ends needs tunnel_source (an IPv4 prefix for outer source addresses)");
+			if (b->addr.family == AF_INET6 && !cfg->tun_plen6)
+				return perr(c, sn, path,
+					    "mode tunnel to IPv6 back ends needs tunnel_source6 (an IPv6 prefix for outer source addresses)");
 		}
 		total += s->n_backends + s->n_standby;
 		if (total > cfg->max_backends)

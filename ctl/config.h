@@ -62,6 +62,7 @@ struct lb_service_cfg {
 	struct lb_backend_cfg *standby; /* started by the scaler */
 	size_t n_standby;
 	struct lb_scale_cfg scale; /* valid when n_standby */
+	bool tunnel;		   /* mode: tunnel (else dsr) */
 	bool persist;		   /* persistence: src-ip */
 	__u8 persist_prefix;	   /* bits of the client address that count */
 	int line;
@@ -77,6 +78,9 @@ struct lb_config {
 	__u32 drain_timeout;	       /* seconds a removal may drain */
 	__u32 new_flow_rate;	       /* flood guard: new flows/s per CPU, 0 off */
 	__u32 new_flow_burst;	       /* its bucket, in flows */
+	/* tunnel mode: outer source prefixes (plen 0: not set) */
+	struct lb_addr tun_src4, tun_src6;
+	__u8 tun_plen4, tun_plen6;
 	struct lb_service_cfg *services;
 	size_t n_services;
 };

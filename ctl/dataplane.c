@@ -87,8 +87,8 @@ static int if_mac(const char *ifname, __u8 mac[6])
 }
 
 /* Name of the program attached to ifindex (any mode), or "" if none. */
-static int attached_prog(int ifindex, __u32 *id, char *name, size_t len,
-			 enum xdp_attach_mode *mode)
+int dp_attached_prog(int ifindex, __u32 *id, char *name, size_t len,
+		     enum xdp_attach_mode *mode)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	struct bpf_prog_info info = {};
@@ -123,7 +123,7 @@ static int attached_prog(int ifindex, __u32 *id, char *name, size_t len,
 	return 0;
 }
 
-static const char *mode_str(enum xdp_attach_mode m)
+const char *dp_mode_str(enum xdp_attach_mode m)
 {
 	switch (m) {
 	case XDP_MODE_NATIVE:
@@ -303,7 +303,7 @@ int dp_read_meta(const char *ifname, struct dp_opts *o, char *err,
 		snprintf(err, errlen, "unknown interface '%s'", ifname);
 		return -ENODEV;
 	}
-	ret = attached_prog(ifindex, &id, name, sizeof(name), &mode);
+	ret = dp_attached_prog(ifindex, &id, name, sizeof(name), &mode);
 	if (ret || !id || strcmp(name, "xdp_lb")) {
 		snprintf(err, errlen, "xdp-lb is not attached to '%s'", ifname);
 		return -ENOENT;
@@ -359,7 +359,7 @@ int dp_open(struct dp *dp, const struct dp_opts *o, char *err, size_t errlen)
 			 o->ifname, strerror(-ret));
 		return ret;
 	}
-	ret = attached_prog(dp->ifindex, &cur_id, cur_name, sizeof(cur_name),
+	ret = dp_attached_prog(dp->ifindex, &cur_id, cur_name, sizeof(cur_name),
 			    &cur_mode);
 	if (ret) {
 		snprintf(err, errlen, "cannot query XDP on '%s': %s",
@@ -375,8 +375,8 @@ int dp_open(struct dp *dp, const struct dp_opts *o, char *err, size_t errlen)
 	if (cur_id && o->mode != cur_mode) {
 		snprintf(err, errlen,
 			 "xdp-lb is attached to '%s' in %s mode, not %s: detach it first or use --xdp-mode %s",
-			 o->ifname, mode_str(cur_mode), mode_str(o->mode),
-			 mode_str(cur_mode));
+			 o->ifname, dp_mode_str(cur_mode), dp_mode_str(o->mode),
+			 dp_mode_str(cur_mode));
 		return -EBUSY;
 	}
 	ret = ensure_bpffs(err, errlen);
@@ -462,7 +462,7 @@ int dp_open(struct dp *dp, const struct dp_opts *o, char *err, size_t errlen)
 	ret = xdp_program__attach(dp->xprog, dp->ifindex, o->mode, 0);
 	if (ret) {
 		snprintf(err, errlen, "cannot attach to '%s' in %s mode: %s%s",
-			 o->ifname, mode_str(o->mode), strerror(-ret),
+			 o->ifname, dp_mode_str(o->mode), strerror(-ret),
 			 o->mode == XDP_MODE_NATIVE ? " (try --xdp-mode skb)" :
 						      "");
 		goto err_unpin;
@@ -520,7 +520,7 @@ int dp_detach(const char *ifname, char *err, size_t errlen)
 		return -ENODEV;
 	}
 	if (ifindex) {
-		ret = attached_prog(ifindex, &id, name, sizeof(name), &mode);
+		ret = dp_attached_prog(ifindex, &id, name, sizeof(name), &mode);
 		if (ret) {
 			snprintf(err, errlen, "cannot query XDP on '%s': %s",
 				 ifname, strerror(-ret));

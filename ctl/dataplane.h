@@ -59,6 +59,11 @@ void dp_pin_dir(const char *ifname, char *buf, size_t len);
 /* flags: vip_meta.flags (XLB_VIP_F_*, persistence prefix). */
 int dp_vip_set(struct dp *dp, const struct lb_addr *vip, __u16 port,
 	       __u8 proto, __u32 svc_id, __u32 flags);
+/* The XDP program attached to ifindex: id 0 if none, else its name and
+ * mode. Returns 0 or a negative errno. */
+int dp_attached_prog(int ifindex, __u32 *id, char *name, size_t len,
+		     enum xdp_attach_mode *mode);
+const char *dp_mode_str(enum xdp_attach_mode m);
 /* The run-time knobs (xlb_cfg[0]). */
 int dp_cfg_set(struct dp *dp, const struct lb_cfg *cfg);
 int dp_vip_del(struct dp *dp, const struct lb_addr *vip, __u16 port,

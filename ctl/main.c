@@ -23,6 +23,7 @@
 #include "api.h"
 #include "config.h"
 #include "dataplane.h"
+#include "decap.h"
 #include "log.h"
 #include "state.h"
 
@@ -832,6 +833,89 @@ static int cmd_service_del(int argc, char **argv)
 	return call(req, NULL);
 }
 
+/* ---- decap: the back-end side of tunnel mode ---- */
+
+static int cmd_decap_attach(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "xdp-mode", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	enum xdp_attach_mode mode = XDP_MODE_NATIVE;
+	char err[512];
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "m:h", opts, NULL)) != -1) {
+		if (opt == 'm' && !parse_mode(optarg, &mode))
+			continue;
+		if (opt == 'm')
+			return fail(XLB_EXIT_USAGE,
+				    "--xdp-mode: '%s' is not native or skb",
+				    optarg);
+		return fail(XLB_EXIT_USAGE,
+			    "usage: xdp-lb decap attach IFACE [--xdp-mode native|skb]");
+	}
+	if (need_args(argc, argv, 1,
+		      "decap attach IFACE [--xdp-mode native|skb]"))
+		return XLB_EXIT_USAGE;
+	if (geteuid() != 0)
+		return fail(XLB_EXIT_FAIL,
+			    "decap attach needs root (CAP_BPF, CAP_NET_ADMIN)");
+	if (decap_attach(argv[optind], mode, err, sizeof(err)))
+		return fail(XLB_EXIT_FAIL, "%s", err);
+	if (!opt_json)
+		printf("decap attached to '%s'\n", argv[optind]);
+	return XLB_EXIT_OK;
+}
+
+static int cmd_decap_detach(int argc, char **argv)
+{
+	char err[512];
+
+	optind = 1;
+	if (argc >= 2 && argv[1][0] == '-')
+		return fail(XLB_EXIT_USAGE, "usage: xdp-lb decap detach IFACE");
+	if (need_args(argc, argv, 1, "decap detach IFACE"))
+		return XLB_EXIT_USAGE;
+	if (decap_detach(argv[1], err, sizeof(err)))
+		return fail(XLB_EXIT_FAIL, "%s", err);
+	if (!opt_json)
+		printf("decap detached from '%s'\n", argv[1]);
+	return XLB_EXIT_OK;
+}
+
+static int cmd_decap_status(int argc, char **argv)
+{
+	__u64 done = 0, passed = 0;
+	char err[512];
+
+	optind = 1;
+	if (argc >= 2 && argv[1][0] == '-')
+		return fail(XLB_EXIT_USAGE, "usage: xdp-lb decap status IFACE");
+	if (need_args(argc, argv, 1, "decap status IFACE"))
+		return XLB_EXIT_USAGE;
+	if (decap_counters(argv[1], &done, &passed, err, sizeof(err)))
+		return fail(XLB_EXIT_FAIL, "%s", err);
+	if (opt_json)
+		printf("{\"interface\":\"%s\",\"decapsulated\":%llu,\"passed\":%llu}\n",
+		       argv[1], (unsigned long long)done,
+		       (unsigned long long)passed);
+	else
+		printf("decap on '%s': %llu packets decapsulated, %llu passed untouched\n",
+		       argv[1], (unsigned long long)done,
+		       (unsigned long long)passed);
+	return XLB_EXIT_OK;
+}
+
+static const struct cmd decap_cmds[] = {
+	{ "attach", cmd_decap_attach,
+	  "decap attach IFACE [--xdp-mode native|skb]" },
+	{ "detach", cmd_decap_detach, "decap detach IFACE" },
+	{ "status", cmd_decap_status, "decap status IFACE [--json]" },
+	{},
+};
+
 static const struct cmd backend_cmds[] = {
 	{ "add", cmd_backend_add,
 	  "backend add SERVICE ADDR [--weight N] [--mac MAC]" },
@@ -888,6 +972,13 @@ static int cmd_backend(int argc, char **argv)
 	return dispatch(backend_cmds, "backend", argc, argv);
 }
 
+static int cmd_decap(int argc, char **argv)
+{
+	if (argc == 2 && want_help(argc, argv))
+		return print_usage(stdout, decap_cmds, ""), XLB_EXIT_OK;
+	return dispatch(decap_cmds, "decap", argc, argv);
+}
+
 static int cmd_service(int argc, char **argv)
 {
 	if (argc == 2 && want_help(argc, argv))
@@ -904,6 +995,7 @@ static const struct cmd commands[] = {
 	{ "backend", cmd_backend, "backend add|del|weight|drain|undrain ..." },
 	{ "service", cmd_service, "service add|del ..." },
 	{ "reload", cmd_reload, "reload" },
+	{ "decap", cmd_decap, "decap attach|detach|status IFACE (on back ends)" },
 	{},
 };
 
@@ -987,7 +1079,7 @@ int main(int argc, char **argv)
 			    argv[optind]);
 	argc -= optind;
 	argv += optind;
-	if (c->fn != cmd_backend && c->fn != cmd_service &&
+	if (c->fn != cmd_backend && c->fn != cmd_service && c->fn != cmd_decap &&
 	    want_help(argc, argv)) {
 		printf("usage: xdp-lb %s\n", c->usage);
 		return XLB_EXIT_OK;

@@ -11,6 +11,7 @@
 
 #include <netlink/netlink.h>
 #include <netlink/route/neighbour.h>
+#include <netlink/route/route.h>
 
 static int lookup(struct nl_sock *sk, int ifindex, const struct lb_addr *a,
 		  __u8 mac[6])
@@ -90,4 +91,77 @@ int neigh_resolve(const char *ifname, int ifindex, const struct lb_addr *addr,
 	}
 	nl_socket_free(sk);
 	return ret == -ENOENT ? -EHOSTUNREACH : ret;
+}
+
+struct best_route {
+	struct nl_addr *dst;
+	int ifindex;
+	int best_len;
+	bool found, has_gw;
+	struct lb_addr gw;
+};
+
+static void consider(struct nl_object *obj, void *arg)
+{
+	struct rtnl_route *r = (struct rtnl_route *)obj;
+	struct best_route *b = arg;
+	struct rtnl_nexthop *nh;
+	struct nl_addr *rd = rtnl_route_get_dst(r), *gw;
+	int plen = rd ? (int)nl_addr_get_prefixlen(rd) : 0;
+
+	if (rtnl_route_get_table(r) != RT_TABLE_MAIN ||
+	    rtnl_route_get_type(r) != RTN_UNICAST ||
+	    rtnl_route_get_nnexthops(r) < 1)
+		return;
+	nh = rtnl_route_nexthop_n(r, 0);
+	if (rtnl_route_nh_get_ifindex(nh) != b->ifindex)
+		return;
+	if (rd && plen && nl_addr_cmp_prefix(rd, b->dst))
+		return;
+	if (b->found && plen <= b->best_len)
+		return;
+	b->found = true;
+	b->best_len = plen;
+	gw = rtnl_route_nh_get_gateway(nh);
+	b->has_gw = gw != NULL;
+	if (gw) {
+		memset(&b->gw, 0, sizeof(b->gw));
+		b->gw.family = nl_addr_get_family(gw);
+		memcpy(b->gw.b, nl_addr_get_binary_addr(gw),
+		       nl_addr_get_len(gw) > 16 ? 16 : nl_addr_get_len(gw));
+	}
+}
+
+int neigh_next_hop(int ifindex, const struct lb_addr *addr,
+		   struct lb_addr *next_hop)
+{
+	struct best_route b = { .ifindex = ifindex };
+	struct nl_cache *cache = NULL;
+	struct nl_sock *sk;
+	int ret = 0;
+
+	sk = nl_socket_alloc();
+	if (!sk)
+		return -ENOMEM;
+	if (nl_connect(sk, NETLINK_ROUTE) < 0 ||
+	    rtnl_route_alloc_cache(sk, addr->family, 0, &cache) < 0) {
+		nl_socket_free(sk);
+		return -EIO;
+	}
+	b.dst = nl_addr_build(addr->family, addr->b,
+			      addr->family == AF_INET ? 4 : 16);
+	if (!b.dst) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	nl_cache_foreach(cache, consider, &b);
+	if (!b.found)
+		ret = -ENETUNREACH;
+	else
+		*next_hop = b.has_gw ? b.gw : *addr;
+	nl_addr_put(b.dst);
+out:
+	nl_cache_free(cache);
+	nl_socket_free(sk);
+	return ret;
 }

@@ -16,4 +16,12 @@
 int neigh_resolve(const char *ifname, int ifindex, const struct lb_addr *addr,
 		  __u8 mac[6], int timeout_ms);
 
+/*
+ * The next hop toward addr out of ifindex, from the main routing table
+ * (longest prefix): the route's gateway, or addr itself when it is on the
+ * link. -ENETUNREACH when no route leaves through ifindex.
+ */
+int neigh_next_hop(int ifindex, const struct lb_addr *addr,
+		   struct lb_addr *next_hop);
+
 #endif

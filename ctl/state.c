@@ -686,17 +686,51 @@ static int write_cfg(struct lb_state *st)
 		c.flow_cost_ns = 1000000000ull / st->new_flow_rate;
 		c.bucket_ns = c.flow_cost_ns * st->new_flow_burst;
 	}
+	c.tun_src4 = st->tun_src4.w[0];
+	c.tun_mask4 = st->tun_plen4 ?
+			      htonl(~0u << (32 - st->tun_plen4)) :
+			      0;
+	for (int i = 0; i < 4; i++) {
+		int bits = st->tun_plen6 - 32 * i;
+
+		c.tun_src6[i] = st->tun_src6.w[i];
+		c.tun_mask6[i] = bits >= 32 ? 0xffffffffu :
+				 bits <= 0  ? 0 :
+					      htonl(~0u << (32 - bits));
+	}
 	return dp_cfg_set(st->dp, &c);
 }
 
 /* ---- applying a configuration ---- */
 
+/* The MAC frames to back end a go to: its own (dsr), or for a tunnel the
+ * next hop's toward it, from the routing table. */
 static int resolve_mac(struct lb_state *st, const struct lb_addr *a,
-		       __u8 mac[6], char *err, size_t errlen)
+		       bool tunnel, __u8 mac[6], char *err, size_t errlen)
 {
-	char ab[LB_ADDRSTRLEN];
+	char ab[LB_ADDRSTRLEN], gb[LB_ADDRSTRLEN];
+	struct lb_addr hop = *a;
 	int ret;
 
+	if (tunnel) {
+		ret = neigh_next_hop(st->dp->ifindex, a, &hop);
+		if (ret)
+			return fail(err, errlen, -ENETUNREACH,
+				    "no route to tunnel back end %s through '%s': %s (add one, or set its mac: the next hop's)",
+				    lb_addr_str(a, ab, sizeof(ab)),
+				    st->dp->ifname, strerror(-ret));
+		ret = neigh_resolve(st->dp->ifname, st->dp->ifindex, &hop,
+				    mac, st->resolve_timeout_ms);
+		if (ret)
+			return fail(err, errlen, -EHOSTUNREACH,
+				    "cannot resolve the MAC of next hop %s toward back end %s on '%s': %s (set its mac)",
+				    lb_addr_str(&hop, gb, sizeof(gb)),
+				    lb_addr_str(a, ab, sizeof(ab)),
+				    st->dp->ifname,
+				    ret == -EHOSTUNREACH ? "no ARP/ND answer" :
+							   strerror(-ret));
+		return 0;
+	}
 	ret = neigh_resolve(st->dp->ifname, st->dp->ifindex, a, mac,
 			    st->resolve_timeout_ms);
 	if (ret)
@@ -734,7 +768,8 @@ static int plan_macs(struct lb_state *st, const struct lb_config *cfg,
 				memcpy(macs[k], b->mac, 6);
 				continue;
 			}
-			ret = resolve_mac(st, &bc->addr, macs[k], err, errlen);
+			ret = resolve_mac(st, &bc->addr, sc->tunnel, macs[k],
+					  err, errlen);
 			if (ret)
 				return ret;
 		}
@@ -930,6 +965,10 @@ int state_apply_config(struct lb_state *st, const struct lb_config *cfg,
 	st->drain_timeout_s = cfg->drain_timeout;
 	st->new_flow_rate = cfg->new_flow_rate;
 	st->new_flow_burst = cfg->new_flow_burst;
+	st->tun_src4 = cfg->tun_src4;
+	st->tun_src6 = cfg->tun_src6;
+	st->tun_plen4 = cfg->tun_plen4;
+	st->tun_plen6 = cfg->tun_plen6;
 	ret = write_cfg(st);
 	if (ret)
 		goto fail_apply;
@@ -963,10 +1002,11 @@ int state_apply_config(struct lb_state *st, const struct lb_config *cfg,
 			pr_info("service %s: added\n", sc->name);
 		}
 		snprintf(s->name, sizeof(s->name), "%s", sc->name);
-		s->vip_flags = sc->persist ? XLB_VIP_F_SRC_IP |
-						     (__u32)sc->persist_prefix
-							     << XLB_VIP_PREFIX_SHIFT :
-					     0;
+		s->vip_flags = (sc->persist ? XLB_VIP_F_SRC_IP |
+						      (__u32)sc->persist_prefix
+							      << XLB_VIP_PREFIX_SHIFT :
+					      0) |
+			       (sc->tunnel ? XLB_VIP_F_TUNNEL : 0);
 		s->health = sc->health;
 		s->agent = sc->agent;
 		if (memcmp(&s->load, &sc->load, sizeof(s->load)))
@@ -1128,7 +1168,9 @@ int state_backend_add(struct lb_state *st, const char *spec,
 				    "'%s' is not a MAC address (like 02:00:00:00:00:12)",
 				    mac);
 	} else {
-		ret = resolve_mac(st, &nb.addr, nb.mac, err, errlen);
+		ret = resolve_mac(st, &nb.addr,
+				  s->vip_flags & XLB_VIP_F_TUNNEL, nb.mac, err,
+				  errlen);
 		if (ret)
 			return ret;
 	}
@@ -1529,7 +1571,8 @@ static void sb_add(struct lb_state *st, struct lb_service *s,
 		nb.up_since = now;
 	if (sb->cfg.has_mac)
 		memcpy(nb.mac, sb->cfg.mac, 6);
-	else if (resolve_mac(st, &nb.addr, nb.mac, err, sizeof(err))) {
+	else if (resolve_mac(st, &nb.addr, s->vip_flags & XLB_VIP_F_TUNNEL,
+			     nb.mac, err, sizeof(err))) {
 		sb_stop(st, s, sb, now, err);
 		return;
 	}
@@ -1881,6 +1924,9 @@ static struct json_object *service_json(struct lb_state *st,
 	else
 		snprintf(buf, sizeof(buf), "none");
 	json_object_object_add(o, "persistence", json_object_new_string(buf));
+	json_object_object_add(o, "mode", json_object_new_string(
+				       s->vip_flags & XLB_VIP_F_TUNNEL ? "tunnel" :
+									 "dsr"));
 	json_object_object_add(o, "load_policy",
 			       json_object_new_boolean(s->load.enabled));
 	json_object_object_add(o, "slow_start",

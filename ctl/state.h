@@ -129,6 +129,8 @@ struct lb_state {
 	__u32 drain_timeout_s;
 	__u32 new_flow_rate;   /* flood guard, per CPU; 0: off */
 	__u32 new_flow_burst;
+	struct lb_addr tun_src4, tun_src6; /* tunnel outer sources */
+	__u8 tun_plen4, tun_plen6;
 	__u64 expired_total; /* flows deleted for idleness */
 	__u64 sweep_last_us; /* how long the last full sweep took */
 	__u64 sweep_max_us;

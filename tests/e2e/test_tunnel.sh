@@ -1,0 +1,159 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Tunnel mode with real TCP: back ends in another subnet behind a router
+# namespace, running the decap program (`xdp-lb decap attach`), answer
+# clients directly. IPv4-in-IPv4, IPv6-in-IPv6 and IPv4-in-IPv6.
+#
+#   xet-cl 198.18.0.1 fd00::1 ---+            +--- xet-b1 198.18.1.11 fd00:1::11
+#   xet-lb 198.18.0.2 fd00::2 ---+-- br0 --+  |    (VIPs on lo, decap on eth)
+#   xet-rt 198.18.0.3 fd00::3 ---+    xet-rt 198.18.1.1 fd00:1::1 -- br1 --+
+#                                              +--- xet-b2 198.18.1.12 fd00:1::12
+source "$(dirname "$0")/lib.sh"
+P=xet
+VIP46=198.18.0.101
+CFG=/tmp/xlb-e2e-$P.yaml
+CLEAN_FILES+=("$CFG")
+NSS="sw sw1 cl lb rt b1 b2"
+tunnel_down() {
+	local rc=$? n
+	trap - EXIT
+	lb_stop
+	for n in b1 b2; do
+		nsenter --net=/run/netns/$P-$n "$BIN" decap detach $P-${n}0 >/dev/null 2>&1
+	done
+	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+	wait 2>/dev/null
+	[ -n "${LB_LOG:-}" ] && rm -f "$LB_LOG"
+	rm -f "${CLEAN_FILES[@]}"
+	for n in $NSS; do ip netns del $P-$n 2>/dev/null; done
+	rm -rf "/sys/fs/bpf/xdp-lb/$P-lb0" "/run/xdp-lb/$P-lb0.sock"
+	[ $TAP_FAIL -ne 0 ] && rc=1
+	exit $rc
+}
+trap tunnel_down EXIT
+trap 'exit 130' INT TERM
+for n in $NSS; do ip netns del $P-$n 2>/dev/null; done
+mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+
+# link NS IFACE BRIDGE_NS: a veth from NS to a bridge
+link() {
+	ip link add $2 type veth peer name ${2}p || return 1
+	ip link set $2 netns $P-$1
+	ip link set ${2}p netns $P-$3
+	ip -n $P-$3 link set ${2}p master br0 up
+	ip -n $P-$1 link set $2 up
+}
+setup() {
+	local n
+	for n in $NSS; do
+		ip netns add $P-$n || return 1
+		ip -n $P-$n link set lo up
+		ip netns exec $P-$n sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+	done
+	for n in sw sw1; do
+		ip -n $P-$n link add br0 type bridge && ip -n $P-$n link set br0 up
+	done
+	link cl $P-cl0 sw && link lb $P-lb0 sw && link rt $P-rt0 sw &&
+		link rt $P-rt1 sw1 && link b1 $P-b10 sw1 && link b2 $P-b20 sw1 || return 1
+	ip -n $P-cl addr add 198.18.0.1/24 dev $P-cl0
+	ip -n $P-cl addr add fd00::1/64 dev $P-cl0 nodad
+	ip -n $P-lb addr add 198.18.0.2/24 dev $P-lb0
+	ip -n $P-lb addr add fd00::2/64 dev $P-lb0 nodad
+	ip -n $P-rt addr add 198.18.0.3/24 dev $P-rt0
+	ip -n $P-rt addr add fd00::3/64 dev $P-rt0 nodad
+	ip -n $P-rt addr add 198.18.1.1/24 dev $P-rt1
+	ip -n $P-rt addr add fd00:1::1/64 dev $P-rt1 nodad
+	ip netns exec $P-rt sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+	local i=11
+	for n in b1 b2; do
+		ip -n $P-$n addr add 198.18.1.$i/24 dev $P-${n}0
+		ip -n $P-$n addr add fd00:1::$i/64 dev $P-${n}0 nodad
+		ip -n $P-$n route add default via 198.18.1.1
+		ip -n $P-$n -6 route add default via fd00:1::1
+		ip -n $P-$n addr add $VIP4/32 dev lo
+		ip -n $P-$n addr add $VIP46/32 dev lo
+		ip -n $P-$n addr add $VIP6/128 dev lo nodad
+		i=$((i + 1))
+	done
+	# the balancer reaches the back ends' subnet through the router
+	ip -n $P-lb route add 198.18.1.0/24 via 198.18.0.3
+	ip -n $P-lb -6 route add fd00:1::/64 via fd00::3
+	# the client reaches the VIPs through the balancer; MTU leaves room
+	# for the outer header
+	ip -n $P-cl route add $VIP4/32 via 198.18.0.2
+	ip -n $P-cl route add $VIP46/32 via 198.18.0.2
+	ip -n $P-cl -6 route add $VIP6/128 via fd00::2
+	ip -n $P-cl link set $P-cl0 mtu 1400
+	ip netns exec $P-cl ethtool -K $P-cl0 tx off >/dev/null
+	ip -n $P-sw link set dev $P-lb0p xdpdrv obj "$ROOT/build/xdp_pass.bpf.o" sec xdp
+}
+setup || { not_ok "topology"; exit 1; }
+for n in b1 b2; do
+	ip netns exec "$P-$n" python3 "$E2E_DIR/backend.py" "$n" 80 >/dev/null 2>&1 &
+	PIDS+=($!)
+done
+for n in b1 b2; do
+	wait_for 50 in_ns "$P-$n" python3 -c "import socket; socket.create_connection(('127.0.0.1', 80), 1)" ||
+		{ not_ok "back end $n starts"; exit 1; }
+	check "decap attach on $n" nsenter --net=/run/netns/$P-$n "$BIN" decap attach $P-${n}0
+done
+expect_err() { # WANT CMD...: one line on stderr containing WANT, exit != 0
+	local out rc
+	out=$("${@:2}" 2>&1 >/dev/null)
+	rc=$?
+	[ $rc -ne 0 ] && [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] && [[ "$out" == *"$1"* ]] ||
+		{ diag "rc=$rc: $out"; return 1; }
+}
+check "decap on an unknown interface: one clear line" \
+	expect_err "unknown interface 'nope0'" nsenter --net=/run/netns/$P-b1 "$BIN" decap attach nope0
+
+cat >"$CFG" <<YAML
+tunnel_source: 198.18.9.0/24
+tunnel_source6: fd00:9::/64
+services:
+  - name: web
+    vip: $VIP4
+    port: 80
+    proto: tcp
+    mode: tunnel
+    backends:
+      - addr: 198.18.1.11
+      - addr: 198.18.1.12
+  - name: web6
+    vip: $VIP6
+    port: 80
+    proto: tcp
+    mode: tunnel
+    backends:
+      - addr: fd00:1::11
+      - addr: fd00:1::12
+  - name: web46
+    vip: $VIP46
+    port: 80
+    proto: tcp
+    mode: tunnel
+    backends:
+      - addr: fd00:1::11
+      - addr: fd00:1::12
+YAML
+lb_start "$CFG" || { not_ok "controller starts"; exit 1; }
+RT_MAC=$(ip -n $P-rt -j link show $P-rt0 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["address"])')
+check "back ends' MAC is the router's (resolved through the route)" \
+	[ "$(status_get "s['services'][0]['backends'][0]['mac']")" = "$RT_MAC" ]
+check "status shows mode tunnel" [ "$(status_get "s['services'][0]['mode']")" = tunnel ]
+for v in "$VIP4 IPv4-in-IPv4" "$VIP6 IPv6-in-IPv6" "$VIP46 IPv4-in-IPv6"; do
+	set -- $v
+	T=$(count $1 200)
+	diag "$2, 200 connections: $T"
+	check "$2: 200 connections through the tunnel, both back ends, no error ($T)" \
+		python3 -c "import json,sys; t=json.loads('$T'); sys.exit(not (t['errors']==0 and t.get('b1',0)>40 and t.get('b2',0)>40))"
+done
+in_ns "$P-cl" python3 "$E2E_DIR/client.py" slow $VIP4 80 3 >/dev/null
+check "a 3-second download over the tunnel stays on one back end" [ $? -eq 0 ]
+D1=$(nsenter --net=/run/netns/$P-b1 "$BIN" --json decap status $P-b10 | python3 -c 'import json,sys; print(json.load(sys.stdin)["decapsulated"])')
+check "b1's decap program counted the packets it unwrapped ($D1)" [ "${D1:-0}" -gt 100 ]
+check "the balancer counted no encapsulation drop" [ "$(status_get "s['outcomes']['drop_encap']")" = 0 ]
+check "decap detach on b1" nsenter --net=/run/netns/$P-b1 "$BIN" decap detach $P-b10
+check "decap detach twice: one clear line" \
+	expect_err "no decap program on '$P-b10'" nsenter --net=/run/netns/$P-b1 "$BIN" decap detach $P-b10
+echo "1..$TAP_N"
