@@ -26,4 +26,7 @@
 
 #define NSEC_PER_SEC 1000000000ull
 
+#define TC_ACT_OK 0
+#define TC_ACT_SHOT 2
+
 #endif

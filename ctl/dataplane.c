@@ -276,6 +276,34 @@ static int setup_maps(struct dp *dp)
 	return 0;
 }
 
+/* The probe program on the interface's tc egress (clsact, our handle and
+ * priority), replacing an earlier copy of ours. */
+static int tc_attach(struct dp *dp)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = dp->ifindex,
+		    .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = XLB_TC_HANDLE,
+		    .priority = XLB_TC_PRIO,
+		    .prog_fd = bpf_program__fd(dp->skel->progs.xlb_probe_tx),
+		    .flags = BPF_TC_F_REPLACE);
+	int ret;
+
+	ret = bpf_tc_hook_create(&hook);
+	if (ret && ret != -EEXIST)
+		return ret;
+	return bpf_tc_attach(&hook, &opts);
+}
+
+static void tc_detach(int ifindex)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = XLB_TC_HANDLE,
+		    .priority = XLB_TC_PRIO);
+
+	bpf_tc_detach(&hook, &opts); /* absent is fine */
+}
+
 static int write_meta(struct dp *dp)
 {
 	struct lb_meta m = { .table_size = dp->table_size,
@@ -447,6 +475,10 @@ int dp_open(struct dp *dp, const struct dp_opts *o, char *err, size_t errlen)
 			goto err_destroy;
 		}
 		dp->replaced = true;
+		ret = tc_attach(dp);
+		if (ret)
+			pr_warn("cannot attach the probe program to tc egress of '%s': %s (tunnel-mode probes will fail)\n",
+				o->ifname, strerror(-ret));
 		return 0;
 	}
 
@@ -467,6 +499,10 @@ int dp_open(struct dp *dp, const struct dp_opts *o, char *err, size_t errlen)
 						      "");
 		goto err_unpin;
 	}
+	ret = tc_attach(dp);
+	if (ret)
+		pr_warn("cannot attach the probe program to tc egress of '%s': %s (tunnel-mode probes will fail)\n",
+			o->ifname, strerror(-ret));
 	return 0;
 
 err_unpin:
@@ -537,6 +573,7 @@ int dp_detach(const char *ifname, char *err, size_t errlen)
 				 ifname);
 			return -ENOENT;
 		}
+		tc_detach(ifindex);
 		if (id) {
 			mp = xdp_multiprog__get_from_ifindex(ifindex);
 			ret = libxdp_get_error(mp);

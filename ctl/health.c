@@ -350,6 +350,11 @@ static void probe_begin(struct health_probe *p)
 		fail_errno(p, "socket", errno);
 		return;
 	}
+	if (p->cfg.mark && setsockopt(p->fd, SOL_SOCKET, SO_MARK, &p->cfg.mark,
+				      sizeof(p->cfg.mark))) {
+		fail_errno(p, "SO_MARK", errno);
+		return;
+	}
 	if (connect(p->fd, (struct sockaddr *)&sa, salen) &&
 	    errno != EINPROGRESS) {
 		fail_errno(p, "connect", errno);

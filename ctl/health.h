@@ -25,6 +25,8 @@ struct health_cfg {
 	__u32 timeout_ms; /* default 1000, at most interval_ms */
 	__u32 rise; /* successes in a row to go up, default 2 */
 	__u32 fall; /* failures in a row to go down, default 3 */
+	__u32 mark; /* SO_MARK of the probe socket, 0: none (not from the
+		     * config: tunnel-mode probes, see XLB_PROBE_MARK) */
 };
 
 #define HEALTH_DEFAULT_INTERVAL_MS 1000

@@ -357,8 +357,19 @@ static void probe_start_as(struct lb_state *st, struct lb_service *s,
 	b->ref = ref_new(st, s, b);
 	if (!b->ref)
 		return;
-	b->probe = health_probe_start(st->base, &b->addr, &b->hc, !start_down,
-				      on_probe, b->ref);
+	{
+		/* tunnel mode: to the VIP through the back end's tunnel, as
+		 * clients' packets go (the tc egress program) */
+		bool tun = s->vip_flags & XLB_VIP_F_TUNNEL &&
+			   b->hc.type != HEALTH_AGENT;
+		struct health_cfg hc = b->hc;
+
+		if (tun)
+			hc.mark = XLB_PROBE_MARK | b->id;
+		b->probe = health_probe_start(st->base, tun ? &s->vip : &b->addr,
+					      &hc, !start_down, on_probe,
+					      b->ref);
+	}
 	if (!b->probe) {
 		pr_warn("service %s: cannot start the health probe of a back end\n",
 			s->name);
@@ -937,7 +948,8 @@ int state_apply_config(struct lb_state *st, const struct lb_config *cfg,
 {
 	struct lb_service *s;
 	__u8(*macs)[6];
-	size_t i, k, total = 0;
+	size_t i, j, k, total = 0;
+	__u32 old_flags;
 	bool changed;
 	__u32 id;
 	int ret;
@@ -1002,6 +1014,7 @@ int state_apply_config(struct lb_state *st, const struct lb_config *cfg,
 			pr_info("service %s: added\n", sc->name);
 		}
 		snprintf(s->name, sizeof(s->name), "%s", sc->name);
+		old_flags = s->vip_flags;
 		s->vip_flags = (sc->persist ? XLB_VIP_F_SRC_IP |
 						      (__u32)sc->persist_prefix
 							      << XLB_VIP_PREFIX_SHIFT :
@@ -1015,6 +1028,10 @@ int state_apply_config(struct lb_state *st, const struct lb_config *cfg,
 		ret = sync_backends(st, s, sc, &macs[k], &changed, changed);
 		if (!ret)
 			sync_standby(st, s, sc);
+		if (!ret && (old_flags ^ s->vip_flags) & XLB_VIP_F_TUNNEL)
+			for (j = 0; j < s->n_be; j++) /* probes change path */
+				if (!s->be[j].removing)
+					probe_start(st, s, &s->be[j]);
 		if (!ret)
 			ret = service_rebuild(st, s);
 		if (!ret)

@@ -62,6 +62,15 @@ struct vip_meta {
 #define XLB_VIP_PREFIX_SHIFT 8
 #define XLB_VIP_PREFIX(flags) (((flags) >> XLB_VIP_PREFIX_SHIFT) & 0xff)
 
+/* Health probes of tunnel-mode back ends: the controller's probe socket
+ * connects to the VIP with SO_MARK = XLB_PROBE_MARK | back-end id, and the
+ * tc egress program (xlb_probe_tx) sends it through that back end's
+ * tunnel, as client traffic goes. */
+#define XLB_PROBE_MARK 0x58420000u
+#define XLB_PROBE_MARK_MASK 0xffff0000u
+#define XLB_TC_HANDLE 0x584c
+#define XLB_TC_PRIO 1
+
 /* A vips key with this proto and port 0 marks an address the balancer
  * answers ICMP echo requests for (one per VIP address). */
 _Static_assert(sizeof(struct vip_meta) == 8, "vip_meta size");

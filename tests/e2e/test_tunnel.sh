@@ -86,6 +86,14 @@ setup() {
 	ip -n $P-cl link set $P-cl0 mtu 1400
 	ip netns exec $P-cl ethtool -K $P-cl0 tx off >/dev/null
 	ip -n $P-sw link set dev $P-lb0p xdpdrv obj "$ROOT/build/xdp_pass.bpf.o" sec xdp
+	# health probes go to the VIPs through the tunnel (tc egress): the
+	# balancer needs a route for them (here the VIPs sit in its own
+	# subnet, so a /32 via the router), and on veth software checksums,
+	# as the probe crosses the back end's native-XDP hop
+	ip -n $P-lb route add $VIP4/32 via 198.18.0.3
+	ip -n $P-lb route add $VIP46/32 via 198.18.0.3
+	ip -n $P-lb -6 route add $VIP6/128 via fd00::3
+	ip netns exec $P-lb ethtool -K $P-lb0 tx off >/dev/null
 }
 setup || { not_ok "topology"; exit 1; }
 for n in b1 b2; do
@@ -116,6 +124,7 @@ services:
     port: 80
     proto: tcp
     mode: tunnel
+    health: { type: tcp, interval_ms: 200, timeout_ms: 200, rise: 2, fall: 2 }
     backends:
       - addr: 198.18.1.11
       - addr: 198.18.1.12
@@ -124,6 +133,7 @@ services:
     port: 80
     proto: tcp
     mode: tunnel
+    health: { type: http, interval_ms: 200, timeout_ms: 200, rise: 2, fall: 2 }
     backends:
       - addr: fd00:1::11
       - addr: fd00:1::12
@@ -153,6 +163,29 @@ check "a 3-second download over the tunnel stays on one back end" [ $? -eq 0 ]
 D1=$(nsenter --net=/run/netns/$P-b1 "$BIN" --json decap status $P-b10 | python3 -c 'import json,sys; print(json.load(sys.stdin)["decapsulated"])')
 check "b1's decap program counted the packets it unwrapped ($D1)" [ "${D1:-0}" -gt 100 ]
 check "the balancer counted no encapsulation drop" [ "$(status_get "s['outcomes']['drop_encap']")" = 0 ]
+health() { status_get "[b['health'] for b in s['services'][$1]['backends']]"; }
+wait_health() { # SERVICE_INDEX WANT
+	local i
+	for ((i = 0; i < 50; i++)); do
+		[ "$(health "$1")" = "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+check "tunnel probes pass: web and web6 back ends up ($(health 0) $(health 1))" \
+	wait_health 0 "['up', 'up']"
+check "IPv6 http probes through the tunnel pass" wait_health 1 "['up', 'up']"
+nsenter --net=/run/netns/$P-b2 "$BIN" decap detach $P-b20 >/dev/null
+T0=$(date +%s%3N)
+check "b2 without decap fails its tunnelled probes: down (server still up)" \
+	wait_health 0 "['up', 'down']"
+diag "b2 down $(( $(date +%s%3N) - T0 )) ms after its decap went (fall 2 x 200 ms + 200 ms timeout)"
+check "b2 down for web6 too" wait_health 1 "['up', 'down']"
+T=$(count $VIP4 100)
+check "clients all reach b1 while b2's decap is broken ($T)" \
+	python3 -c "import json,sys; t=json.loads('$T'); sys.exit(not (t['errors']==0 and t.get('b1',0)==100))"
+nsenter --net=/run/netns/$P-b2 "$BIN" decap attach $P-b20 >/dev/null
+check "decap back on b2: up again" wait_health 0 "['up', 'up']"
 check "decap detach on b1" nsenter --net=/run/netns/$P-b1 "$BIN" decap detach $P-b10
 check "decap detach twice: one clear line" \
 	expect_err "no decap program on '$P-b10'" nsenter --net=/run/netns/$P-b1 "$BIN" decap detach $P-b10
