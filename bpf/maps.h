@@ -112,6 +112,26 @@ struct {
 	__type(value, struct lb_cfg);
 } xlb_cfg SEC(".maps");
 
+/* nat_rev: nat reply (back end, its port, our port) -> the client and VIP
+ * it is for. Inserted by the data path with the flow (a free port found
+ * with BPF_NOEXIST); deleted by the controller's sweep when the flow goes.
+ * Sized with max_flows by the controller. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XLB_DEFAULT_MAX_FLOWS);
+	__type(key, struct nat_key);
+	__type(value, struct nat_value);
+} nat_rev SEC(".maps");
+
+/* tx_ports: XLB_PORT_EXT, XLB_PORT_INT -> ifindex, for nat redirects.
+ * Written by the controller at attach. */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, __u32);
+} tx_ports SEC(".maps");
+
 /* flood: per-CPU token bucket of the new-flow flood guard. Data path. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

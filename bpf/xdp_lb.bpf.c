@@ -18,11 +18,15 @@
 /* Set by the controller before load. */
 const volatile __u32 table_size = XLB_DEFAULT_TABLE_SIZE;
 const volatile __u8 if_mac[ETH_ALEN] = {};
+/* nat: the internal interface (0: none) and its MAC. */
+const volatile __u32 nat_ifindex = 0;
+const volatile __u8 int_mac[ETH_ALEN] = {};
 
 #include "csum.h"
 #include "dsr.h"
 #include "icmp.h"
 #include "tunnel.h"
+#include "nat.h"
 
 /* What the address-family specific part found: the service, and the flow
  * pinned to a back end (or not). */
@@ -38,6 +42,14 @@ struct lb_ctx {
 	bool tunnel;	 /* forward encapsulated (vip flag) */
 	bool inner6;	 /* the packet is IPv6 */
 	__u32 seed;	 /* client address and ports, for the outer source */
+	bool nat;	 /* two-armed NAT (vip flag) */
+	__be16 nat_port; /* nat: the flow's port on our internal side */
+	/* nat: what a new mapping records */
+	int family;
+	const __be32 *caddr, *vaddr;
+	__be16 cport, vport;
+	__u8 proto;
+	struct ethhdr *eth;
 };
 
 /*
@@ -146,7 +158,8 @@ static __always_inline int resolve_flow(void *flows, void *key,
 	if (fv) {
 		be = bpf_map_lookup_elem(&backends, &fv->backend_id);
 		if (be && be->state == XLB_BE_ACTIVE &&
-		    be->svc_id == lc->svc_id) {
+		    be->svc_id == lc->svc_id && (!lc->nat || fv->nat_port)) {
+			lc->nat_port = fv->nat_port;
 			lc->backend_id = fv->backend_id;
 			if (!lc->no_pin)
 				flow_touch(fv, l4, proto, now);
@@ -169,8 +182,17 @@ static __always_inline int resolve_flow(void *flows, void *key,
 	if (lc->no_pin)
 		return 0;
 	if (!flood_allow(now)) {
+		if (lc->nat) /* no mapping: cannot be forwarded at all */
+			return -XLB_DROP_NAT_FLOOD;
 		lc->reason = XLB_TX_UNPINNED;
 		return 0;
+	}
+	if (lc->nat) {
+		ret = nat_alloc(be, lc->vport, lc->proto, lc->family, lc->caddr,
+				lc->cport, lc->vaddr, lc->eth, &lc->nat_port);
+		if (ret < 0)
+			return ret;
+		nv.nat_port = lc->nat_port;
 	}
 	nv.backend_id = lc->backend_id;
 	nv.state = initial_state(l4, proto);
@@ -246,6 +268,8 @@ static __always_inline int process_icmp4(struct hdr_cursor *c, void *data_end,
 	vm = bpf_map_lookup_elem(&vips_v4, &vk);
 	if (!vm)
 		return -XLB_PASS_NOT_VIP;
+	if (vm->flags & XLB_VIP_F_NAT)
+		return -XLB_PASS_NOT_VIP; /* nat: the kernel's (not yet ours) */
 	lc->svc_id = vm->svc_id;
 	lc->persist = vm->flags & XLB_VIP_F_SRC_IP;
 	lc->tunnel = vm->flags & XLB_VIP_F_TUNNEL;
@@ -305,6 +329,8 @@ static __always_inline int process_icmp6(struct hdr_cursor *c, void *data_end,
 	vm = bpf_map_lookup_elem(&vips_v6, &vk);
 	if (!vm)
 		return -XLB_PASS_NOT_VIP;
+	if (vm->flags & XLB_VIP_F_NAT)
+		return -XLB_PASS_NOT_VIP; /* nat: the kernel's (not yet ours) */
 	lc->svc_id = vm->svc_id;
 	lc->persist = vm->flags & XLB_VIP_F_SRC_IP;
 	lc->tunnel = vm->flags & XLB_VIP_F_TUNNEL;
@@ -333,7 +359,7 @@ static __always_inline int process_ipv4(struct hdr_cursor *c, void *data_end,
 	struct l4_info l4 = {};
 	struct vip_meta *vm;
 	struct iphdr *iph;
-	int proto;
+	int proto, ret;
 	__u32 pk;
 
 	proto = parse_ipv4(c, data_end, &iph);
@@ -359,9 +385,22 @@ static __always_inline int process_ipv4(struct hdr_cursor *c, void *data_end,
 	fk.dport = l4.dport;
 	fk.proto = proto;
 	lc->seed = fk.src ^ ((__u32)fk.sport << 16 | fk.dport);
+	lc->nat = vm->flags & XLB_VIP_F_NAT;
+	if (lc->nat) {
+		lc->family = AF_INET;
+		lc->caddr = &fk.src;
+		lc->vaddr = &fk.dst;
+		lc->cport = fk.sport;
+		lc->vport = fk.dport;
+		lc->proto = proto;
+		lc->eth = eth;
+	}
 	pk = mask4(fk.src, XLB_VIP_PREFIX(vm->flags));
-	return resolve_flow(&flows_v4, &fk, sizeof(fk) / 4, &pk, 1, lc, &l4,
-			    proto, bep);
+	ret = resolve_flow(&flows_v4, &fk, sizeof(fk) / 4, &pk, 1, lc, &l4,
+			   proto, bep);
+	if (ret < 0 || !lc->nat)
+		return ret;
+	return nat_rewrite4(iph, c->pos, data_end, proto, *bep, lc->nat_port);
 }
 
 static __always_inline int process_ipv6(struct hdr_cursor *c, void *data_end,
@@ -373,7 +412,7 @@ static __always_inline int process_ipv6(struct hdr_cursor *c, void *data_end,
 	struct l4_info l4 = {};
 	struct ipv6hdr *ip6h;
 	struct vip_meta *vm;
-	int proto;
+	int proto, ret;
 	__u32 pk[4];
 
 	proto = parse_ipv6(c, data_end, &ip6h);
@@ -401,10 +440,24 @@ static __always_inline int process_ipv6(struct hdr_cursor *c, void *data_end,
 	fk.proto = proto;
 	lc->seed = fk.src[0] ^ fk.src[1] ^ fk.src[2] ^ fk.src[3] ^
 		   ((__u32)fk.sport << 16 | fk.dport);
+	lc->nat = vm->flags & XLB_VIP_F_NAT;
+	if (lc->nat) {
+		lc->family = AF_INET6;
+		lc->caddr = fk.src;
+		lc->vaddr = fk.dst;
+		lc->cport = fk.sport;
+		lc->vport = fk.dport;
+		lc->proto = proto;
+		lc->eth = eth;
+	}
 	for (int i = 0; i < 4; i++)
 		pk[i] = mask6_word(fk.src[i], XLB_VIP_PREFIX(vm->flags), i);
-	return resolve_flow(&flows_v6, &fk, sizeof(fk) / 4, pk, 4, lc, &l4,
-			    proto, bep);
+	ret = resolve_flow(&flows_v6, &fk, sizeof(fk) / 4, pk, 4, lc, &l4,
+			   proto, bep);
+	if (ret < 0 || !lc->nat)
+		return ret;
+	return nat_rewrite6(ip6h, c->pos, data_end, proto, *bep,
+			    lc->nat_port);
 }
 
 SEC("xdp")
@@ -422,6 +475,11 @@ int xdp_lb(struct xdp_md *ctx)
 	__u32 l2len;
 	int ret;
 
+	if (nat_ifindex && ctx->ingress_ifindex == nat_ifindex) {
+		action = nat_reply(ctx, &reason);
+		count_reason(reason, bytes);
+		return action;
+	}
 	ret = parse_eth(&c, data_end, &eth);
 	l2len = c.pos - data;
 	if (ret == ETH_P_IP)
@@ -442,7 +500,9 @@ int xdp_lb(struct xdp_md *ctx)
 		reason = XLB_TX_ICMP_ECHO;
 	} else if (be) {
 		reason = lc.reason;
-		if (!lc.tunnel)
+		if (lc.nat)
+			action = nat_redirect(eth, be), reason = XLB_REDIRECT_NAT;
+		else if (!lc.tunnel)
 			action = dsr_forward(eth, be);
 		else if ((ret = tunnel_forward(ctx, l2len, lc.inner6, be,
 					       lc.seed)) >= 0)

@@ -59,6 +59,10 @@ struct vip_meta {
 /* vip_meta.flags: forward in an IP-in-IP tunnel to the back end's address
  * (via the next hop's MAC in backend_info.mac), not by DSR. */
 #define XLB_VIP_F_TUNNEL (1u << 1)
+/* vip_meta.flags: two-armed NAT: destination to the back end (and its
+ * port), source to the balancer's internal address and a port of its own,
+ * out of the internal interface; replies translated back. */
+#define XLB_VIP_F_NAT (1u << 2)
 #define XLB_VIP_PREFIX_SHIFT 8
 #define XLB_VIP_PREFIX(flags) (((flags) >> XLB_VIP_PREFIX_SHIFT) & 0xff)
 
@@ -85,13 +89,16 @@ enum backend_state {
 
 /* Value of backends[id]: where to send a flow pinned to back end id. */
 struct backend_info {
-	__u8 mac[6];	 /* destination MAC (dsr) */
+	__u8 mac[6];	 /* destination MAC (dsr; tunnel: the next hop's;
+			  * nat: on the internal link) */
 	__u8 state;	 /* enum backend_state */
 	__u8 family;	 /* AF_INET or AF_INET6 */
 	__u32 svc_id;	 /* the service this back end belongs to */
 	__be32 addr[4];	 /* back-end address (IPv4 in addr[0]) */
+	__be16 port;	 /* nat: the back end's port (0: the VIP's) */
+	__u16 pad;
 };
-_Static_assert(sizeof(struct backend_info) == 28, "backend_info size");
+_Static_assert(sizeof(struct backend_info) == 32, "backend_info size");
 
 /* Key of flows_v4: one client connection to an IPv4 service. */
 struct flow_key_v4 {
@@ -128,7 +135,8 @@ enum flow_state {
 struct flow_value {
 	__u32 backend_id;
 	__u8 state;    /* enum flow_state */
-	__u8 pad[3];
+	__u8 pad;
+	__be16 nat_port; /* nat: the balancer's source port for this flow */
 	__u64 last_seen; /* bpf_ktime_get_ns(), refreshed at most once a second */
 };
 _Static_assert(sizeof(struct flow_value) == 16, "flow_value size");
@@ -155,8 +163,40 @@ struct lb_cfg {
 	__be32 tun_mask4;
 	__be32 tun_src6[4];
 	__be32 tun_mask6[4];
+	/* nat mode: the balancer's internal side */
+	__be32 nat_src4;
+	__be32 nat_src6[4];
+	__u16 nat_port_min, nat_port_max; /* host order; 0: no nat */
+	__u8 pad[16];
 };
-_Static_assert(sizeof(struct lb_cfg) == 56, "lb_cfg size");
+_Static_assert(sizeof(struct lb_cfg) == 96, "lb_cfg size");
+
+/* tx_ports (devmap) slots. */
+#define XLB_PORT_EXT 0
+#define XLB_PORT_INT 1
+
+/* Key of nat_rev: a reply from a back end to the balancer's NAT address,
+ * as it arrives on the internal interface. */
+struct nat_key {
+	__be32 baddr[4]; /* back end (IPv4 in baddr[0]) */
+	__be16 bport;
+	__be16 lport;	 /* the balancer's port, from nat_ports */
+	__u8 proto;
+	__u8 family;
+	__u8 pad[2];
+};
+_Static_assert(sizeof(struct nat_key) == 24, "nat_key size");
+
+/* Value of nat_rev: who the reply is for. */
+struct nat_value {
+	__be32 caddr[4]; /* client */
+	__be32 vaddr[4]; /* VIP */
+	__be16 cport;
+	__be16 vport;
+	__u8 cmac[6];	 /* the client side's next hop (the frame's source) */
+	__u8 pad[2];
+};
+_Static_assert(sizeof(struct nat_value) == 44, "nat_value size");
 
 /* Value of flood[0], per CPU: the guard's token bucket. */
 struct flood_state {
@@ -200,6 +240,12 @@ enum xlb_reason {
 				  * forwarded by table, not pinned */
 	XLB_DROP_ENCAP,		 /* tunnel: no room to encapsulate, or an
 				  * IPv6 packet toward an IPv4 back end */
+	XLB_REDIRECT_NAT,	 /* nat: translated to a back end */
+	XLB_REDIRECT_NAT_REPLY,	 /* nat: a reply translated to the client */
+	XLB_DROP_NAT_NO_PORT,	 /* nat: no free port (range exhausted) */
+	XLB_DROP_NAT_OFF,	 /* nat service but no internal interface */
+	XLB_DROP_NAT_FLOOD,	 /* nat: new flow over the flood guard's rate
+				  * (no mapping, so it cannot be forwarded) */
 	XLB_REASON_MAX,
 };
 
@@ -214,6 +260,8 @@ _Static_assert(XLB_REASON_MAX <= XLB_REASON_SLOTS, "reason slots");
 			"pass_malformed", "pass_fragment", "pass_ipv6_ext",     \
 			"pass_not_l4", "drop_no_backend", "tx_icmp_echo_reply", \
 			"tx_icmp_error", "tx_unpinned", "drop_encap",           \
+			"redirect_nat", "redirect_nat_reply",                   \
+			"drop_nat_no_port", "drop_nat_off", "drop_nat_flood",   \
 	}
 
 #endif /* XDP_LB_H */

@@ -2171,11 +2171,12 @@ static const struct lb_sizes verifier_sizes[] = {
 };
 
 /*
- * Verifier work, as the kernel reports it after load (about 3900 today).
- * The budget is far below the kernel's 1M limit: a jump means a change
- * made the program's paths multiply, worth a look before loads fail.
+ * Verifier work, as the kernel reports it after load: about 3,900 for DSR
+ * alone, 11,100 with ICMP, 15,400 with tunnel mode, 36,900 with nat. The
+ * budget is far below the kernel's 1M limit: a jump means a change made
+ * the program's paths multiply, worth a look before loads fail.
  */
-#define VERIFIED_INSNS_BUDGET 20000
+#define VERIFIED_INSNS_BUDGET 60000
 
 static __u32 verified_insns(struct env *e)
 {

@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Two-armed NAT. Toward a back end (external interface in, internal out):
+ * destination VIP:port -> back end:port, source client:port -> our
+ * internal address:a port of our own, chosen per flow from nat_ports so
+ * that no two flows to one back end share it (nat_rev holds the mapping;
+ * BPF_NOEXIST makes the choice race-free across CPUs). Replies (internal
+ * in, external out) are translated back from nat_rev. Checksums are fixed
+ * incrementally (RFC 1624); a UDP checksum of 0 (IPv4: none) stays 0.
+ */
+#ifndef XLB_NAT_H
+#define XLB_NAT_H
+
+#define NAT_TRIES 16
+
+static __always_inline void csum_replace4(__u16 *sum, __u32 old, __u32 new)
+{
+	csum_replace2(sum, (__u16)old, (__u16)new);
+	csum_replace2(sum, (__u16)(old >> 16), (__u16)(new >> 16));
+}
+
+/* Replace an n-word address at *a with *b, keeping *sums right. */
+static __always_inline void addr_replace(__be32 *a, const __be32 *b, int n,
+					 __u16 *ip_sum, __u16 *l4_sum)
+{
+	for (int i = 0; i < 4; i++) {
+		if (i >= n)
+			break;
+		if (ip_sum)
+			csum_replace4(ip_sum, a[i], b[i]);
+		if (l4_sum)
+			csum_replace4(l4_sum, a[i], b[i]);
+		a[i] = b[i];
+	}
+}
+
+static __always_inline void port_replace(__be16 *p, __be16 v, __u16 *l4_sum)
+{
+	if (l4_sum)
+		csum_replace2(l4_sum, *p, v);
+	*p = v;
+}
+
+/* The L4 checksum field, NULL for a UDP datagram without one (IPv4). */
+static __always_inline __u16 *l4_csum(void *l4, void *data_end, __u8 proto,
+				      bool v6)
+{
+	if (proto == IPPROTO_TCP) {
+		struct tcphdr *th = l4;
+
+		if ((void *)(th + 1) > data_end)
+			return NULL;
+		return &th->check;
+	}
+	if (proto == IPPROTO_UDP) {
+		struct udphdr *uh = l4;
+
+		if ((void *)(uh + 1) > data_end || (!v6 && !uh->check))
+			return NULL;
+		return &uh->check;
+	}
+	return NULL;
+}
+
+/* UDP sends a computed 0 as 0xffff (0 means none in IPv4). */
+static __always_inline void udp_zero_fix(__u16 *sum, __u8 proto)
+{
+	if (sum && proto == IPPROTO_UDP && !*sum)
+		*sum = 0xffff;
+}
+
+/*
+ * A port for a new flow toward back end be: insert the reply mapping with
+ * the first free port from a random point of the range. 0 and *port set,
+ * or a negative reason.
+ */
+static __always_inline int nat_alloc(const struct backend_info *be,
+				     __be16 vport, __u8 proto, int family,
+				     const __be32 *caddr, __be16 cport,
+				     const __be32 *vaddr,
+				     const struct ethhdr *eth, __be16 *port)
+{
+	struct nat_value v = {};
+	struct nat_key k = {};
+	struct lb_cfg *cfg;
+	__u32 key = 0, span, start;
+
+	cfg = bpf_map_lookup_elem(&xlb_cfg, &key);
+	if (!cfg || !cfg->nat_port_min || !nat_ifindex ||
+	    cfg->nat_port_max < cfg->nat_port_min)
+		return -XLB_DROP_NAT_OFF;
+	span = cfg->nat_port_max - cfg->nat_port_min + 1;
+	start = bpf_get_prandom_u32() % span;
+	__builtin_memcpy(k.baddr, be->addr, sizeof(k.baddr));
+	k.bport = be->port ? be->port : vport;
+	k.proto = proto;
+	k.family = family;
+	for (int i = 0; i < 4; i++) {
+		if (family == AF_INET && i)
+			break;
+		v.caddr[i] = caddr[i];
+		v.vaddr[i] = vaddr[i];
+	}
+	v.cport = cport;
+	v.vport = vport;
+	__builtin_memcpy(v.cmac, eth->h_source, ETH_ALEN);
+	for (int i = 0; i < NAT_TRIES; i++) {
+		__u32 p = cfg->nat_port_min + (start + i) % span;
+
+		k.lport = bpf_htons(p);
+		if (!bpf_map_update_elem(&nat_rev, &k, &v, BPF_NOEXIST)) {
+			*port = k.lport;
+			return 0;
+		}
+	}
+	return -XLB_DROP_NAT_NO_PORT;
+}
+
+/* Rewrite a client's packet toward back end be (IPv4). */
+static __always_inline int nat_rewrite4(struct iphdr *iph, void *l4,
+					void *data_end, __u8 proto,
+					const struct backend_info *be,
+					__be16 nat_port)
+{
+	struct tcphdr *th = l4; /* ports sit at the same place in UDP */
+	__u16 *sum = l4_csum(l4, data_end, proto, false);
+	struct lb_cfg *cfg;
+	__u32 key = 0;
+
+	cfg = bpf_map_lookup_elem(&xlb_cfg, &key);
+	if (!cfg || (void *)((__be16 *)l4 + 2) > data_end)
+		return -XLB_DROP_NAT_OFF;
+	addr_replace(&iph->daddr, be->addr, 1, &iph->check, sum);
+	addr_replace(&iph->saddr, &cfg->nat_src4, 1, &iph->check, sum);
+	if (be->port)
+		port_replace(&th->dest, be->port, sum);
+	port_replace(&th->source, nat_port, sum);
+	udp_zero_fix(sum, proto);
+	return 0;
+}
+
+static __always_inline int nat_rewrite6(struct ipv6hdr *ip6h, void *l4,
+					void *data_end, __u8 proto,
+					const struct backend_info *be,
+					__be16 nat_port)
+{
+	struct tcphdr *th = l4;
+	__u16 *sum = l4_csum(l4, data_end, proto, true);
+	struct lb_cfg *cfg;
+	__u32 key = 0;
+
+	cfg = bpf_map_lookup_elem(&xlb_cfg, &key);
+	if (!cfg || (void *)((__be16 *)l4 + 2) > data_end)
+		return -XLB_DROP_NAT_OFF;
+	addr_replace(ip6h->daddr.in6_u.u6_addr32, be->addr, 4, NULL, sum);
+	addr_replace(ip6h->saddr.in6_u.u6_addr32, cfg->nat_src6, 4, NULL, sum);
+	if (be->port)
+		port_replace(&th->dest, be->port, sum);
+	port_replace(&th->source, nat_port, sum);
+	udp_zero_fix(sum, proto);
+	return 0;
+}
+
+/* Out of the internal interface to the back end's MAC. */
+static __always_inline int nat_redirect(struct ethhdr *eth,
+					const struct backend_info *be)
+{
+	__builtin_memcpy(eth->h_dest, be->mac, ETH_ALEN);
+	for (int i = 0; i < ETH_ALEN; i++)
+		eth->h_source[i] = int_mac[i];
+	return bpf_redirect_map(&tx_ports, XLB_PORT_INT, 0);
+}
+
+/*
+ * A packet on the internal interface: a reply to one of our mappings is
+ * translated back and sent out of the external interface to the client's
+ * side; anything else is the kernel's.
+ */
+static __always_inline int nat_reply(struct xdp_md *ctx, __u32 *reason)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	void *data = (void *)(long)ctx->data;
+	struct hdr_cursor c = { .pos = data };
+	struct nat_value *v;
+	struct nat_key k = {};
+	struct ethhdr *eth;
+	struct tcphdr *th;
+	__u16 *sum;
+	int proto;
+
+	*reason = XLB_PASS_NOT_VIP;
+	proto = parse_eth(&c, data_end, &eth);
+	if (proto == ETH_P_IP) {
+		struct iphdr *iph;
+
+		proto = parse_ipv4(&c, data_end, &iph);
+		if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
+			return XDP_PASS;
+		th = c.pos;
+		if ((void *)((__be16 *)th + 2) > data_end)
+			return XDP_PASS;
+		k.baddr[0] = iph->saddr;
+		k.bport = th->source;
+		k.lport = th->dest;
+		k.proto = proto;
+		k.family = AF_INET;
+		v = bpf_map_lookup_elem(&nat_rev, &k);
+		if (!v)
+			return XDP_PASS;
+		sum = l4_csum(th, data_end, proto, false);
+		addr_replace(&iph->saddr, v->vaddr, 1, &iph->check, sum);
+		addr_replace(&iph->daddr, v->caddr, 1, &iph->check, sum);
+	} else if (proto == ETH_P_IPV6) {
+		struct ipv6hdr *ip6h;
+
+		proto = parse_ipv6(&c, data_end, &ip6h);
+		if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
+			return XDP_PASS;
+		th = c.pos;
+		if ((void *)((__be16 *)th + 2) > data_end)
+			return XDP_PASS;
+		__builtin_memcpy(k.baddr, &ip6h->saddr, sizeof(k.baddr));
+		k.bport = th->source;
+		k.lport = th->dest;
+		k.proto = proto;
+		k.family = AF_INET6;
+		v = bpf_map_lookup_elem(&nat_rev, &k);
+		if (!v)
+			return XDP_PASS;
+		sum = l4_csum(th, data_end, proto, true);
+		addr_replace(ip6h->saddr.in6_u.u6_addr32, v->vaddr, 4, NULL,
+			     sum);
+		addr_replace(ip6h->daddr.in6_u.u6_addr32, v->caddr, 4, NULL,
+			     sum);
+	} else {
+		*reason = XLB_PASS_NOT_IP;
+		return XDP_PASS;
+	}
+	if ((void *)((__be16 *)th + 2) > data_end)
+		return XDP_PASS;
+	port_replace(&th->source, v->vport, sum);
+	port_replace(&th->dest, v->cport, sum);
+	udp_zero_fix(sum, proto);
+	__builtin_memcpy(eth->h_dest, v->cmac, ETH_ALEN);
+	for (int i = 0; i < ETH_ALEN; i++)
+		eth->h_source[i] = if_mac[i];
+	*reason = XLB_REDIRECT_NAT_REPLY;
+	return bpf_redirect_map(&tx_ports, XLB_PORT_EXT, 0);
+}
+
+#endif
