@@ -78,7 +78,7 @@ static __always_inline int nat_alloc(const struct backend_info *be,
 				     __be16 vport, __u8 proto, int family,
 				     const __be32 *caddr, __be16 cport,
 				     const __be32 *vaddr,
-				     const struct ethhdr *eth, __be16 *port)
+				     const __u8 *cmac, __be16 *port)
 {
 	struct nat_value v = {};
 	struct nat_key k = {};
@@ -103,7 +103,7 @@ static __always_inline int nat_alloc(const struct backend_info *be,
 	}
 	v.cport = cport;
 	v.vport = vport;
-	__builtin_memcpy(v.cmac, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(v.cmac, cmac, ETH_ALEN);
 	for (int i = 0; i < NAT_TRIES; i++) {
 		__u32 p = cfg->nat_port_min + (start + i) % span;
 

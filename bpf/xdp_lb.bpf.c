@@ -46,10 +46,10 @@ struct lb_ctx {
 	__be16 nat_port; /* nat: the flow's port on our internal side */
 	/* nat: what a new mapping records */
 	int family;
-	const __be32 *caddr, *vaddr;
+	__be32 caddr[4], vaddr[4];
 	__be16 cport, vport;
 	__u8 proto;
-	struct ethhdr *eth;
+	__u8 cmac[ETH_ALEN];
 };
 
 /*
@@ -189,7 +189,7 @@ static __always_inline int resolve_flow(void *flows, void *key,
 	}
 	if (lc->nat) {
 		ret = nat_alloc(be, lc->vport, lc->proto, lc->family, lc->caddr,
-				lc->cport, lc->vaddr, lc->eth, &lc->nat_port);
+				lc->cport, lc->vaddr, lc->cmac, &lc->nat_port);
 		if (ret < 0)
 			return ret;
 		nv.nat_port = lc->nat_port;
@@ -388,12 +388,12 @@ static __always_inline int process_ipv4(struct hdr_cursor *c, void *data_end,
 	lc->nat = vm->flags & XLB_VIP_F_NAT;
 	if (lc->nat) {
 		lc->family = AF_INET;
-		lc->caddr = &fk.src;
-		lc->vaddr = &fk.dst;
+		lc->caddr[0] = fk.src;
+		lc->vaddr[0] = fk.dst;
 		lc->cport = fk.sport;
 		lc->vport = fk.dport;
 		lc->proto = proto;
-		lc->eth = eth;
+		__builtin_memcpy(lc->cmac, eth->h_source, ETH_ALEN);
 	}
 	pk = mask4(fk.src, XLB_VIP_PREFIX(vm->flags));
 	ret = resolve_flow(&flows_v4, &fk, sizeof(fk) / 4, &pk, 1, lc, &l4,
@@ -443,12 +443,12 @@ static __always_inline int process_ipv6(struct hdr_cursor *c, void *data_end,
 	lc->nat = vm->flags & XLB_VIP_F_NAT;
 	if (lc->nat) {
 		lc->family = AF_INET6;
-		lc->caddr = fk.src;
-		lc->vaddr = fk.dst;
+		__builtin_memcpy(lc->caddr, fk.src, sizeof(lc->caddr));
+		__builtin_memcpy(lc->vaddr, fk.dst, sizeof(lc->vaddr));
 		lc->cport = fk.sport;
 		lc->vport = fk.dport;
 		lc->proto = proto;
-		lc->eth = eth;
+		__builtin_memcpy(lc->cmac, eth->h_source, ETH_ALEN);
 	}
 	for (int i = 0; i < 4; i++)
 		pk[i] = mask6_word(fk.src[i], XLB_VIP_PREFIX(vm->flags), i);
