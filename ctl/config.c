@@ -435,10 +435,11 @@ static int get_cmd(struct ctx *c, const yaml_node_t *n, const char *key,
 }
 
 enum { B_ADDR, B_WEIGHT, B_MAC, B_HEALTH, B_AGENT, B_CAPACITY, B_START,
-       B_STOP, B_N };
-static const char *const backend_keys[B_N] = { "addr",	 "weight", "mac",
-					       "health", "agent",  "capacity",
-					       "start",	 "stop" };
+       B_STOP, B_PORT, B_N };
+static const char *const backend_keys[B_N] = {
+	"addr", "weight", "mac", "health", "agent", "capacity", "start",
+	"stop", "port"
+};
 
 static int parse_backend(struct ctx *c, const yaml_node_t *n,
 			 const char *path, const struct lb_service_cfg *svc,
@@ -472,6 +473,17 @@ static int parse_backend(struct ctx *c, const yaml_node_t *n,
 		snprintf(key, sizeof(key), "%s.stop", path);
 		if ((ret = get_cmd(c, v[B_STOP], key, b->stop)))
 			return ret;
+	}
+	if (v[B_PORT]) {
+		__u32 x;
+
+		snprintf(key, sizeof(key), "%s.port", path);
+		if (!svc->nat)
+			return perr(c, v[B_PORT], key,
+				    "only mode nat maps ports (dsr and tunnel back ends answer on the VIP's port)");
+		if ((ret = get_u32(c, v[B_PORT], key, 1, 65535, &x)))
+			return ret;
+		b->port = x;
 	}
 	if (v[B_CAPACITY]) {
 		snprintf(key, sizeof(key), "%s.capacity", path);
@@ -670,9 +682,11 @@ static int parse_service(struct ctx *c, const yaml_node_t *n,
 			return ret;
 		if (!strcmp(str, "tunnel"))
 			s->tunnel = true;
+		else if (!strcmp(str, "nat"))
+			s->nat = true;
 		else if (strcmp(str, "dsr"))
 			return perr(c, v[S_MODE], key,
-				    "'%s' is not dsr or tunnel", str);
+				    "'%s' is not dsr, tunnel or nat", str);
 	}
 	if (v[S_PERSIST]) {
 		snprintf(key, sizeof(key), "%s.persistence", path);
@@ -729,11 +743,13 @@ static int parse_service(struct ctx *c, const yaml_node_t *n,
 }
 
 enum { T_TABLE, T_FLOWS, T_SVCS, T_BES, T_TIMEOUTS, T_SWEEP, T_DRAIN,
-       T_RATE, T_BURST, T_TUN4, T_TUN6, T_SERVICES, T_N };
+       T_RATE, T_BURST, T_TUN4, T_TUN6, T_NAT_PORTS, T_NAT4, T_NAT6,
+       T_SERVICES, T_N };
 static const char *const top_keys[T_N] = {
-	"table_size",	  "max_flows",	    "max_services",  "max_backends",
-	"flow_timeouts",  "sweep_interval", "drain_timeout", "new_flow_rate",
-	"new_flow_burst", "tunnel_source",  "tunnel_source6", "services"
+	"table_size",	  "max_flows",	    "max_services",   "max_backends",
+	"flow_timeouts",  "sweep_interval", "drain_timeout",  "new_flow_rate",
+	"new_flow_burst", "tunnel_source",  "tunnel_source6", "nat_ports",
+	"nat_source",	  "nat_source6",    "services"
 };
 
 /* An address prefix "ADDR/LEN" of family fam, LEN in min..max. */
@@ -853,6 +869,47 @@ static int parse_doc(struct ctx *c, struct lb_config *cfg)
 	if (v[T_BURST] && !cfg->new_flow_rate)
 		return perr(c, v[T_BURST], "new_flow_burst",
 			    "needs new_flow_rate (the guard is off without it)");
+	cfg->nat_port_min = LB_DEFAULT_NAT_PORT_MIN;
+	cfg->nat_port_max = LB_DEFAULT_NAT_PORT_MAX;
+	if (v[T_NAT_PORTS]) {
+		const char *s;
+		__u32 lo, hi;
+		char buf[32], *dash;
+
+		if ((ret = want_scalar(c, v[T_NAT_PORTS], "nat_ports", &s)))
+			return ret;
+		snprintf(buf, sizeof(buf), "%s", s);
+		dash = strchr(buf, '-');
+		if (dash)
+			*dash = '\0';
+		if (!dash || lb_u32_parse(buf, 1024, 65535, &lo) ||
+		    lb_u32_parse(dash + 1, 1024, 65535, &hi) || hi < lo)
+			return perr(c, v[T_NAT_PORTS], "nat_ports",
+				    "'%s' is not a port range LOW-HIGH within 1024-65535",
+				    s);
+		cfg->nat_port_min = lo;
+		cfg->nat_port_max = hi;
+	}
+	if (v[T_NAT4]) {
+		const char *s;
+
+		if ((ret = want_scalar(c, v[T_NAT4], "nat_source", &s)))
+			return ret;
+		if (lb_addr_parse(s, &cfg->nat_src4) ||
+		    cfg->nat_src4.family != AF_INET)
+			return perr(c, v[T_NAT4], "nat_source",
+				    "'%s' is not an IPv4 address", s);
+	}
+	if (v[T_NAT6]) {
+		const char *s;
+
+		if ((ret = want_scalar(c, v[T_NAT6], "nat_source6", &s)))
+			return ret;
+		if (lb_addr_parse(s, &cfg->nat_src6) ||
+		    cfg->nat_src6.family != AF_INET6)
+			return perr(c, v[T_NAT6], "nat_source6",
+				    "'%s' is not an IPv6 address", s);
+	}
 	if (v[T_TUN4] && (ret = get_prefix(c, v[T_TUN4], "tunnel_source",
 					   AF_INET, 8, 32, &cfg->tun_src4,
 					   &cfg->tun_plen4)))

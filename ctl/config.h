@@ -30,6 +30,7 @@ struct lb_backend_cfg {
 	struct health_cfg agent; /* load reports (type NONE: none), the
 				  * service's with overrides applied */
 	__u32 capacity; /* live flows that make 100% load, 0: not set */
+	__u16 port;	/* nat: the back end's port, 0: the VIP's */
 	char start[LB_CMD_MAX]; /* standby: shell commands */
 	char stop[LB_CMD_MAX];
 	int line; /* line in the file, for messages */
@@ -48,6 +49,8 @@ struct lb_scale_cfg {
 #define LB_DEFAULT_SCALE_FOR 10
 #define LB_DEFAULT_COMMAND_TIMEOUT 30
 #define LB_DEFAULT_READY_TIMEOUT 60
+#define LB_DEFAULT_NAT_PORT_MIN 20000
+#define LB_DEFAULT_NAT_PORT_MAX 60999
 
 struct lb_service_cfg {
 	char name[LB_NAME_MAX];
@@ -62,7 +65,8 @@ struct lb_service_cfg {
 	struct lb_backend_cfg *standby; /* started by the scaler */
 	size_t n_standby;
 	struct lb_scale_cfg scale; /* valid when n_standby */
-	bool tunnel;		   /* mode: tunnel (else dsr) */
+	bool tunnel;		   /* mode: tunnel */
+	bool nat;		   /* mode: nat */
 	bool persist;		   /* persistence: src-ip */
 	__u8 persist_prefix;	   /* bits of the client address that count */
 	int line;
@@ -81,6 +85,10 @@ struct lb_config {
 	/* tunnel mode: outer source prefixes (plen 0: not set) */
 	struct lb_addr tun_src4, tun_src6;
 	__u8 tun_plen4, tun_plen6;
+	/* nat mode */
+	__u16 nat_port_min, nat_port_max;
+	struct lb_addr nat_src4, nat_src6; /* family 0: the internal
+					    * interface's address */
 	struct lb_service_cfg *services;
 	size_t n_services;
 };

@@ -6,6 +6,7 @@
 #include "dataplane.h"
 
 #include <errno.h>
+#include <ifaddrs.h>
 #include <fcntl.h>
 #include <linux/if_link.h>
 #include <net/if.h>
@@ -210,6 +211,7 @@ static int check_all_pins(struct dp *dp, char *err, size_t errlen)
 		{ "stats_backend", "max_backends", offsetof(struct dp, max_backends) },
 		{ "flows_v4", "max_flows", offsetof(struct dp, max_flows) },
 		{ "flows_v6", "max_flows", offsetof(struct dp, max_flows) },
+		{ "nat_rev", "max_flows", offsetof(struct dp, max_flows) },
 	};
 	char path[256];
 	size_t i;
@@ -251,6 +253,7 @@ static int setup_maps(struct dp *dp)
 	err |= bpf_map__set_max_entries(s->maps.stats_backend, dp->max_backends);
 	err |= bpf_map__set_max_entries(s->maps.flows_v4, dp->max_flows);
 	err |= bpf_map__set_max_entries(s->maps.flows_v6, dp->max_flows);
+	err |= bpf_map__set_max_entries(s->maps.nat_rev, dp->max_flows);
 	if (err)
 		return -EINVAL;
 	/* The inner-map template decides the size every service table must
@@ -265,7 +268,9 @@ static int setup_maps(struct dp *dp)
 	if (err)
 		return err;
 	bpf_object__for_each_map(map, s->obj) {
-		if (bpf_map__is_internal(map))
+		/* tx_ports is written at every attach; a pinned devmap is
+		 * refused for reuse by libbpf ("parameter mismatch") */
+		if (bpf_map__is_internal(map) || map == s->maps.tx_ports)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dp->pin_dir,
 			 bpf_map__name(map));
@@ -309,7 +314,8 @@ static int write_meta(struct dp *dp)
 	struct lb_meta m = { .table_size = dp->table_size,
 			     .max_flows = dp->max_flows,
 			     .max_services = dp->max_services,
-			     .max_backends = dp->max_backends };
+			     .max_backends = dp->max_backends,
+			     .int_ifindex = dp->int_ifindex };
 	__u32 key = 0;
 
 	return bpf_map__update_elem(dp->skel->maps.xlb_meta, &key, sizeof(key),
@@ -354,7 +360,120 @@ int dp_read_meta(const char *ifname, struct dp_opts *o, char *err,
 	o->max_flows = m.max_flows;
 	o->max_services = m.max_services;
 	o->max_backends = m.max_backends;
+	o->int_ifname = NULL;
+	if (m.int_ifindex) {
+		static char int_name[IF_NAMESIZE];
+
+		if (!if_indextoname(m.int_ifindex, int_name)) {
+			snprintf(err, errlen,
+				 "the internal interface (ifindex %u) of '%s' is gone: detach and attach again",
+				 m.int_ifindex, ifname);
+			return -ENODEV;
+		}
+		o->int_ifname = int_name;
+	}
 	return 0;
+}
+
+/* The first IPv4 and the first global IPv6 address of ifname. */
+static void iface_addrs(const char *ifname, struct lb_addr *a4,
+			struct lb_addr *a6)
+{
+	struct ifaddrs *ifa, *i;
+
+	memset(a4, 0, sizeof(*a4));
+	memset(a6, 0, sizeof(*a6));
+	if (getifaddrs(&ifa))
+		return;
+	for (i = ifa; i; i = i->ifa_next) {
+		if (!i->ifa_addr || strcmp(i->ifa_name, ifname))
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET && !a4->family) {
+			a4->family = AF_INET;
+			memcpy(a4->b,
+			       &((struct sockaddr_in *)i->ifa_addr)->sin_addr, 4);
+		} else if (i->ifa_addr->sa_family == AF_INET6 && !a6->family) {
+			struct in6_addr *x =
+				&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
+
+			if (IN6_IS_ADDR_LINKLOCAL(x))
+				continue;
+			a6->family = AF_INET6;
+			memcpy(a6->b, x, 16);
+		}
+	}
+	freeifaddrs(ifa);
+}
+
+/* Attach our loaded program to one more interface (nat's internal one):
+ * replace an earlier xdp-lb there, refuse anything else. */
+static int attach_int(struct dp *dp, enum xdp_attach_mode mode, char *err,
+		      size_t errlen)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, aopts);
+	DECLARE_LIBXDP_OPTS(xdp_program_opts, xopts);
+	char name[BPF_OBJ_NAME_LEN];
+	enum xdp_attach_mode cur_mode;
+	int fd = bpf_program__fd(dp->skel->progs.xdp_lb), ret, old_fd;
+	__u32 id;
+
+	ret = dp_attached_prog(dp->int_ifindex, &id, name, sizeof(name),
+			       &cur_mode);
+	if (ret) {
+		snprintf(err, errlen, "cannot query XDP on '%s': %s",
+			 dp->int_ifname, strerror(-ret));
+		return ret;
+	}
+	if (id && strcmp(name, "xdp_lb")) {
+		snprintf(err, errlen,
+			 "internal interface '%s' already has an XDP program (id %u, name '%s'): detach it first",
+			 dp->int_ifname, id, name);
+		return -EBUSY;
+	}
+	if (id) {
+		old_fd = bpf_prog_get_fd_by_id(id);
+		aopts.old_prog_fd = old_fd;
+		ret = bpf_xdp_attach(dp->int_ifindex, fd,
+				     XDP_FLAGS_REPLACE |
+					     (cur_mode == XDP_MODE_SKB ?
+						      XDP_FLAGS_SKB_MODE :
+						      XDP_FLAGS_DRV_MODE),
+				     &aopts);
+		if (old_fd >= 0)
+			close(old_fd);
+	} else {
+		xopts.fd = fd;
+		dp->xprog_int = xdp_program__create(&xopts);
+		ret = libxdp_get_error(dp->xprog_int);
+		if (ret)
+			dp->xprog_int = NULL;
+		else
+			ret = xdp_program__attach(dp->xprog_int,
+						  dp->int_ifindex, mode, 0);
+	}
+	if (ret)
+		snprintf(err, errlen,
+			 "cannot attach to internal interface '%s': %s",
+			 dp->int_ifname, strerror(-ret));
+	return ret;
+}
+
+/* Detach xdp_lb from ifindex if it is ours there. */
+static void detach_if_ours(int ifindex)
+{
+	char name[BPF_OBJ_NAME_LEN];
+	enum xdp_attach_mode mode;
+	struct xdp_multiprog *mp;
+	__u32 id;
+
+	if (dp_attached_prog(ifindex, &id, name, sizeof(name), &mode) || !id ||
+	    strcmp(name, "xdp_lb"))
+		return;
+	mp = xdp_multiprog__get_from_ifindex(ifindex);
+	if (!libxdp_get_error(mp)) {
+		xdp_multiprog__detach(mp);
+		xdp_multiprog__close(mp);
+	}
 }
 
 int dp_open(struct dp *dp, const struct dp_opts *o, char *err, size_t errlen)
@@ -364,7 +483,7 @@ int dp_open(struct dp *dp, const struct dp_opts *o, char *err, size_t errlen)
 	enum xdp_attach_mode cur_mode = XDP_MODE_UNSPEC;
 	char cur_name[BPF_OBJ_NAME_LEN], path[300];
 	__u32 cur_id;
-	__u8 mac[6];
+	__u8 mac[6], int_mac[6] = {};
 	int ret, old_fd;
 
 	memset(dp, 0, sizeof(*dp));
@@ -407,6 +526,29 @@ int dp_open(struct dp *dp, const struct dp_opts *o, char *err, size_t errlen)
 			 dp_mode_str(cur_mode));
 		return -EBUSY;
 	}
+	if (o->int_ifname) {
+		if (strlen(o->int_ifname) >= IF_NAMESIZE ||
+		    !(dp->int_ifindex = if_nametoindex(o->int_ifname))) {
+			snprintf(err, errlen, "unknown interface '%s'",
+				 o->int_ifname);
+			return -ENODEV;
+		}
+		if (dp->int_ifindex == dp->ifindex) {
+			snprintf(err, errlen,
+				 "the internal interface must not be the external one ('%s')",
+				 o->ifname);
+			return -EINVAL;
+		}
+		snprintf(dp->int_ifname, sizeof(dp->int_ifname), "%s",
+			 o->int_ifname);
+		ret = if_mac(o->int_ifname, int_mac);
+		if (ret) {
+			snprintf(err, errlen, "cannot read the MAC of '%s': %s",
+				 o->int_ifname, strerror(-ret));
+			return ret;
+		}
+		iface_addrs(o->int_ifname, &dp->int_addr4, &dp->int_addr6);
+	}
 	ret = ensure_bpffs(err, errlen);
 	if (ret)
 		return ret;
@@ -415,6 +557,32 @@ int dp_open(struct dp *dp, const struct dp_opts *o, char *err, size_t errlen)
 		return ret;
 	snprintf(path, sizeof(path), "%s/flows_v4", dp->pin_dir);
 	dp->adopted = access(path, F_OK) == 0;
+	if (dp->adopted) { /* same internal interface as before, or none */
+		struct lb_meta m = {};
+		__u32 key = 0;
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/xlb_meta", dp->pin_dir);
+		fd = bpf_obj_get(path);
+		if (fd >= 0 && !bpf_map_lookup_elem(fd, &key, &m) &&
+		    m.int_ifindex != (__u32)dp->int_ifindex) {
+			char was[IF_NAMESIZE] = "?";
+
+			if_indextoname(m.int_ifindex, was);
+			if (m.int_ifindex)
+				snprintf(err, errlen,
+					 "'%s' was attached with --internal %s: give the same (or detach first)",
+					 o->ifname, was);
+			else
+				snprintf(err, errlen,
+					 "'%s' was attached without --internal: detach first to add one",
+					 o->ifname);
+			close(fd);
+			return -EINVAL;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
 	ret = mkdir_p(dp->pin_dir);
 	if (ret) {
 		snprintf(err, errlen, "cannot create %s: %s", dp->pin_dir,
@@ -432,6 +600,10 @@ int dp_open(struct dp *dp, const struct dp_opts *o, char *err, size_t errlen)
 	}
 	dp->skel->rodata->table_size = dp->table_size;
 	memcpy((void *)dp->skel->rodata->if_mac, mac, 6);
+	if (dp->int_ifindex) {
+		dp->skel->rodata->nat_ifindex = dp->int_ifindex;
+		memcpy((void *)dp->skel->rodata->int_mac, int_mac, 6);
+	}
 	ret = setup_maps(dp);
 	if (ret) {
 		snprintf(err, errlen, "cannot size the maps: %s",
@@ -453,6 +625,25 @@ int dp_open(struct dp *dp, const struct dp_opts *o, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot write the size record: %s",
 			 strerror(-ret));
 		goto err_destroy;
+	}
+	if (dp->int_ifindex) {
+		__u32 k = XLB_PORT_EXT, v = dp->ifindex;
+
+		ret = bpf_map__update_elem(dp->skel->maps.tx_ports, &k,
+					   sizeof(k), &v, sizeof(v), 0);
+		k = XLB_PORT_INT;
+		v = dp->int_ifindex;
+		if (!ret)
+			ret = bpf_map__update_elem(dp->skel->maps.tx_ports, &k,
+						   sizeof(k), &v, sizeof(v), 0);
+		if (ret) {
+			snprintf(err, errlen, "cannot set up the nat ports: %s",
+				 strerror(-ret));
+			goto err_destroy;
+		}
+		ret = attach_int(dp, o->mode, err, errlen);
+		if (ret)
+			goto err_destroy;
 	}
 	if (cur_id) {
 		/* Replace our own program atomically: the maps are the pinned
@@ -506,6 +697,8 @@ int dp_open(struct dp *dp, const struct dp_opts *o, char *err, size_t errlen)
 	return 0;
 
 err_unpin:
+	if (dp->xprog_int) /* attached here just now */
+		detach_if_ours(dp->int_ifindex);
 	if (!dp->adopted)
 		bpf_object__unpin_maps(dp->skel->obj, NULL);
 err_destroy:
@@ -526,6 +719,9 @@ void dp_close(struct dp *dp)
 	if (dp->xprog)
 		xdp_program__close(dp->xprog);
 	dp->xprog = NULL;
+	if (dp->xprog_int)
+		xdp_program__close(dp->xprog_int);
+	dp->xprog_int = NULL;
 	if (dp->skel)
 		xdp_lb__destroy(dp->skel);
 	dp->skel = NULL;
@@ -534,7 +730,7 @@ void dp_close(struct dp *dp)
 static const char *const pinned_maps[] = {
 	"vips_v4",  "vips_v6",	 "svc_tables",	  "backends",	  "flows_v4",
 	"flows_v6", "stats_svc", "stats_backend", "stats_reason", "xlb_meta",
-	"xlb_cfg",  "flood",
+	"xlb_cfg",  "flood",	 "nat_rev",	  "tx_ports",
 };
 
 int dp_detach(const char *ifname, char *err, size_t errlen)
@@ -588,6 +784,21 @@ int dp_detach(const char *ifname, char *err, size_t errlen)
 				return ret;
 			}
 		}
+	}
+	{ /* nat: the program on the internal interface goes too */
+		struct lb_meta m;
+		__u32 key = 0;
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/xlb_meta", dir);
+		fd = bpf_obj_get(path);
+		if (fd >= 0 && !bpf_map_lookup_elem(fd, &key, &m) &&
+		    m.int_ifindex) {
+			tc_detach(m.int_ifindex);
+			detach_if_ours(m.int_ifindex);
+		}
+		if (fd >= 0)
+			close(fd);
 	}
 	for (i = 0; i < sizeof(pinned_maps) / sizeof(pinned_maps[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, pinned_maps[i]);
@@ -1077,4 +1288,66 @@ int dp_stats_reasons(struct dp *dp, struct reason_counters out[XLB_REASON_MAX])
 	}
 	free(vals);
 	return ret;
+}
+
+long dp_nat_count(struct dp *dp)
+{
+	struct nat_key k, *prev = NULL;
+	int fd = bpf_map__fd(dp->skel->maps.nat_rev);
+	long n = 0;
+
+	while (!bpf_map_get_next_key(fd, prev, &k)) {
+		prev = &k;
+		n++;
+	}
+	return n;
+}
+
+/* Does the forward flow of mapping (k, v) still exist and own it? */
+static bool nat_owned(struct dp *dp, const struct nat_key *k,
+		      const struct nat_value *v)
+{
+	struct flow_value fv;
+	int ret;
+
+	if (k->family == AF_INET) {
+		struct flow_key_v4 f = { .src = v->caddr[0], .dst = v->vaddr[0],
+					 .sport = v->cport, .dport = v->vport,
+					 .proto = k->proto };
+
+		ret = bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.flows_v4),
+					  &f, &fv);
+	} else {
+		struct flow_key_v6 f = { .sport = v->cport, .dport = v->vport,
+					 .proto = k->proto };
+
+		memcpy(f.src, v->caddr, 16);
+		memcpy(f.dst, v->vaddr, 16);
+		ret = bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.flows_v6),
+					  &f, &fv);
+	}
+	return !ret && fv.nat_port == k->lport;
+}
+
+long dp_nat_sweep(struct dp *dp)
+{
+	int fd = bpf_map__fd(dp->skel->maps.nat_rev);
+	struct nat_key k, next, *prev = NULL;
+	struct nat_value v;
+	long n = 0;
+	bool have_next;
+
+	have_next = !bpf_map_get_next_key(fd, NULL, &next);
+	while (have_next) {
+		k = next;
+		have_next = !bpf_map_get_next_key(fd, &k, &next);
+		if (bpf_map_lookup_elem(fd, &k, &v))
+			continue;
+		if (nat_owned(dp, &k, &v))
+			continue;
+		if (!bpf_map_delete_elem(fd, &k))
+			n++;
+	}
+	(void)prev;
+	return n;
 }

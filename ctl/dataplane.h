@@ -24,6 +24,7 @@ struct dp_opts {
 	__u32 max_flows;
 	__u32 max_services;
 	__u32 max_backends;
+	const char *int_ifname; /* nat: the internal interface, or NULL */
 };
 
 struct dp {
@@ -40,6 +41,11 @@ struct dp {
 	__u32 max_flows;
 	__u32 max_services;
 	__u32 max_backends;
+	/* nat: the internal interface (int_ifindex 0: none) */
+	char int_ifname[IF_NAMESIZE];
+	int int_ifindex;
+	struct xdp_program *xprog_int;
+	struct lb_addr int_addr4, int_addr6; /* its first addresses */
 };
 
 /* Load, pin (or re-adopt pins) and attach. On error writes one line to err
@@ -64,6 +70,11 @@ int dp_vip_set(struct dp *dp, const struct lb_addr *vip, __u16 port,
 int dp_attached_prog(int ifindex, __u32 *id, char *name, size_t len,
 		     enum xdp_attach_mode *mode);
 const char *dp_mode_str(enum xdp_attach_mode m);
+/* nat mappings (nat_rev entries) now. */
+long dp_nat_count(struct dp *dp);
+/* Delete nat mappings whose flow is gone (expired, purged, evicted) or
+ * now belongs to another mapping; returns how many, or a negative errno. */
+long dp_nat_sweep(struct dp *dp);
 /* The run-time knobs (xlb_cfg[0]). */
 int dp_cfg_set(struct dp *dp, const struct lb_cfg *cfg);
 int dp_vip_del(struct dp *dp, const struct lb_addr *vip, __u16 port,

@@ -222,21 +222,25 @@ static int cmd_attach(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "xdp-mode", required_argument, NULL, 'm' },
+		{ "internal", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	enum xdp_attach_mode mode = XDP_MODE_NATIVE;
-	const char *cfg_path = NULL, *ifname;
+	const char *cfg_path = NULL, *ifname, *int_ifname = NULL;
 	struct lb_config cfg;
 	struct dp_opts dopts = {};
 	struct dp dp;
 	char err[512];
 	int opt, ret;
 
-	while ((opt = getopt_long(argc, argv, "c:m:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:m:I:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			cfg_path = optarg;
+			break;
+		case 'I':
+			int_ifname = optarg;
 			break;
 		case 'm':
 			if (parse_mode(optarg, &mode))
@@ -246,11 +250,11 @@ static int cmd_attach(int argc, char **argv)
 			break;
 		default:
 			return fail(XLB_EXIT_USAGE,
-				    "usage: xdp-lb attach IFACE -c FILE [--xdp-mode native|skb]");
+				    "usage: xdp-lb attach IFACE -c FILE [--xdp-mode native|skb] [--internal IFACE]");
 		}
 	}
 	if (need_args(argc, argv, 1,
-		      "attach IFACE -c FILE [--xdp-mode native|skb]"))
+		      "attach IFACE -c FILE [--xdp-mode native|skb] [--internal IFACE]"))
 		return XLB_EXIT_USAGE;
 	ifname = argv[optind];
 	if (!cfg_path)
@@ -275,6 +279,7 @@ static int cmd_attach(int argc, char **argv)
 	dopts.max_flows = cfg.max_flows;
 	dopts.max_services = cfg.max_services;
 	dopts.max_backends = cfg.max_backends;
+	dopts.int_ifname = int_ifname;
 	ret = dp_open(&dp, &dopts, err, sizeof(err));
 	if (ret) {
 		config_free(&cfg);
@@ -988,7 +993,7 @@ static int cmd_service(int argc, char **argv)
 
 static const struct cmd commands[] = {
 	{ "attach", cmd_attach,
-	  "attach IFACE -c FILE [--xdp-mode native|skb]" },
+	  "attach IFACE -c FILE [--xdp-mode native|skb] [--internal IFACE]" },
 	{ "detach", cmd_detach, "detach IFACE" },
 	{ "upgrade", cmd_upgrade, "upgrade IFACE" },
 	{ "status", cmd_status, "status [--json]" },

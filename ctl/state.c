@@ -479,6 +479,7 @@ static int backend_write(struct lb_state *st, struct lb_service *s,
 							  XLB_BE_ACTIVE;
 	bi.family = b->addr.family;
 	bi.svc_id = s->id;
+	bi.port = htons(b->port);
 	memcpy(bi.addr, b->addr.b, 16);
 	return dp_backend_set(st->dp, b->id, &bi);
 }
@@ -697,6 +698,12 @@ static int write_cfg(struct lb_state *st)
 		c.flow_cost_ns = 1000000000ull / st->new_flow_rate;
 		c.bucket_ns = c.flow_cost_ns * st->new_flow_burst;
 	}
+	if (st->dp->int_ifindex) {
+		c.nat_port_min = st->nat_port_min;
+		c.nat_port_max = st->nat_port_max;
+		c.nat_src4 = st->nat_src4.w[0];
+		memcpy(c.nat_src6, st->nat_src6.w, 16);
+	}
 	c.tun_src4 = st->tun_src4.w[0];
 	c.tun_mask4 = st->tun_plen4 ?
 			      htonl(~0u << (32 - st->tun_plen4)) :
@@ -717,27 +724,29 @@ static int write_cfg(struct lb_state *st)
 /* The MAC frames to back end a go to: its own (dsr), or for a tunnel the
  * next hop's toward it, from the routing table. */
 static int resolve_mac(struct lb_state *st, const struct lb_addr *a,
-		       bool tunnel, __u8 mac[6], char *err, size_t errlen)
+		       __u32 vip_flags, __u8 mac[6], char *err, size_t errlen)
 {
 	char ab[LB_ADDRSTRLEN], gb[LB_ADDRSTRLEN];
+	bool nat = vip_flags & XLB_VIP_F_NAT;
+	const char *ifname = nat ? st->dp->int_ifname : st->dp->ifname;
+	int ifindex = nat ? st->dp->int_ifindex : st->dp->ifindex;
 	struct lb_addr hop = *a;
 	int ret;
 
-	if (tunnel) {
-		ret = neigh_next_hop(st->dp->ifindex, a, &hop);
+	if (vip_flags & (XLB_VIP_F_TUNNEL | XLB_VIP_F_NAT)) {
+		ret = neigh_next_hop(ifindex, a, &hop);
 		if (ret)
 			return fail(err, errlen, -ENETUNREACH,
-				    "no route to tunnel back end %s through '%s': %s (add one, or set its mac: the next hop's)",
-				    lb_addr_str(a, ab, sizeof(ab)),
-				    st->dp->ifname, strerror(-ret));
-		ret = neigh_resolve(st->dp->ifname, st->dp->ifindex, &hop,
-				    mac, st->resolve_timeout_ms);
+				    "no route to back end %s through '%s': %s (add one, or set its mac: the next hop's)",
+				    lb_addr_str(a, ab, sizeof(ab)), ifname,
+				    strerror(-ret));
+		ret = neigh_resolve(ifname, ifindex, &hop, mac,
+				    st->resolve_timeout_ms);
 		if (ret)
 			return fail(err, errlen, -EHOSTUNREACH,
 				    "cannot resolve the MAC of next hop %s toward back end %s on '%s': %s (set its mac)",
 				    lb_addr_str(&hop, gb, sizeof(gb)),
-				    lb_addr_str(a, ab, sizeof(ab)),
-				    st->dp->ifname,
+				    lb_addr_str(a, ab, sizeof(ab)), ifname,
 				    ret == -EHOSTUNREACH ? "no ARP/ND answer" :
 							   strerror(-ret));
 		return 0;
@@ -779,8 +788,10 @@ static int plan_macs(struct lb_state *st, const struct lb_config *cfg,
 				memcpy(macs[k], b->mac, 6);
 				continue;
 			}
-			ret = resolve_mac(st, &bc->addr, sc->tunnel, macs[k],
-					  err, errlen);
+			ret = resolve_mac(st, &bc->addr,
+					  (sc->tunnel ? XLB_VIP_F_TUNNEL : 0) |
+						  (sc->nat ? XLB_VIP_F_NAT : 0),
+					  macs[k], err, errlen);
 			if (ret)
 				return ret;
 		}
@@ -900,6 +911,13 @@ static int sync_backends(struct lb_state *st, struct lb_service *s,
 			b->drained = false;
 			b->capacity = bc->capacity;
 			b->standby = false;
+			if (b->port != bc->port) {
+				b->port = bc->port;
+				ret = backend_write(st, s, b);
+				if (ret)
+					return ret;
+				*changed = true;
+			}
 			if (memcmp(&b->hc, &bc->health, sizeof(b->hc)) ||
 			    memcmp(&b->ac, &bc->agent, sizeof(b->ac)) ||
 			    (!b->probe && b->hc.type != HEALTH_NONE)) {
@@ -922,6 +940,7 @@ static int sync_backends(struct lb_state *st, struct lb_service *s,
 		nb.hc = bc->health;
 		nb.ac = bc->agent;
 		nb.capacity = bc->capacity;
+		nb.port = bc->port;
 		if (s->load.slow_start && !fresh)
 			nb.up_since = now_ns(); /* added to a running service */
 		memcpy(nb.mac, macs[j], 6);
@@ -954,6 +973,24 @@ int state_apply_config(struct lb_state *st, const struct lb_config *cfg,
 	__u32 id;
 	int ret;
 
+	for (i = 0; i < cfg->n_services; i++) {
+		const struct lb_service_cfg *sc = &cfg->services[i];
+		bool v4 = sc->vip.family == AF_INET;
+
+		if (!sc->nat)
+			continue;
+		if (!st->dp->int_ifindex)
+			return fail(err, errlen, -EINVAL,
+				    "service %s: mode nat needs an internal interface (xdp-lb attach %s --internal IFACE)",
+				    sc->name, st->dp->ifname);
+		if (!(v4 ? cfg->nat_src4.family || st->dp->int_addr4.family :
+			   cfg->nat_src6.family || st->dp->int_addr6.family))
+			return fail(err, errlen, -EINVAL,
+				    "service %s: mode nat needs an %s source address: '%s' has none (set %s)",
+				    sc->name, v4 ? "IPv4" : "IPv6",
+				    st->dp->int_ifname,
+				    v4 ? "nat_source" : "nat_source6");
+	}
 	if (cfg->table_size != st->dp->table_size ||
 	    cfg->max_flows != st->dp->max_flows ||
 	    cfg->max_services != st->dp->max_services ||
@@ -981,6 +1018,12 @@ int state_apply_config(struct lb_state *st, const struct lb_config *cfg,
 	st->tun_src6 = cfg->tun_src6;
 	st->tun_plen4 = cfg->tun_plen4;
 	st->tun_plen6 = cfg->tun_plen6;
+	st->nat_port_min = cfg->nat_port_min;
+	st->nat_port_max = cfg->nat_port_max;
+	st->nat_src4 = cfg->nat_src4.family ? cfg->nat_src4 :
+					     st->dp->int_addr4;
+	st->nat_src6 = cfg->nat_src6.family ? cfg->nat_src6 :
+					     st->dp->int_addr6;
 	ret = write_cfg(st);
 	if (ret)
 		goto fail_apply;
@@ -1019,7 +1062,8 @@ int state_apply_config(struct lb_state *st, const struct lb_config *cfg,
 						      (__u32)sc->persist_prefix
 							      << XLB_VIP_PREFIX_SHIFT :
 					      0) |
-			       (sc->tunnel ? XLB_VIP_F_TUNNEL : 0);
+			       (sc->tunnel ? XLB_VIP_F_TUNNEL : 0) |
+			       (sc->nat ? XLB_VIP_F_NAT : 0);
 		s->health = sc->health;
 		s->agent = sc->agent;
 		if (memcmp(&s->load, &sc->load, sizeof(s->load)))
@@ -1185,8 +1229,7 @@ int state_backend_add(struct lb_state *st, const char *spec,
 				    "'%s' is not a MAC address (like 02:00:00:00:00:12)",
 				    mac);
 	} else {
-		ret = resolve_mac(st, &nb.addr,
-				  s->vip_flags & XLB_VIP_F_TUNNEL, nb.mac, err,
+		ret = resolve_mac(st, &nb.addr, s->vip_flags, nb.mac, err,
 				  errlen);
 		if (ret)
 			return ret;
@@ -1344,6 +1387,8 @@ void state_sweep(struct lb_state *st)
 		st->expired_total += n;
 		pr_debug("flow sweep: %ld idle flows expired\n", n);
 	}
+	if (st->dp->int_ifindex && (n = dp_nat_sweep(st->dp)) > 0)
+		st->nat_expired += n;
 	finish_removals(st, now);
 }
 
@@ -1412,6 +1457,8 @@ bool state_sweep_step(struct lb_state *st)
 		memcpy(st->counts, st->step_counts,
 		       sizeof(*st->counts) * st->dp->max_backends);
 		st->step_round_us = (now_ns() - st->step_start) / 1000;
+		if (st->dp->int_ifindex && (n = dp_nat_sweep(st->dp)) > 0)
+			st->nat_expired += n;
 		finish_removals(st, now_ns());
 	}
 	return false;
@@ -1588,8 +1635,8 @@ static void sb_add(struct lb_state *st, struct lb_service *s,
 		nb.up_since = now;
 	if (sb->cfg.has_mac)
 		memcpy(nb.mac, sb->cfg.mac, 6);
-	else if (resolve_mac(st, &nb.addr, s->vip_flags & XLB_VIP_F_TUNNEL,
-			     nb.mac, err, sizeof(err))) {
+	else if (resolve_mac(st, &nb.addr, s->vip_flags, nb.mac, err,
+			     sizeof(err))) {
 		sb_stop(st, s, sb, now, err);
 		return;
 	}
@@ -1943,7 +1990,8 @@ static struct json_object *service_json(struct lb_state *st,
 	json_object_object_add(o, "persistence", json_object_new_string(buf));
 	json_object_object_add(o, "mode", json_object_new_string(
 				       s->vip_flags & XLB_VIP_F_TUNNEL ? "tunnel" :
-									 "dsr"));
+				       s->vip_flags & XLB_VIP_F_NAT	 ? "nat" :
+									   "dsr"));
 	json_object_object_add(o, "load_policy",
 			       json_object_new_boolean(s->load.enabled));
 	json_object_object_add(o, "slow_start",
@@ -2009,6 +2057,7 @@ struct json_object *state_status_json(struct lb_state *st)
 	static const char *const names[] = XLB_REASON_NAMES;
 	struct reason_counters rc[XLB_REASON_MAX];
 	struct json_object *o = json_object_new_object(), *arr, *r;
+	char buf[32];
 	size_t i;
 
 	state_sweep(st);
@@ -2028,6 +2077,29 @@ struct json_object *state_status_json(struct lb_state *st)
 	json_object_object_add(r, "new_flow_burst",
 			       json_object_new_int64(st->new_flow_burst));
 	json_object_object_add(o, "flood_guard", r);
+	if (st->dp->int_ifindex) {
+		char ab[LB_ADDRSTRLEN];
+
+		r = json_object_new_object();
+		json_object_object_add(r, "internal", json_object_new_string(
+						       st->dp->int_ifname));
+		json_object_object_add(r, "mappings", json_object_new_int64(
+						       dp_nat_count(st->dp)));
+		json_object_object_add(r, "expired",
+				       json_object_new_uint64(st->nat_expired));
+		snprintf(buf, sizeof(buf), "%u-%u", st->nat_port_min,
+			 st->nat_port_max);
+		json_object_object_add(r, "ports", json_object_new_string(buf));
+		json_object_object_add(r, "source", json_object_new_string(
+				st->nat_src4.family ?
+					lb_addr_str(&st->nat_src4, ab, sizeof(ab)) :
+					""));
+		json_object_object_add(r, "source6", json_object_new_string(
+				st->nat_src6.family ?
+					lb_addr_str(&st->nat_src6, ab, sizeof(ab)) :
+					""));
+		json_object_object_add(o, "nat", r);
+	}
 	json_object_object_add(o, "expired_flows",
 			       json_object_new_uint64(st->expired_total));
 	json_object_object_add(o, "sweep_last_us",

@@ -49,6 +49,7 @@ struct lb_backend {
 	__u32 ramp;		   /* slow-start ramp, permille */
 	__u64 up_since;		   /* slow start began (ns), 0: none */
 	bool standby;		   /* started by the scaler */
+	__u16 port;		   /* nat: its port, 0: the VIP's */
 };
 
 /* Out of the table by an agent's drain or maint. */
@@ -131,6 +132,9 @@ struct lb_state {
 	__u32 new_flow_burst;
 	struct lb_addr tun_src4, tun_src6; /* tunnel outer sources */
 	__u8 tun_plen4, tun_plen6;
+	__u16 nat_port_min, nat_port_max;
+	struct lb_addr nat_src4, nat_src6; /* family 0: none */
+	__u64 nat_expired; /* mappings deleted by sweeps */
 	__u64 expired_total; /* flows deleted for idleness */
 	__u64 sweep_last_us; /* how long the last full sweep took */
 	__u64 sweep_max_us;

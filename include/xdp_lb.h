@@ -148,8 +148,9 @@ struct lb_meta {
 	__u32 max_flows;
 	__u32 max_services;
 	__u32 max_backends;
+	__u32 int_ifindex; /* nat: the internal interface, 0: none */
 };
-_Static_assert(sizeof(struct lb_meta) == 16, "lb_meta size");
+_Static_assert(sizeof(struct lb_meta) == 20, "lb_meta size");
 
 /* Value of xlb_cfg[0]: run-time knobs the controller may change. */
 struct lb_cfg {

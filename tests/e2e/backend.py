@@ -4,8 +4,12 @@
 
 GET /            -> "NAME\n"
 GET /slow?secs=N -> one line "NAME i\n" per second for N seconds (a long download)
+GET /bytes?n=N   -> N bytes of a fixed pseudo-random stream (blob(N)), with
+                    an X-Backend: NAME header (byte-exact transfer checks)
 Usage: backend.py NAME [PORT]   (listens on :: and 0.0.0.0)
 """
+import functools
+import hashlib
 import http.server
 import socket
 import sys
@@ -16,11 +20,27 @@ NAME = sys.argv[1]
 PORT = int(sys.argv[2]) if len(sys.argv) > 2 else 80
 
 
+@functools.lru_cache(maxsize=4)
+def blob(n):
+    """n bytes: sha256 of 0, 1, 2, ... (4-byte big endian), concatenated."""
+    return b"".join(hashlib.sha256(i.to_bytes(4, "big")).digest()
+                    for i in range((n + 31) // 32))[:n]
+
+
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_GET(self):
         url = urllib.parse.urlparse(self.path)
+        if url.path == "/bytes":
+            n = min(int(urllib.parse.parse_qs(url.query).get("n", ["0"])[0]), 16 << 20)
+            body = blob(n)
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("X-Backend", NAME)
+            self.end_headers()
+            self.wfile.write(body)
+            return
         if url.path == "/slow":
             secs = min(int(urllib.parse.parse_qs(url.query).get("secs", ["5"])[0]), 120)
             self.send_response(200)

@@ -10,11 +10,17 @@ hold HOST PORT SECS    one keep-alive connection, GET / every 0.2 s for SECS
                        failed or the answering back end ever changed.
 slow HOST PORT SECS    one GET /slow?secs=SECS; exits 1 unless all SECS lines
                        arrive from one back end.
+download HOST PORT SIZE N
+                       N downloads of SIZE bytes from /bytes, each on a new
+                       connection, each compared byte for byte with the
+                       stream the back end sends (backend.py blob());
+                       prints {"ok": n, "bad": n, "errors": n, "b1": n, ...}.
 retry HOST PORT N      like count, but a failed request is retried on a new
                        connection (up to 10 times, 0.1 s apart), as a client
                        would; "errors" counts requests that never succeeded,
                        "retries" the failed attempts.
 """
+import hashlib
 import http.client
 import json
 import sys
@@ -104,8 +110,40 @@ def slow(host, port, secs):
     return 0 if ok else 1
 
 
+
+
+def blob(n):
+    return b"".join(hashlib.sha256(i.to_bytes(4, "big")).digest()
+                    for i in range((n + 31) // 32))[:n]
+
+
+def download(host, port, size, n):
+    want = blob(size)
+    tally = {"ok": 0, "bad": 0, "errors": 0}
+    deadline = time.monotonic() + 120
+    for _ in range(n):
+        if time.monotonic() > deadline:
+            tally["errors"] += 1
+            continue
+        conn = http.client.HTTPConnection(host, port, timeout=10)
+        try:
+            conn.request("GET", f"/bytes?n={size}")
+            r = conn.getresponse()
+            body = r.read()
+            who = r.getheader("X-Backend", "?")
+            tally[who] = tally.get(who, 0) + 1
+            tally["ok" if body == want else "bad"] += 1
+        except (OSError, http.client.HTTPException):
+            tally["errors"] += 1
+        finally:
+            conn.close()
+    print(json.dumps(tally))
+
+
 def main():
     cmd, host, port, arg = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    if cmd == "download":
+        return download(host, port, arg, int(sys.argv[5]))
     return {"count": count, "hold": hold, "slow": slow, "retry": retry}[cmd](host, port, arg)
 
 

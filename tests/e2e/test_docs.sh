@@ -16,7 +16,8 @@ check() { # description, command...
 helps=$( { $BIN --help
 	for c in attach detach upgrade status reload; do $BIN $c --help; done
 	for c in add del weight drain undrain; do $BIN backend $c --help; done
-	for c in add del; do $BIN service $c --help; done; } 2>&1)
+	for c in add del; do $BIN service $c --help; done
+	for c in attach detach status; do $BIN decap $c --help; done; } 2>&1)
 check "every --help exits 0" bash -c "$BIN --help >/dev/null && $BIN status --help >/dev/null && $BIN backend add --help >/dev/null"
 opts=$(grep -oE -- '--[a-z][a-z-]+' <<<"$helps" | sort -u)
 [ -n "$opts" ] || { echo "not ok - no options found in --help"; exit 1; }
@@ -25,6 +26,6 @@ for o in $opts; do
 	check "man page documents $o" grep -q "^\.SS.*${esc}" "$MAN"
 done
 check "man page documents every command" bash -c \
-	'for c in attach detach upgrade status "service add" "service del" "backend add" "backend del" "backend weight" "backend drain" "backend undrain" reload; do grep -q "^\.SS $c" '"$MAN"' || exit 1; done'
+	'for c in attach detach upgrade status "service add" "service del" "backend add" "backend del" "backend weight" "backend drain" "backend undrain" reload "decap attach" "decap detach" "decap status"; do grep -q "^\.SS $c" '"$MAN"' || exit 1; done'
 check "unknown command exits 2" bash -c "$BIN nosuchcmd >/dev/null 2>&1; [ \$? -eq 2 ]"
 exit $fail
