@@ -161,6 +161,43 @@ static __always_inline int nat_rewrite6(struct ipv6hdr *ip6h, void *l4,
 	return 0;
 }
 
+/*
+ * An ICMP error about a nat flow, from the client's side: the quoted
+ * packet is a reply as the client saw it (VIP:vport -> client:cport). The
+ * back end sent it as (back end:bport -> our address:nat port), so the
+ * error goes to the back end with the quote translated back to that, and
+ * every checksum kept right: the outer IP header (IPv4), the quoted IP
+ * header (IPv4), a quoted UDP checksum, and the ICMP checksum over all of
+ * it (ICMPv6: with its pseudo-header). is6: ICMPv6 in IPv6.
+ */
+static __always_inline void icmp_sum_word(__u16 *icsum, __u16 old, __u16 new)
+{
+	csum_replace2(icsum, old, new);
+}
+
+static __always_inline void icmp_addr(__be32 *a, const __be32 *b, int n,
+				      __u16 *icsum, __u16 *inner_ip_sum,
+				      __u16 *inner_l4_sum)
+{
+	for (int i = 0; i < 4; i++) {
+		if (i >= n)
+			break;
+		csum_replace4(icsum, a[i], b[i]);
+		if (inner_ip_sum)
+			csum_replace4(inner_ip_sum, a[i], b[i]);
+		if (inner_l4_sum)
+			csum_replace4(inner_l4_sum, a[i], b[i]);
+		a[i] = b[i];
+	}
+}
+
+/* Change a 16-bit word inside the ICMP payload, keeping the ICMP sum. */
+static __always_inline void icmp_word(__u16 *w, __u16 v, __u16 *icsum)
+{
+	icmp_sum_word(icsum, *w, v);
+	*w = v;
+}
+
 /* Out of the internal interface to the back end's MAC. */
 static __always_inline int nat_redirect(struct ethhdr *eth,
 					const struct backend_info *be)

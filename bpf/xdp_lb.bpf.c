@@ -268,13 +268,59 @@ static __always_inline int process_icmp4(struct hdr_cursor *c, void *data_end,
 	vm = bpf_map_lookup_elem(&vips_v4, &vk);
 	if (!vm)
 		return -XLB_PASS_NOT_VIP;
-	if (vm->flags & XLB_VIP_F_NAT)
-		return -XLB_PASS_NOT_VIP; /* nat: the kernel's (not yet ours) */
 	lc->svc_id = vm->svc_id;
 	lc->persist = vm->flags & XLB_VIP_F_SRC_IP;
 	lc->tunnel = vm->flags & XLB_VIP_F_TUNNEL;
 	lc->no_pin = true;
 	lc->reason = XLB_TX_ICMP_ERROR;
+	if (vm->flags & XLB_VIP_F_NAT) {
+		struct flow_key_v4 nk = { .src = in->daddr, .dst = in->saddr,
+					  .sport = ports[1], .dport = ports[0],
+					  .proto = in->protocol };
+		__u16 *ucsum = NULL, old, old_u = 0;
+		struct flow_value *fv;
+		struct backend_info *be;
+		struct lb_cfg *cfg;
+		__u32 key = 0;
+
+		fv = bpf_map_lookup_elem(&flows_v4, &nk);
+		cfg = bpf_map_lookup_elem(&xlb_cfg, &key);
+		if (!fv || !fv->nat_port || !cfg)
+			return -XLB_PASS_NOT_VIP; /* no mapping: not ours */
+		be = bpf_map_lookup_elem(&backends, &fv->backend_id);
+		if (!be || be->state != XLB_BE_ACTIVE || be->family != AF_INET)
+			return -XLB_PASS_NOT_VIP;
+		if (in->protocol == IPPROTO_UDP &&
+		    (void *)(ports + 4) <= data_end && ports[3]) {
+			ucsum = (__u16 *)&ports[3];
+			old_u = *ucsum;
+		}
+		/* outer: to the back end */
+		addr_replace(&iph->daddr, be->addr, 1, &iph->check, NULL);
+		/* quote: back end:bport -> our address:nat port */
+		old = in->check;
+		icmp_addr(&in->saddr, be->addr, 1, &ic->checksum, &in->check,
+			  ucsum);
+		icmp_addr(&in->daddr, &cfg->nat_src4, 1, &ic->checksum,
+			  &in->check, ucsum);
+		icmp_sum_word(&ic->checksum, old, in->check);
+		if (be->port) {
+			if (ucsum)
+				csum_replace2(ucsum, ports[0], be->port);
+			icmp_word(&ports[0], be->port, &ic->checksum);
+		}
+		if (ucsum)
+			csum_replace2(ucsum, ports[1], fv->nat_port);
+		icmp_word(&ports[1], fv->nat_port, &ic->checksum);
+		if (ucsum) { /* the quoted UDP sum is ICMP payload too */
+			udp_zero_fix(ucsum, IPPROTO_UDP);
+			icmp_sum_word(&ic->checksum, old_u, *ucsum);
+		}
+		lc->nat = true;
+		lc->backend_id = fv->backend_id;
+		*bep = be;
+		return 0;
+	}
 	fk.src = in->daddr;
 	fk.dst = in->saddr;
 	fk.sport = ports[1];
@@ -329,14 +375,61 @@ static __always_inline int process_icmp6(struct hdr_cursor *c, void *data_end,
 	vm = bpf_map_lookup_elem(&vips_v6, &vk);
 	if (!vm)
 		return -XLB_PASS_NOT_VIP;
-	if (vm->flags & XLB_VIP_F_NAT)
-		return -XLB_PASS_NOT_VIP; /* nat: the kernel's (not yet ours) */
 	lc->svc_id = vm->svc_id;
 	lc->persist = vm->flags & XLB_VIP_F_SRC_IP;
 	lc->tunnel = vm->flags & XLB_VIP_F_TUNNEL;
 	lc->inner6 = true;
 	lc->no_pin = true;
 	lc->reason = XLB_TX_ICMP_ERROR;
+	if (vm->flags & XLB_VIP_F_NAT) {
+		struct flow_key_v6 nk = { .sport = ports[1], .dport = ports[0],
+					  .proto = in->nexthdr };
+		__u16 *ucsum = NULL, old_u = 0;
+		struct flow_value *fv;
+		struct backend_info *be;
+		struct lb_cfg *cfg;
+		__u32 key = 0;
+
+		__builtin_memcpy(nk.src, &in->daddr, sizeof(nk.src));
+		__builtin_memcpy(nk.dst, &in->saddr, sizeof(nk.dst));
+		fv = bpf_map_lookup_elem(&flows_v6, &nk);
+		cfg = bpf_map_lookup_elem(&xlb_cfg, &key);
+		if (!fv || !fv->nat_port || !cfg)
+			return -XLB_PASS_NOT_VIP; /* no mapping: not ours */
+		be = bpf_map_lookup_elem(&backends, &fv->backend_id);
+		if (!be || be->state != XLB_BE_ACTIVE ||
+		    be->family != AF_INET6)
+			return -XLB_PASS_NOT_VIP;
+		if (in->nexthdr == IPPROTO_UDP &&
+		    (void *)(ports + 4) <= data_end) {
+			ucsum = (__u16 *)&ports[3];
+			old_u = *ucsum;
+		}
+		/* outer: to the back end (in the ICMPv6 pseudo-header) */
+		icmp_addr(ip6h->daddr.in6_u.u6_addr32, be->addr, 4,
+			  &ic->icmp6_cksum, NULL, NULL);
+		/* quote: back end:bport -> our address:nat port */
+		icmp_addr(in->saddr.in6_u.u6_addr32, be->addr, 4,
+			  &ic->icmp6_cksum, NULL, ucsum);
+		icmp_addr(in->daddr.in6_u.u6_addr32, cfg->nat_src6, 4,
+			  &ic->icmp6_cksum, NULL, ucsum);
+		if (be->port) {
+			if (ucsum)
+				csum_replace2(ucsum, ports[0], be->port);
+			icmp_word(&ports[0], be->port, &ic->icmp6_cksum);
+		}
+		if (ucsum)
+			csum_replace2(ucsum, ports[1], fv->nat_port);
+		icmp_word(&ports[1], fv->nat_port, &ic->icmp6_cksum);
+		if (ucsum) {
+			udp_zero_fix(ucsum, IPPROTO_UDP);
+			icmp_sum_word(&ic->icmp6_cksum, old_u, *ucsum);
+		}
+		lc->nat = true;
+		lc->backend_id = fv->backend_id;
+		*bep = be;
+		return 0;
+	}
 	__builtin_memcpy(fk.src, &in->daddr, sizeof(fk.src));
 	__builtin_memcpy(fk.dst, &in->saddr, sizeof(fk.dst));
 	fk.sport = ports[1];
@@ -500,8 +593,11 @@ int xdp_lb(struct xdp_md *ctx)
 		reason = XLB_TX_ICMP_ECHO;
 	} else if (be) {
 		reason = lc.reason;
-		if (lc.nat)
-			action = nat_redirect(eth, be), reason = XLB_REDIRECT_NAT;
+		if (lc.nat) {
+			action = nat_redirect(eth, be);
+			if (reason != XLB_TX_ICMP_ERROR)
+				reason = XLB_REDIRECT_NAT;
+		}
 		else if (!lc.tunnel)
 			action = dsr_forward(eth, be);
 		else if ((ret = tunnel_forward(ctx, l2len, lc.inner6, be,
