@@ -142,6 +142,7 @@ services:
     port: 80
     proto: tcp
     mode: tunnel
+    health: { type: tcp, interval_ms: 200, timeout_ms: 200, rise: 2, fall: 2 }
     backends:
       - addr: fd00:1::11
       - addr: fd00:1::12
@@ -175,12 +176,14 @@ wait_health() { # SERVICE_INDEX WANT
 check "tunnel probes pass: web and web6 back ends up ($(health 0) $(health 1))" \
 	wait_health 0 "['up', 'up']"
 check "IPv6 http probes through the tunnel pass" wait_health 1 "['up', 'up']"
+check "IPv4 probes through IPv6 tunnels pass (web46)" wait_health 2 "['up', 'up']"
 nsenter --net=/run/netns/$P-b2 "$BIN" decap detach $P-b20 >/dev/null
 T0=$(date +%s%3N)
 check "b2 without decap fails its tunnelled probes: down (server still up)" \
 	wait_health 0 "['up', 'down']"
 diag "b2 down $(( $(date +%s%3N) - T0 )) ms after its decap went (fall 2 x 200 ms + 200 ms timeout)"
 check "b2 down for web6 too" wait_health 1 "['up', 'down']"
+check "and for web46 (IPv4 in IPv6)" wait_health 2 "['up', 'down']"
 T=$(count $VIP4 100)
 check "clients all reach b1 while b2's decap is broken ($T)" \
 	python3 -c "import json,sys; t=json.loads('$T'); sys.exit(not (t['errors']==0 and t.get('b1',0)==100))"
