@@ -22,6 +22,21 @@
  *    every call a different flow, timed from userspace: syscall and setup
  *    included, so only the difference to the single-call floor means
  *    anything. A cross-check of the cycle rows.
+ *  - "restore" rows: the forwarding modes (100 back ends). Tunnel mode
+ *    grows the frame by 20 bytes, nat rewrites it in place, so a repeat
+ *    run would measure the program on its own output from the second
+ *    iteration on. The call runs xdp_restore (bench/cycle.bpf.c): it
+ *    undoes an encapsulation (bpf_xdp_adjust_head(+20)), copies the
+ *    original 60-byte frame back, sets the iteration's flow (mask 0: the
+ *    frame as built) and tail-calls the program under test. The floor and
+ *    DSR run behind the same wrapper for comparison; the ratio of these
+ *    rows is to that floor. After every run (outside the timing) the
+ *    reason counters must show exactly one expected outcome per packet
+ *    (tx_forwarded / redirect_nat, nothing else: no drop_encap, no
+ *    drop_nat_*), the last output must be an IPIP frame 20 bytes longer
+ *    (tunnel) or translated to the nat address (nat), and a new-flow run
+ *    must leave one flow and (nat) one nat_rev mapping per packet; both
+ *    tables are emptied after it.
  * Every xdp-lb instance is loaded with the default sizes (XLB_DEFAULT_*),
  * one TCP service with N back ends (Maglev table built by ctl/maglev.c).
  * The hit instances hold 2^19 established flows pinned as the data path
@@ -37,7 +52,7 @@
  * already in the dispatcher the call costs only the packets it runs.
  *
  * Usage: bench_pkt [-r ROUNDS] [-n REPEAT] [-c CALLS] [-o DATAFILE]
- *                  [-i IFACE,IFACE,...]   (5 idle veths; run.sh makes them)
+ *                  [-i IFACE,IFACE,...]   (6 idle veths; run.sh makes them)
  */
 #include <errno.h>
 #include <getopt.h>
@@ -80,8 +95,16 @@ struct lb_inst {
 	int nbe;
 };
 
-enum method { M_REPEAT, M_CYCLE, M_SINGLE };
-static const char *method_names[] = { "repeat", "cycle", "single" };
+enum method { M_REPEAT, M_CYCLE, M_SINGLE, M_RESTORE };
+static const char *method_names[] = { "repeat", "cycle", "single",
+				      "restore" };
+
+/* Forwarding mode of an xdp-lb instance (vip_meta.flags). */
+enum fwd_mode { FWD_DSR, FWD_TUNNEL, FWD_NAT };
+#define NAT_SRC4 "10.2.0.1"
+#define TUN_SRC4 "198.18.9.0" /* /24 prefix for the outer sources */
+static const __u8 INT_MAC[ETH_ALEN] = { 0x02, 0x1b, 0x00, 0x00, 0x00, 0x02 };
+static int nat_ext_ifindex, nat_int_ifindex;
 
 struct scenario {
 	char name[40];
@@ -97,10 +120,16 @@ struct scenario {
 	double kns[MAX_ROUNDS]; /* kernel's duration (whole ns) */
 	double ratio[MAX_ROUNDS];
 	double extra[MAX_ROUNDS];
+	/* restore rows on an xdp-lb instance: the path every packet must
+	 * take (reason counters), and the mode (output, nat_rev) */
+	bool check_path;
+	__u32 reason;
+	enum fwd_mode mode;
+	int bad;		/* runs that failed a path check */
 };
 
 static struct cycle *cyc;
-static int cyc_prog, cyc_target;
+static int cyc_prog, cyc_target, rst_prog;
 static __u32 repeat = 1000000, calls = 1 << 17;
 static int rounds = 5;
 
@@ -144,13 +173,15 @@ static void flow_key(__u32 k, __be32 vip, struct flow_key_v4 *fk)
 /* Load xdp-lb with the default sizes and one service VIP4:80/tcp with
  * back ends 1..nbe; fill flows_v4 with flows 0..nflows-1, pinned to the
  * back end their table slot names. */
-static void lb_load(struct lb_inst *li, int nbe, __u32 nflows)
+static void lb_load(struct lb_inst *li, int nbe, __u32 nflows,
+		    enum fwd_mode mode)
 {
 	struct maglev_backend *mb = calloc(nbe, sizeof(*mb));
 	__u32 size = XLB_DEFAULT_TABLE_SIZE, svc = 1, i, count;
 	__u32 *table = malloc(size * sizeof(*table));
 	__u32 *keys = malloc(size * sizeof(*keys));
 	struct vip_meta vm = { .svc_id = svc };
+	struct lb_cfg cfg = {};
 	struct vip_key_v4 vk = {};
 	struct flow_key_v4 *fks;
 	struct flow_value *fvs;
@@ -166,6 +197,13 @@ static void lb_load(struct lb_inst *li, int nbe, __u32 nflows)
 		die("cannot open xdp_lb: %s\n", strerror(errno));
 	li->skel = s;
 	memcpy((void *)s->rodata->if_mac, LB_MAC, ETH_ALEN);
+	if (mode == FWD_NAT) { /* as tests/prog/test_xdp.c env_load */
+		s->rodata->nat_ifindex = nat_int_ifindex;
+		memcpy((void *)s->rodata->int_mac, INT_MAC, ETH_ALEN);
+		if (bpf_map__set_max_entries(s->maps.nat_rev,
+					     XLB_DEFAULT_MAX_FLOWS))
+			die("nat_rev size\n");
+	}
 	/* The inner map template must have table_size entries (as
 	 * tests/prog/test_xdp.c and the controller do it). */
 	tmpl = bpf_map_create(BPF_MAP_TYPE_ARRAY, "svc_table", 4, 4, size,
@@ -212,6 +250,33 @@ static void lb_load(struct lb_inst *li, int nbe, __u32 nflows)
 	inet_pton(AF_INET, VIP4, &vk.addr);
 	vk.port = htons(80);
 	vk.proto = IPPROTO_TCP;
+	if (mode == FWD_TUNNEL) { /* as tests/prog/test_xdp.c tunnel_setup */
+		vm.flags |= XLB_VIP_F_TUNNEL;
+		inet_pton(AF_INET, TUN_SRC4, &cfg.tun_src4);
+		cfg.tun_mask4 = htonl(0xffffff00u);
+	} else if (mode == FWD_NAT) { /* nat_setup */
+		__u32 k;
+
+		vm.flags |= XLB_VIP_F_NAT;
+		inet_pton(AF_INET, NAT_SRC4, &cfg.nat_src4);
+		cfg.nat_port_min = 1024;
+		cfg.nat_port_max = 65535;
+		k = XLB_PORT_EXT;
+		if (bpf_map_update_elem(bpf_map__fd(s->maps.tx_ports), &k,
+					&nat_ext_ifindex, 0))
+			die("tx_ports: %s\n", strerror(errno));
+		k = XLB_PORT_INT;
+		if (bpf_map_update_elem(bpf_map__fd(s->maps.tx_ports), &k,
+					&nat_int_ifindex, 0))
+			die("tx_ports: %s\n", strerror(errno));
+	}
+	if (mode != FWD_DSR) {
+		__u32 zero = 0;
+
+		if (bpf_map_update_elem(bpf_map__fd(s->maps.xlb_cfg), &zero,
+					&cfg, 0))
+			die("xlb_cfg: %s\n", strerror(errno));
+	}
 	if (bpf_map_update_elem(bpf_map__fd(s->maps.vips_v4), &vk, &vm, 0))
 		die("vips_v4: %s\n", strerror(errno));
 
@@ -232,6 +297,12 @@ static void lb_load(struct lb_inst *li, int nbe, __u32 nflows)
 				      size];
 			fvs[j].state = XLB_FLOW_ESTABLISHED;
 			fvs[j].last_seen = t;
+			/* nat: a pinned flow has its port (the forward
+			 * path reads only this; nat_rev, which replies
+			 * use, is left empty) */
+			if (mode == FWD_NAT)
+				fvs[j].nat_port =
+					htons(1024 + (i + j) % 64000);
 		}
 		if (bpf_map_update_batch(bpf_map__fd(s->maps.flows_v4), fks,
 					 fvs, &count, NULL))
@@ -244,11 +315,11 @@ static void lb_load(struct lb_inst *li, int nbe, __u32 nflows)
 	free(keys);
 }
 
-/* Empty a flow table; returns how many flows it held. */
-static __u64 flows_clear(int fd)
+/* Empty a hash map (flow table, nat_rev: keys and values of at most 64
+ * bytes); returns how many entries it held. */
+static __u64 map_clear(int fd)
 {
-	static struct flow_key_v4 keys[8192];
-	static struct flow_value vals[8192];
+	static char keys[8192 * 64], vals[8192 * 64];
 	__u64 in = 0, out = 0, n = 0;
 	bool first = true;
 	__u32 count;
@@ -278,6 +349,28 @@ static __u64 flows_clear(int fd)
 			break;
 	}
 	return n;
+}
+
+static __u64 flows_clear(int fd)
+{
+	return map_clear(fd);
+}
+
+/* Packets per reason of an instance (sum over CPUs). */
+static void reasons_get(struct lb_inst *li, __u64 *pk)
+{
+	int ncpu = libbpf_num_possible_cpus(), c;
+	struct reason_counters rc[ncpu];
+	__u32 r;
+
+	for (r = 0; r < XLB_REASON_MAX; r++) {
+		pk[r] = 0;
+		if (bpf_map_lookup_elem(
+			    bpf_map__fd(li->skel->maps.stats_reason), &r, rc))
+			continue;
+		for (c = 0; c < ncpu; c++)
+			pk[r] += rc[c].packets;
+	}
 }
 
 /* The hit path cut after stage `stages` (ablate.bpf.c), on li's maps. */
@@ -325,14 +418,17 @@ static void cycle_load(void)
 	if (err)
 		die("cannot load cycle: %s\n", strerror(-err));
 	cyc_prog = bpf_program__fd(cyc->progs.xdp_cycle);
+	rst_prog = bpf_program__fd(cyc->progs.xdp_restore);
 	cyc_target = bpf_map__fd(cyc->maps.target);
 }
 
 /* Run a scenario once; returns ns/packet, the kernel's figure in *kns. */
 static double run_one(struct scenario *sc, double *kns)
 {
+	static __u8 out[256];
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = sc->pkt->data,
 		    .data_size_in = sc->pkt->len);
+	__u64 before[XLB_REASON_MAX], after[XLB_REASON_MAX];
 	__u32 key = 0, n, i;
 	__u64 t0, t1, ksum = 0;
 	int fd = sc->prog;
@@ -344,6 +440,17 @@ static double run_one(struct scenario *sc, double *kns)
 		cyc->bss->mask = sc->mask;
 		fd = cyc_prog;
 	}
+	if (sc->m == M_RESTORE) {
+		if (sc->pkt->len != sizeof(cyc->bss->orig))
+			die("%s: restore needs a %zu-byte frame\n", sc->name,
+			    sizeof(cyc->bss->orig));
+		memcpy(cyc->bss->orig, sc->pkt->data, sc->pkt->len);
+		o.data_out = out;
+		o.data_size_out = sizeof(out);
+		fd = rst_prog;
+	}
+	if (sc->check_path)
+		reasons_get(sc->li, before);
 	if (sc->m == M_SINGLE) {
 		o.repeat = 1;
 		n = calls;
@@ -368,6 +475,58 @@ static double run_one(struct scenario *sc, double *kns)
 	if ((int)o.retval != sc->expect)
 		die("%s: verdict %u, expected %d\n", sc->name, o.retval,
 		    sc->expect);
+	if (sc->check_path) {
+		__u64 others = 0;
+		__u32 r;
+		bool ok;
+
+		reasons_get(sc->li, after);
+		for (r = 0; r < XLB_REASON_MAX; r++)
+			if (r != sc->reason)
+				others += after[r] - before[r];
+		ok = after[sc->reason] - before[sc->reason] == n && !others;
+		if (!ok)
+			fprintf(stderr,
+				"bench_pkt: %s: reason %u counted %llu of %u "
+				"packets, %llu elsewhere (drop_encap %llu, "
+				"drop_nat_no_port %llu)\n",
+				sc->name, sc->reason,
+				(unsigned long long)(after[sc->reason] -
+						     before[sc->reason]),
+				n, (unsigned long long)others,
+				(unsigned long long)(after[XLB_DROP_ENCAP] -
+						     before[XLB_DROP_ENCAP]),
+				(unsigned long long)(after[XLB_DROP_NAT_NO_PORT] -
+						     before[XLB_DROP_NAT_NO_PORT]));
+		/* the last iteration's output */
+		if (sc->mode == FWD_TUNNEL &&
+		    (o.data_size_out != sc->pkt->len + 20 ||
+		     out[12] != 0x08 || out[13] != 0 ||
+		     out[ETH_HLEN + 9] != IPPROTO_IPIP)) {
+			fprintf(stderr, "bench_pkt: %s: output is not IPIP "
+					"(%u bytes)\n",
+				sc->name, o.data_size_out);
+			ok = false;
+		}
+		if (sc->mode == FWD_NAT) {
+			__u32 src, vip;
+
+			inet_pton(AF_INET, NAT_SRC4, &src);
+			inet_pton(AF_INET, VIP4, &vip);
+			if (o.data_size_out != sc->pkt->len ||
+			    memcmp(out + ETH_HLEN + 12, &src, 4) ||
+			    !memcmp(out + ETH_HLEN + 16, &vip, 4) ||
+			    memcmp(out + ETH_ALEN, INT_MAC, ETH_ALEN)) {
+				fprintf(stderr, "bench_pkt: %s: output not "
+						"translated\n", sc->name);
+				ok = false;
+			}
+		}
+		if (sc->mode == FWD_DSR && o.data_size_out != sc->pkt->len)
+			ok = false;
+		if (!ok)
+			sc->bad++;
+	}
 	if (sc->new_flows) {
 		__u64 got = flows_clear(bpf_map__fd(sc->li->skel->maps.flows_v4));
 
@@ -376,6 +535,16 @@ static double run_one(struct scenario *sc, double *kns)
 				"bench_pkt: %s: %llu flows in the table after "
 				"%u new ones (LRU eviction?)\n",
 				sc->name, (unsigned long long)got, n);
+		if (sc->mode == FWD_NAT) {
+			got = map_clear(bpf_map__fd(sc->li->skel->maps.nat_rev));
+			if (got != n) {
+				fprintf(stderr,
+					"bench_pkt: %s: %llu nat mappings "
+					"after %u new flows\n",
+					sc->name, (unsigned long long)got, n);
+				sc->bad++;
+			}
+		}
 	}
 	*kns = (double)ksum / n;
 	return (double)(t1 - t0) / n;
@@ -441,15 +610,25 @@ static __u64 new_flows_count(struct lb_inst *li)
 
 int main(int argc, char **argv)
 {
-	static struct scenario sc[48];
+	static struct scenario sc[64];
 	static struct pkt ack, syn, other;
 	struct lb_inst hit[NB], fresh[NB];
+	/* forwarding modes, 100 back ends: hit (2^19 flows) and new */
+	struct lb_inst tun_hit, tun_fresh, nat_hit, nat_fresh;
+	struct {
+		const char *name;
+		struct lb_inst *hit, *fresh;
+		enum fwd_mode mode;
+		int verdict;
+		__u32 reason;
+	} modes[3];
+	int nmodes = 0;
 	const char *datafile = NULL;
 	char *ifaces = NULL, *tok, *save = NULL;
 	int attached[8], nattached = 0, progs[8], nprogs = 0;
 	struct ablate *abl[7];
 	struct floor *fl;
-	int ns = 0, i, r, opt, floor_of[3] = { -1, -1, -1 };
+	int ns = 0, i, r, opt, floor_of[4] = { -1, -1, -1, -1 };
 	__u64 t;
 
 	while ((opt = getopt(argc, argv, "r:n:c:o:i:")) != -1) {
@@ -492,15 +671,52 @@ int main(int argc, char **argv)
 		die("cannot load the floor: %s\n", strerror(errno));
 	cycle_load();
 	for (i = 0; i < NB; i++) {
-		lb_load(&hit[i], nbe_list[i], NFLOWS);
-		lb_load(&fresh[i], nbe_list[i], 0);
+		lb_load(&hit[i], nbe_list[i], NFLOWS, FWD_DSR);
+		lb_load(&fresh[i], nbe_list[i], 0, FWD_DSR);
 	}
-	fprintf(stderr, "setup: %.1f s (6 instances, %u flows pinned in 3)\n",
-		(now_ns() - t) / 1e9, NFLOWS);
+	/* nat needs real interfaces for nat_ifindex and tx_ports: the first
+	 * and the last idle veth of -i (down; nothing is sent: a test run
+	 * without live frames only returns XDP_REDIRECT). */
+	if (ifaces) {
+		char *copy = strdup(ifaces), *last = strrchr(copy, ',');
+
+		nat_int_ifindex = if_nametoindex(last ? last + 1 : copy);
+		if (last)
+			*last = 0;
+		last = strchr(copy, ',');
+		if (last)
+			*last = 0;
+		nat_ext_ifindex = if_nametoindex(copy);
+		free(copy);
+	}
+	modes[nmodes++] = (typeof(modes[0])){ "dsr", &hit[1], &fresh[1],
+					      FWD_DSR, XDP_TX,
+					      XLB_TX_FORWARDED };
+	lb_load(&tun_hit, 100, NFLOWS, FWD_TUNNEL);
+	lb_load(&tun_fresh, 100, 0, FWD_TUNNEL);
+	modes[nmodes++] = (typeof(modes[0])){ "tunnel", &tun_hit, &tun_fresh,
+					      FWD_TUNNEL, XDP_TX,
+					      XLB_TX_FORWARDED };
+	if (nat_int_ifindex && nat_ext_ifindex &&
+	    nat_int_ifindex != nat_ext_ifindex) {
+		lb_load(&nat_hit, 100, NFLOWS, FWD_NAT);
+		lb_load(&nat_fresh, 100, 0, FWD_NAT);
+		modes[nmodes++] = (typeof(modes[0])){ "nat", &nat_hit,
+						      &nat_fresh, FWD_NAT,
+						      XDP_REDIRECT,
+						      XLB_REDIRECT_NAT };
+	} else {
+		fprintf(stderr, "bench_pkt: no nat rows: nat needs two "
+				"interfaces (-i)\n");
+	}
+	fprintf(stderr, "setup: %.1f s (%d instances, %u flows pinned in %d)\n",
+		(now_ns() - t) / 1e9, 2 * NB + 2 * (nmodes - 1), NFLOWS,
+		NB + nmodes - 1);
 
 	/* Programs run directly by the test runs: into the dispatcher. */
 	progs[nprogs++] = bpf_program__fd(fl->progs.xdp_floor);
 	progs[nprogs++] = cyc_prog;
+	progs[nprogs++] = rst_prog;
 	for (i = 0; i < NB; i++)
 		progs[nprogs++] = hit[i].prog;
 	for (tok = ifaces ? strtok_r(ifaces, ",", &save) : NULL;
@@ -579,6 +795,32 @@ int main(int argc, char **argv)
 		snprintf(sc[ns - 1].name, sizeof(sc[0].name),
 			 "new flow (SYN), %d be", nbe_list[i]);
 	}
+	/* Forwarding modes, behind the restoring wrapper, 100 back ends;
+	 * DSR behind the same wrapper for comparison. */
+	floor_of[M_RESTORE] = ns;
+	ADD(.name = "floor", .m = M_RESTORE, .prog = bpf_program__fd(fl->progs.xdp_floor),
+	    .pkt = &ack, .mask = 0, .expect = XDP_TX, .floor = true);
+	for (i = 0; i < nmodes; i++) {
+		ADD(.m = M_RESTORE, .prog = modes[i].hit->prog,
+		    .li = modes[i].hit, .pkt = &ack, .mask = 0,
+		    .expect = modes[i].verdict, .check_path = true,
+		    .reason = modes[i].reason, .mode = modes[i].mode);
+		snprintf(sc[ns - 1].name, sizeof(sc[0].name),
+			 "%s: hit, 1 flow, 100 be", modes[i].name);
+		ADD(.m = M_RESTORE, .prog = modes[i].hit->prog,
+		    .li = modes[i].hit, .pkt = &ack, .mask = NFLOWS - 1,
+		    .expect = modes[i].verdict, .check_path = true,
+		    .reason = modes[i].reason, .mode = modes[i].mode);
+		snprintf(sc[ns - 1].name, sizeof(sc[0].name),
+			 "%s: hit, 2^19 flows, 100 be", modes[i].name);
+		ADD(.m = M_RESTORE, .prog = modes[i].fresh->prog,
+		    .li = modes[i].fresh, .pkt = &syn, .mask = NEW_MASK,
+		    .new_flows = true, .expect = modes[i].verdict,
+		    .check_path = true, .reason = modes[i].reason,
+		    .mode = modes[i].mode);
+		snprintf(sc[ns - 1].name, sizeof(sc[0].name),
+			 "%s: new flow (SYN), 100 be", modes[i].name);
+	}
 
 	/* Rounds; within a round the order rotates by one each time. */
 	for (r = 0; r < rounds; r++) {
@@ -601,6 +843,16 @@ int main(int argc, char **argv)
 					"hit runs (expected 0)\n",
 				nbe_list[i],
 				(unsigned long long)new_flows_count(&hit[i]));
+	for (i = 1; i < nmodes; i++)
+		if (new_flows_count(modes[i].hit))
+			fprintf(stderr, "bench_pkt: %s: %llu new flows in the "
+					"hit runs (expected 0)\n",
+				modes[i].name,
+				(unsigned long long)new_flows_count(modes[i].hit));
+	for (i = 0; i < ns; i++)
+		if (sc[i].check_path)
+			fprintf(stderr, "path check %-30s %s\n", sc[i].name,
+				sc[i].bad ? "FAILED" : "ok (every run)");
 
 	printf("# per-packet cost, %d rounds, repeat %u, %u single calls; "
 	       "median (min-max) over rounds\n",
@@ -621,6 +873,23 @@ int main(int argc, char **argv)
 	}
 	prog_size("floor", bpf_program__fd(fl->progs.xdp_floor));
 	prog_size("cycle (wrapper)", cyc_prog);
+	prog_size("restore (wrapper)", rst_prog);
+	{
+		double d1[MAX_ROUNDS], d2[MAX_ROUNDS], m, lo, hi;
+
+		for (r = 0; r < rounds; r++) {
+			d1[r] = sc[floor_of[M_RESTORE]].ns[r] -
+				sc[floor_of[M_REPEAT]].ns[r];
+			d2[r] = sc[floor_of[M_RESTORE]].ns[r] -
+				sc[floor_of[M_CYCLE]].ns[r];
+		}
+		stats(d1, rounds, &m, &lo, &hi);
+		printf("# restore wrapper: floor behind it - plain floor "
+		       "%.1f (%.1f-%.1f) ns", m, lo, hi);
+		stats(d2, rounds, &m, &lo, &hi);
+		printf(", - floor behind cycle %.1f (%.1f-%.1f) ns\n", m, lo,
+		       hi);
+	}
 	prog_size("xdp_lb", hit[0].prog);
 	for (i = 0; i < 7; i++) {
 		char n[32];
@@ -652,6 +921,10 @@ int main(int argc, char **argv)
 	for (i = 0; i < NB; i++) {
 		xdp_lb__destroy(hit[i].skel);
 		xdp_lb__destroy(fresh[i].skel);
+	}
+	for (i = 1; i < nmodes; i++) {
+		xdp_lb__destroy(modes[i].hit->skel);
+		xdp_lb__destroy(modes[i].fresh->skel);
 	}
 	for (i = 0; i < 7; i++)
 		ablate__destroy(abl[i]);
