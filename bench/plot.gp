@@ -2,7 +2,7 @@
 # Per-packet cost from bench_pkt -o: median ns/packet with min-max bars,
 # repeat and cycle rows (the single-call rows carry the syscall).
 # gnuplot -e "datafile='pkt.dat'; outfile='out.png'" plot.gp
-set terminal pngcairo size 1100,620 font ",10"
+set terminal pngcairo size 1300,680 font ",10"
 set output outfile
 set title "xdp-lb per-packet cost (BPF\\_PROG\\_TEST\\_RUN, median and min-max over rounds)"
 set ylabel "ns per packet"
@@ -12,9 +12,10 @@ set grid ytics
 set xtics rotate by -45 left font ",8" noenhanced
 set key off
 set bmargin 12
-set rmargin 12
+set rmargin 22
 set yrange [0:*]
 src = "< grep -v ' single ' ".datafile
-plot src using ($1):4:xtic(sprintf("%s: %s", strcol(2), strcol(3))) with boxes lc rgb "#4a7ebb", \
-     '' using ($1):4:5:6 with yerrorbars lc rgb "black" pt -1, \
-     '' using ($1):4:(sprintf("%.0f", $4)) with labels offset 0,0.8 font ",7"
+# x: the row's place among the plotted rows (column 0), so no gaps
+plot src using 0:4:xtic(sprintf("%s: %s", strcol(2), strcol(3))) with boxes lc rgb "#4a7ebb", \
+     '' using 0:4:5:6 with yerrorbars lc rgb "black" pt -1, \
+     '' using 0:4:(sprintf("%.0f", $4)) with labels offset 0,0.8 font ",7"
