@@ -472,10 +472,11 @@ static void print_status(struct json_object *rep)
 		for (i = 0; i < json_object_array_length(svcs); i++) {
 			struct json_object *s = json_object_array_get_idx(svcs, i);
 
-			printf("\nservice %s  %s  flows %" PRId64
+			printf("\nservice %s  %s  mode %s  flows %" PRId64
 			       "  packets %" PRId64 "  new flows %" PRId64
 			       "%s%s\n",
 			       jstr(s, "name"), jstr(s, "endpoint"),
+			       jstr(s, "mode"),
 			       jint(s, "flows"), jint(s, "packets"),
 			       jint(s, "new_flows"),
 			       strcmp(jstr(s, "persistence"), "none") ?
@@ -539,6 +540,12 @@ static void print_status(struct json_object *rep)
 			}
 		}
 	}
+	if (json_object_object_get_ex(rep, "nat", &sc))
+		printf("\nnat: internal %s, source %s %s, ports %s, %" PRId64
+		       " mappings (%" PRId64 " expired)\n",
+		       jstr(sc, "internal"), jstr(sc, "source"),
+		       jstr(sc, "source6"), jstr(sc, "ports"),
+		       jint(sc, "mappings"), jint(sc, "expired"));
 	if (json_object_object_get_ex(rep, "outcomes", &outc)) {
 		printf("\noutcomes (packets):");
 		json_object_object_foreach(outc, key, val)
