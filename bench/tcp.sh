@@ -1,16 +1,32 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 # Real TCP benchmark (figures only, never pass/fail): wrk in a client
-# namespace against three nginx back ends, four ways:
-#   direct   wrk to one back end (198.18.0.11), no balancer on the path
-#   xdp-lb   wrk to the VIP through xdp-lb (DSR, replies bypass it)
-#   haproxy  wrk to the VIP through HAProxy, mode tcp, roundrobin
-#   nft-dnat wrk to the VIP through nftables DNAT (numgen) + masquerade
+# namespace against three nginx back ends, these ways:
+#   direct    wrk to one back end (198.18.0.11), no balancer on the path
+#   xdp-lb    wrk to the VIP through xdp-lb (DSR, replies bypass it)
+#   haproxy   wrk to the VIP through HAProxy, mode tcp, roundrobin
+#   nft-dnat  wrk to the VIP through nftables DNAT (numgen) + masquerade
+#   xdp-lb-nat  wrk to the VIP through xdp-lb, mode nat: two-armed, the
+#             same three back ends on a second, internal link (198.18.2.0/24)
+#   direct-rt wrk to one tunnel back end (198.18.1.11) through the router
+#             xbt-rt: the baseline of the tunnel path (one router hop)
+#   xdp-lb-tunnel  wrk to VIP 198.18.0.102 through xdp-lb, mode tunnel
+#             (IPIP) to three other nginx back ends t1..t3 behind xbt-rt,
+#             which decapsulate (xdp-lb decap attach) and reply via xbt-rt
 # each keep-alive and one connection per request (Connection: close).
-# The balancer namespace (xbt-lb) hosts whichever of the three is under
-# test, one at a time. Scenarios rotate within each round; the summary
+# The balancer namespace (xbt-lb) hosts whichever is under test, one at a
+# time.
+#
+#   xbt-cl .1 --+                 +-- xbt-b1..b3 .11-.13 (VIP on lo)
+#   xbt-lb .2 --+-- xbt-sw br0 ---+-- xbt-rt 198.18.0.4
+#   (198.18.0.0/24)                   xbt-rt 198.18.1.1 -- xbt-sw2 --
+#                                       xbt-t1..t3 198.18.1.11-13 (decap)
+#   xbt-lb xbt-lb1 198.18.2.1 -- xbt-sw1 -- xbt-b1..b3 xbt-bNn 198.18.2.11-13
+#
+# Scenarios rotate within each round; the summary
 # gives the median (min-max) of ROUNDS rounds and each round's ratio to
-# "direct" measured in the same round.
+# "direct" (and to "direct-rt", the same with a router hop) measured in
+# the same round.
 #   ROUNDS=3 DURATION=5s THREADS=1 CONNS=16 bash bench/tcp.sh
 # Needs root, build/xdp-lb (make all), wrk, nginx, haproxy, nft.
 # Namespaces xbt-*; everything (processes, namespaces, pins) removed on exit.
@@ -20,7 +36,8 @@ DURATION=${DURATION:-5s}
 WARMUP=${WARMUP:-1s}
 THREADS=${THREADS:-1}
 CONNS=${CONNS:-16}
-SCEN=(${SCEN:-direct xdp-lb haproxy nft-dnat})
+SCEN=(${SCEN:-direct xdp-lb haproxy nft-dnat xdp-lb-nat direct-rt xdp-lb-tunnel})
+ALL_SCEN="direct xdp-lb haproxy nft-dnat xdp-lb-nat direct-rt xdp-lb-tunnel"
 MODES=(keepalive close)
 
 for t in wrk nginx haproxy nft; do
@@ -32,6 +49,76 @@ done
 [ -x "$BIN" ] || { echo "bench: $BIN missing (make all)" >&2; exit 1; }
 
 topo_up xbt || { echo "bench: topology failed" >&2; exit 1; }
+# Beyond topo_up: the nat internal link and the tunnel side. Removed by
+# bench_down, then topo_down (trapped by topo_up) removes the rest.
+XNSS="sw1 sw2 rt t1 t2 t3"
+VIPT=198.18.0.102
+bench_down() {
+	local rc=$? h
+	lb_stop
+	for h in t1 t2 t3; do
+		nsenter --net="/run/netns/$P-$h" "$BIN" decap detach "$P-${h}0" >/dev/null 2>&1
+	done
+	lb_ns "$BIN" detach "$P-lb0" >/dev/null 2>&1
+	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+	wait 2>/dev/null
+	for h in $XNSS; do ip netns del "$P-$h" 2>/dev/null; done
+	rm -rf "/sys/fs/bpf/xdp-lb/$P-lb0" "/sys/fs/bpf/xdp-lb/$P-lb1"
+	(exit $rc)
+	topo_down
+}
+trap bench_down EXIT
+for h in $XNSS; do ip netns del "$P-$h" 2>/dev/null; done
+# xlink NS IFACE BRIDGE_NS ADDR: a veth from NS to br0 in BRIDGE_NS.
+xlink() {
+	ip link add "$2" type veth peer name "${2}p" || return 1
+	ip link set "$2" netns "$P-$1"
+	ip link set "${2}p" netns "$P-$3"
+	ip -n "$P-$3" link set "${2}p" master br0 up
+	ip -n "$P-$1" link set "$2" up
+	ip -n "$P-$1" addr add "$4" dev "$2"
+}
+xtopo_up() {
+	local h n
+	for h in $XNSS; do
+		ip netns add "$P-$h" || return 1
+		ip -n "$P-$h" link set lo up
+	done
+	for h in sw1 sw2; do
+		ip -n "$P-$h" link add br0 type bridge && ip -n "$P-$h" link set br0 up || return 1
+	done
+	# nat: the balancer's internal arm, a second link on each back end
+	xlink lb "$P-lb1" sw1 198.18.2.1/24 || return 1
+	n=11
+	for h in b1 b2 b3; do
+		xlink "$h" "$P-${h}n" sw1 "198.18.2.$n/24" || return 1
+		# nat replies cross the balancer's native XDP: software checksums
+		in_ns "$P-$h" ethtool -K "$P-${h}n" tx off >/dev/null
+		n=$((n + 1))
+	done
+	# XDP_REDIRECT into a veth needs an XDP program on its peer
+	ip -n "$P-sw1" link set dev "$P-lb1p" xdpdrv obj "$ROOT/build/xdp_pass.bpf.o" sec xdp ||
+		return 1
+	# tunnel: a router between 198.18.0.0/24 and 198.18.1.0/24
+	xlink rt "$P-rt0" sw 198.18.0.4/24 && xlink rt "$P-rt1" sw2 198.18.1.1/24 || return 1
+	in_ns "$P-rt" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.send_redirects=0 \
+		net.ipv4.conf.all.rp_filter=0 "net.ipv4.conf.$P-rt0.rp_filter=0" \
+		"net.ipv4.conf.$P-rt1.rp_filter=0"
+	n=11
+	for h in t1 t2 t3; do
+		xlink "$h" "$P-${h}0" sw2 "198.18.1.$n/24" || return 1
+		ip -n "$P-$h" route add default via 198.18.1.1
+		ip -n "$P-$h" addr add "$VIPT/32" dev lo
+		n=$((n + 1))
+	done
+	# the balancer reaches the tunnel back ends through the router; the
+	# client reaches them (direct-rt) through the router too, and the
+	# tunnel VIP through the balancer, with room for the outer header
+	ip -n "$P-lb" route add 198.18.1.0/24 via 198.18.0.4
+	ip -n "$P-cl" route add 198.18.1.0/24 via 198.18.0.4
+	ip -n "$P-cl" route add "$VIPT/32" via 198.18.0.2 mtu 1400
+}
+xtopo_up || { echo "bench: nat/tunnel topology failed" >&2; exit 1; }
 T=/tmp/xbt-tcp.$$
 mkdir -p "$T"
 CLEAN_FILES+=("-r" "$T")
@@ -44,7 +131,7 @@ in_ns "$P-cl" sysctl -qw net.ipv4.conf.all.accept_redirects=0 \
 	net.ipv4.ip_local_port_range="1024 65535" net.ipv4.tcp_tw_reuse=1
 
 # nginx on each back end: one process, tiny static body.
-for h in b1 b2 b3; do
+for h in b1 b2 b3 t1 t2 t3; do
 	cat >"$T/nginx-$h.conf" <<EOF
 daemon off;
 master_process off;
@@ -75,6 +162,38 @@ done
 
 CFG=$T/xdp-lb.yaml
 write_config "$CFG" 100 100 100
+
+# nat: short FIN/RST timeouts and a sweep every second, so the mappings
+# of closed connections are freed during a close run (defaults 30 s / 5 s
+# would hold about one per connection of the whole run)
+cat >"$T/xdp-lb-nat.yaml" <<EOF
+sweep_interval: 1
+flow_timeouts: { tcp_fin: 2, tcp_rst: 2 }
+nat_ports: 1024-65535
+services:
+  - name: web
+    vip: $VIP4
+    port: 80
+    proto: tcp
+    mode: nat
+    backends:
+      - addr: 198.18.2.11
+      - addr: 198.18.2.12
+      - addr: 198.18.2.13
+EOF
+cat >"$T/xdp-lb-tunnel.yaml" <<EOF
+tunnel_source: 198.18.9.0/24
+services:
+  - name: web
+    vip: $VIPT
+    port: 80
+    proto: tcp
+    mode: tunnel
+    backends:
+      - addr: 198.18.1.11
+      - addr: 198.18.1.12
+      - addr: 198.18.1.13
+EOF
 
 cat >"$T/haproxy.cfg" <<EOF
 global
@@ -110,7 +229,7 @@ table ip xbt {
 }
 EOF
 
-vip_up() { wait_for 50 in_ns "$P-cl" bash -c "exec 3<>/dev/tcp/$VIP4/80"; }
+vip_up() { wait_for 50 in_ns "$P-cl" bash -c "exec 3<>/dev/tcp/${1:-$VIP4}/80"; }
 
 # setup_S / teardown_S: put the scenario's path in place, remove it.
 setup_direct() { URL=http://198.18.0.11/; }
@@ -149,6 +268,39 @@ teardown_nft-dnat() {
 	in_ns "$P-lb" sysctl -qw net.ipv4.ip_forward=0
 }
 
+setup_xdp-lb-nat() {
+	URL=http://$VIP4/
+	lb_start "$T/xdp-lb-nat.yaml" --internal "$P-lb1" && vip_up
+}
+teardown_xdp-lb-nat() {
+	echo "  xdp-lb-nat: $(status_get "'mappings %d, drop_nat_no_port %d' % (s['nat']['mappings'], s['outcomes']['drop_nat_no_port'])" 2>&1)"
+	teardown_xdp-lb
+	ip -n "$P-lb" link show "$P-lb1" | grep -q xdp &&
+		echo "  xdp-lb-nat: program still on $P-lb1 after detach" >&2
+}
+setup_direct-rt() { URL=http://198.18.1.11/; }
+teardown_direct-rt() { :; }
+setup_xdp-lb-tunnel() {
+	local h
+	URL=http://$VIPT/
+	for h in t1 t2 t3; do
+		nsenter --net="/run/netns/$P-$h" "$BIN" decap attach "$P-${h}0" >/dev/null || return 1
+	done
+	lb_start "$T/xdp-lb-tunnel.yaml" && vip_up "$VIPT"
+}
+teardown_xdp-lb-tunnel() {
+	local h c=
+	for h in t1 t2 t3; do
+		c+=" $h $(nsenter --net="/run/netns/$P-$h" "$BIN" --json decap status "$P-${h}0" |
+			python3 -c 'import json,sys; print(json.load(sys.stdin)["decapsulated"])' 2>&1)"
+	done
+	echo "  xdp-lb-tunnel: decapsulated$c"
+	teardown_xdp-lb
+	for h in t1 t2 t3; do
+		nsenter --net="/run/netns/$P-$h" "$BIN" decap detach "$P-${h}0" >/dev/null 2>&1
+	done
+}
+
 # to_us VALUE: wrk latency (e.g. 512.00us, 1.20ms, 2.01s) in microseconds.
 to_us() {
 	awk -v v="$1" 'BEGIN { n = v + 0; u = v; sub(/^[0-9.]+/, "", u);
@@ -167,7 +319,7 @@ bench_one() {
 	p99=$(to_us "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
 	errs=$(grep -E 'Socket errors|Non-2xx' <<<"$out" | tr -s ' \n' ' ')
 	echo "$r $s $m ${rps:-0} ${p50:-0} ${p99:-0}" >>"$T/raw"
-	printf '  %-9s %-9s %10s req/s  p50 %6s us  p99 %6s us %s\n' \
+	printf '  %-13s %-9s %10s req/s  p50 %6s us  p99 %6s us %s\n' \
 		"$s" "$m" "${rps:-FAILED}" "$p50" "$p99" "${errs:+ [$errs]}"
 }
 
@@ -193,7 +345,7 @@ done
 
 echo
 echo "== summary: median (min-max) over $ROUNDS rounds; ratio = req/s / direct req/s in the same round"
-python3 - "$T/raw" <<'PY'
+python3 - "$T/raw" "$ALL_SCEN" <<'PY'
 import sys
 from collections import defaultdict
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
@@ -206,16 +358,19 @@ def med(v):
     return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
 def fmt(v, f):
     return "%s (%s-%s)" % (f % med(v), f % min(v), f % max(v)) if v else "-"
-print("| mode | path | req/s | ratio to direct | p50 us | p99 us |")
-print("| --- | --- | --- | --- | --- | --- |")
+def ratios(runs, base):
+    return [runs[r][0] / base[r][0] for r in runs if r in base and base[r][0] > 0]
+print("| mode | path | req/s | ratio to direct | ratio to direct-rt | p50 us | p99 us |")
+print("| --- | --- | --- | --- | --- | --- | --- |")
 for m in ("keepalive", "close"):
-    for s in ("direct", "xdp-lb", "haproxy", "nft-dnat"):
+    for s in sys.argv[2].split():
         runs = d.get((s, m), {})
-        base = d.get(("direct", m), {})
-        ratios = [runs[r][0] / base[r][0] for r in runs if r in base and base[r][0] > 0]
-        print("| %s | %s | %s | %s | %s | %s |" % (
+        if not runs:
+            continue
+        print("| %s | %s | %s | %s | %s | %s | %s |" % (
             m, s, fmt([x[0] for x in runs.values()], "%.0f"),
-            fmt(ratios, "%.2f"),
+            fmt(ratios(runs, d.get(("direct", m), {})), "%.2f"),
+            fmt(ratios(runs, d.get(("direct-rt", m), {})), "%.2f"),
             fmt([x[1] for x in runs.values()], "%.0f"),
             fmt([x[2] for x in runs.values()], "%.0f")))
 PY
