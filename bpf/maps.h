@@ -123,6 +123,15 @@ struct {
 	__type(value, struct nat_value);
 } nat_rev SEC(".maps");
 
+/* nat_cursor: per-CPU place in nat_ports where the next search starts
+ * (offset + 1; 0: not yet, start at random). Data path. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} nat_cursor SEC(".maps");
+
 /* tx_ports: XLB_PORT_EXT, XLB_PORT_INT -> ifindex, for nat redirects.
  * Written by the controller at attach. */
 struct {

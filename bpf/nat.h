@@ -71,8 +71,11 @@ static __always_inline void udp_zero_fix(__u16 *sum, __u8 proto)
 
 /*
  * A port for a new flow toward back end be: insert the reply mapping with
- * the first free port from a random point of the range. 0 and *port set,
- * or a negative reason.
+ * the first free port from this CPU's cursor, which then moves past it.
+ * Walking the range in order (not from a random point each time) reuses a
+ * port as late as possible, so a back end's TIME_WAIT for the previous
+ * flow on that port is most likely gone. 0 and *port set, or a negative
+ * reason.
  */
 static __always_inline int nat_alloc(const struct backend_info *be,
 				     __be16 vport, __u8 proto, int family,
@@ -83,14 +86,16 @@ static __always_inline int nat_alloc(const struct backend_info *be,
 	struct nat_value v = {};
 	struct nat_key k = {};
 	struct lb_cfg *cfg;
-	__u32 key = 0, span, start;
+	__u32 key = 0, span, start, *cursor;
 
 	cfg = bpf_map_lookup_elem(&xlb_cfg, &key);
-	if (!cfg || !cfg->nat_port_min || !nat_ifindex ||
+	cursor = bpf_map_lookup_elem(&nat_cursor, &key);
+	if (!cfg || !cursor || !cfg->nat_port_min || !nat_ifindex ||
 	    cfg->nat_port_max < cfg->nat_port_min)
 		return -XLB_DROP_NAT_OFF;
 	span = cfg->nat_port_max - cfg->nat_port_min + 1;
-	start = bpf_get_prandom_u32() % span;
+	start = *cursor ? *cursor - 1 : bpf_get_prandom_u32();
+	start %= span;
 	__builtin_memcpy(k.baddr, be->addr, sizeof(k.baddr));
 	k.bport = be->port ? be->port : vport;
 	k.proto = proto;
@@ -110,6 +115,7 @@ static __always_inline int nat_alloc(const struct backend_info *be,
 		k.lport = bpf_htons(p);
 		if (!bpf_map_update_elem(&nat_rev, &k, &v, BPF_NOEXIST)) {
 			*port = k.lport;
+			*cursor = (start + i + 1) % span + 1;
 			return 0;
 		}
 	}

@@ -730,7 +730,7 @@ void dp_close(struct dp *dp)
 static const char *const pinned_maps[] = {
 	"vips_v4",  "vips_v6",	 "svc_tables",	  "backends",	  "flows_v4",
 	"flows_v6", "stats_svc", "stats_backend", "stats_reason", "xlb_meta",
-	"xlb_cfg",  "flood",	 "nat_rev",	  "tx_ports",
+	"xlb_cfg",  "flood",	 "nat_rev",	  "tx_ports",	  "nat_cursor",
 };
 
 int dp_detach(const char *ifname, char *err, size_t errlen)

@@ -2440,6 +2440,57 @@ static void test_nat_icmp_too_big_udp_v6(void **state)
 	nat_icmp_error(*state, &fam6, IPPROTO_UDP, 0);
 }
 
+/* Ports are handed out in order from the CPU's cursor, so a port whose
+ * mapping was just freed is not the next one given (a back end's TIME_WAIT
+ * on it has time to end). */
+static void test_nat_ports_in_order(void **state)
+{
+	struct env *e = *state;
+	struct pkt_spec s;
+	struct pkt in, out;
+	cpu_set_t one;
+	__u16 p[6];
+	int i;
+
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	if (sched_setaffinity(0, sizeof(one), &one))
+		fail_msg("sched_setaffinity: %s", strerror(errno));
+	nat_setup(e, &fam4, 20000, 60000);
+	table_all(e, SVC_TCP4, 1);
+	for (i = 0; i < 5; i++) {
+		s = tcp_spec(&fam4, 47000 + i, TF_SYN);
+		build(&s, &in);
+		expect_verdict(prog_run(e, &in, &out), XDP_REDIRECT, "SYN");
+		p[i] = ntohs(flow_must(e, &s, "flow").nat_port);
+		if (i && p[i] != (p[i - 1] - 20000 + 1) % 40001 + 20000)
+			fail_msg("port %d is %u, not the one after %u", i, p[i],
+				 p[i - 1]);
+	}
+	/* free the first one's mapping (as the sweep would) */
+	{
+		struct backend_info bi = backend_get(e, 1);
+		struct nat_key k = { .bport = htons(80), .lport = htons(p[0]),
+				     .proto = IPPROTO_TCP, .family = AF_INET };
+
+		memcpy(k.baddr, bi.addr, sizeof(k.baddr));
+		if (bpf_map_delete_elem(map_fd(e->skel->maps.nat_rev), &k))
+			fail_msg("delete mapping of port %u: %s", p[0],
+				 strerror(errno));
+	}
+	s = tcp_spec(&fam4, 47010, TF_SYN);
+	build(&s, &in);
+	prog_run(e, &in, &out);
+	p[5] = ntohs(flow_must(e, &s, "flow").nat_port);
+	if (p[5] == p[0])
+		fail_msg("the freed port %u was handed out again at once", p[0]);
+	expect_u64(p[5], (p[4] - 20000 + 1) % 40001 + 20000, "next port");
+	CPU_ZERO(&one);
+	for (i = 0; i < CPU_SETSIZE && i < ncpus(); i++)
+		CPU_SET(i, &one);
+	sched_setaffinity(0, sizeof(one), &one);
+}
+
 static const struct lb_sizes nat_sizes = {
 	.table_size = 13,
 	.max_flows = 2048,
@@ -2742,6 +2793,7 @@ static const struct CMUnitTest scenarios[] = {
 	SCENARIO(nat_tcp_v6),
 	SCENARIO(nat_udp_v6_port_mapped),
 	SCENARIO(nat_port_kept_and_exhausted),
+	SCENARIO(nat_ports_in_order),
 	SCENARIO(nat_icmp_frag_needed_tcp_v4),
 	SCENARIO(nat_icmp_frag_needed_udp_v4_mapped),
 	SCENARIO(nat_icmp_too_big_tcp_v6_mapped),
