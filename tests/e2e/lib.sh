@@ -228,3 +228,48 @@ services:
         weight: $4
 YAML
 }
+
+# ---- tests that build their own topology (tunnel, nat) ----
+# Set P and NSS (their namespaces, without the prefix; sw* hold a bridge
+# br0), define own_pre_down if something must go first, then call
+# own_topo_begin. own_link NS IFACE BRIDGE_NS joins NS to a bridge.
+own_topo_down() {
+	local rc=$? n pid
+	trap - EXIT
+	lb_stop
+	[ -n "$(type -t own_pre_down)" ] && own_pre_down
+	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+	wait 2>/dev/null
+	[ -n "${LB_LOG:-}" ] && rm -f "$LB_LOG"
+	rm -f "${CLEAN_FILES[@]}"
+	for n in $NSS; do ip netns del "$P-$n" 2>/dev/null; done
+	rm -rf "/sys/fs/bpf/xdp-lb/$P-lb0" "/run/xdp-lb/$P-lb0.sock"
+	[ $TAP_FAIL -ne 0 ] && rc=1
+	exit $rc
+}
+
+own_topo_begin() {
+	local n
+	trap own_topo_down EXIT
+	trap 'exit 130' INT TERM
+	for n in $NSS; do ip netns del "$P-$n" 2>/dev/null; done
+	mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+	for n in $NSS; do
+		ip netns add "$P-$n" || return 1
+		ip -n "$P-$n" link set lo up
+		ip netns exec "$P-$n" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
+			net.ipv6.conf.default.accept_dad=0
+		if [[ $n == sw* ]]; then
+			ip -n "$P-$n" link add br0 type bridge &&
+				ip -n "$P-$n" link set br0 up || return 1
+		fi
+	done
+}
+
+own_link() {
+	ip link add "$2" type veth peer name "${2}p" || return 1
+	ip link set "$2" netns "$P-$1"
+	ip link set "${2}p" netns "$P-$3"
+	ip -n "$P-$3" link set "${2}p" master br0 up
+	ip -n "$P-$1" link set "$2" up
+}

@@ -14,47 +14,18 @@ VIP46=198.18.0.101
 CFG=/tmp/xlb-e2e-$P.yaml
 CLEAN_FILES+=("$CFG")
 NSS="sw sw1 cl lb rt b1 b2"
-tunnel_down() {
-	local rc=$? n
-	trap - EXIT
-	lb_stop
+own_pre_down() { # the decap programs stay attached otherwise
+	local n
 	for n in b1 b2; do
 		nsenter --net=/run/netns/$P-$n "$BIN" decap detach $P-${n}0 >/dev/null 2>&1
 	done
-	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
-	wait 2>/dev/null
-	[ -n "${LB_LOG:-}" ] && rm -f "$LB_LOG"
-	rm -f "${CLEAN_FILES[@]}"
-	for n in $NSS; do ip netns del $P-$n 2>/dev/null; done
-	rm -rf "/sys/fs/bpf/xdp-lb/$P-lb0" "/run/xdp-lb/$P-lb0.sock"
-	[ $TAP_FAIL -ne 0 ] && rc=1
-	exit $rc
 }
-trap tunnel_down EXIT
-trap 'exit 130' INT TERM
-for n in $NSS; do ip netns del $P-$n 2>/dev/null; done
-mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+own_topo_begin || { not_ok "namespaces"; exit 1; }
 
-# link NS IFACE BRIDGE_NS: a veth from NS to a bridge
-link() {
-	ip link add $2 type veth peer name ${2}p || return 1
-	ip link set $2 netns $P-$1
-	ip link set ${2}p netns $P-$3
-	ip -n $P-$3 link set ${2}p master br0 up
-	ip -n $P-$1 link set $2 up
-}
 setup() {
 	local n
-	for n in $NSS; do
-		ip netns add $P-$n || return 1
-		ip -n $P-$n link set lo up
-		ip netns exec $P-$n sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-	done
-	for n in sw sw1; do
-		ip -n $P-$n link add br0 type bridge && ip -n $P-$n link set br0 up
-	done
-	link cl $P-cl0 sw && link lb $P-lb0 sw && link rt $P-rt0 sw &&
-		link rt $P-rt1 sw1 && link b1 $P-b10 sw1 && link b2 $P-b20 sw1 || return 1
+	own_link cl $P-cl0 sw && own_link lb $P-lb0 sw && own_link rt $P-rt0 sw &&
+		own_link rt $P-rt1 sw1 && own_link b1 $P-b10 sw1 && own_link b2 $P-b20 sw1 || return 1
 	ip -n $P-cl addr add 198.18.0.1/24 dev $P-cl0
 	ip -n $P-cl addr add fd00::1/64 dev $P-cl0 nodad
 	ip -n $P-lb addr add 198.18.0.2/24 dev $P-lb0
