@@ -405,16 +405,34 @@ static void iface_addrs(const char *ifname, struct lb_addr *a4,
 	freeifaddrs(ifa);
 }
 
+/* Swap the xdp-lb program with id cur_id on ifindex for fd, atomically
+ * (XDP_FLAGS_REPLACE): no packet ever sees no program. */
+static int replace_prog(int ifindex, int fd, __u32 cur_id,
+			enum xdp_attach_mode cur_mode)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, aopts);
+	int ret, old_fd = bpf_prog_get_fd_by_id(cur_id);
+
+	aopts.old_prog_fd = old_fd;
+	ret = bpf_xdp_attach(ifindex, fd,
+			     XDP_FLAGS_REPLACE | (cur_mode == XDP_MODE_SKB ?
+							  XDP_FLAGS_SKB_MODE :
+							  XDP_FLAGS_DRV_MODE),
+			     &aopts);
+	if (old_fd >= 0)
+		close(old_fd);
+	return ret;
+}
+
 /* Attach our loaded program to one more interface (nat's internal one):
  * replace an earlier xdp-lb there, refuse anything else. */
 static int attach_int(struct dp *dp, enum xdp_attach_mode mode, char *err,
 		      size_t errlen)
 {
-	LIBBPF_OPTS(bpf_xdp_attach_opts, aopts);
 	DECLARE_LIBXDP_OPTS(xdp_program_opts, xopts);
 	char name[BPF_OBJ_NAME_LEN];
 	enum xdp_attach_mode cur_mode;
-	int fd = bpf_program__fd(dp->skel->progs.xdp_lb), ret, old_fd;
+	int fd = bpf_program__fd(dp->skel->progs.xdp_lb), ret;
 	__u32 id;
 
 	ret = dp_attached_prog(dp->int_ifindex, &id, name, sizeof(name),
@@ -431,16 +449,7 @@ static int attach_int(struct dp *dp, enum xdp_attach_mode mode, char *err,
 		return -EBUSY;
 	}
 	if (id) {
-		old_fd = bpf_prog_get_fd_by_id(id);
-		aopts.old_prog_fd = old_fd;
-		ret = bpf_xdp_attach(dp->int_ifindex, fd,
-				     XDP_FLAGS_REPLACE |
-					     (cur_mode == XDP_MODE_SKB ?
-						      XDP_FLAGS_SKB_MODE :
-						      XDP_FLAGS_DRV_MODE),
-				     &aopts);
-		if (old_fd >= 0)
-			close(old_fd);
+		ret = replace_prog(dp->int_ifindex, fd, id, cur_mode);
 	} else {
 		xopts.fd = fd;
 		dp->xprog_int = xdp_program__create(&xopts);
@@ -478,13 +487,12 @@ static void detach_if_ours(int ifindex)
 
 int dp_open(struct dp *dp, const struct dp_opts *o, char *err, size_t errlen)
 {
-	LIBBPF_OPTS(bpf_xdp_attach_opts, aopts);
 	DECLARE_LIBXDP_OPTS(xdp_program_opts, xopts);
 	enum xdp_attach_mode cur_mode = XDP_MODE_UNSPEC;
 	char cur_name[BPF_OBJ_NAME_LEN], path[300];
 	__u32 cur_id;
 	__u8 mac[6], int_mac[6] = {};
-	int ret, old_fd;
+	int ret;
 
 	memset(dp, 0, sizeof(*dp));
 	snprintf(dp->ifname, sizeof(dp->ifname), "%s", o->ifname);
@@ -648,17 +656,9 @@ int dp_open(struct dp *dp, const struct dp_opts *o, char *err, size_t errlen)
 	if (cur_id) {
 		/* Replace our own program atomically: the maps are the pinned
 		 * ones, so no flow is lost and no packet sees no program. */
-		old_fd = bpf_prog_get_fd_by_id(cur_id);
-		aopts.old_prog_fd = old_fd;
-		ret = bpf_xdp_attach(dp->ifindex,
-				     bpf_program__fd(dp->skel->progs.xdp_lb),
-				     XDP_FLAGS_REPLACE |
-					     (cur_mode == XDP_MODE_SKB ?
-						      XDP_FLAGS_SKB_MODE :
-						      XDP_FLAGS_DRV_MODE),
-				     &aopts);
-		if (old_fd >= 0)
-			close(old_fd);
+		ret = replace_prog(dp->ifindex,
+				   bpf_program__fd(dp->skel->progs.xdp_lb),
+				   cur_id, cur_mode);
 		if (ret) {
 			snprintf(err, errlen,
 				 "cannot replace the XDP program on '%s': %s",
