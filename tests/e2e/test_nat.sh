@@ -112,4 +112,8 @@ sleep 4 # FIN/RST timeouts 2 s, sweep every second
 M2=$(status_get "s['nat']['mappings']")
 E=$(status_get "s['nat']['expired']")
 check "finished flows' mappings are expired ($M -> $M2, $E expired)" [ "$M2" -lt 50 ] && [ "$E" -gt 1000 ]
+lb_stop
+run lb_ns "$BIN" detach $P-lb0 >/dev/null
+check "detach removes the program from both interfaces" \
+	bash -c "! ip -n $P-lb link show $P-lb0 | grep -q xdp && ! ip -n $P-lb link show $P-lb1 | grep -q xdp"
 echo "1..$TAP_N"
