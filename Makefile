@@ -94,7 +94,7 @@ $(BUILD)/fill_flows: bench/fill_flows.c include/xdp_lb.h | $(BUILD)
 
 # Benchmarks print figures; they never fail on speed. Not part of test.
 bench: deps
-	$(Q)EXTRA_PKGS="bc gnuplot-nox nginx-light haproxy wrk nftables" ./tests/deps.sh
+	$(Q)EXTRA_PKGS="bc jq gnuplot-nox nginx-light haproxy wrk nftables" ./tests/deps.sh
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/fill_flows
 	$(Q)$(MAKE) --no-print-directory -C bench run
 	$(Q)./bench/controller.sh

@@ -4,7 +4,8 @@
  * figures; never fails on speed.
  *
  * In the current network namespace (run it with nsenter --net=...):
- *  - attaches bench/sink.bpf.c (native XDP, counts and drops) to IFACE;
+ *  - attaches bench/sink.bpf.c (native XDP, counts and drops) to IFACE,
+ *    and with -S to SINK2 too (counted apart: rx2, included in rx);
  *  - optionally attaches the generator program to an idle, down veth (-I)
  *    so that it is in the kernel's XDP dispatcher for the whole run (a
  *    test run with repeat > 1 otherwise adds and removes it on every call,
@@ -20,7 +21,7 @@
  *    the sink's count per CPU and per-CPU load (/proc/stat, /proc/softirqs
  *    NET_RX) over the timed part.
  *
- * Usage: gen -i IFACE -d DSTMAC [-I IDLE_IFACE] [-v VIP] [-p PORT]
+ * Usage: gen -i IFACE -d DSTMAC [-I IDLE_IFACE] [-S SINK2] [-v VIP] [-p PORT]
  *            [-f FLOWS] [-t SECONDS] [-n MAX] [-c CHUNK] [-w WARM] [-C CPU]
  */
 #define _GNU_SOURCE
@@ -48,7 +49,7 @@
 #define MAX_CPUS 256
 #define FRAME_LEN 60
 
-static int ifindex, idle_ifindex;
+static int ifindex, idle_ifindex, sink2_ifindex;
 static struct sink *snk;
 static struct gen *gen;
 
@@ -58,7 +59,9 @@ static void detach_all(void)
 		bpf_xdp_detach(ifindex, XDP_FLAGS_DRV_MODE, NULL);
 	if (idle_ifindex)
 		bpf_xdp_detach(idle_ifindex, XDP_FLAGS_DRV_MODE, NULL);
-	ifindex = idle_ifindex = 0;
+	if (sink2_ifindex)
+		bpf_xdp_detach(sink2_ifindex, XDP_FLAGS_DRV_MODE, NULL);
+	ifindex = idle_ifindex = sink2_ifindex = 0;
 }
 
 static void die(const char *fmt, ...)
@@ -159,19 +162,27 @@ static void snap(struct cpu_snap *s)
 		fclose(f);
 }
 
-static void sink_read(int ncpu, __u64 *sum, __u64 *per)
+static void sink_read(int ncpu, __u64 *sum, __u64 *per, __u64 *sum2)
 {
 	__u64 v[MAX_CPUS] = {};
-	__u32 k = 0;
+	__u32 k;
 	int c;
 
-	if (bpf_map_lookup_elem(bpf_map__fd(snk->maps.count), &k, v))
-		die("sink count: %s\n", strerror(errno));
 	*sum = 0;
-	for (c = 0; c < ncpu && c < MAX_CPUS; c++) {
-		*sum += v[c];
-		if (per)
-			per[c] = v[c];
+	if (sum2)
+		*sum2 = 0;
+	if (per)
+		memset(per, 0, sizeof(__u64) * MAX_CPUS);
+	for (k = 0; k < 2; k++) {
+		if (bpf_map_lookup_elem(bpf_map__fd(snk->maps.count), &k, v))
+			die("sink count: %s\n", strerror(errno));
+		for (c = 0; c < ncpu && c < MAX_CPUS; c++) {
+			*sum += v[c];
+			if (k && sum2)
+				*sum2 += v[c];
+			if (per)
+				per[c] += v[c];
+		}
 	}
 }
 
@@ -193,8 +204,9 @@ static void run(int prog, const __u8 *frame, struct xdp_md *md, __u64 n,
 
 int main(int argc, char **argv)
 {
-	const char *ifname = NULL, *idle = NULL, *vip = "198.18.1.100";
-	__u64 maxn = 50000000, warm = 0, tx, rx, rx_late, per[MAX_CPUS];
+	const char *ifname = NULL, *idle = NULL, *sink2 = NULL;
+	const char *vip = "198.18.1.100";
+	__u64 maxn = 50000000, warm = 0, tx, rx, rx_late, rx2, per[MAX_CPUS];
 	__u32 flows = 1024, chunk = 262144, port = 80;
 	double secs = 1.0, t0, t1;
 	struct cpu_snap a, b;
@@ -205,10 +217,11 @@ int main(int argc, char **argv)
 	struct pkt p;
 	char err[128];
 
-	while ((opt = getopt(argc, argv, "i:I:d:v:p:f:t:n:c:w:C:")) != -1) {
+	while ((opt = getopt(argc, argv, "i:I:S:d:v:p:f:t:n:c:w:C:")) != -1) {
 		switch (opt) {
 		case 'i': ifname = optarg; break;
 		case 'I': idle = optarg; break;
+		case 'S': sink2 = optarg; break;
 		case 'd':
 			if (parse_mac(optarg, dmac))
 				die("bad MAC %s\n", optarg);
@@ -223,7 +236,7 @@ int main(int argc, char **argv)
 		case 'w': warm = strtoull(optarg, NULL, 0); break;
 		case 'C': cpu = atoi(optarg); break;
 		default:
-			fprintf(stderr, "usage: gen -i IFACE -d DSTMAC [-I IDLE] "
+			fprintf(stderr, "usage: gen -i IFACE -d DSTMAC [-I IDLE] [-S SINK2] "
 				"[-v VIP] [-p PORT] [-f FLOWS] [-t S] [-n MAX] "
 				"[-c CHUNK] [-w WARM] [-C CPU]\n");
 			return 2;
@@ -251,6 +264,8 @@ int main(int argc, char **argv)
 		die("%s: %s\n", ifname, strerror(errno));
 	if (idle && !(idle_ifindex = if_nametoindex(idle)))
 		die("%s: %s\n", idle, strerror(errno));
+	if (sink2 && !(sink2_ifindex = if_nametoindex(sink2)))
+		die("%s: %s\n", sink2, strerror(errno));
 	if_mac(ifname, smac);
 
 	/* The frame: 60-byte TCP ACK 198.19.0.0:1024 -> VIP:PORT. */
@@ -271,6 +286,11 @@ int main(int argc, char **argv)
 	if (bpf_xdp_attach(ifindex, bpf_program__fd(snk->progs.xdp_sink),
 			   XDP_FLAGS_DRV_MODE, NULL))
 		die("attach sink to %s: %s\n", ifname, strerror(errno));
+	snk->bss->second_ifindex = sink2_ifindex;
+	if (sink2_ifindex &&
+	    bpf_xdp_attach(sink2_ifindex, bpf_program__fd(snk->progs.xdp_sink),
+			   XDP_FLAGS_DRV_MODE, NULL))
+		die("attach sink to %s: %s\n", sink2, strerror(errno));
 	prog = bpf_program__fd(gen->progs.xdp_gen);
 	if (idle_ifindex &&
 	    bpf_xdp_attach(idle_ifindex, prog, XDP_FLAGS_DRV_MODE, NULL))
@@ -284,11 +304,12 @@ int main(int argc, char **argv)
 	/* Reset the counts; the flow walk goes on where warm-up left it. */
 	{
 		__u64 zero[MAX_CPUS] = {};
-		__u32 k = 0;
+		__u32 k;
 
-		if (bpf_map_update_elem(bpf_map__fd(snk->maps.count), &k, zero,
-					0))
-			die("sink reset: %s\n", strerror(errno));
+		for (k = 0; k < 2; k++)
+			if (bpf_map_update_elem(bpf_map__fd(snk->maps.count),
+						&k, zero, 0))
+				die("sink reset: %s\n", strerror(errno));
 	}
 	gen->bss->sent = 0;
 	snap(&a);
@@ -301,21 +322,24 @@ int main(int argc, char **argv)
 		tx += r;
 		t1 = now_s();
 	} while (t1 - t0 < secs && tx < maxn);
-	sink_read(ncpu, &rx, NULL);
+	sink_read(ncpu, &rx, NULL, NULL);
 	snap(&b);
 	usleep(50000);
-	sink_read(ncpu, &rx_late, per);
+	sink_read(ncpu, &rx_late, per, &rx2);
 	if (gen->bss->sent != tx)
 		fprintf(stderr, "gen: program ran %llu times, asked %llu\n",
 			(unsigned long long)gen->bss->sent,
 			(unsigned long long)tx);
 
-	printf("flows=%u tx=%llu rx=%llu rx_late=%llu secs=%.4f mpps=%.3f "
+	printf("flows=%u warm=%llu tx=%llu rx=%llu rx_late=%llu secs=%.4f mpps=%.3f "
 	       "tx_mpps=%.3f loss=%.4f",
-	       flows, (unsigned long long)tx, (unsigned long long)rx,
+	       flows, (unsigned long long)warm, (unsigned long long)tx,
+	       (unsigned long long)rx,
 	       (unsigned long long)rx_late, t1 - t0, rx / (t1 - t0) / 1e6,
 	       tx / (t1 - t0) / 1e6,
 	       tx ? 1.0 - (double)rx_late / tx : 0.0);
+	if (sink2_ifindex)
+		printf(" rx2=%llu", (unsigned long long)rx2);
 	printf(" sink_by_cpu=");
 	for (c = 0; c < ncpu; c++)
 		printf("%s%llu", c ? "," : "", (unsigned long long)per[c]);

@@ -5,8 +5,9 @@
 # (build/xdp-lb). Needs root. See docs/benchmarks.md, "Packets per second
 # through veth".
 #   ROUNDS=3 SECS=1 FLOWS="1024 65536" CPU=0 ./bench/pps.sh
-#   THREADED=1 LB_CPU=1 SINK_CPU=1: xbp-lb0's NAPI in a kthread pinned to
-#   LB_CPU and xbp-gen0's (where the sink runs) to SINK_CPU, the generator
+#   THREADED=1 LB_CPU=1 SINK_CPU=1: xbp-lb0's (and xbp-lb1's) NAPI in a
+#   kthread pinned to LB_CPU and xbp-gen0's and xbp-gen1's (where the sink
+#   runs) to SINK_CPU, the generator
 #   alone on CPU. Default (THREADED=0): everything runs in softirq on the
 #   generator's CPU (measured: see docs/benchmarks.md).
 #   XDPLB=path/to/xdp-lb picks the controller binary (copied at start).
@@ -15,7 +16,10 @@
 # generator, and the counting XDP_DROP sink on the same veth) and xbp-lb
 # (xbp-lb0 198.18.1.2/24: the path under test). VIP 198.18.1.100:80/tcp,
 # back ends 198.18.1.11-13, all with xbp-gen0's MAC, so whatever the
-# balancer forwards comes back to the sink. Clients 198.19.0.0/16.
+# balancer forwards comes back to the sink. Clients 198.19.0.0/16. A second
+# pair, xbp-gen1 198.18.2.2/24 - xbp-lb1 198.18.2.1/24, is the nat
+# scenario's internal link; the generator puts the same counting sink on
+# xbp-gen1 too (every scenario; its count, rx2, is part of rx).
 # Scenarios, rotated within each round:
 #   floor   bench/floor.bpf.c on xbp-lb0 (parse, swap MACs, XDP_TX)
 #   xdp-lb  the real controller: xdp-lb attach xbp-lb0 -c CFG (DSR, 3 back
@@ -23,6 +27,19 @@
 #   nft     no XDP on xbp-lb0 (GRO on, for veth NAPI), ip_forward, an
 #           nftables DNAT rule (numgen inc mod 3) over the same back ends,
 #           permanent neighbour entries for them
+#   xdp-lb-tunnel  the controller, service in mode tunnel (tunnel_source
+#           198.18.9.0/24), the same back ends and MACs: IPv4-in-IPv4
+#           frames, 20 bytes longer, XDP_TX back to the sink on xbp-gen0
+#   xdp-lb-nat  the controller with --internal xbp-lb1, service in mode nat,
+#           back ends 198.18.2.11-13 with xbp-gen1's MAC: translated frames
+#           are redirected into xbp-lb1 and counted by the sink on xbp-gen1
+#           (which is also the XDP program the redirect into a veth needs);
+#           one nat mapping per flow
+# Every xdp-lb run is checked: the outcome counters (xdp-lb status --json)
+# before and after must have grown by warm-up + sent packets in the
+# expected outcome (tx_forwarded; redirect_nat) and nothing in any drop_*,
+# and the sink must have seen the frames on the expected interface
+# (check=... on the log line; a failed check stops the script).
 # Removes its namespaces, pins and processes on exit, whatever happens.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -37,8 +54,8 @@ THREADED=${THREADED:-0}
 LB_CPU=${LB_CPU:-1}
 SINK_CPU=${SINK_CPU:-$LB_CPU}
 XDPLB=${XDPLB:-$ROOT/build/xdp-lb}
-SCENARIOS=(floor xdp-lb nft)
-GNS=xbp-gen LNS=xbp-lb GIF=xbp-gen0 LIF=xbp-lb0
+SCENARIOS=(floor xdp-lb nft xdp-lb-tunnel xdp-lb-nat)
+GNS=xbp-gen LNS=xbp-lb GIF=xbp-gen0 LIF=xbp-lb0 GIF1=xbp-gen1 LIF1=xbp-lb1
 PIN=/sys/fs/bpf/xdp-lb/$LIF
 VIP=198.18.1.100
 
@@ -47,6 +64,7 @@ for f in "$OUT/gen" "$OUT/floor.bpf.o" "$XDPLB"; do
 done
 [ "$(id -u)" = 0 ] || { echo "pps: needs root" >&2; exit 1; }
 command -v nft >/dev/null || { echo "pps: nft missing" >&2; exit 1; }
+command -v jq >/dev/null || { echo "pps: jq missing" >&2; exit 1; }
 
 TMP=$(mktemp -d /tmp/xbp-pps.XXXXXX) || exit 1
 CTL_PID=
@@ -76,6 +94,8 @@ cp "$XDPLB" "$TMP/xdp-lb" || exit 1
 fail() { echo "pps: $*" >&2; exit 1; }
 ip netns add $GNS && ip netns add $LNS || fail "cannot create namespaces"
 ip link add $GIF netns $GNS type veth peer name $LIF netns $LNS || fail "veth"
+ip link add $GIF1 netns $GNS type veth peer name $LIF1 netns $LNS ||
+	fail "internal veth"
 # Idle, down veth: the generator program is attached there for the run so
 # it stays in the XDP dispatcher (see gen.c).
 ip -n $GNS link add xbp-i0a type veth peer name xbp-i0b || fail "idle veth"
@@ -86,9 +106,14 @@ for ns in $GNS $LNS; do
 done
 ip -n $GNS addr add 198.18.1.1/24 dev $GIF
 ip -n $LNS addr add 198.18.1.2/24 dev $LIF
+ip -n $GNS addr add 198.18.2.2/24 dev $GIF1
+ip -n $LNS addr add 198.18.2.1/24 dev $LIF1
 ip -n $GNS link set $GIF up
 ip -n $LNS link set $LIF up
+ip -n $GNS link set $GIF1 up
+ip -n $LNS link set $LIF1 up
 GMAC=$(ip netns exec $GNS cat /sys/class/net/$GIF/address)
+GMAC1=$(ip netns exec $GNS cat /sys/class/net/$GIF1/address)
 LMAC=$(ip netns exec $LNS cat /sys/class/net/$LIF/address)
 # Kernel path: forwarding, no reverse-path filter or redirects, the back
 # ends' MACs fixed (no ARP in the measurement), a route back to clients.
@@ -106,8 +131,11 @@ ip netns exec $LNS ethtool -K $LIF gro on >/dev/null || fail "gro"
 if [ "$THREADED" = 1 ]; then
 	# GRO keeps xbp-gen0's NAPI (and so its kthread) between runs.
 	ip netns exec $GNS ethtool -K $GIF gro on >/dev/null || fail "gro"
+	ip netns exec $GNS ethtool -K $GIF1 gro on >/dev/null || fail "gro"
 	ip netns exec $LNS sh -c "echo 1 > /sys/class/net/$LIF/threaded" &&
-	ip netns exec $GNS sh -c "echo 1 > /sys/class/net/$GIF/threaded" ||
+	ip netns exec $GNS sh -c "echo 1 > /sys/class/net/$GIF/threaded" &&
+	ip netns exec $LNS sh -c "echo 1 > /sys/class/net/$LIF1/threaded" &&
+	ip netns exec $GNS sh -c "echo 1 > /sys/class/net/$GIF1/threaded" ||
 		fail "threaded NAPI"
 fi
 
@@ -122,16 +150,71 @@ services:
       - { addr: 198.18.1.12, mac: "$GMAC" }
       - { addr: 198.18.1.13, mac: "$GMAC" }
 EOC
+cat > "$TMP/lb-tunnel.yaml" <<EOC
+tunnel_source: 198.18.9.0/24
+services:
+  - name: bench
+    vip: $VIP
+    port: 80
+    proto: tcp
+    mode: tunnel
+    backends:
+      - { addr: 198.18.1.11, mac: "$GMAC" }
+      - { addr: 198.18.1.12, mac: "$GMAC" }
+      - { addr: 198.18.1.13, mac: "$GMAC" }
+EOC
+cat > "$TMP/lb-nat.yaml" <<EOC
+nat_source: 198.18.2.1
+services:
+  - name: bench
+    vip: $VIP
+    port: 80
+    proto: tcp
+    mode: nat
+    backends:
+      - { addr: 198.18.2.11, mac: "$GMAC1" }
+      - { addr: 198.18.2.12, mac: "$GMAC1" }
+      - { addr: 198.18.2.13, mac: "$GMAC1" }
+EOC
 
 pin_napi() { # threaded NAPI: pin the kthreads (they exist once NAPI is on)
 	[ "$THREADED" = 1 ] || return 0
 	local p
-	for p in $(pgrep "^napi/$LIF-"); do
+	for p in $(pgrep "^napi/($LIF|$LIF1)-"); do
 		taskset -pc "$LB_CPU" "$p" >/dev/null
 	done
-	for p in $(pgrep "^napi/$GIF-"); do
+	for p in $(pgrep "^napi/($GIF|$GIF1)-"); do
 		taskset -pc "$SINK_CPU" "$p" >/dev/null
 	done
+}
+
+ctl_up() { # CONFIG [attach options]: start the controller, wait for it
+	local cfg=$1 i
+	shift
+	nsenter --net=/run/netns/$LNS "$TMP/xdp-lb" attach $LIF -c "$cfg" "$@" \
+		>"$TMP/ctl.log" 2>&1 &
+	CTL_PID=$!
+	for i in $(seq 100); do
+		[ -S /run/xdp-lb/$LIF.sock ] && return 0
+		kill -0 $CTL_PID 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$TMP/ctl.log" >&2
+	return 1
+}
+
+ctl_down() {
+	kill -TERM $CTL_PID 2>/dev/null
+	wait $CTL_PID 2>/dev/null
+	CTL_PID=
+	nsenter --net=/run/netns/$LNS "$TMP/xdp-lb" detach $LIF >/dev/null 2>&1
+	[ -d "$PIN" ] && { rm -f "$PIN"/* 2>/dev/null; rmdir "$PIN" 2>/dev/null; }
+	ip -n $LNS link set dev $LIF xdpdrv off 2>/dev/null
+	ip -n $LNS link set dev $LIF1 xdpdrv off 2>/dev/null
+}
+
+status() { # the controller's status, JSON
+	nsenter --net=/run/netns/$LNS "$TMP/xdp-lb" -i $LIF status --json
 }
 
 up() {
@@ -139,17 +222,11 @@ up() {
 	floor)
 		ip -n $LNS link set dev $LIF xdpdrv obj "$OUT/floor.bpf.o" sec xdp ;;
 	xdp-lb)
-		nsenter --net=/run/netns/$LNS "$TMP/xdp-lb" attach $LIF \
-			-c "$TMP/lb.yaml" >"$TMP/ctl.log" 2>&1 &
-		CTL_PID=$!
-		local i
-		for i in $(seq 100); do
-			[ -S /run/xdp-lb/$LIF.sock ] && return 0
-			kill -0 $CTL_PID 2>/dev/null || break
-			sleep 0.1
-		done
-		cat "$TMP/ctl.log" >&2
-		return 1 ;;
+		ctl_up "$TMP/lb.yaml" ;;
+	xdp-lb-tunnel)
+		ctl_up "$TMP/lb-tunnel.yaml" ;;
+	xdp-lb-nat)
+		ctl_up "$TMP/lb-nat.yaml" --internal $LIF1 ;;
 	nft)
 		ip netns exec $LNS nft -f - <<-'EON'
 		table ip xbp {
@@ -167,17 +244,47 @@ down() {
 	case $1 in
 	floor)
 		ip -n $LNS link set dev $LIF xdpdrv off ;;
-	xdp-lb)
-		kill -TERM $CTL_PID 2>/dev/null
-		wait $CTL_PID 2>/dev/null
-		CTL_PID=
-		nsenter --net=/run/netns/$LNS "$TMP/xdp-lb" detach $LIF >/dev/null 2>&1
-		[ -d "$PIN" ] && { rm -f "$PIN"/* 2>/dev/null; rmdir "$PIN" 2>/dev/null; }
-		ip -n $LNS link set dev $LIF xdpdrv off 2>/dev/null
-		;;
+	xdp-lb*)
+		ctl_down ;;
 	nft)
 		ip netns exec $LNS nft delete table ip xbp ;;
 	esac
+}
+
+# check SCENARIO STATUS_BEFORE STATUS_AFTER GEN_LINE: did the packets take
+# the intended path? Prints check=ok ... or check=FAIL(...) ...
+check() {
+	local s=$1 before=$2 after=$3 line=$4 want on2 warm tx rxl rx2
+	case $s in
+	xdp-lb | xdp-lb-tunnel) want=tx_forwarded on2=0 ;;
+	xdp-lb-nat) want=redirect_nat on2=1 ;;
+	*) return 0 ;;
+	esac
+	warm=$(get warm "$line") tx=$(get tx "$line")
+	rxl=$(get rx_late "$line") rx2=$(get rx2 "$line")
+	jq -rn --argjson a "$before" --argjson b "$after" --arg want $want \
+		--argjson sent $((warm + tx)) --argjson rxl "$rxl" \
+		--argjson rx2 "${rx2:-0}" --argjson on2 $on2 '
+		def d(k): ($b.outcomes[k] // 0) - ($a.outcomes[k] // 0);
+		[$b.outcomes | keys[] | select(startswith("drop_"))] as $dk
+		| ([$dk[] | d(.)] | add // 0) as $drops
+		| ([$b.outcomes | keys[] | select(. != $want) | d(.)] | add // 0)
+			as $other
+		| (if $on2 == 1 then $rx2 == $rxl else $rx2 == 0 end) as $where
+		| (if d($want) != $sent then "\($want) grew by \(d($want)), sent \($sent)"
+		   elif $drops != 0 then "\($drops) dropped"
+		   elif $other != 0 then "\($other) in other outcomes"
+		   elif ($where | not) then "sink counted \($rx2) of \($rxl) on the second interface"
+		   else "" end) as $bad
+		| "check=\(if $bad == "" then "ok" else "FAIL(" + $bad + ")" end | gsub(" "; "_"))"
+		+ " \($want)=\(d($want)) drops=\($drops)"
+		+ (if $b.nat then " nat_mappings=\($b.nat.mappings)" else "" end)'
+}
+get() { # KEY LINE: the value of KEY=... in LINE
+	local kv
+	for kv in $2; do
+		[ "${kv%%=*}" = "$1" ] && { echo "${kv#*=}"; return; }
+	done
 }
 
 LOG=$OUT/pps.log
@@ -192,10 +299,21 @@ for ((r = 0; r < ROUNDS; r++)); do
 		up "$s" || fail "cannot set up $s"
 		pin_napi
 		for f in $FLOWS; do
+			before=
+			case $s in xdp-lb*) before=$(status) ||
+				fail "no status in $s" ;; esac
 			line=$(nsenter --net=/run/netns/$GNS "$OUT/gen" -i $GIF \
-				-I xbp-i0a -d "$LMAC" -v $VIP -f "$f" -t "$SECS" \
-				-c "$CHUNK" -C "$CPU") || fail "gen failed in $s"
-			echo "round=$r scenario=$s $line" | tee -a "$LOG"
+				-I xbp-i0a -S $GIF1 -d "$LMAC" -v $VIP -f "$f" \
+				-t "$SECS" -c "$CHUNK" -C "$CPU") ||
+				fail "gen failed in $s"
+			chk=
+			if [ -n "$before" ]; then
+				after=$(status) || fail "no status in $s"
+				chk=" $(check "$s" "$before" "$after" "$line")" ||
+					fail "check failed in $s"
+			fi
+			echo "round=$r scenario=$s $line$chk" | tee -a "$LOG"
+			case $chk in *check=FAIL*) fail "$s: wrong path" ;; esac
 		done
 		down "$s"
 	done
