@@ -15,6 +15,10 @@ download HOST PORT SIZE N
                        connection, each compared byte for byte with the
                        stream the back end sends (backend.py blob());
                        prints {"ok": n, "bad": n, "errors": n, "b1": n, ...}.
+idle HOST PORT SECS N  N connections, one GET / each, then held open and
+                       idle for SECS seconds (live flows pinned to their back
+                       ends); prints the tally once they are open, then
+                       closes them. Bounded by SECS + 2 s per connection.
 retry HOST PORT N      like count, but a failed request is retried on a new
                        connection (up to 10 times, 0.1 s apart), as a client
                        would; "errors" counts requests that never succeeded,
@@ -140,8 +144,28 @@ def download(host, port, size, n):
     print(json.dumps(tally))
 
 
+def idle(host, port, secs, n):
+    conns, tally = [], {"errors": 0}
+    for _ in range(n):
+        conn = http.client.HTTPConnection(host, port, timeout=2)
+        try:
+            name = get(conn)
+            tally[name] = tally.get(name, 0) + 1
+            conns.append(conn)
+        except (OSError, http.client.HTTPException):
+            tally["errors"] += 1
+            conn.close()
+    print(json.dumps(tally, sort_keys=True), flush=True)
+    time.sleep(secs)
+    for conn in conns:
+        conn.close()
+    return 0
+
+
 def main():
     cmd, host, port, arg = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    if cmd == "idle":
+        return idle(host, port, arg, int(sys.argv[5]))
     if cmd == "download":
         return download(host, port, arg, int(sys.argv[5]))
     return {"count": count, "hold": hold, "slow": slow, "retry": retry}[cmd](host, port, arg)
