@@ -477,7 +477,8 @@ static __always_inline int process_ipv4(struct hdr_cursor *c, void *data_end,
 	fk.sport = l4.sport;
 	fk.dport = l4.dport;
 	fk.proto = proto;
-	lc->seed = fk.src ^ ((__u32)fk.sport << 16 | fk.dport);
+	if (lc->tunnel) /* only the outer source needs it */
+		lc->seed = fk.src ^ ((__u32)fk.sport << 16 | fk.dport);
 	lc->nat = vm->flags & XLB_VIP_F_NAT;
 	if (lc->nat) {
 		lc->family = AF_INET;
@@ -488,7 +489,9 @@ static __always_inline int process_ipv4(struct hdr_cursor *c, void *data_end,
 		lc->proto = proto;
 		__builtin_memcpy(lc->cmac, eth->h_source, ETH_ALEN);
 	}
-	pk = mask4(fk.src, XLB_VIP_PREFIX(vm->flags));
+	pk = 0;
+	if (lc->persist) /* only a miss with persistence hashes it */
+		pk = mask4(fk.src, XLB_VIP_PREFIX(vm->flags));
 	ret = resolve_flow(&flows_v4, &fk, sizeof(fk) / 4, &pk, 1, lc, &l4,
 			   proto, bep);
 	if (ret < 0 || !lc->nat)
@@ -531,8 +534,9 @@ static __always_inline int process_ipv6(struct hdr_cursor *c, void *data_end,
 	fk.sport = l4.sport;
 	fk.dport = l4.dport;
 	fk.proto = proto;
-	lc->seed = fk.src[0] ^ fk.src[1] ^ fk.src[2] ^ fk.src[3] ^
-		   ((__u32)fk.sport << 16 | fk.dport);
+	if (lc->tunnel)
+		lc->seed = fk.src[0] ^ fk.src[1] ^ fk.src[2] ^ fk.src[3] ^
+			   ((__u32)fk.sport << 16 | fk.dport);
 	lc->nat = vm->flags & XLB_VIP_F_NAT;
 	if (lc->nat) {
 		lc->family = AF_INET6;
@@ -544,7 +548,9 @@ static __always_inline int process_ipv6(struct hdr_cursor *c, void *data_end,
 		__builtin_memcpy(lc->cmac, eth->h_source, ETH_ALEN);
 	}
 	for (int i = 0; i < 4; i++)
-		pk[i] = mask6_word(fk.src[i], XLB_VIP_PREFIX(vm->flags), i);
+		pk[i] = lc->persist ? mask6_word(fk.src[i],
+						 XLB_VIP_PREFIX(vm->flags), i) :
+				      0;
 	ret = resolve_flow(&flows_v6, &fk, sizeof(fk) / 4, pk, 4, lc, &l4,
 			   proto, bep);
 	if (ret < 0 || !lc->nat)
