@@ -1078,18 +1078,59 @@ static void sweep_one(void *arg, const void *key, const struct flow_value *v)
 		sa->live[v->backend_id]++;
 }
 
-static long sweep_map(int fd, size_t key_size, struct sweep_arg *sa)
+/*
+ * Delete the flows a walk found expired. Between the walk and the delete
+ * the data path may have used a flow again (a client reusing its port
+ * sends a SYN into a closed flow's entry): the entry is taken out
+ * atomically with its current value, and put back if that value is no
+ * longer expired. Deleting it would re-pick the connection's next packet
+ * (in nat mode: a new source port, which the back end answers with RST).
+ */
+long dp_flows_delete_expired(int fd, const void *keys, size_t n,
+			     size_t key_size, const struct flow_timeouts *to,
+			     __u64 now, __u64 *revived, __u64 *lost)
 {
+	struct flow_value v;
 	long deleted = 0;
 	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const char *key = (const char *)keys + i * key_size;
+
+		if (bpf_map_lookup_and_delete_elem(fd, key, &v))
+			continue; /* gone already */
+		if (conntrack_expired(to, &v, now)) {
+			deleted++;
+			continue;
+		}
+		/* BPF_NOEXIST: a packet in between made a new entry; keep it */
+		if (!bpf_map_update_elem(fd, key, &v, BPF_NOEXIST))
+			(*revived)++;
+		else
+			(*lost)++;
+	}
+	return deleted;
+}
+
+static long delete_expired(struct dp *dp, int fd, const char *keys, size_t n,
+			   size_t key_size, const struct flow_timeouts *to,
+			   __u64 now)
+{
+	return dp_flows_delete_expired(fd, keys, n, key_size, to, now,
+				       &dp->sweep_revived, &dp->sweep_lost);
+}
+
+static long sweep_map(struct dp *dp, int fd, size_t key_size,
+		      struct sweep_arg *sa)
+{
+	long deleted;
 	int ret;
 
 	sa->key_size = key_size;
 	sa->n = 0;
 	ret = flows_walk(fd, key_size, sweep_one, sa);
-	for (i = 0; i < sa->n; i++)
-		if (!bpf_map_delete_elem(fd, sa->expired + i * key_size))
-			deleted++;
+	deleted = delete_expired(dp, fd, sa->expired, sa->n, key_size, sa->to,
+				 sa->now);
 	return ret ? ret : deleted;
 }
 
@@ -1101,13 +1142,13 @@ long dp_flows_sweep(struct dp *dp, const struct flow_timeouts *to, __u64 now,
 	long a, b = 0;
 
 	memset(live, 0, sizeof(*live) * dp->max_backends);
-	a = sweep_map(bpf_map__fd(dp->skel->maps.flows_v4),
+	a = sweep_map(dp, bpf_map__fd(dp->skel->maps.flows_v4),
 		      sizeof(struct flow_key_v4), &sa);
 	if (a >= 0) {
 		free(sa.expired);
 		sa.expired = NULL;
 		sa.cap = 0;
-		b = sweep_map(bpf_map__fd(dp->skel->maps.flows_v6),
+		b = sweep_map(dp, bpf_map__fd(dp->skel->maps.flows_v6),
 			      sizeof(struct flow_key_v6), &sa);
 	}
 	free(sa.expired);
@@ -1167,9 +1208,7 @@ long dp_flows_sweep_step(struct dp *dp, struct dp_sweep *c,
 			break;
 		}
 	}
-	for (i = 0; i < sa.n; i++)
-		if (!bpf_map_delete_elem(fd, sa.expired + i * key_size))
-			deleted++;
+	deleted = delete_expired(dp, fd, sa.expired, sa.n, key_size, to, now);
 out:
 	free(sa.expired);
 	free(keys);

@@ -46,6 +46,9 @@ struct dp {
 	int int_ifindex;
 	struct xdp_program *xprog_int;
 	struct lb_addr int_addr4, int_addr6; /* its first addresses */
+	/* sweeps: expired flows found in use again before their delete, put
+	 * back; and those a packet re-created in between (not put back) */
+	__u64 sweep_revived, sweep_lost;
 };
 
 /* Load, pin (or re-adopt pins) and attach. On error writes one line to err
@@ -99,6 +102,13 @@ int dp_backend_clear(struct dp *dp, __u32 id);
 /* Delete every flow pinned to back end id; returns how many. */
 long dp_flows_purge_backend(struct dp *dp, __u32 id);
 struct flow_timeouts;
+/* Delete the n flows (keys of key_size) a walk found expired at now; a
+ * flow that is no longer expired when taken out (used again since the walk)
+ * is put back and counted in *revived, or in *lost if a packet re-created
+ * it in between. Returns the number deleted. */
+long dp_flows_delete_expired(int fd, const void *keys, size_t n,
+			     size_t key_size, const struct flow_timeouts *to,
+			     __u64 now, __u64 *revived, __u64 *lost);
 /* Walk both flow tables: delete flows idle past their timeout (none if to
  * is NULL) and count live[id] = live flows pinned to back end id (array of
  * max_backends). Returns the number of flows deleted, or -errno. */

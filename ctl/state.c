@@ -2102,6 +2102,10 @@ struct json_object *state_status_json(struct lb_state *st)
 	}
 	json_object_object_add(o, "expired_flows",
 			       json_object_new_uint64(st->expired_total));
+	json_object_object_add(o, "sweep_revived",
+			       json_object_new_uint64(st->dp->sweep_revived));
+	json_object_object_add(o, "sweep_lost",
+			       json_object_new_uint64(st->dp->sweep_lost));
 	json_object_object_add(o, "sweep_last_us",
 			       json_object_new_uint64(st->sweep_last_us));
 	json_object_object_add(o, "sweep_max_us",

@@ -36,6 +36,8 @@
 
 #include "xdp_lb.h"
 #include "xdp_lb.skel.h"
+#include "../../ctl/conntrack.h"
+#include "../../ctl/dataplane.h"
 #include "pktgen.h"
 /* The data path's flow hash: the test predicts which table slot a new flow
  * lands in with the same function. */
@@ -1498,6 +1500,58 @@ static void test_flow_state_tracking(void **state)
 		  1);
 }
 
+/*
+ * The sweep's race: a walk finds a closed flow expired; before the delete,
+ * the client reuses its port and a SYN goes through the same entry. The
+ * delete must put that flow back as it is now (same back end, state SYN),
+ * and still delete a flow that stayed expired.
+ */
+static void test_sweep_keeps_revived_flow(void **state)
+{
+	struct pkt_spec fin = tcp_spec(&fam4, 43100, TF_FIN | TF_ACK);
+	struct pkt_spec syn = tcp_spec(&fam4, 43100, TF_SYN);
+	struct pkt_spec old = tcp_spec(&fam4, 43101, TF_SYN);
+	struct flow_timeouts to = { .tcp_syn = 60, .tcp_established = 900,
+				    .tcp_fin = 30, .tcp_rst = 10, .udp = 300 };
+	struct env *e = *state;
+	int fd = map_fd(e->skel->maps.flows_v4);
+	struct flow_key_v4 keys[3];
+	struct flow_value fv;
+	__u64 now, revived = 0, lost = 0;
+	struct timespec ts;
+	__u32 be;
+
+	be = pin_syn(e, &syn);
+	send_tx(e, &fin, be, "FIN");
+	pin_syn(e, &old);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	/* both idle 100 s: the walk sees them expired (FIN, SYN) */
+	flow_key4(&syn, &keys[0]);
+	flow_key4(&old, &keys[1]);
+	fv = flow_must(e, &syn, "closed flow");
+	expect_state(fv.state, XLB_FLOW_FIN, "closed flow");
+	fv.last_seen = now - 100 * 1000000000ull;
+	assert_int_equal(bpf_map_update_elem(fd, &keys[0], &fv, BPF_EXIST), 0);
+	fv = flow_must(e, &old, "idle flow");
+	fv.last_seen = now - 100 * 1000000000ull;
+	assert_int_equal(bpf_map_update_elem(fd, &keys[1], &fv, BPF_EXIST), 0);
+	/* a third key the walk saw, gone before the delete */
+	keys[2] = keys[1];
+	keys[2].sport = htons(43102);
+	/* after the walk: the client reuses port 43100 */
+	send_tx(e, &syn, be, "SYN on the closed flow");
+	assert_int_equal(dp_flows_delete_expired(fd, keys, 3, sizeof(keys[0]),
+						 &to, now, &revived, &lost),
+			 1);
+	fv = flow_must(e, &syn, "revived flow after the sweep");
+	expect_u64(fv.backend_id, be, "revived flow keeps its back end");
+	expect_state(fv.state, XLB_FLOW_SYN, "revived flow");
+	assert_false(flow_get(e, &old, &fv));
+	expect_u64(revived, 1, "revived");
+	expect_u64(lost, 0, "lost");
+}
+
 /* UDP: one flow entry per 5-tuple, state NEW, pinned like TCP. */
 static void test_udp_flow_pinned(void **state)
 {
@@ -2769,6 +2823,7 @@ static const struct CMUnitTest scenarios[] = {
 	SCENARIO(backend_removed_stale_table_drops),
 	SCENARIO(table_deleted_drops),
 	SCENARIO(flow_state_tracking),
+	SCENARIO(sweep_keeps_revived_flow),
 	SCENARIO(udp_flow_pinned),
 	SCENARIO(flows_follow_table_slots),
 	SCENARIO(table_wrong_size_rejected),
