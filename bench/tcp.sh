@@ -163,13 +163,16 @@ done
 CFG=$T/xdp-lb.yaml
 write_config "$CFG" 100 100 100
 
-# nat: short FIN/RST timeouts and a sweep every second, so the mappings
-# of closed connections are freed during a close run (defaults 30 s / 5 s
-# would hold about one per connection of the whole run)
-cat >"$T/xdp-lb-nat.yaml" <<EOF
+# nat: default flow timeouts, so a closed connection holds its source port
+# for nat_time_wait (60 s, the back ends' TIME_WAIT), and a client port
+# reused by wrk gets its old source port back. Every round uses another
+# nat_source (NATSRC, added to xbt-lb1 for the run): the balancer starts
+# empty each round, while the back ends still hold the previous rounds'
+# TIME_WAIT for the old source's ports.
+cat >"$T/xdp-lb-nat.yaml.in" <<EOF
 sweep_interval: 1
-flow_timeouts: { tcp_fin: 2, tcp_rst: 2 }
 nat_ports: 1024-65535
+nat_source: NATSRC
 services:
   - name: web
     vip: $VIP4
@@ -270,11 +273,15 @@ teardown_nft-dnat() {
 
 setup_xdp-lb-nat() {
 	URL=http://$VIP4/
+	NATSRC=198.18.2.$((20 + r))
+	ip -n "$P-lb" addr add "$NATSRC/24" dev "$P-lb1" || return 1
+	sed "s/NATSRC/$NATSRC/" "$T/xdp-lb-nat.yaml.in" >"$T/xdp-lb-nat.yaml"
 	lb_start "$T/xdp-lb-nat.yaml" --internal "$P-lb1" && vip_up
 }
 teardown_xdp-lb-nat() {
-	echo "  xdp-lb-nat: $(status_get "'mappings %d, drop_nat_no_port %d' % (s['nat']['mappings'], s['outcomes']['drop_nat_no_port'])" 2>&1)"
+	echo "  xdp-lb-nat: $(status_get "'mappings %d, drop_nat_no_port %d, sweep_revived %d, sweep_lost %d' % (s['nat']['mappings'], s['outcomes']['drop_nat_no_port'], s.get('sweep_revived', 0), s.get('sweep_lost', 0))" 2>&1)"
 	teardown_xdp-lb
+	ip -n "$P-lb" addr del "$NATSRC/24" dev "$P-lb1"
 	ip -n "$P-lb" link show "$P-lb1" | grep -q xdp &&
 		echo "  xdp-lb-nat: program still on $P-lb1 after detach" >&2
 }
@@ -307,11 +314,45 @@ to_us() {
 		f = (u == "s") ? 1e6 : (u == "ms") ? 1e3 : 1; printf "%.0f", n * f }'
 }
 
+# With DIAG=1, the TCP counters (nstat) of the client and the back ends
+# that moved during each run are printed: where resets and stalls come from.
+nstat_abs() { # NS: absolute TCP counters, one "name value" a line
+	in_ns "$1" nstat -a -z 2>/dev/null | awk '/^(Tcp|TcpExt)/ { print $1, $2 }'
+}
+diag_snap() {
+	local h
+	for h in cl b1 b2 b3; do nstat_abs "$P-$h" | sed "s/^/$h /"; done >"$T/nstat.$1"
+}
+diag_print() {
+	python3 - "$T/nstat.a" "$T/nstat.b" <<'PY'
+import sys
+def load(p):
+    d = {}
+    for l in open(p):
+        h, k, v = l.split()
+        d[(h, k)] = int(v)
+    return d
+a, b = load(sys.argv[1]), load(sys.argv[2])
+skip = ("InSegs", "OutSegs", "ActiveOpens", "PassiveOpens", "CurrEstab",
+        "TCPHPHits", "TCPPureAcks", "TCPHPAcks", "DelayedACKs", "TCPOrigDataSent",
+        "TCPDelivered", "TCPAutoCorking", "TCPRcvCoalesce", "TCPBacklogCoalesce")
+out = {}
+for (h, k), v in sorted(b.items()):
+    dv = v - a.get((h, k), 0)
+    if dv and not k.endswith(skip):
+        out.setdefault(h, []).append("%s=%d" % (k.replace("TcpExt", "").replace("Tcp", ""), dv))
+for h in ("cl", "b1", "b2", "b3"):
+    if h in out:
+        print("    nstat %s: %s" % (h, " ".join(out[h])))
+PY
+}
+
 # bench_one ROUND SCENARIO MODE: one wrk run, one line in $T/raw.
 bench_one() {
 	local r=$1 s=$2 m=$3 hdr=() out rps p50 p99 errs
 	[ "$m" = close ] && hdr=(-H 'Connection: close')
 	in_ns "$P-cl" wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" "${hdr[@]}" "$URL" >/dev/null 2>&1
+	[ "${DIAG:-0}" = 1 ] && diag_snap a
 	out=$(in_ns "$P-cl" timeout 60 wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" \
 		--latency "${hdr[@]}" "$URL" 2>&1)
 	rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
@@ -319,8 +360,10 @@ bench_one() {
 	p99=$(to_us "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
 	errs=$(grep -E 'Socket errors|Non-2xx' <<<"$out" | tr -s ' \n' ' ')
 	echo "$r $s $m ${rps:-0} ${p50:-0} ${p99:-0}" >>"$T/raw"
+	[ "${DIAG:-0}" = 1 ] && diag_snap b
 	printf '  %-13s %-9s %10s req/s  p50 %6s us  p99 %6s us %s\n' \
 		"$s" "$m" "${rps:-FAILED}" "$p50" "$p99" "${errs:+ [$errs]}"
+	[ "${DIAG:-0}" = 1 ] && diag_print
 }
 
 echo "# $(date -u +%F) $(uname -r), $(nproc) CPUs: $(lscpu | sed -n 's/^Model name: *//p')"

@@ -780,16 +780,17 @@ static int get_prefix(struct ctx *c, const yaml_node_t *n, const char *key,
 	return 0;
 }
 
-enum { FT_SYN, FT_EST, FT_FIN, FT_RST, FT_UDP, FT_N };
+enum { FT_SYN, FT_EST, FT_FIN, FT_RST, FT_UDP, FT_NAT_TW, FT_N };
 static const char *const timeout_keys[FT_N] = {
-	"tcp_syn", "tcp_established", "tcp_fin", "tcp_rst", "udp"
+	"tcp_syn", "tcp_established", "tcp_fin", "tcp_rst", "udp",
+	"nat_time_wait"
 };
 
 static int parse_timeouts(struct ctx *c, const yaml_node_t *n,
 			  struct flow_timeouts *t)
 {
 	__u32 *field[FT_N] = { &t->tcp_syn, &t->tcp_established, &t->tcp_fin,
-			       &t->tcp_rst, &t->udp };
+			       &t->tcp_rst, &t->udp, &t->nat_time_wait };
 	yaml_node_t *v[FT_N];
 	char key[64];
 	int i, ret;
@@ -799,7 +800,9 @@ static int parse_timeouts(struct ctx *c, const yaml_node_t *n,
 		if (!v[i])
 			continue;
 		snprintf(key, sizeof(key), "flow_timeouts.%s", timeout_keys[i]);
-		ret = get_u32(c, v[i], key, 1, 86400 * 7, field[i]);
+		/* nat_time_wait 0: closed nat flows go at tcp_fin */
+		ret = get_u32(c, v[i], key, i == FT_NAT_TW ? 0 : 1, 86400 * 7,
+			      field[i]);
 	}
 	return ret;
 }

@@ -11,6 +11,7 @@ void conntrack_timeouts_default(struct flow_timeouts *t)
 	t->tcp_fin = CT_DEFAULT_TCP_FIN;
 	t->tcp_rst = CT_DEFAULT_TCP_RST;
 	t->udp = CT_DEFAULT_UDP;
+	t->nat_time_wait = CT_DEFAULT_NAT_TIME_WAIT;
 }
 
 __u32 conntrack_timeout(const struct flow_timeouts *t, __u8 state)
@@ -33,8 +34,11 @@ bool conntrack_expired(const struct flow_timeouts *t,
 		       const struct flow_value *v, __u64 now_ns)
 {
 	__u64 idle = now_ns > v->last_seen ? now_ns - v->last_seen : 0;
+	__u32 to = conntrack_timeout(t, v->state);
 
-	return idle > (__u64)conntrack_timeout(t, v->state) * NSEC_PER_SEC;
+	if (v->nat_port && v->state == XLB_FLOW_FIN && t->nat_time_wait > to)
+		to = t->nat_time_wait;
+	return idle > (__u64)to * NSEC_PER_SEC;
 }
 
 bool conntrack_live(__u8 state)

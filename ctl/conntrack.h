@@ -19,6 +19,12 @@ struct flow_timeouts {
 	__u32 tcp_fin;	       /* FIN seen from the client */
 	__u32 tcp_rst;	       /* RST seen from the client */
 	__u32 udp;
+	/* nat: a flow closed by FIN keeps its entry, and so its source port,
+	 * at least this long: a back end holds TIME_WAIT for the port (60 s
+	 * on Linux), and a SYN from another client on it would be dropped
+	 * there (PAWS) and stall a second; the same client address and port
+	 * reconnecting gets the same port back, which TIME_WAIT accepts */
+	__u32 nat_time_wait;
 };
 
 #define CT_DEFAULT_TCP_SYN 60
@@ -26,11 +32,13 @@ struct flow_timeouts {
 #define CT_DEFAULT_TCP_FIN 30
 #define CT_DEFAULT_TCP_RST 10
 #define CT_DEFAULT_UDP 300
+#define CT_DEFAULT_NAT_TIME_WAIT 60
 
 void conntrack_timeouts_default(struct flow_timeouts *t);
 /* The timeout that applies to a flow state (enum flow_state). */
 __u32 conntrack_timeout(const struct flow_timeouts *t, __u8 state);
-/* Idle past its state's timeout at now_ns (CLOCK_MONOTONIC)? */
+/* Idle past its state's timeout at now_ns (CLOCK_MONOTONIC)? A nat flow
+ * (nat_port set) closed by FIN is held nat_time_wait if that is longer. */
 bool conntrack_expired(const struct flow_timeouts *t,
 		       const struct flow_value *v, __u64 now_ns);
 /* A live connection: not closed by FIN or RST. */

@@ -41,6 +41,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(body)
             return
+        if url.path == "/peer":  # who connected: address and port as seen here
+            body = f"{NAME} {self.client_address[0]} {self.client_address[1]}\n".encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         if url.path == "/slow":
             secs = min(int(urllib.parse.parse_qs(url.query).get("secs", ["5"])[0]), 120)
             self.send_response(200)

@@ -19,6 +19,10 @@ idle HOST PORT SECS N  N connections, one GET / each, then held open and
                        idle for SECS seconds (live flows pinned to their back
                        ends); prints the tally once they are open, then
                        closes them. Bounded by SECS + 2 s per connection.
+peer HOST PORT SPORT   one GET /peer with Connection: close from source port
+                       SPORT, read to the server's close (the back end
+                       closes first and holds TIME_WAIT); prints the body
+                       ("bN ADDR PORT": the back end and the source it saw).
 retry HOST PORT N      like count, but a failed request is retried on a new
                        connection (up to 10 times, 0.1 s apart), as a client
                        would; "errors" counts requests that never succeeded,
@@ -27,6 +31,7 @@ retry HOST PORT N      like count, but a failed request is retried on a new
 import hashlib
 import http.client
 import json
+import socket
 import sys
 import time
 
@@ -162,13 +167,35 @@ def idle(host, port, secs, n):
     return 0
 
 
+def peer(host, port, sport):
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(fam, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.settimeout(3)
+        s.bind(("::" if fam == socket.AF_INET6 else "0.0.0.0", sport))
+        s.connect((host, port))
+        s.sendall(b"GET /peer HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        data = b""
+        while True:
+            b = s.recv(4096)
+            if not b:
+                break
+            data += b
+    head, _, body = data.partition(b"\r\n\r\n")
+    if not head.startswith(b"HTTP/1.") or b" 200 " not in head.split(b"\r\n")[0]:
+        print("bad reply: %r" % data[:80])
+        sys.exit(1)
+    print(body.decode().strip())
+
+
 def main():
     cmd, host, port, arg = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     if cmd == "idle":
         return idle(host, port, arg, int(sys.argv[5]))
     if cmd == "download":
         return download(host, port, arg, int(sys.argv[5]))
-    return {"count": count, "hold": hold, "slow": slow, "retry": retry}[cmd](host, port, arg)
+    return {"count": count, "hold": hold, "slow": slow, "retry": retry,
+            "peer": peer}[cmd](host, port, arg)
 
 
 sys.exit(main())

@@ -245,6 +245,7 @@ static void test_flow_tracking_keys(void **state)
 	assert_int_equal(cfg.timeouts.tcp_established, 7200);
 	assert_int_equal(cfg.timeouts.udp, 60);
 	assert_int_equal(cfg.timeouts.tcp_fin, CT_DEFAULT_TCP_FIN);
+	assert_int_equal(cfg.timeouts.nat_time_wait, CT_DEFAULT_NAT_TIME_WAIT);
 	assert_int_equal(cfg.sweep_interval, 2);
 	assert_int_equal(cfg.drain_timeout, 0);
 	config_free(&cfg);
@@ -257,6 +258,11 @@ static void test_flow_tracking_keys(void **state)
 		     "lb.yaml:2: flow_timeouts.tcp_est: unknown key");
 	expect_error("flow_timeouts:\n  udp: 0\n",
 		     "lb.yaml:2: flow_timeouts.udp: 0 is out of range 1..604800");
+	assert_int_equal(load("flow_timeouts: { nat_time_wait: 0 }\n", &cfg), 0);
+	assert_int_equal(cfg.timeouts.nat_time_wait, 0);
+	config_free(&cfg);
+	expect_error("flow_timeouts:\n  nat_time_wait: -1\n",
+		     "lb.yaml:2: flow_timeouts.nat_time_wait: '-1' is not a number (0..604800)");
 	expect_error("sweep_interval: 0\n",
 		     "lb.yaml:1: sweep_interval: 0 is out of range 1..3600");
 }
