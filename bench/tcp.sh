@@ -37,7 +37,7 @@ WARMUP=${WARMUP:-1s}
 THREADS=${THREADS:-1}
 CONNS=${CONNS:-16}
 SCEN=(${SCEN:-direct xdp-lb haproxy nft-dnat xdp-lb-nat direct-rt xdp-lb-tunnel})
-ALL_SCEN="direct xdp-lb haproxy nft-dnat xdp-lb-nat direct-rt xdp-lb-tunnel"
+ALL_SCEN="direct xdp-lb xdp-lb-1 haproxy nft-dnat xdp-lb-nat direct-rt xdp-lb-tunnel"
 MODES=(keepalive close)
 
 for t in wrk nginx haproxy nft; do
@@ -162,6 +162,8 @@ done
 
 CFG=$T/xdp-lb.yaml
 write_config "$CFG" 100 100 100
+CFG1=$T/xdp-lb-1.yaml
+write_config "$CFG1" 100 0 0
 
 # nat: default flow timeouts, so a closed connection holds its source port
 # for nat_time_wait (60 s, the back ends' TIME_WAIT), and a client port
@@ -246,6 +248,14 @@ teardown_xdp-lb() {
 	lb_ns "$BIN" detach "$P-lb0" >/dev/null 2>&1
 	rm -rf "/sys/fs/bpf/xdp-lb/$P-lb0"
 }
+# xdp-lb with the same service but only b1 in the table (b2, b3 weight
+# 0): as many busy processes as direct (wrk and one nginx), so what is
+# left of the difference to direct is the balancer's path itself
+setup_xdp-lb-1() {
+	URL=http://$VIP4/
+	lb_start "$CFG1" && vip_up
+}
+teardown_xdp-lb-1() { teardown_xdp-lb; }
 setup_haproxy() {
 	URL=http://$VIP4/
 	ip -n "$P-lb" addr add "$VIP4/32" dev lo
@@ -320,8 +330,20 @@ nstat_abs() { # NS: absolute TCP counters, one "name value" a line
 	in_ns "$1" nstat -a -z 2>/dev/null | awk '/^(Tcp|TcpExt)/ { print $1, $2 }'
 }
 diag_snap() {
-	local h
+	local h pid
 	for h in cl b1 b2 b3; do nstat_abs "$P-$h" | sed "s/^/$h /"; done >"$T/nstat.$1"
+	# softirq work deferred to the ksoftirqd threads: their CPU ticks, and
+	# softnet time_squeeze (net_rx_action out of budget or time)
+	for pid in $(pgrep -x 'ksoftirqd/[0-9]+'); do
+		awk '{ print "sys ksoftirqd_ticks", $14 + $15 }' "/proc/$pid/stat"
+	done >>"$T/nstat.$1"
+	awk '{ print "sys time_squeeze", strtonum("0x" $3) }' /proc/net/softnet_stat >>"$T/nstat.$1"
+	# time the servers and wrk spent runnable but waiting for a CPU (ms)
+	for pid in $(pgrep -x nginx) $(pgrep -x haproxy); do
+		awk '{ print "sys server_runq_wait_ms", int($2 / 1e6) }' "/proc/$pid/schedstat"
+	done >>"$T/nstat.$1"
+	awk '/NET_RX/ { s = 0; for (i = 2; i <= NF; i++) s += $i; print "sys net_rx_softirqs", s }' \
+		/proc/softirqs >>"$T/nstat.$1"
 }
 diag_print() {
 	python3 - "$T/nstat.a" "$T/nstat.b" <<'PY'
@@ -330,7 +352,7 @@ def load(p):
     d = {}
     for l in open(p):
         h, k, v = l.split()
-        d[(h, k)] = int(v)
+        d[(h, k)] = d.get((h, k), 0) + int(v)
     return d
 a, b = load(sys.argv[1]), load(sys.argv[2])
 skip = ("InSegs", "OutSegs", "ActiveOpens", "PassiveOpens", "CurrEstab",
@@ -341,7 +363,7 @@ for (h, k), v in sorted(b.items()):
     dv = v - a.get((h, k), 0)
     if dv and not k.endswith(skip):
         out.setdefault(h, []).append("%s=%d" % (k.replace("TcpExt", "").replace("Tcp", ""), dv))
-for h in ("cl", "b1", "b2", "b3"):
+for h in ("cl", "b1", "b2", "b3", "sys"):
     if h in out:
         print("    nstat %s: %s" % (h, " ".join(out[h])))
 PY
