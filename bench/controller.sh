@@ -12,12 +12,15 @@ source "$(dirname "$0")/../tests/e2e/lib.sh"
 FILL=$ROOT/build/fill_flows
 [ -x "$FILL" ] || { echo "bench: $FILL missing (make build/fill_flows)" >&2; exit 1; }
 ROUNDS=${ROUNDS:-3}
+SECTIONS=${SECTIONS:-"1 4 2"} # 1 includes 3 (memory)
+want() { [[ " $SECTIONS " == *" $1 "* ]]; }
 topo_up xbc || { echo "bench: topology failed" >&2; exit 1; }
 backends_start || { echo "bench: back ends failed" >&2; exit 1; }
 CFG=/tmp/xlb-bench-$P.yaml
 CLEAN_FILES+=("$CFG")
 median() { sort -n | awk '{a[NR]=$1} END {m=a[int((NR+1)/2)]; printf "%s (min %s, max %s)", m, a[1], a[NR]}'; }
 
+if want 1; then
 echo "== 1. flow sweep (batched lookup of flows_v4 + flows_v6), $ROUNDS rounds"
 cat >"$CFG" <<YAML
 max_flows: 2097152
@@ -50,7 +53,59 @@ for m in /sys/fs/bpf/xdp-lb/$P-lb0/*; do
 done
 lb_stop
 lb_ns "$BIN" detach "$P-lb0" >/dev/null
+fi
 
+if want 4; then
+echo
+echo "== 4. nat mode: every flow with a source port and a reply mapping, $ROUNDS rounds"
+# A second interface for --internal: a veth pair inside the balancer
+# namespace (no traffic; the mappings are written by fill_flows).
+ip -n "$P-lb" link add "$P-lbi" type veth peer name "$P-lbj" &&
+	ip -n "$P-lb" addr add 198.18.7.1/24 dev "$P-lbi" &&
+	ip -n "$P-lb" link set "$P-lbi" up && ip -n "$P-lb" link set "$P-lbj" up ||
+	{ echo "bench: internal veth failed" >&2; exit 1; }
+cat >"$CFG" <<YAML
+max_flows: 2097152
+sweep_interval: 1
+nat_scan_interval: 2
+services:
+  - name: web
+    vip: $VIP4
+    port: 80
+    proto: tcp
+    mode: nat
+    backends:
+      - addr: 198.18.7.11
+        mac: "02:00:00:00:07:11"
+YAML
+lb_start "$CFG" --internal "$P-lbi" || exit 1
+status_ms() { # wall time of one `status --json` (it runs a full sweep)
+	local t0 t1
+	t0=$(date +%s%N)
+	xlb status --json >/dev/null
+	t1=$(date +%s%N)
+	echo $(((t1 - t0) / 1000000))
+}
+printf "%-10s %-26s %-28s %-28s %s\n" "mappings" "status, ms" "sweep_last_us" "nat scan, us" "longest step, us"
+for n in 0 100000 1000000; do
+	[ "$n" -gt 0 ] && "$FILL" "/sys/fs/bpf/xdp-lb/$P-lb0" "$n" 0 nat >/dev/null
+	sleep 5 # a whole orphan scan (every 2 s) over the new mappings
+	for ((r = 0; r < ROUNDS; r++)); do
+		echo "$(status_ms) $(status_get "s['sweep_last_us']") $(status_get "s['nat']['scan_us']") $(status_get "s['sweep_step_max_us']")"
+		sleep 2
+	done >"$CFG.nat"
+	printf "%-10s %-26s %-28s %-28s %s\n" "$n" "$(awk '{print $1}' "$CFG.nat" | median)" \
+		"$(awk '{print $2}' "$CFG.nat" | median)" "$(awk '{print $3}' "$CFG.nat" | median)" \
+		"$(awk '{print $4}' "$CFG.nat" | median)"
+done
+echo "mappings in status: $(status_get "s['nat']['mappings']") (all owned: orphans deleted $(status_get "s['nat']['orphans']"))"
+lb_stop
+lb_ns "$BIN" detach "$P-lb0" >/dev/null
+rm -f "$CFG.nat"
+ip -n "$P-lb" link del "$P-lbi"
+fi
+
+want 2 || exit 0
 echo
 echo "== 2. probing 500 back ends every second (tcp connect; agent-check), 20 s each"
 b1mac=$(ip -n "$P-b1" -j link show "$P-b10" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["address"])')

@@ -744,12 +744,12 @@ static int parse_service(struct ctx *c, const yaml_node_t *n,
 
 enum { T_TABLE, T_FLOWS, T_SVCS, T_BES, T_TIMEOUTS, T_SWEEP, T_DRAIN,
        T_RATE, T_BURST, T_TUN4, T_TUN6, T_NAT_PORTS, T_NAT4, T_NAT6,
-       T_SERVICES, T_N };
+       T_NAT_SCAN, T_SERVICES, T_N };
 static const char *const top_keys[T_N] = {
 	"table_size",	  "max_flows",	    "max_services",   "max_backends",
 	"flow_timeouts",  "sweep_interval", "drain_timeout",  "new_flow_rate",
 	"new_flow_burst", "tunnel_source",  "tunnel_source6", "nat_ports",
-	"nat_source",	  "nat_source6",    "services"
+	"nat_source",	  "nat_source6",    "nat_scan_interval", "services"
 };
 
 /* An address prefix "ADDR/LEN" of family fam, LEN in min..max. */
@@ -821,6 +821,7 @@ static int parse_doc(struct ctx *c, struct lb_config *cfg)
 	cfg->max_backends = XLB_DEFAULT_MAX_BACKENDS;
 	conntrack_timeouts_default(&cfg->timeouts);
 	cfg->sweep_interval = LB_DEFAULT_SWEEP_INTERVAL;
+	cfg->nat_scan_interval = LB_DEFAULT_NAT_SCAN_INTERVAL;
 	cfg->drain_timeout = LB_DEFAULT_DRAIN_TIMEOUT;
 	if (!root)
 		return 0; /* empty file: no services */
@@ -858,6 +859,10 @@ static int parse_doc(struct ctx *c, struct lb_config *cfg)
 		return ret;
 	if (v[T_SWEEP] && (ret = get_u32(c, v[T_SWEEP], "sweep_interval", 1,
 					 3600, &cfg->sweep_interval)))
+		return ret;
+	if (v[T_NAT_SCAN] &&
+	    (ret = get_u32(c, v[T_NAT_SCAN], "nat_scan_interval", 1, 86400,
+			   &cfg->nat_scan_interval)))
 		return ret;
 	if (v[T_DRAIN] && (ret = get_u32(c, v[T_DRAIN], "drain_timeout", 0,
 					 86400 * 7, &cfg->drain_timeout)))

@@ -18,6 +18,7 @@
 #define LB_WEIGHT_MAX 65535	/* weights are 0..65535, 0 = drain */
 #define LB_DEFAULT_WEIGHT 100
 #define LB_DEFAULT_SWEEP_INTERVAL 5   /* seconds */
+#define LB_DEFAULT_NAT_SCAN_INTERVAL 60 /* seconds */
 #define LB_DEFAULT_DRAIN_TIMEOUT 300  /* seconds */
 
 struct lb_backend_cfg {
@@ -79,6 +80,7 @@ struct lb_config {
 	__u32 max_backends;
 	struct flow_timeouts timeouts; /* flow_timeouts: idle seconds */
 	__u32 sweep_interval;	       /* seconds between flow sweeps */
+	__u32 nat_scan_interval;       /* seconds between nat orphan scans */
 	__u32 drain_timeout;	       /* seconds a removal may drain */
 	__u32 new_flow_rate;	       /* flood guard: new flows/s per CPU, 0 off */
 	__u32 new_flow_burst;	       /* its bucket, in flows */

@@ -1079,6 +1079,56 @@ static void sweep_one(void *arg, const void *key, const struct flow_value *v)
 }
 
 /*
+ * The reply mapping of nat flow (fkey, v), deleted if it is still that
+ * flow's: the key is the back end's address and port (bi, or its current
+ * slot if bi is NULL) with the flow's source port. Without this, a mapping
+ * would wait for the orphan scan (dp_nat_scan_step), holding its port.
+ */
+static void nat_release(struct dp *dp, const void *fkey, size_t key_size,
+			const struct flow_value *v,
+			const struct backend_info *bi)
+{
+	int fd = bpf_map__fd(dp->skel->maps.nat_rev);
+	struct backend_info cur;
+	struct nat_value nv;
+	struct nat_key k = {};
+	bool mine;
+
+	if (!v->nat_port || !dp->int_ifindex)
+		return;
+	if (!bi) {
+		if (dp_backend_get(dp, v->backend_id, &cur))
+			return;
+		bi = &cur;
+	}
+	memcpy(k.baddr, bi->addr, sizeof(k.baddr));
+	k.lport = v->nat_port;
+	if (key_size == sizeof(struct flow_key_v4)) {
+		const struct flow_key_v4 *f = fkey;
+
+		k.bport = bi->port ? bi->port : f->dport;
+		k.proto = f->proto;
+		k.family = AF_INET;
+		if (bpf_map_lookup_elem(fd, &k, &nv))
+			return;
+		mine = nv.caddr[0] == f->src && nv.cport == f->sport &&
+		       nv.vaddr[0] == f->dst && nv.vport == f->dport;
+	} else {
+		const struct flow_key_v6 *f = fkey;
+
+		k.bport = bi->port ? bi->port : f->dport;
+		k.proto = f->proto;
+		k.family = AF_INET6;
+		if (bpf_map_lookup_elem(fd, &k, &nv))
+			return;
+		mine = !memcmp(nv.caddr, f->src, 16) && nv.cport == f->sport &&
+		       !memcmp(nv.vaddr, f->dst, 16) && nv.vport == f->dport;
+	}
+	if (mine && !bpf_map_delete_elem(fd, &k))
+		dp->nat_released++;
+}
+
+/*
  * Delete the flows a walk found expired. Between the walk and the delete
  * the data path may have used a flow again (a client reusing its port
  * sends a SYN into a closed flow's entry): the entry is taken out
@@ -1086,9 +1136,10 @@ static void sweep_one(void *arg, const void *key, const struct flow_value *v)
  * longer expired. Deleting it would re-pick the connection's next packet
  * (in nat mode: a new source port, which the back end answers with RST).
  */
-long dp_flows_delete_expired(int fd, const void *keys, size_t n,
-			     size_t key_size, const struct flow_timeouts *to,
-			     __u64 now, __u64 *revived, __u64 *lost)
+long dp_flows_delete_expired(struct dp *dp, int fd, const void *keys,
+			     size_t n, size_t key_size,
+			     const struct flow_timeouts *to, __u64 now,
+			     __u64 *revived, __u64 *lost)
 {
 	struct flow_value v;
 	long deleted = 0;
@@ -1101,6 +1152,8 @@ long dp_flows_delete_expired(int fd, const void *keys, size_t n,
 			continue; /* gone already */
 		if (conntrack_expired(to, &v, now)) {
 			deleted++;
+			if (dp)
+				nat_release(dp, key, key_size, &v, NULL);
 			continue;
 		}
 		/* BPF_NOEXIST: a packet in between made a new entry; keep it */
@@ -1116,7 +1169,7 @@ static long delete_expired(struct dp *dp, int fd, const char *keys, size_t n,
 			   size_t key_size, const struct flow_timeouts *to,
 			   __u64 now)
 {
-	return dp_flows_delete_expired(fd, keys, n, key_size, to, now,
+	return dp_flows_delete_expired(dp, fd, keys, n, key_size, to, now,
 				       &dp->sweep_revived, &dp->sweep_lost);
 }
 
@@ -1245,31 +1298,39 @@ static void purge_collect(void *arg, const void *key,
 	pa->n++;
 }
 
-static long purge_map(int fd, size_t key_size, __u32 id)
+static long purge_map(struct dp *dp, int fd, size_t key_size, __u32 id,
+		      const struct backend_info *bi)
 {
 	struct purge_arg pa = { .id = id, .key_size = key_size };
+	struct flow_value v;
 	long deleted = 0;
 	size_t i;
 	int ret;
 
 	ret = flows_walk(fd, key_size, purge_collect, &pa);
-	for (i = 0; i < pa.n; i++)
-		if (!bpf_map_delete_elem(fd, pa.keys + i * key_size))
-			deleted++;
+	for (i = 0; i < pa.n; i++) {
+		const char *key = pa.keys + i * key_size;
+
+		if (bpf_map_lookup_and_delete_elem(fd, key, &v))
+			continue;
+		deleted++;
+		nat_release(dp, key, key_size, &v, bi);
+	}
 	free(pa.keys);
 	return ret ? ret : deleted;
 }
 
-long dp_flows_purge_backend(struct dp *dp, __u32 id)
+long dp_flows_purge_backend(struct dp *dp, __u32 id,
+			    const struct backend_info *bi)
 {
 	long a, b;
 
-	a = purge_map(bpf_map__fd(dp->skel->maps.flows_v4),
-		      sizeof(struct flow_key_v4), id);
+	a = purge_map(dp, bpf_map__fd(dp->skel->maps.flows_v4),
+		      sizeof(struct flow_key_v4), id, bi);
 	if (a < 0)
 		return a;
-	b = purge_map(bpf_map__fd(dp->skel->maps.flows_v6),
-		      sizeof(struct flow_key_v6), id);
+	b = purge_map(dp, bpf_map__fd(dp->skel->maps.flows_v6),
+		      sizeof(struct flow_key_v6), id, bi);
 	if (b < 0)
 		return b;
 	return a + b;
@@ -1331,14 +1392,33 @@ int dp_stats_reasons(struct dp *dp, struct reason_counters out[XLB_REASON_MAX])
 
 long dp_nat_count(struct dp *dp)
 {
-	struct nat_key k, *prev = NULL;
 	int fd = bpf_map__fd(dp->skel->maps.nat_rev);
+	struct nat_key *keys = malloc(sizeof(*keys) * BATCH);
+	struct nat_value *vals = malloc(sizeof(*vals) * BATCH);
+	__u64 token = 0;
+	bool first = true;
 	long n = 0;
+	__u32 count;
+	int ret;
 
-	while (!bpf_map_get_next_key(fd, prev, &k)) {
-		prev = &k;
-		n++;
+	if (!keys || !vals) {
+		n = -ENOMEM;
+		goto out;
 	}
+	do {
+		count = BATCH;
+		ret = bpf_map_lookup_batch(fd, first ? NULL : &token, &token,
+					   keys, vals, &count, NULL);
+		if (ret && errno != ENOENT) {
+			n = -errno;
+			break;
+		}
+		n += count;
+		first = false;
+	} while (!ret);
+out:
+	free(keys);
+	free(vals);
 	return n;
 }
 
@@ -1368,25 +1448,66 @@ static bool nat_owned(struct dp *dp, const struct nat_key *k,
 	return !ret && fv.nat_port == k->lport;
 }
 
-long dp_nat_sweep(struct dp *dp)
+void dp_nat_scan_begin(struct dp_nat_scan *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->first = true;
+}
+
+long dp_nat_scan_step(struct dp *dp, struct dp_nat_scan *c, int max_batches)
 {
 	int fd = bpf_map__fd(dp->skel->maps.nat_rev);
-	struct nat_key k, next, *prev = NULL;
-	struct nat_value v;
+	struct nat_key *keys = malloc(sizeof(*keys) * BATCH);
+	struct nat_value *vals = malloc(sizeof(*vals) * BATCH);
 	long n = 0;
-	bool have_next;
+	__u32 count, i;
+	int ret = 0, b;
 
-	have_next = !bpf_map_get_next_key(fd, NULL, &next);
-	while (have_next) {
-		k = next;
-		have_next = !bpf_map_get_next_key(fd, &k, &next);
-		if (bpf_map_lookup_elem(fd, &k, &v))
-			continue;
-		if (nat_owned(dp, &k, &v))
-			continue;
-		if (!bpf_map_delete_elem(fd, &k))
-			n++;
+	if (c->done)
+		goto out;
+	if (!keys || !vals) {
+		ret = -ENOMEM;
+		goto out;
 	}
-	(void)prev;
+	for (b = 0; b < max_batches && !c->done; b++) {
+		count = BATCH;
+		ret = bpf_map_lookup_batch(fd, c->first ? NULL : &c->token,
+					   &c->token, keys, vals, &count, NULL);
+		if (ret && errno != ENOENT) {
+			ret = -errno;
+			break;
+		}
+		c->first = false;
+		if (ret) { /* ENOENT: the last batch */
+			ret = 0;
+			c->done = true;
+		}
+		for (i = 0; i < count; i++)
+			if (!nat_owned(dp, &keys[i], &vals[i]) &&
+			    !bpf_map_delete_elem(fd, &keys[i]))
+				n++;
+	}
+out:
+	free(keys);
+	free(vals);
+	if (ret) {
+		c->done = true; /* give up this scan; the next one restarts */
+		return ret;
+	}
+	return n;
+}
+
+long dp_nat_sweep(struct dp *dp)
+{
+	struct dp_nat_scan c;
+	long n = 0, r;
+
+	dp_nat_scan_begin(&c);
+	while (!c.done) {
+		r = dp_nat_scan_step(dp, &c, 64);
+		if (r < 0)
+			return r;
+		n += r;
+	}
 	return n;
 }

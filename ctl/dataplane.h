@@ -49,6 +49,7 @@ struct dp {
 	/* sweeps: expired flows found in use again before their delete, put
 	 * back; and those a packet re-created in between (not put back) */
 	__u64 sweep_revived, sweep_lost;
+	__u64 nat_released; /* mappings of deleted flows, released at once */
 };
 
 /* Load, pin (or re-adopt pins) and attach. On error writes one line to err
@@ -75,8 +76,20 @@ int dp_attached_prog(int ifindex, __u32 *id, char *name, size_t len,
 const char *dp_mode_str(enum xdp_attach_mode m);
 /* nat mappings (nat_rev entries) now. */
 long dp_nat_count(struct dp *dp);
-/* Delete nat mappings whose flow is gone (expired, purged, evicted) or
- * now belongs to another mapping; returns how many, or a negative errno. */
+/* The orphan scan: delete nat mappings whose flow is gone (evicted from
+ * the LRU table, or deleted by a path that did not release its mapping) or
+ * now has another port. A flow deleted by a sweep or a purge has its
+ * mapping released at once; this catches the rest. In steps of up to
+ * max_batches batches of 4096 mappings (one flow lookup each); returns the
+ * mappings deleted or -errno, c->done at the end. */
+struct dp_nat_scan {
+	bool first;
+	bool done;
+	__u64 token;
+};
+void dp_nat_scan_begin(struct dp_nat_scan *c);
+long dp_nat_scan_step(struct dp *dp, struct dp_nat_scan *c, int max_batches);
+/* The whole scan at once; returns how many, or a negative errno. */
 long dp_nat_sweep(struct dp *dp);
 /* The run-time knobs (xlb_cfg[0]). */
 int dp_cfg_set(struct dp *dp, const struct lb_cfg *cfg);
@@ -99,16 +112,21 @@ int dp_backend_set(struct dp *dp, __u32 id, const struct backend_info *bi);
 int dp_backend_get(struct dp *dp, __u32 id, struct backend_info *bi);
 /* Mark id unused and zero its counters. */
 int dp_backend_clear(struct dp *dp, __u32 id);
-/* Delete every flow pinned to back end id; returns how many. */
-long dp_flows_purge_backend(struct dp *dp, __u32 id);
+/* Delete every flow pinned to back end id, and their nat mappings (bi: the
+ * back end as it was, if its slot is already cleared; NULL: read the
+ * slot); returns how many flows. */
+long dp_flows_purge_backend(struct dp *dp, __u32 id,
+			    const struct backend_info *bi);
 struct flow_timeouts;
 /* Delete the n flows (keys of key_size) a walk found expired at now; a
  * flow that is no longer expired when taken out (used again since the walk)
  * is put back and counted in *revived, or in *lost if a packet re-created
- * it in between. Returns the number deleted. */
-long dp_flows_delete_expired(int fd, const void *keys, size_t n,
-			     size_t key_size, const struct flow_timeouts *to,
-			     __u64 now, __u64 *revived, __u64 *lost);
+ * it in between. A deleted nat flow's reply mapping is released (dp may
+ * be NULL: no nat). Returns the number deleted. */
+long dp_flows_delete_expired(struct dp *dp, int fd, const void *keys,
+			     size_t n, size_t key_size,
+			     const struct flow_timeouts *to, __u64 now,
+			     __u64 *revived, __u64 *lost);
 /* Walk both flow tables: delete flows idle past their timeout (none if to
  * is NULL) and count live[id] = live flows pinned to back end id (array of
  * max_backends). Returns the number of flows deleted, or -errno. */

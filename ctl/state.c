@@ -62,6 +62,7 @@ int state_init(struct lb_state *st, struct dp *dp, const char *config_path)
 	st->resolve_timeout_ms = RESOLVE_TIMEOUT_MS;
 	conntrack_timeouts_default(&st->timeouts);
 	st->sweep_interval_s = LB_DEFAULT_SWEEP_INTERVAL;
+	st->nat_scan_interval_s = LB_DEFAULT_NAT_SCAN_INTERVAL;
 	st->drain_timeout_s = LB_DEFAULT_DRAIN_TIMEOUT;
 	if (config_path)
 		snprintf(st->config_path, sizeof(st->config_path), "%s",
@@ -462,7 +463,7 @@ static void service_health_changed(struct lb_state *st, struct lb_service *s)
 	for (i = 0; i < s->n_be; i++) {
 		if (!backend_is_down(&s->be[i]))
 			continue;
-		n = dp_flows_purge_backend(st->dp, s->be[i].id);
+		n = dp_flows_purge_backend(st->dp, s->be[i].id, NULL);
 		if (n > 0)
 			pr_info("service %s: deleted %ld flows of a down back end\n",
 				s->name, n);
@@ -509,11 +510,15 @@ static struct lb_backend *backend_insert(struct lb_service *s,
  * deleted, and only then is the id free for reuse. */
 static void backend_release(struct lb_state *st, struct lb_backend *b)
 {
+	struct backend_info bi;
 	long n;
 
 	probe_stop(b);
+	/* the slot as it was: its address and port name the nat mappings */
+	if (dp_backend_get(st->dp, b->id, &bi))
+		memset(&bi, 0, sizeof(bi));
 	dp_backend_clear(st->dp, b->id);
-	n = dp_flows_purge_backend(st->dp, b->id);
+	n = dp_flows_purge_backend(st->dp, b->id, &bi);
 	if (n > 0)
 		pr_info("removed %ld pinned flows of back end id %u\n", n,
 			b->id);
@@ -1011,6 +1016,7 @@ int state_apply_config(struct lb_state *st, const struct lb_config *cfg,
 	/* Everything is known to fit: now change the data plane. */
 	st->timeouts = cfg->timeouts;
 	st->sweep_interval_s = cfg->sweep_interval;
+	st->nat_scan_interval_s = cfg->nat_scan_interval;
 	st->drain_timeout_s = cfg->drain_timeout;
 	st->new_flow_rate = cfg->new_flow_rate;
 	st->new_flow_burst = cfg->new_flow_burst;
@@ -1387,8 +1393,6 @@ void state_sweep(struct lb_state *st)
 		st->expired_total += n;
 		pr_debug("flow sweep: %ld idle flows expired\n", n);
 	}
-	if (st->dp->int_ifindex && (n = dp_nat_sweep(st->dp)) > 0)
-		st->nat_expired += n;
 	finish_removals(st, now);
 }
 
@@ -1427,12 +1431,55 @@ int state_backend_weight(struct lb_state *st, const char *spec,
 }
 
 #define SWEEP_STEP_BATCHES 8 /* 32768 flows, about 10 ms, per loop turn */
+/* nat orphan scan: 8192 mappings (one flow lookup each) per loop turn,
+ * every nat_scan_interval (a deleted flow releases its mapping at once;
+ * the scan is for flows evicted from the LRU table) */
+#define NAT_SCAN_BATCHES 2
+
+/* Start the orphan scan if one is due; true if it runs. */
+static bool nat_scan_due(struct lb_state *st)
+{
+	__u64 now = now_ns();
+
+	if (!st->dp->int_ifindex ||
+	    (st->nat_scan_start &&
+	     now - st->nat_scan_start <
+		     (__u64)st->nat_scan_interval_s * 1000000000ull))
+		return false;
+	dp_nat_scan_begin(&st->nat_cur);
+	st->nat_scan_start = now;
+	st->nat_scanning = true;
+	return true;
+}
+
+/* One step of the orphan scan; true while there is more. */
+static bool nat_scan_step(struct lb_state *st)
+{
+	__u64 t0 = now_ns(), us;
+	long n;
+
+	n = dp_nat_scan_step(st->dp, &st->nat_cur, NAT_SCAN_BATCHES);
+	if (n > 0)
+		st->nat_orphans += n;
+	else if (n < 0)
+		pr_warn("nat mapping scan failed: %s\n", strerror(-n));
+	us = (now_ns() - t0) / 1000;
+	if (us > st->step_max_us)
+		st->step_max_us = us;
+	if (!st->nat_cur.done)
+		return true;
+	st->nat_scanning = false;
+	st->nat_scan_us = (now_ns() - st->nat_scan_start) / 1000;
+	return false;
+}
 
 bool state_sweep_step(struct lb_state *st)
 {
 	__u64 t0 = now_ns(), us;
 	long n;
 
+	if (st->nat_scanning)
+		return nat_scan_step(st);
 	if (!st->stepping) {
 		dp_sweep_begin(&st->step_cur);
 		memset(st->step_counts, 0,
@@ -1457,11 +1504,9 @@ bool state_sweep_step(struct lb_state *st)
 		memcpy(st->counts, st->step_counts,
 		       sizeof(*st->counts) * st->dp->max_backends);
 		st->step_round_us = (now_ns() - st->step_start) / 1000;
-		if (st->dp->int_ifindex && (n = dp_nat_sweep(st->dp)) > 0)
-			st->nat_expired += n;
 		finish_removals(st, now_ns());
 	}
-	return false;
+	return nat_scan_due(st);
 }
 
 /* ---- load feedback, slow start and standby back ends ---- */
@@ -2085,8 +2130,12 @@ struct json_object *state_status_json(struct lb_state *st)
 						       st->dp->int_ifname));
 		json_object_object_add(r, "mappings", json_object_new_int64(
 						       dp_nat_count(st->dp)));
-		json_object_object_add(r, "expired",
-				       json_object_new_uint64(st->nat_expired));
+		json_object_object_add(r, "expired", json_object_new_uint64(
+				st->dp->nat_released + st->nat_orphans));
+		json_object_object_add(r, "orphans",
+				       json_object_new_uint64(st->nat_orphans));
+		json_object_object_add(r, "scan_us",
+				       json_object_new_uint64(st->nat_scan_us));
 		snprintf(buf, sizeof(buf), "%u-%u", st->nat_port_min,
 			 st->nat_port_max);
 		json_object_object_add(r, "ports", json_object_new_string(buf));

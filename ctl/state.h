@@ -127,6 +127,7 @@ struct lb_state {
 	int resolve_timeout_ms;
 	struct flow_timeouts timeouts;
 	__u32 sweep_interval_s;
+	__u32 nat_scan_interval_s;
 	__u32 drain_timeout_s;
 	__u32 new_flow_rate;   /* flood guard, per CPU; 0: off */
 	__u32 new_flow_burst;
@@ -134,7 +135,12 @@ struct lb_state {
 	__u8 tun_plen4, tun_plen6;
 	__u16 nat_port_min, nat_port_max;
 	struct lb_addr nat_src4, nat_src6; /* family 0: none */
-	__u64 nat_expired; /* mappings deleted by sweeps */
+	/* nat mappings deleted by the orphan scan (flows evicted from the
+	 * table); the scan's cursor, start and last duration */
+	__u64 nat_orphans;
+	struct dp_nat_scan nat_cur;
+	bool nat_scanning;
+	__u64 nat_scan_start, nat_scan_us;
 	__u64 expired_total; /* flows deleted for idleness */
 	__u64 sweep_last_us; /* how long the last full sweep took */
 	__u64 sweep_max_us;

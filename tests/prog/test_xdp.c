@@ -1541,8 +1541,9 @@ static void test_sweep_keeps_revived_flow(void **state)
 	keys[2].sport = htons(43102);
 	/* after the walk: the client reuses port 43100 */
 	send_tx(e, &syn, be, "SYN on the closed flow");
-	assert_int_equal(dp_flows_delete_expired(fd, keys, 3, sizeof(keys[0]),
-						 &to, now, &revived, &lost),
+	assert_int_equal(dp_flows_delete_expired(NULL, fd, keys, 3,
+						 sizeof(keys[0]), &to, now,
+						 &revived, &lost),
 			 1);
 	fv = flow_must(e, &syn, "revived flow after the sweep");
 	expect_u64(fv.backend_id, be, "revived flow keeps its back end");
@@ -2545,6 +2546,91 @@ static void test_nat_ports_in_order(void **state)
 	sched_setaffinity(0, sizeof(one), &one);
 }
 
+/* Expire flow s now (idle 100 s, FIN) through the sweep's delete. */
+static long nat_expire(struct env *e, struct dp *dp, const struct pkt_spec *s)
+{
+	struct flow_timeouts to = { .tcp_fin = 30, .tcp_rst = 10 };
+	struct flow_value fv = flow_must(e, s, "flow to expire");
+	__u64 now = fv.last_seen + 100 * 1000000000ull, rv = 0, lost = 0;
+	int fd;
+
+	fv.state = XLB_FLOW_FIN;
+	if (s->family == AF_INET) {
+		struct flow_key_v4 k;
+
+		flow_key4(s, &k);
+		fd = map_fd(e->skel->maps.flows_v4);
+		assert_int_equal(bpf_map_update_elem(fd, &k, &fv, BPF_EXIST), 0);
+		return dp_flows_delete_expired(dp, fd, &k, 1, sizeof(k), &to,
+					       now, &rv, &lost);
+	} else {
+		struct flow_key_v6 k;
+
+		flow_key6(s, &k);
+		fd = map_fd(e->skel->maps.flows_v6);
+		assert_int_equal(bpf_map_update_elem(fd, &k, &fv, BPF_EXIST), 0);
+		return dp_flows_delete_expired(dp, fd, &k, 1, sizeof(k), &to,
+					       now, &rv, &lost);
+	}
+}
+
+/*
+ * A nat flow's reply mapping goes with the flow: at once when the sweep
+ * expires the flow or a purge deletes it (IPv4 and IPv6), and by the
+ * orphan scan when the flow vanished on its own (LRU eviction); mappings
+ * whose flow is alive stay.
+ */
+static void test_nat_mappings_released(void **state)
+{
+	struct env *e = *state;
+	struct dp dp = { .skel = e->skel, .int_ifindex = (int)nat_test_ifindex };
+	struct pkt_spec s4[3], s6[2];
+	struct flow_key_v4 k4;
+	struct pkt in, out;
+	int i;
+
+	nat_setup(e, &fam4, 20000, 60000);
+	nat_setup(e, &fam6, 20000, 60000);
+	table_all(e, SVC_TCP4, 1);
+	table_all(e, SVC_TCP6, 6);
+	for (i = 0; i < 3; i++) {
+		s4[i] = tcp_spec(&fam4, 48000 + i, TF_SYN);
+		build(&s4[i], &in);
+		expect_verdict(prog_run(e, &in, &out), XDP_REDIRECT, "SYN v4");
+	}
+	for (i = 0; i < 2; i++) {
+		s6[i] = tcp_spec(&fam6, 48000 + i, TF_SYN);
+		build(&s6[i], &in);
+		expect_verdict(prog_run(e, &in, &out), XDP_REDIRECT, "SYN v6");
+	}
+	expect_u64(map_count(e->skel->maps.nat_rev), 5, "mappings");
+	expect_u64(dp_nat_count(&dp), 5, "dp_nat_count");
+	/* the sweep expires one flow of each family: their mappings go */
+	expect_u64(nat_expire(e, &dp, &s4[0]), 1, "v4 flow expired");
+	expect_u64(nat_expire(e, &dp, &s6[0]), 1, "v6 flow expired");
+	expect_u64(dp.nat_released, 2, "mappings released with their flows");
+	expect_u64(map_count(e->skel->maps.nat_rev), 3, "mappings left");
+	/* a flow evicted behind the controller's back: the scan finds it */
+	flow_key4(&s4[1], &k4);
+	assert_int_equal(bpf_map_delete_elem(map_fd(e->skel->maps.flows_v4),
+					     &k4),
+			 0);
+	expect_u64(dp_nat_sweep(&dp), 1, "orphan mappings deleted by the scan");
+	expect_u64(dp_nat_sweep(&dp), 0, "owned mappings stay");
+	/* removing back end 1 (its slot already cleared): purge with the
+	 * back end as it was releases its flows' mappings */
+	{
+		struct backend_info bi = backend_get(e, 1);
+
+		expect_u64(dp_flows_purge_backend(&dp, 1, &bi), 1,
+			   "flows of back end 1 purged");
+	}
+	expect_u64(dp_flows_purge_backend(&dp, 6, NULL), 1,
+		   "flows of back end 6 purged");
+	expect_u64(dp.nat_released, 4, "mappings released by the purges");
+	expect_u64(map_count(e->skel->maps.nat_rev), 0, "no mapping left");
+}
+
 static const struct lb_sizes nat_sizes = {
 	.table_size = 13,
 	.max_flows = 2048,
@@ -2849,6 +2935,7 @@ static const struct CMUnitTest scenarios[] = {
 	SCENARIO(nat_udp_v6_port_mapped),
 	SCENARIO(nat_port_kept_and_exhausted),
 	SCENARIO(nat_ports_in_order),
+	SCENARIO(nat_mappings_released),
 	SCENARIO(nat_icmp_frag_needed_tcp_v4),
 	SCENARIO(nat_icmp_frag_needed_udp_v4_mapped),
 	SCENARIO(nat_icmp_too_big_tcp_v6_mapped),

@@ -253,11 +253,17 @@ static void test_flow_tracking_keys(void **state)
 	assert_int_equal(cfg.sweep_interval, LB_DEFAULT_SWEEP_INTERVAL);
 	assert_int_equal(cfg.drain_timeout, LB_DEFAULT_DRAIN_TIMEOUT);
 	assert_int_equal(cfg.timeouts.tcp_established, CT_DEFAULT_TCP_ESTABLISHED);
+	assert_int_equal(cfg.nat_scan_interval, LB_DEFAULT_NAT_SCAN_INTERVAL);
 	config_free(&cfg);
 	expect_error("flow_timeouts:\n  tcp_est: 5\n",
 		     "lb.yaml:2: flow_timeouts.tcp_est: unknown key");
 	expect_error("flow_timeouts:\n  udp: 0\n",
 		     "lb.yaml:2: flow_timeouts.udp: 0 is out of range 1..604800");
+	assert_int_equal(load("nat_scan_interval: 5\n", &cfg), 0);
+	assert_int_equal(cfg.nat_scan_interval, 5);
+	config_free(&cfg);
+	expect_error("nat_scan_interval: 0\n",
+		     "lb.yaml:1: nat_scan_interval: 0 is out of range 1..86400");
 	assert_int_equal(load("flow_timeouts: { nat_time_wait: 0 }\n", &cfg), 0);
 	assert_int_equal(cfg.timeouts.nat_time_wait, 0);
 	config_free(&cfg);
