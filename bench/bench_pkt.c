@@ -37,6 +37,18 @@
  *    (tunnel) or translated to the nat address (nat), and a new-flow run
  *    must leave one flow and (nat) one nat_rev mapping per packet; both
  *    tables are emptied after it.
+ *  - IPv6 (DSR) rows, in the same rounds: the 100-back-end instances also
+ *    hold a second service, [fd00:12::10]:80/tcp with 100 IPv6 back ends;
+ *    the hit one has 2^19 IPv6 flows (fd00:13::/96 + (k >> 14), ports
+ *    1024 + (k & 0x3fff)) pinned as the data path would pin them. Their
+ *    floor is xdp_floor6 (bench/floor.bpf.c) and their wrapper xdp_cycle6
+ *    (bench/cycle.bpf.c, rewrites the low word of the source address and
+ *    the source port); each IPv6 row is compared to the IPv6 floor of its
+ *    method and round, the IPv4 rows to the IPv4 floor as before. After
+ *    every IPv6 run, outside the timing: one tx_forwarded per packet and
+ *    nothing else, the last output sent to the back end its flow is
+ *    pinned to (or picked for), no new flow in a hit run and exactly one
+ *    flows_v6 entry per packet in a new-flow run (emptied after it).
  * Every xdp-lb instance is loaded with the default sizes (XLB_DEFAULT_*),
  * one TCP service with N back ends (Maglev table built by ctl/maglev.c).
  * The hit instances hold 2^19 established flows pinned as the data path
@@ -52,7 +64,7 @@
  * already in the dispatcher the call costs only the packets it runs.
  *
  * Usage: bench_pkt [-r ROUNDS] [-n REPEAT] [-c CALLS] [-o DATAFILE]
- *                  [-i IFACE,IFACE,...]   (6 idle veths; run.sh makes them)
+ *                  [-i IFACE,IFACE,...]   (8 idle veths; run.sh makes them)
  */
 #include <errno.h>
 #include <getopt.h>
@@ -84,6 +96,12 @@
 #define VIP4 "198.18.0.10"
 #define NOT_VIP4 "198.18.0.99"
 #define CLIENT4 "198.19.0.0" /* flow 0 of cycle.bpf.c */
+/* IPv6 service on the 100-back-end instances (a second service, IPv6 back
+ * ends: the controller accepts only back ends of the VIP's family). */
+#define SVC4 1
+#define SVC6 2
+#define VIP6 "fd00:12::10"
+#define CLIENT6 "fd00:13::" /* flow 0 of xdp_cycle6 */
 #define MAX_ROUNDS 64
 
 static const int nbe_list[] = { 3, 100, 1000 };
@@ -93,6 +111,7 @@ struct lb_inst {
 	struct xdp_lb *skel;
 	int prog;
 	int nbe;
+	__u32 *table6; /* the IPv6 service's Maglev table, NULL: none */
 };
 
 enum method { M_REPEAT, M_CYCLE, M_SINGLE, M_RESTORE };
@@ -116,6 +135,7 @@ struct scenario {
 	bool new_flows;		/* empty the flow table after the run */
 	int expect;		/* verdict */
 	bool floor;		/* the floor of its method */
+	bool v6;		/* IPv6 row: its own floor and wrapper */
 	double ns[MAX_ROUNDS];	/* ns/packet, userspace timing */
 	double kns[MAX_ROUNDS]; /* kernel's duration (whole ns) */
 	double ratio[MAX_ROUNDS];
@@ -129,7 +149,7 @@ struct scenario {
 };
 
 static struct cycle *cyc;
-static int cyc_prog, cyc_target, rst_prog;
+static int cyc_prog, cyc6_prog, cyc_target, rst_prog;
 static __u32 repeat = 1000000, calls = 1 << 17;
 static int rounds = 5;
 
@@ -170,6 +190,42 @@ static void flow_key(__u32 k, __be32 vip, struct flow_key_v4 *fk)
 	fk->proto = IPPROTO_TCP;
 }
 
+/* Flow k of xdp_cycle6 to the IPv6 VIP (the data path's key, zeroed). */
+static void flow_key6(__u32 k, const __be32 *vip, struct flow_key_v6 *fk)
+{
+	memset(fk, 0, sizeof(*fk));
+	inet_pton(AF_INET6, CLIENT6, fk->src);
+	fk->src[3] = htonl(k >> 14);
+	memcpy(fk->dst, vip, sizeof(fk->dst));
+	fk->sport = htons(1024 + (k & 0x3fff));
+	fk->dport = htons(80);
+	fk->proto = IPPROTO_TCP;
+}
+
+/* The data path's slot hash of a flow: jhash2 over the words of its key
+ * (4 for flow_key_v4, 10 for flow_key_v6). Through a copy: reading the
+ * struct's __be16/__u8 fields as __u32 would break strict aliasing (at -O2
+ * the stores were dropped). */
+static __u32 flow_hash(const void *fk, size_t size)
+{
+	__u32 w[sizeof(struct flow_key_v6) / 4];
+
+	memcpy(w, fk, size);
+	return jhash2(w, size / 4, XLB_HASH_SEED);
+}
+
+/* Back end of IPv6 flow k: the table slot its hash names, as the data
+ * path picks it. */
+static __u32 backend6(const struct lb_inst *li, __u32 k)
+{
+	struct flow_key_v6 fk;
+	__be32 vip[4];
+
+	inet_pton(AF_INET6, VIP6, vip);
+	flow_key6(k, vip, &fk);
+	return li->table6[flow_hash(&fk, sizeof(fk)) % XLB_DEFAULT_TABLE_SIZE];
+}
+
 /* Load xdp-lb with the default sizes and one service VIP4:80/tcp with
  * back ends 1..nbe; fill flows_v4 with flows 0..nflows-1, pinned to the
  * back end their table slot names. */
@@ -177,7 +233,7 @@ static void lb_load(struct lb_inst *li, int nbe, __u32 nflows,
 		    enum fwd_mode mode)
 {
 	struct maglev_backend *mb = calloc(nbe, sizeof(*mb));
-	__u32 size = XLB_DEFAULT_TABLE_SIZE, svc = 1, i, count;
+	__u32 size = XLB_DEFAULT_TABLE_SIZE, svc = SVC4, i, count;
 	__u32 *table = malloc(size * sizeof(*table));
 	__u32 *keys = malloc(size * sizeof(*keys));
 	struct vip_meta vm = { .svc_id = svc };
@@ -292,9 +348,7 @@ static void lb_load(struct lb_inst *li, int nbe, __u32 nflows,
 		for (j = 0; j < count; j++) {
 			flow_key(i + j, vk.addr, &fks[j]);
 			fvs[j].backend_id =
-				table[jhash2((__u32 *)&fks[j], 4,
-					     XLB_HASH_SEED) %
-				      size];
+				table[flow_hash(&fks[j], sizeof(fks[j])) % size];
 			fvs[j].state = XLB_FLOW_ESTABLISHED;
 			fvs[j].last_seen = t;
 			/* nat: a pinned flow has its port (the forward
@@ -312,6 +366,90 @@ static void lb_load(struct lb_inst *li, int nbe, __u32 nflows,
 	free(fvs);
 	free(mb);
 	free(table);
+	free(keys);
+}
+
+/* Add service SVC6, VIP6:80/tcp with li->nbe IPv6 back ends (ids nbe+1 ..
+ * 2*nbe, fd00:12::1:x, DSR), to an instance made by lb_load; fill
+ * flows_v6 with flows 0..nflows-1, pinned to the back end their table slot
+ * names. */
+static void lb_add_v6(struct lb_inst *li, __u32 nflows)
+{
+	struct maglev_backend *mb = calloc(li->nbe, sizeof(*mb));
+	__u32 size = XLB_DEFAULT_TABLE_SIZE, svc = SVC6, i, count;
+	__u32 *keys = malloc(size * sizeof(*keys));
+	struct vip_meta vm = { .svc_id = svc };
+	struct xdp_lb *s = li->skel;
+	struct vip_key_v6 vk = {};
+	struct flow_key_v6 *fks;
+	struct flow_value *fvs;
+	int fd;
+	__u64 t;
+
+	li->table6 = malloc(size * sizeof(*li->table6));
+	if (!mb || !keys || !li->table6)
+		die("out of memory\n");
+	for (i = 0; i < (__u32)li->nbe; i++) {
+		struct backend_info bi = { .mac = { 0x02, 0xbe, 0, 0 } };
+		__u32 id = li->nbe + i + 1;
+
+		bi.mac[4] = id >> 8;
+		bi.mac[5] = id & 0xff;
+		bi.state = XLB_BE_ACTIVE;
+		bi.family = AF_INET6;
+		bi.svc_id = svc;
+		inet_pton(AF_INET6, "fd00:12::1:0", bi.addr);
+		bi.addr[3] = htonl(0x10000u + i + 1); /* fd00:12::1:x */
+		if (bpf_map_update_elem(bpf_map__fd(s->maps.backends), &id,
+					&bi, 0))
+			die("backends: %s\n", strerror(errno));
+		mb[i].addr.family = AF_INET6;
+		memcpy(mb[i].addr.w, bi.addr, sizeof(bi.addr));
+		mb[i].id = id;
+		mb[i].weight = 1;
+	}
+	if (maglev_build(mb, li->nbe, li->table6, size))
+		die("maglev_build failed\n");
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "svc_table", 4, 4, size, NULL);
+	if (fd < 0)
+		die("svc_table: %s\n", strerror(errno));
+	for (i = 0; i < size; i++)
+		keys[i] = i;
+	count = size;
+	if (bpf_map_update_batch(fd, keys, li->table6, &count, NULL))
+		die("svc_table fill: %s\n", strerror(errno));
+	if (bpf_map_update_elem(bpf_map__fd(s->maps.svc_tables), &svc, &fd, 0))
+		die("svc_tables: %s\n", strerror(errno));
+	close(fd);
+	inet_pton(AF_INET6, VIP6, vk.addr);
+	vk.port = htons(80);
+	vk.proto = IPPROTO_TCP;
+	if (bpf_map_update_elem(bpf_map__fd(s->maps.vips_v6), &vk, &vm, 0))
+		die("vips_v6: %s\n", strerror(errno));
+
+	fks = calloc(8192, sizeof(*fks));
+	fvs = calloc(8192, sizeof(*fvs));
+	if (!fks || !fvs)
+		die("out of memory\n");
+	t = now_ns();
+	for (i = 0; i < nflows; i += count) {
+		__u32 j;
+
+		count = nflows - i < 8192 ? nflows - i : 8192;
+		for (j = 0; j < count; j++) {
+			flow_key6(i + j, vk.addr, &fks[j]);
+			fvs[j].backend_id =
+				li->table6[flow_hash(&fks[j], sizeof(fks[j])) % size];
+			fvs[j].state = XLB_FLOW_ESTABLISHED;
+			fvs[j].last_seen = t;
+		}
+		if (bpf_map_update_batch(bpf_map__fd(s->maps.flows_v6), fks,
+					 fvs, &count, NULL))
+			die("flows_v6 fill: %s\n", strerror(errno));
+	}
+	free(fks);
+	free(fvs);
+	free(mb);
 	free(keys);
 }
 
@@ -418,8 +556,23 @@ static void cycle_load(void)
 	if (err)
 		die("cannot load cycle: %s\n", strerror(-err));
 	cyc_prog = bpf_program__fd(cyc->progs.xdp_cycle);
+	cyc6_prog = bpf_program__fd(cyc->progs.xdp_cycle6);
 	rst_prog = bpf_program__fd(cyc->progs.xdp_restore);
 	cyc_target = bpf_map__fd(cyc->maps.target);
+}
+
+/* Sum of a per-CPU stats_svc entry's new_flows. */
+static __u64 new_flows_count(struct lb_inst *li, __u32 svc)
+{
+	int ncpu = libbpf_num_possible_cpus(), i;
+	struct lb_counters c[ncpu];
+	__u64 n = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(li->skel->maps.stats_svc), &svc, c))
+		return 0;
+	for (i = 0; i < ncpu; i++)
+		n += c[i].new_flows;
+	return n;
 }
 
 /* Run a scenario once; returns ns/packet, the kernel's figure in *kns. */
@@ -428,7 +581,7 @@ static double run_one(struct scenario *sc, double *kns)
 	static __u8 out[256];
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = sc->pkt->data,
 		    .data_size_in = sc->pkt->len);
-	__u64 before[XLB_REASON_MAX], after[XLB_REASON_MAX];
+	__u64 before[XLB_REASON_MAX], after[XLB_REASON_MAX], nf0 = 0;
 	__u32 key = 0, n, i;
 	__u64 t0, t1, ksum = 0;
 	int fd = sc->prog;
@@ -438,7 +591,7 @@ static double run_one(struct scenario *sc, double *kns)
 			die("%s: target: %s\n", sc->name, strerror(errno));
 		cyc->bss->seq = 0;
 		cyc->bss->mask = sc->mask;
-		fd = cyc_prog;
+		fd = sc->v6 ? cyc6_prog : cyc_prog;
 	}
 	if (sc->m == M_RESTORE) {
 		if (sc->pkt->len != sizeof(cyc->bss->orig))
@@ -449,8 +602,14 @@ static double run_one(struct scenario *sc, double *kns)
 		o.data_size_out = sizeof(out);
 		fd = rst_prog;
 	}
-	if (sc->check_path)
+	if (sc->check_path) {
 		reasons_get(sc->li, before);
+		/* the last iteration's output (restore rows set it above) */
+		o.data_out = out;
+		o.data_size_out = sizeof(out);
+	}
+	if (sc->v6 && sc->li)
+		nf0 = new_flows_count(sc->li, SVC6);
 	if (sc->m == M_SINGLE) {
 		o.repeat = 1;
 		n = calls;
@@ -524,17 +683,50 @@ static double run_one(struct scenario *sc, double *kns)
 		}
 		if (sc->mode == FWD_DSR && o.data_size_out != sc->pkt->len)
 			ok = false;
+		if (sc->v6) {
+			/* IPv6 DSR: the last flow went to its back end */
+			__u32 k = sc->m == M_REPEAT ?
+					  0 :
+					  ((n - 1) * 0x9e3779b1u) & sc->mask;
+			__u32 id = backend6(sc->li, k);
+			__u8 mac[ETH_ALEN] = { 0x02, 0xbe, 0, 0, id >> 8,
+					       id & 0xff };
+			__u64 nf = new_flows_count(sc->li, SVC6) - nf0;
+
+			if (memcmp(out, mac, ETH_ALEN) ||
+			    memcmp(out + ETH_ALEN, LB_MAC, ETH_ALEN)) {
+				fprintf(stderr, "bench_pkt: %s: last packet "
+						"not sent to back end %u (to "
+						"%02x:%02x:%02x:%02x:%02x:%02x, "
+						"%u bytes)\n",
+					sc->name, id, out[0], out[1], out[2],
+					out[3], out[4], out[5],
+					o.data_size_out);
+				ok = false;
+			}
+			if (nf != (sc->new_flows ? n : 0)) {
+				fprintf(stderr, "bench_pkt: %s: %llu new flows "
+						"counted in %u packets\n",
+					sc->name, (unsigned long long)nf, n);
+				ok = false;
+			}
+		}
 		if (!ok)
 			sc->bad++;
 	}
 	if (sc->new_flows) {
-		__u64 got = flows_clear(bpf_map__fd(sc->li->skel->maps.flows_v4));
+		__u64 got = flows_clear(
+			sc->v6 ? bpf_map__fd(sc->li->skel->maps.flows_v6) :
+				 bpf_map__fd(sc->li->skel->maps.flows_v4));
 
-		if (got != n)
+		if (got != n) {
 			fprintf(stderr,
 				"bench_pkt: %s: %llu flows in the table after "
 				"%u new ones (LRU eviction?)\n",
 				sc->name, (unsigned long long)got, n);
+			if (sc->v6)
+				sc->bad++;
+		}
 		if (sc->mode == FWD_NAT) {
 			got = map_clear(bpf_map__fd(sc->li->skel->maps.nat_rev));
 			if (got != n) {
@@ -571,9 +763,10 @@ static void stats(const double *v, int n, double *med, double *lo, double *hi)
 static void pkt_make(struct pkt *p, const char *dst, __u8 flags)
 {
 	struct pkt_spec s = {
-		.family = AF_INET, .saddr = CLIENT4, .daddr = dst,
+		.family = strchr(dst, ':') ? AF_INET6 : AF_INET,
+		.saddr = strchr(dst, ':') ? CLIENT6 : CLIENT4, .daddr = dst,
 		.proto = IPPROTO_TCP, .sport = 1024, .dport = 80,
-		.tcp_flags = flags, .payload = 6, /* 60-byte frame */
+		.tcp_flags = flags, .payload = 6, /* 60 bytes; IPv6: 80 */
 	};
 	char err[128];
 
@@ -593,26 +786,11 @@ static void prog_size(const char *name, int fd)
 	       info.xlated_prog_len / 8, info.jited_prog_len);
 }
 
-/* Sum of a per-CPU stats_svc entry's new_flows. */
-static __u64 new_flows_count(struct lb_inst *li)
-{
-	int ncpu = libbpf_num_possible_cpus(), i;
-	struct lb_counters c[ncpu];
-	__u32 svc = 1;
-	__u64 n = 0;
-
-	if (bpf_map_lookup_elem(bpf_map__fd(li->skel->maps.stats_svc), &svc, c))
-		return 0;
-	for (i = 0; i < ncpu; i++)
-		n += c[i].new_flows;
-	return n;
-}
-
 int main(int argc, char **argv)
 {
 	static struct scenario sc[64];
-	static struct pkt ack, syn, other;
-	struct lb_inst hit[NB], fresh[NB];
+	static struct pkt ack, syn, other, ack6, syn6;
+	struct lb_inst hit[NB] = {}, fresh[NB] = {};
 	/* forwarding modes, 100 back ends: hit (2^19 flows) and new */
 	struct lb_inst tun_hit, tun_fresh, nat_hit, nat_fresh;
 	struct {
@@ -625,10 +803,11 @@ int main(int argc, char **argv)
 	int nmodes = 0;
 	const char *datafile = NULL;
 	char *ifaces = NULL, *tok, *save = NULL;
-	int attached[8], nattached = 0, progs[8], nprogs = 0;
+	int attached[10], nattached = 0, progs[10], nprogs = 0;
 	struct ablate *abl[7];
 	struct floor *fl;
 	int ns = 0, i, r, opt, floor_of[4] = { -1, -1, -1, -1 };
+	int floor6_of[4] = { -1, -1, -1, -1 }; /* the IPv6 rows' floors */
 	__u64 t;
 
 	while ((opt = getopt(argc, argv, "r:n:c:o:i:")) != -1) {
@@ -664,6 +843,8 @@ int main(int argc, char **argv)
 	pkt_make(&ack, VIP4, TF_ACK);
 	pkt_make(&syn, VIP4, TF_SYN);
 	pkt_make(&other, NOT_VIP4, TF_ACK);
+	pkt_make(&ack6, VIP6, TF_ACK);
+	pkt_make(&syn6, VIP6, TF_SYN);
 
 	t = now_ns();
 	fl = floor__open_and_load();
@@ -674,6 +855,9 @@ int main(int argc, char **argv)
 		lb_load(&hit[i], nbe_list[i], NFLOWS, FWD_DSR);
 		lb_load(&fresh[i], nbe_list[i], 0, FWD_DSR);
 	}
+	/* IPv6 DSR: 100 back ends only */
+	lb_add_v6(&hit[1], NFLOWS);
+	lb_add_v6(&fresh[1], 0);
 	/* nat needs real interfaces for nat_ifindex and tx_ports: the first
 	 * and the last idle veth of -i (down; nothing is sent: a test run
 	 * without live frames only returns XDP_REDIRECT). */
@@ -709,9 +893,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_pkt: no nat rows: nat needs two "
 				"interfaces (-i)\n");
 	}
-	fprintf(stderr, "setup: %.1f s (%d instances, %u flows pinned in %d)\n",
+	fprintf(stderr, "setup: %.1f s (%d instances, %u flows pinned in %d, "
+			"%u IPv6 flows in 1)\n",
 		(now_ns() - t) / 1e9, 2 * NB + 2 * (nmodes - 1), NFLOWS,
-		NB + nmodes - 1);
+		NB + nmodes - 1, NFLOWS);
 
 	/* Programs run directly by the test runs: into the dispatcher. */
 	progs[nprogs++] = bpf_program__fd(fl->progs.xdp_floor);
@@ -719,6 +904,8 @@ int main(int argc, char **argv)
 	progs[nprogs++] = rst_prog;
 	for (i = 0; i < NB; i++)
 		progs[nprogs++] = hit[i].prog;
+	progs[nprogs++] = bpf_program__fd(fl->progs.xdp_floor6);
+	progs[nprogs++] = cyc6_prog;
 	for (tok = ifaces ? strtok_r(ifaces, ",", &save) : NULL;
 	     tok && nattached < nprogs; tok = strtok_r(NULL, ",", &save)) {
 		int ifindex = if_nametoindex(tok);
@@ -747,6 +934,13 @@ int main(int argc, char **argv)
 		snprintf(sc[ns - 1].name, sizeof(sc[0].name), "hit, 1 flow, %d be",
 			 nbe_list[i]);
 	}
+	floor6_of[M_REPEAT] = ns;
+	ADD(.name = "v6 floor", .m = M_REPEAT, .v6 = true,
+	    .prog = bpf_program__fd(fl->progs.xdp_floor6), .pkt = &ack6,
+	    .expect = XDP_TX, .floor = true);
+	ADD(.name = "v6 hit, 1 flow (100)", .m = M_REPEAT, .v6 = true,
+	    .prog = hit[1].prog, .li = &hit[1], .pkt = &ack6, .expect = XDP_TX,
+	    .check_path = true, .reason = XLB_TX_FORWARDED, .mode = FWD_DSR);
 	floor_of[M_CYCLE] = ns;
 	ADD(.name = "floor", .m = M_CYCLE, .prog = bpf_program__fd(fl->progs.xdp_floor),
 	    .pkt = &ack, .mask = NFLOWS - 1, .expect = XDP_TX, .floor = true);
@@ -763,6 +957,18 @@ int main(int argc, char **argv)
 		snprintf(sc[ns - 1].name, sizeof(sc[0].name),
 			 "new flow (SYN), %d be", nbe_list[i]);
 	}
+	floor6_of[M_CYCLE] = ns;
+	ADD(.name = "v6 floor", .m = M_CYCLE, .v6 = true,
+	    .prog = bpf_program__fd(fl->progs.xdp_floor6), .pkt = &ack6,
+	    .mask = NFLOWS - 1, .expect = XDP_TX, .floor = true);
+	ADD(.name = "v6 hit, 2^19 flows (100)", .m = M_CYCLE, .v6 = true,
+	    .prog = hit[1].prog, .li = &hit[1], .pkt = &ack6,
+	    .mask = NFLOWS - 1, .expect = XDP_TX, .check_path = true,
+	    .reason = XLB_TX_FORWARDED, .mode = FWD_DSR);
+	ADD(.name = "v6 new flow, SYN (100)", .m = M_CYCLE, .v6 = true,
+	    .prog = fresh[1].prog, .li = &fresh[1], .pkt = &syn6,
+	    .mask = NEW_MASK, .new_flows = true, .expect = XDP_TX,
+	    .check_path = true, .reason = XLB_TX_FORWARDED, .mode = FWD_DSR);
 	/* Where the time goes: the hit path stage by stage, 100 back ends,
 	 * behind the same wrapper (mask 0: the same flow every time). */
 	ADD(.name = "hit, 1 flow, 100 be", .m = M_CYCLE, .prog = hit[1].prog,
@@ -830,7 +1036,8 @@ int main(int argc, char **argv)
 			s->ns[r] = run_one(s, &s->kns[r]);
 		}
 		for (i = 0; i < ns; i++) {
-			struct scenario *f = &sc[floor_of[sc[i].m]];
+			struct scenario *f = &sc[sc[i].v6 ? floor6_of[sc[i].m] :
+							    floor_of[sc[i].m]];
 
 			sc[i].ratio[r] = sc[i].ns[r] / f->ns[r];
 			sc[i].extra[r] = sc[i].ns[r] - f->ns[r];
@@ -838,17 +1045,22 @@ int main(int argc, char **argv)
 		fprintf(stderr, "round %d/%d done\n", r + 1, rounds);
 	}
 	for (i = 0; i < NB; i++)
-		if (new_flows_count(&hit[i]))
+		if (new_flows_count(&hit[i], SVC4))
 			fprintf(stderr, "bench_pkt: %d be: %llu new flows in the "
 					"hit runs (expected 0)\n",
 				nbe_list[i],
-				(unsigned long long)new_flows_count(&hit[i]));
+				(unsigned long long)new_flows_count(&hit[i], SVC4));
+	if (new_flows_count(&hit[1], SVC6))
+		fprintf(stderr, "bench_pkt: IPv6: %llu new flows in the hit "
+				"runs (expected 0)\n",
+			(unsigned long long)new_flows_count(&hit[1], SVC6));
 	for (i = 1; i < nmodes; i++)
-		if (new_flows_count(modes[i].hit))
+		if (new_flows_count(modes[i].hit, SVC4))
 			fprintf(stderr, "bench_pkt: %s: %llu new flows in the "
 					"hit runs (expected 0)\n",
 				modes[i].name,
-				(unsigned long long)new_flows_count(modes[i].hit));
+				(unsigned long long)new_flows_count(modes[i].hit,
+								    SVC4));
 	for (i = 0; i < ns; i++)
 		if (sc[i].check_path)
 			fprintf(stderr, "path check %-30s %s\n", sc[i].name,
@@ -873,6 +1085,8 @@ int main(int argc, char **argv)
 	}
 	prog_size("floor", bpf_program__fd(fl->progs.xdp_floor));
 	prog_size("cycle (wrapper)", cyc_prog);
+	prog_size("floor6", bpf_program__fd(fl->progs.xdp_floor6));
+	prog_size("cycle6 (wrapper)", cyc6_prog);
 	prog_size("restore (wrapper)", rst_prog);
 	{
 		double d1[MAX_ROUNDS], d2[MAX_ROUNDS], m, lo, hi;
@@ -921,6 +1135,8 @@ int main(int argc, char **argv)
 	for (i = 0; i < NB; i++) {
 		xdp_lb__destroy(hit[i].skel);
 		xdp_lb__destroy(fresh[i].skel);
+		free(hit[i].table6);
+		free(fresh[i].table6);
 	}
 	for (i = 1; i < nmodes; i++) {
 		xdp_lb__destroy(modes[i].hit->skel);

@@ -3,7 +3,7 @@
 # Per-packet and controller benchmarks (figures only, never pass/fail).
 # Build first: make -C bench (or `make bench` from the top). Needs root.
 #   ROUNDS=5 REPEAT=1000000 CALLS=131072 OUT=build/bench ./bench/run.sh
-# Makes one namespace, xbn-pkt, with three idle (down) veth pairs: the
+# Makes one namespace, xbn-pkt, with four idle (down) veth pairs: the
 # programs that BPF_PROG_TEST_RUN runs are attached there so that a test
 # run does not pay the XDP dispatcher update (see bench_pkt.c). Removed on
 # exit, whatever happens.
@@ -25,7 +25,7 @@ trap 'exit 130' INT TERM
 cleanup
 ip netns add "$NS" || { echo "bench: cannot create namespace $NS" >&2; exit 1; }
 IFS_LIST=
-for i in 0 1 2; do
+for i in 0 1 2 3; do
 	ip -n "$NS" link add "xbn-p${i}a" type veth peer name "xbn-p${i}b" || exit 1
 	IFS_LIST+="xbn-p${i}a,xbn-p${i}b,"
 done
