@@ -4,6 +4,8 @@
 # namespace against three nginx back ends, these ways:
 #   direct    wrk to one back end (198.18.0.11), no balancer on the path
 #   xdp-lb    wrk to the VIP through xdp-lb (DSR, replies bypass it)
+#   xdp-lb-1  the same with only b1 in the table: as many busy processes
+#             as direct (wrk and one nginx)
 #   haproxy   wrk to the VIP through HAProxy, mode tcp, roundrobin
 #   nft-dnat  wrk to the VIP through nftables DNAT (numgen) + masquerade
 #   xdp-lb-nat  wrk to the VIP through xdp-lb, mode nat: two-armed, the
@@ -36,7 +38,7 @@ DURATION=${DURATION:-5s}
 WARMUP=${WARMUP:-1s}
 THREADS=${THREADS:-1}
 CONNS=${CONNS:-16}
-SCEN=(${SCEN:-direct xdp-lb haproxy nft-dnat xdp-lb-nat direct-rt xdp-lb-tunnel})
+SCEN=(${SCEN:-direct xdp-lb xdp-lb-1 haproxy nft-dnat xdp-lb-nat direct-rt xdp-lb-tunnel})
 ALL_SCEN="direct xdp-lb xdp-lb-1 haproxy nft-dnat xdp-lb-nat direct-rt xdp-lb-tunnel"
 MODES=(keepalive close)
 
@@ -337,7 +339,8 @@ diag_snap() {
 	for pid in $(pgrep -x 'ksoftirqd/[0-9]+'); do
 		awk '{ print "sys ksoftirqd_ticks", $14 + $15 }' "/proc/$pid/stat"
 	done >>"$T/nstat.$1"
-	awk '{ print "sys time_squeeze", strtonum("0x" $3) }' /proc/net/softnet_stat >>"$T/nstat.$1"
+	while read -r _ _ sq _; do echo "sys time_squeeze $((16#$sq))"; done \
+		</proc/net/softnet_stat >>"$T/nstat.$1"
 	# time the servers and wrk spent runnable but waiting for a CPU (ms)
 	for pid in $(pgrep -x nginx) $(pgrep -x haproxy); do
 		awk '{ print "sys server_runq_wait_ms", int($2 / 1e6) }' "/proc/$pid/schedstat"

@@ -1090,8 +1090,11 @@ static void nat_release(struct dp *dp, const void *fkey, size_t key_size,
 {
 	int fd = bpf_map__fd(dp->skel->maps.nat_rev);
 	struct backend_info cur;
+	const void *src, *dst;
+	__be16 sport, dport;
 	struct nat_value nv;
 	struct nat_key k = {};
+	size_t alen;
 	bool mine;
 
 	if (!v->nat_port || !dp->int_ifindex)
@@ -1101,29 +1104,34 @@ static void nat_release(struct dp *dp, const void *fkey, size_t key_size,
 			return;
 		bi = &cur;
 	}
-	memcpy(k.baddr, bi->addr, sizeof(k.baddr));
-	k.lport = v->nat_port;
 	if (key_size == sizeof(struct flow_key_v4)) {
 		const struct flow_key_v4 *f = fkey;
 
-		k.bport = bi->port ? bi->port : f->dport;
+		src = &f->src;
+		dst = &f->dst;
+		sport = f->sport;
+		dport = f->dport;
 		k.proto = f->proto;
 		k.family = AF_INET;
-		if (bpf_map_lookup_elem(fd, &k, &nv))
-			return;
-		mine = nv.caddr[0] == f->src && nv.cport == f->sport &&
-		       nv.vaddr[0] == f->dst && nv.vport == f->dport;
+		alen = 4;
 	} else {
 		const struct flow_key_v6 *f = fkey;
 
-		k.bport = bi->port ? bi->port : f->dport;
+		src = f->src;
+		dst = f->dst;
+		sport = f->sport;
+		dport = f->dport;
 		k.proto = f->proto;
 		k.family = AF_INET6;
-		if (bpf_map_lookup_elem(fd, &k, &nv))
-			return;
-		mine = !memcmp(nv.caddr, f->src, 16) && nv.cport == f->sport &&
-		       !memcmp(nv.vaddr, f->dst, 16) && nv.vport == f->dport;
+		alen = 16;
 	}
+	memcpy(k.baddr, bi->addr, sizeof(k.baddr));
+	k.bport = bi->port ? bi->port : dport;
+	k.lport = v->nat_port;
+	if (bpf_map_lookup_elem(fd, &k, &nv))
+		return;
+	mine = !memcmp(nv.caddr, src, alen) && nv.cport == sport &&
+	       !memcmp(nv.vaddr, dst, alen) && nv.vport == dport;
 	if (mine && !bpf_map_delete_elem(fd, &k))
 		dp->nat_released++;
 }
