@@ -559,6 +559,15 @@ static __always_inline int process_ipv6(struct hdr_cursor *c, void *data_end,
 			    lc->nat_port);
 }
 
+/* The reasons that drop the packet; every other early exit passes it to
+ * the kernel. */
+static __always_inline bool reason_drops(__u32 reason)
+{
+	return reason == XLB_DROP_NO_BACKEND || reason == XLB_DROP_ENCAP ||
+	       reason == XLB_DROP_NAT_NO_PORT || reason == XLB_DROP_NAT_OFF ||
+	       reason == XLB_DROP_NAT_FLOOD;
+}
+
 SEC("xdp")
 int xdp_lb(struct xdp_md *ctx)
 {
@@ -590,7 +599,7 @@ int xdp_lb(struct xdp_md *ctx)
 
 	if (ret < 0) {
 		reason = -ret;
-		if (reason == XLB_DROP_NO_BACKEND) {
+		if (reason_drops(reason)) {
 			action = XDP_DROP;
 			count_lb(&stats_svc, lc.svc_id, bytes, false);
 		}

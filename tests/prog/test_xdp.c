@@ -2370,7 +2370,7 @@ static void test_nat_port_kept_and_exhausted(void **state)
 	struct pkt_spec s;
 	struct flow_value fv;
 	struct pkt in, out;
-	__u32 port, redirected = 0, dropped = 0;
+	__u32 port, redirected = 0, dropped = 0, other = 0;
 	__be16 first;
 
 	nat_setup(e, &fam4, 20000, 20009); /* 10 ports */
@@ -2386,13 +2386,20 @@ static void test_nat_port_kept_and_exhausted(void **state)
 	for (port = 46001; port < 46012; port++) {
 		s = tcp_spec(&fam4, port, TF_SYN);
 		build(&s, &in);
-		if (prog_run(e, &in, &out) == XDP_REDIRECT)
+		switch (prog_run(e, &in, &out)) {
+		case XDP_REDIRECT:
 			redirected++;
-		else
+			break;
+		case XDP_DROP:
 			dropped++;
+			break;
+		default: /* passed to the kernel: wrong */
+			other++;
+		}
 	}
 	expect_u64(redirected, 9, "flows that got one of the 10 ports");
-	expect_u64(dropped, 2, "flows over the range: dropped");
+	expect_u64(dropped, 2, "flows over the range: XDP_DROP");
+	expect_u64(other, 0, "flows over the range passed to the kernel");
 	expect_u64(reason_get(e, XLB_DROP_NAT_NO_PORT).packets, 2,
 		   "drop_nat_no_port");
 	expect_u64(map_count(e->skel->maps.nat_rev), 10, "mappings");
@@ -2629,6 +2636,43 @@ static void test_nat_mappings_released(void **state)
 		   "flows of back end 6 purged");
 	expect_u64(dp.nat_released, 4, "mappings released by the purges");
 	expect_u64(map_count(e->skel->maps.nat_rev), 0, "no mapping left");
+}
+
+/* In nat mode a new flow over the guard's rate cannot be forwarded
+ * without a mapping: it is dropped (XDP_DROP, drop_nat_flood), not passed
+ * to the kernel. */
+static void test_nat_flood_guard_drops(void **state)
+{
+	struct env *e = *state;
+	struct lb_cfg cfg = { .flow_cost_ns = 1000000000ull,
+			      .bucket_ns = 2000000000ull,
+			      .nat_port_min = 20000, .nat_port_max = 60000 };
+	__u32 zero = 0, port, redirected = 0, dropped = 0;
+	struct pkt_spec s;
+	struct pkt in, out;
+	int v;
+
+	nat_setup(e, &fam4, 20000, 60000);
+	addr_of(AF_INET, NAT_SRC4, &cfg.nat_src4);
+	if (bpf_map_update_elem(map_fd(e->skel->maps.xlb_cfg), &zero, &cfg, 0))
+		fail_msg("xlb_cfg: %s", strerror(errno));
+	table_all(e, SVC_TCP4, 1);
+	for (port = 50100; port < 50106; port++) {
+		s = tcp_spec(&fam4, port, TF_SYN);
+		build(&s, &in);
+		v = prog_run(e, &in, &out);
+		if (v == XDP_REDIRECT)
+			redirected++;
+		else if (v == XDP_DROP)
+			dropped++;
+		else
+			fail_msg("SYN %u over the guard: verdict %d", port, v);
+	}
+	expect_u64(redirected, 2, "new nat flows within the burst");
+	expect_u64(dropped, 4, "new nat flows over the rate: dropped");
+	expect_u64(reason_get(e, XLB_DROP_NAT_FLOOD).packets, 4,
+		   "drop_nat_flood");
+	expect_u64(map_count(e->skel->maps.nat_rev), 2, "mappings");
 }
 
 static const struct lb_sizes nat_sizes = {
@@ -2936,6 +2980,7 @@ static const struct CMUnitTest scenarios[] = {
 	SCENARIO(nat_port_kept_and_exhausted),
 	SCENARIO(nat_ports_in_order),
 	SCENARIO(nat_mappings_released),
+	SCENARIO(nat_flood_guard_drops),
 	SCENARIO(nat_icmp_frag_needed_tcp_v4),
 	SCENARIO(nat_icmp_frag_needed_udp_v4_mapped),
 	SCENARIO(nat_icmp_too_big_tcp_v6_mapped),
