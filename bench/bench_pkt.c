@@ -1028,11 +1028,8 @@ int main(int argc, char **argv)
 			 "%s: hit, 2^19 flows, %d be", modes[i].name,
 			 modes[i].hit->nbe);
 		/* nat: a run can map at most 64,512 ports per back end
-		 * (nat_ports 1024-65535), and the port search (16 tries from
-		 * a cursor shared by all back ends) starts failing before a
-		 * back end's range is full (0.6% of new flows at 75%); so
-		 * with 3 back ends a run is 96,768 new flows (half of the
-		 * ports), not 10^6 */
+		 * (nat_ports 1024-65535), so with 3 back ends a run is
+		 * 96,768 new flows (half of the ports), not 10^6 */
 		ADD(.m = M_RESTORE, .prog = modes[i].fresh->prog,
 		    .li = modes[i].fresh, .pkt = &syn, .mask = NEW_MASK,
 		    .new_flows = true, .expect = modes[i].verdict,

@@ -123,11 +123,13 @@ struct {
 	__type(value, struct nat_value);
 } nat_rev SEC(".maps");
 
-/* nat_cursor: per-CPU place in nat_ports where the next search starts
- * (offset + 1; 0: not yet, start at random). Data path. */
+/* nat_cursor: per back end id and per CPU, the place in nat_ports where
+ * the next search for that back end starts (offset + 1; 0: not yet, start
+ * at random). Data path; not pinned (a new program starts afresh). Sized
+ * max_backends by the controller. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, XLB_DEFAULT_MAX_BACKENDS);
 	__type(key, __u32);
 	__type(value, __u32);
 } nat_cursor SEC(".maps");

@@ -70,14 +70,17 @@ static __always_inline void udp_zero_fix(__u16 *sum, __u8 proto)
 }
 
 /*
- * A port for a new flow toward back end be: insert the reply mapping with
- * the first free port from this CPU's cursor, which then moves past it.
- * Walking the range in order (not from a random point each time) reuses a
- * port as late as possible, so a back end's TIME_WAIT for the previous
- * flow on that port is most likely gone. 0 and *port set, or a negative
- * reason.
+ * A port for a new flow toward back end be (id be_id): insert the reply
+ * mapping with the first free port from this CPU's cursor for that back
+ * end, which then moves past it. Walking the range in order (not from a
+ * random point each time) reuses a port as late as possible, so a back
+ * end's TIME_WAIT for the previous flow on that port is most likely gone;
+ * a cursor per back end keeps its used ports behind the cursor, so the
+ * search finds a free one until the back end's range is nearly full. 0 and
+ * *port set, or a negative reason.
  */
 static __always_inline int nat_alloc(const struct backend_info *be,
+				     __u32 be_id,
 				     __be16 vport, __u8 proto, int family,
 				     const __be32 *caddr, __be16 cport,
 				     const __be32 *vaddr,
@@ -89,7 +92,7 @@ static __always_inline int nat_alloc(const struct backend_info *be,
 	__u32 key = 0, span, start, *cursor;
 
 	cfg = bpf_map_lookup_elem(&xlb_cfg, &key);
-	cursor = bpf_map_lookup_elem(&nat_cursor, &key);
+	cursor = bpf_map_lookup_elem(&nat_cursor, &be_id);
 	if (!cfg || !cursor || !cfg->nat_port_min || !nat_ifindex ||
 	    cfg->nat_port_max < cfg->nat_port_min)
 		return -XLB_DROP_NAT_OFF;

@@ -195,6 +195,7 @@ static int env_load(struct env *e, const struct lb_sizes *sz)
 	s->rodata->nat_ifindex = nat_test_ifindex;
 	memcpy((void *)s->rodata->int_mac, INT_MAC, ETH_ALEN);
 	err |= bpf_map__set_max_entries(s->maps.nat_rev, sz->max_flows);
+	err |= bpf_map__set_max_entries(s->maps.nat_cursor, sz->max_backends);
 	err |= bpf_map__set_max_entries(s->maps.vips_v4, sz->max_services);
 	err |= bpf_map__set_max_entries(s->maps.vips_v6, sz->max_services);
 	err |= bpf_map__set_max_entries(s->maps.svc_tables, sz->max_services);
@@ -2553,6 +2554,56 @@ static void test_nat_ports_in_order(void **state)
 	sched_setaffinity(0, sizeof(one), &one);
 }
 
+/* One SYN to the nat service; its verdict. */
+static int nat_syn(struct env *e, __u16 sport)
+{
+	struct pkt_spec s = tcp_spec(&fam4, sport, TF_SYN);
+	struct pkt in, out;
+
+	build(&s, &in);
+	return prog_run(e, &in, &out);
+}
+
+/*
+ * Ports are searched per back end: with a range of 64, back end 1 takes
+ * 48 ports, back end 2 the next 16, and back end 1 still gets its last 16
+ * free ports, then no more. (With one cursor for all back ends, back end
+ * 1's search started at its own 16 first ports after the wrap and gave up
+ * with 16 of its ports free.)
+ */
+static void test_nat_ports_per_backend(void **state)
+{
+	struct env *e = *state;
+	__u32 i, ok = 0;
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	if (sched_setaffinity(0, sizeof(one), &one))
+		fail_msg("sched_setaffinity: %s", strerror(errno));
+	nat_setup(e, &fam4, 20000, 20063); /* 64 ports */
+	table_all(e, SVC_TCP4, 1);
+	for (i = 0; i < 48; i++)
+		ok += nat_syn(e, 49000 + i) == XDP_REDIRECT;
+	table_all(e, SVC_TCP4, 2);
+	for (i = 48; i < 64; i++)
+		ok += nat_syn(e, 49000 + i) == XDP_REDIRECT;
+	expect_u64(ok, 64, "48 flows to back end 1, 16 to back end 2");
+	table_all(e, SVC_TCP4, 1);
+	for (i = 64; i < 80; i++)
+		ok += nat_syn(e, 49000 + i) == XDP_REDIRECT;
+	expect_u64(ok, 80, "back end 1 gets its 16 last free ports");
+	expect_verdict(nat_syn(e, 49080), XDP_DROP,
+		       "back end 1's range is full");
+	expect_u64(reason_get(e, XLB_DROP_NAT_NO_PORT).packets, 1,
+		   "drop_nat_no_port");
+	expect_u64(map_count(e->skel->maps.nat_rev), 80, "mappings");
+	CPU_ZERO(&one);
+	for (i = 0; i < CPU_SETSIZE && (int)i < ncpus(); i++)
+		CPU_SET(i, &one);
+	sched_setaffinity(0, sizeof(one), &one);
+}
+
 /* Expire flow s now (idle 100 s, FIN) through the sweep's delete. */
 static long nat_expire(struct env *e, struct dp *dp, const struct pkt_spec *s)
 {
@@ -2986,6 +3037,8 @@ static const struct CMUnitTest scenarios[] = {
 	SCENARIO(nat_icmp_too_big_tcp_v6_mapped),
 	SCENARIO(nat_icmp_too_big_udp_v6),
 	{ "nat_1000_flows_no_collision", test_nat_1000_flows_no_collision,
+	  setup_nat_sizes, env_teardown, NULL },
+	{ "nat_ports_per_backend", test_nat_ports_per_backend,
 	  setup_nat_sizes, env_teardown, NULL },
 	{ "flow_table_full_still_forwards", test_flow_table_full_still_forwards,
 	  setup_tiny_flows, env_teardown, NULL },
