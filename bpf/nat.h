@@ -76,7 +76,8 @@ static __always_inline void udp_zero_fix(__u16 *sum, __u8 proto)
  * random point each time) reuses a port as late as possible, so a back
  * end's TIME_WAIT for the previous flow on that port is most likely gone;
  * a cursor per back end keeps its used ports behind the cursor, so the
- * search finds a free one until the back end's range is nearly full. 0 and
+ * search finds a free one until the back end's range is nearly full. A
+ * search that fails still moves the cursor past the ports it tried. 0 and
  * *port set, or a negative reason.
  */
 static __always_inline int nat_alloc(const struct backend_info *be,
@@ -122,6 +123,10 @@ static __always_inline int nat_alloc(const struct backend_info *be,
 			return 0;
 		}
 	}
+	/* All taken: the next search goes on past them, so a run of
+	 * long-lived flows longer than NAT_TRIES costs a few new flows, not
+	 * every one until they end. */
+	*cursor = (start + NAT_TRIES) % span + 1;
 	return -XLB_DROP_NAT_NO_PORT;
 }
 

@@ -2604,6 +2604,58 @@ static void test_nat_ports_per_backend(void **state)
 	sched_setaffinity(0, sizeof(one), &one);
 }
 
+/*
+ * A run of ports still in use ahead of the cursor (long-lived flows taken
+ * one after another) longer than the search's 16 tries: the failed search
+ * moves the cursor on, so after two dropped SYNs the third finds the free
+ * ports behind the run, instead of every new flow failing until the run's
+ * flows end.
+ */
+static void test_nat_cursor_skips_used_run(void **state)
+{
+	struct env *e = *state;
+	struct backend_info bi = backend_get(e, 1);
+	struct nat_key k = { .bport = htons(80), .proto = IPPROTO_TCP,
+			     .family = AF_INET };
+	__u16 port[64];
+	__u32 i, ok = 0;
+	int v[5];
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	if (sched_setaffinity(0, sizeof(one), &one))
+		fail_msg("sched_setaffinity: %s", strerror(errno));
+	memcpy(k.baddr, bi.addr, sizeof(k.baddr));
+	nat_setup(e, &fam4, 20000, 20063); /* 64 ports */
+	table_all(e, SVC_TCP4, 1);
+	for (i = 0; i < 64; i++) {
+		struct pkt_spec s = tcp_spec(&fam4, 51000 + i, TF_SYN);
+
+		expect_verdict(nat_syn(e, 51000 + i), XDP_REDIRECT, "filling");
+		port[i] = flow_must(e, &s, "filling").nat_port;
+	}
+	/* the flows that took the 41st to 48th ports end: their mappings go;
+	 * the cursor is back at the first, 40 used ports ahead of it */
+	for (i = 40; i < 48; i++) {
+		k.lport = port[i];
+		if (bpf_map_delete_elem(map_fd(e->skel->maps.nat_rev), &k))
+			fail_msg("delete mapping: %s", strerror(errno));
+	}
+	for (i = 0; i < 5; i++) {
+		v[i] = nat_syn(e, 51100 + i);
+		ok += v[i] == XDP_REDIRECT;
+	}
+	expect_verdict(v[0], XDP_DROP, "ports 1-16 taken");
+	expect_verdict(v[1], XDP_DROP, "ports 17-32 taken");
+	expect_verdict(v[2], XDP_REDIRECT, "a free port among 33-48");
+	expect_u64(ok, 3, "new flows that got one of the 8 free ports");
+	CPU_ZERO(&one);
+	for (i = 0; i < CPU_SETSIZE && (int)i < ncpus(); i++)
+		CPU_SET(i, &one);
+	sched_setaffinity(0, sizeof(one), &one);
+}
+
 /* Expire flow s now (idle 100 s, FIN) through the sweep's delete. */
 static long nat_expire(struct env *e, struct dp *dp, const struct pkt_spec *s)
 {
@@ -3039,6 +3091,8 @@ static const struct CMUnitTest scenarios[] = {
 	{ "nat_1000_flows_no_collision", test_nat_1000_flows_no_collision,
 	  setup_nat_sizes, env_teardown, NULL },
 	{ "nat_ports_per_backend", test_nat_ports_per_backend,
+	  setup_nat_sizes, env_teardown, NULL },
+	{ "nat_cursor_skips_used_run", test_nat_cursor_skips_used_run,
 	  setup_nat_sizes, env_teardown, NULL },
 	{ "flow_table_full_still_forwards", test_flow_table_full_still_forwards,
 	  setup_tiny_flows, env_teardown, NULL },
