@@ -82,10 +82,10 @@ $(BUILD)/tests/%: tests/prog/%.c $(BUILD)/xdp_lb.skel.h $(BUILD)/libxlb.a | $(BU
 	$(Q)$(CC) $(CFLAGS) $< $(BUILD)/libxlb.a $(TEST_LIBS) -o $@
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/fill_flows
 	$(Q)./tests/run.sh all
 
-test-unit test-prog test-e2e: all
+test-unit test-prog test-e2e: all $(BUILD)/fill_flows
 	$(Q)./tests/run.sh $(subst test-,,$@)
 
 $(BUILD)/fill_flows: bench/fill_flows.c include/xdp_lb.h | $(BUILD)

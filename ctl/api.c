@@ -163,7 +163,10 @@ struct json_object *api_handle(struct lb_state *st, struct json_object *req)
 	if (!cmd)
 		return reply_err(XLB_EXIT_USAGE, "request without \"cmd\"");
 	if (!strcmp(cmd, "status")) {
-		o = state_status_json(st);
+		struct json_object *f;
+
+		o = state_status_json(st, json_object_object_get_ex(req, "fresh", &f) &&
+					      json_object_get_boolean(f));
 		json_object_object_add(o, "ok", json_object_new_boolean(1));
 		return o;
 	}

@@ -1057,6 +1057,7 @@ out:
 struct sweep_arg {
 	const struct flow_timeouts *to;
 	__u64 now;
+	__u64 seen;
 	__u64 *live;
 	__u32 max;
 	size_t key_size, n, cap;
@@ -1068,6 +1069,7 @@ static void sweep_one(void *arg, const void *key, const struct flow_value *v)
 	struct sweep_arg *sa = arg;
 	char *nk;
 
+	sa->seen++;
 	if (sa->to && conntrack_expired(sa->to, v, sa->now)) {
 		if (sa->n == sa->cap) {
 			sa->cap = sa->cap ? sa->cap * 2 : 1024;
@@ -1218,6 +1220,7 @@ long dp_flows_sweep(struct dp *dp, const struct flow_timeouts *to, __u64 now,
 			      sizeof(struct flow_key_v6), &sa);
 	}
 	free(sa.expired);
+	dp->sweep_seen = sa.seen;
 	if (a < 0)
 		return a;
 	return b < 0 ? b : a + b;
@@ -1275,6 +1278,7 @@ long dp_flows_sweep_step(struct dp *dp, struct dp_sweep *c,
 		}
 	}
 	deleted = delete_expired(dp, fd, sa.expired, sa.n, key_size, to, now);
+	c->seen += sa.seen;
 out:
 	free(sa.expired);
 	free(keys);

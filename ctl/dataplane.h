@@ -50,6 +50,7 @@ struct dp {
 	 * back; and those a packet re-created in between (not put back) */
 	__u64 sweep_revived, sweep_lost;
 	__u64 nat_released; /* mappings of deleted flows, released at once */
+	__u64 sweep_seen;   /* entries the last full sweep walked */
 };
 
 /* Load, pin (or re-adopt pins) and attach. On error writes one line to err
@@ -140,6 +141,7 @@ struct dp_sweep {
 	bool first;
 	bool done;
 	__u64 token;
+	__u64 seen; /* entries walked this round */
 };
 
 void dp_sweep_begin(struct dp_sweep *c);

@@ -558,20 +558,29 @@ static int cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "fresh", no_argument, NULL, 'f' },
 		{},
 	};
-	struct json_object *rep;
+	struct json_object *rep, *req = request("status");
 	int opt, ret;
 
-	while ((opt = getopt_long(argc, argv, "j", opts, NULL)) != -1) {
-		if (opt != 'j')
+	while ((opt = getopt_long(argc, argv, "jf", opts, NULL)) != -1) {
+		if (opt == 'j') {
+			opt_json = true;
+		} else if (opt == 'f') {
+			json_object_object_add(req, "fresh",
+					       json_object_new_boolean(1));
+		} else {
+			json_object_put(req);
 			return fail(XLB_EXIT_USAGE,
-				    "usage: xdp-lb status [--json]");
-		opt_json = true;
+				    "usage: xdp-lb status [--json] [--fresh]");
+		}
 	}
-	if (need_args(argc, argv, 0, "status [--json]"))
+	if (need_args(argc, argv, 0, "status [--json] [--fresh]")) {
+		json_object_put(req);
 		return XLB_EXIT_USAGE;
-	ret = call(request("status"), &rep);
+	}
+	ret = call(req, &rep);
 	if (ret)
 		return ret;
 	json_object_object_del(rep, "ok");
@@ -1003,7 +1012,7 @@ static const struct cmd commands[] = {
 	  "attach IFACE -c FILE [--xdp-mode native|skb] [--internal IFACE]" },
 	{ "detach", cmd_detach, "detach IFACE" },
 	{ "upgrade", cmd_upgrade, "upgrade IFACE" },
-	{ "status", cmd_status, "status [--json]" },
+	{ "status", cmd_status, "status [--json] [--fresh]" },
 	{ "backend", cmd_backend, "backend add|del|weight|drain|undrain ..." },
 	{ "service", cmd_service, "service add|del ..." },
 	{ "reload", cmd_reload, "reload" },
@@ -1022,7 +1031,9 @@ static void usage(FILE *f)
 		"  detach IFACE    remove the program and its pinned maps\n"
 		"  upgrade IFACE   load this binary's program against the pinned maps and\n"
 		"                  swap it in atomically (no flow lost; a controller may run)\n"
-		"  status [--json] services, back ends, flows, counters\n"
+		"  status [--json] [--fresh]\n"
+		"                  services, back ends, flows, counters (--fresh: sweep the\n"
+		"                  flow tables now, even a big one)\n"
 		"  service add NAME VIP:PORT/PROTO\n"
 		"  service del SERVICE\n"
 		"  backend add SERVICE ADDR [--weight N] [--mac MAC]\n"

@@ -1382,6 +1382,8 @@ void state_sweep(struct lb_state *st)
 
 	n = dp_flows_sweep(st->dp, &st->timeouts, now, st->counts);
 	took = now_ns() - now;
+	st->counts_at = now + took;
+	st->table_flows = st->dp->sweep_seen;
 	st->sweep_last_us = took / 1000;
 	if (st->sweep_last_us > st->sweep_max_us)
 		st->sweep_max_us = st->sweep_last_us;
@@ -1431,6 +1433,8 @@ int state_backend_weight(struct lb_state *st, const char *spec,
 }
 
 #define SWEEP_STEP_BATCHES 8 /* 32768 flows, about 10 ms, per loop turn */
+/* status sweeps the tables itself up to this many entries (about 20 ms) */
+#define STATUS_SWEEP_MAX_FLOWS 65536
 /* nat orphan scan: 8192 mappings (one flow lookup each) per loop turn,
  * every nat_scan_interval (a deleted flow releases its mapping at once;
  * the scan is for flows evicted from the LRU table) */
@@ -1503,7 +1507,9 @@ bool state_sweep_step(struct lb_state *st)
 	if (n >= 0) {
 		memcpy(st->counts, st->step_counts,
 		       sizeof(*st->counts) * st->dp->max_backends);
-		st->step_round_us = (now_ns() - st->step_start) / 1000;
+		st->counts_at = now_ns();
+		st->table_flows = st->step_cur.seen;
+		st->step_round_us = (st->counts_at - st->step_start) / 1000;
 		finish_removals(st, now_ns());
 	}
 	return nat_scan_due(st);
@@ -2097,7 +2103,7 @@ static struct json_object *service_json(struct lb_state *st,
 	return o;
 }
 
-struct json_object *state_status_json(struct lb_state *st)
+struct json_object *state_status_json(struct lb_state *st, bool fresh)
 {
 	static const char *const names[] = XLB_REASON_NAMES;
 	struct reason_counters rc[XLB_REASON_MAX];
@@ -2105,7 +2111,11 @@ struct json_object *state_status_json(struct lb_state *st)
 	char buf[32];
 	size_t i;
 
-	state_sweep(st);
+	/* Fresh counts from a full sweep while that is quick; over a big
+	 * table, those of the timer's last round (counts_age_ms old), so a
+	 * status never holds the event loop for a whole sweep. */
+	if (fresh || !st->counts_at || st->table_flows <= STATUS_SWEEP_MAX_FLOWS)
+		state_sweep(st);
 	json_object_object_add(o, "interface",
 			       json_object_new_string(st->dp->ifname));
 	json_object_object_add(o, "table_size",
@@ -2155,6 +2165,10 @@ struct json_object *state_status_json(struct lb_state *st)
 			       json_object_new_uint64(st->dp->sweep_revived));
 	json_object_object_add(o, "sweep_lost",
 			       json_object_new_uint64(st->dp->sweep_lost));
+	json_object_object_add(o, "table_flows",
+			       json_object_new_uint64(st->table_flows));
+	json_object_object_add(o, "counts_age_ms", json_object_new_uint64(
+				(now_ns() - st->counts_at) / 1000000));
 	json_object_object_add(o, "sweep_last_us",
 			       json_object_new_uint64(st->sweep_last_us));
 	json_object_object_add(o, "sweep_max_us",

@@ -151,6 +151,9 @@ struct lb_state {
 	__u64 *step_counts;   /* live flows counted so far this round */
 	__u64 step_max_us;    /* longest single step: the loop's stall */
 	__u64 step_round_us;  /* wall time of the last stepped round */
+	/* counts[] were computed at counts_at (ns) over table_flows entries;
+	 * status sweeps again only if that table is small */
+	__u64 counts_at, table_flows;
 };
 
 int state_init(struct lb_state *st, struct dp *dp, const char *config_path);
@@ -194,6 +197,9 @@ int state_backend_weight(struct lb_state *st, const char *spec,
 void state_tick(struct lb_state *st);
 
 /* The whole state, as `status --json` prints it. Caller puts it. */
-struct json_object *state_status_json(struct lb_state *st);
+/* The status object. fresh: sweep the tables first whatever their size
+ * (otherwise only up to STATUS_SWEEP_MAX_FLOWS entries; beyond, the counts
+ * are the timer's last round's, counts_age_ms old). */
+struct json_object *state_status_json(struct lb_state *st, bool fresh);
 
 #endif

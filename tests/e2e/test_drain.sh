@@ -59,7 +59,7 @@ slow_start 5
 out=$(xlb backend drain web "$BUSY" --wait --timeout 1 2>&1)
 rc=$?
 check "drain --wait --timeout 1 fails while a flow is live (rc $rc: $out)" \
-	[ $rc -eq 1 ] && [[ $out == *"still has 1 live flows after 1 s"* ]]
+	bash -c '[ "$1" -eq 1 ] && [[ $2 == *"still has 1 live flows after 1 s"* ]]' _ "$rc" "$out"
 wait $SLOW_PID
 run xlb backend undrain web "$BUSY"
 

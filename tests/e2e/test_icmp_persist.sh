@@ -52,5 +52,5 @@ diag "60 connections under the guard: $T, tx_unpinned $U, pinned new flows $F"
 check "over the rate every connection still works ($T)" \
 	python3 -c "import json,sys; t=json.loads('$T'); sys.exit(not (t['errors']==0 and sum(v for k,v in t.items() if k!='errors')==60))"
 check "packets over the rate were forwarded unpinned (tx_unpinned $U > 0)" [ "$U" -gt 0 ]
-check "only the guard's share of the 60 were pinned (0 < $F < 30)" [ "$F" -gt 0 ] && [ "$F" -lt 30 ]
+check "only the guard's share of the 60 were pinned (0 < $F < 30)" test "$F" -gt 0 -a "$F" -lt 30
 echo "1..$TAP_N"

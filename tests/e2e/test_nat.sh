@@ -119,7 +119,7 @@ check "no port ran out" [ "$(status_get "s['outcomes']['drop_nat_no_port']")" = 
 sleep 7 # closed flows: nat_time_wait 5 s, sweep every second
 M2=$(status_get "s['nat']['mappings']")
 E=$(status_get "s['nat']['expired']")
-check "finished flows' mappings are expired ($M -> $M2, $E expired)" [ "$M2" -lt 50 ] && [ "$E" -gt 1000 ]
+check "finished flows' mappings are expired ($M -> $M2, $E expired)" test "$M2" -lt 50 -a "$E" -gt 1000
 lb_stop
 run lb_ns "$BIN" detach $P-lb0 >/dev/null
 check "detach removes the program from both interfaces" \
