@@ -123,16 +123,17 @@ struct {
 	__type(value, struct nat_value);
 } nat_rev SEC(".maps");
 
-/* nat_cursor: per back end id and per CPU, the place in nat_ports where
- * the next search for that back end starts (offset + 1; 0: not yet, start
- * at random). Data path; not pinned (a new program starts afresh). Sized
- * max_backends by the controller. */
+/* nat_next: the offset in nat_ports where the next port search starts,
+ * one per back-end address and port (slot: their hash), shared by all CPUs
+ * (atomic add), so the ports of one back end (whatever service or CPU a
+ * flow comes from: they share one key space in nat_rev) are handed out in
+ * one order. Data path; pinned (a restart goes on where it was). */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, XLB_DEFAULT_MAX_BACKENDS);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XLB_NAT_CURSORS);
 	__type(key, __u32);
 	__type(value, __u32);
-} nat_cursor SEC(".maps");
+} nat_next SEC(".maps");
 
 /* tx_ports: XLB_PORT_EXT, XLB_PORT_INT -> ifindex, for nat redirects.
  * Written by the controller at attach. */

@@ -70,18 +70,18 @@ static __always_inline void udp_zero_fix(__u16 *sum, __u8 proto)
 }
 
 /*
- * A port for a new flow toward back end be (id be_id): insert the reply
- * mapping with the first free port from this CPU's cursor for that back
- * end, which then moves past it. Walking the range in order (not from a
- * random point each time) reuses a port as late as possible, so a back
- * end's TIME_WAIT for the previous flow on that port is most likely gone;
- * a cursor per back end keeps its used ports behind the cursor, so the
- * search finds a free one until the back end's range is nearly full. A
- * search that fails still moves the cursor past the ports it tried. 0 and
- * *port set, or a negative reason.
+ * A port for a new flow toward back end be: insert the reply mapping with
+ * the first free port from the cursor of the back end's address and port
+ * (nat_next), which then moves past it. One cursor for all CPUs and
+ * services (an atomic add claims the start): the back end's ports are
+ * handed out in order, so a freed port is reused as late as possible (the back end's
+ * TIME_WAIT for it is most likely gone) and its used ports lie behind the
+ * cursor, so the search finds a free one until the range is nearly full.
+ * If NAT_TRIES ports in a row are taken (long-lived flows opened one after
+ * another), the cursor moves past them and NAT_TRIES more are tried from a
+ * random place. 0 and *port set, or a negative reason.
  */
 static __always_inline int nat_alloc(const struct backend_info *be,
-				     __u32 be_id,
 				     __be16 vport, __u8 proto, int family,
 				     const __be32 *caddr, __be16 cport,
 				     const __be32 *vaddr,
@@ -90,20 +90,23 @@ static __always_inline int nat_alloc(const struct backend_info *be,
 	struct nat_value v = {};
 	struct nat_key k = {};
 	struct lb_cfg *cfg;
-	__u32 key = 0, span, start, *cursor;
+	__u32 key = 0, span, start, *next;
 
-	cfg = bpf_map_lookup_elem(&xlb_cfg, &key);
-	cursor = bpf_map_lookup_elem(&nat_cursor, &be_id);
-	if (!cfg || !cursor || !cfg->nat_port_min || !nat_ifindex ||
-	    cfg->nat_port_max < cfg->nat_port_min)
-		return -XLB_DROP_NAT_OFF;
-	span = cfg->nat_port_max - cfg->nat_port_min + 1;
-	start = *cursor ? *cursor - 1 : bpf_get_prandom_u32();
-	start %= span;
 	__builtin_memcpy(k.baddr, be->addr, sizeof(k.baddr));
 	k.bport = be->port ? be->port : vport;
 	k.proto = proto;
 	k.family = family;
+	/* the cursor of this back-end address and port: words 0-4 of the
+	 * key (address, then port and the lport still 0) */
+	key = jhash2((const __u32 *)&k, 5, XLB_HASH_SEED) & (XLB_NAT_CURSORS - 1);
+	next = bpf_map_lookup_elem(&nat_next, &key);
+	key = 0;
+	cfg = bpf_map_lookup_elem(&xlb_cfg, &key);
+	if (!cfg || !next || !cfg->nat_port_min || !nat_ifindex ||
+	    cfg->nat_port_max < cfg->nat_port_min)
+		return -XLB_DROP_NAT_OFF;
+	span = cfg->nat_port_max - cfg->nat_port_min + 1;
+	start = __sync_fetch_and_add(next, 1) % span;
 	for (int i = 0; i < 4; i++) {
 		if (family == AF_INET && i)
 			break;
@@ -113,20 +116,22 @@ static __always_inline int nat_alloc(const struct backend_info *be,
 	v.cport = cport;
 	v.vport = vport;
 	__builtin_memcpy(v.cmac, cmac, ETH_ALEN);
-	for (int i = 0; i < NAT_TRIES; i++) {
-		__u32 p = cfg->nat_port_min + (start + i) % span;
+	for (__u32 i = 0; i < 2 * NAT_TRIES; i++) {
+		__u32 p;
 
+		if (i == NAT_TRIES) { /* from a random place: (start + i) */
+			__sync_fetch_and_add(next, NAT_TRIES);
+			start = bpf_get_prandom_u32() % span + span - NAT_TRIES;
+		}
+		p = cfg->nat_port_min + (start + i) % span;
 		k.lport = bpf_htons(p);
 		if (!bpf_map_update_elem(&nat_rev, &k, &v, BPF_NOEXIST)) {
 			*port = k.lport;
-			*cursor = (start + i + 1) % span + 1;
+			if (i && i < NAT_TRIES) /* past the ports taken */
+				__sync_fetch_and_add(next, i);
 			return 0;
 		}
 	}
-	/* All taken: the next search goes on past them, so a run of
-	 * long-lived flows longer than NAT_TRIES costs a few new flows, not
-	 * every one until they end. */
-	*cursor = (start + NAT_TRIES) % span + 1;
 	return -XLB_DROP_NAT_NO_PORT;
 }
 

@@ -188,7 +188,7 @@ static __always_inline int resolve_flow(void *flows, void *key,
 		return 0;
 	}
 	if (lc->nat) {
-		ret = nat_alloc(be, lc->backend_id, lc->vport, lc->proto, lc->family, lc->caddr,
+		ret = nat_alloc(be, lc->vport, lc->proto, lc->family, lc->caddr,
 				lc->cport, lc->vaddr, lc->cmac, &lc->nat_port);
 		if (ret < 0)
 			return ret;

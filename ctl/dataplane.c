@@ -254,7 +254,6 @@ static int setup_maps(struct dp *dp)
 	err |= bpf_map__set_max_entries(s->maps.flows_v4, dp->max_flows);
 	err |= bpf_map__set_max_entries(s->maps.flows_v6, dp->max_flows);
 	err |= bpf_map__set_max_entries(s->maps.nat_rev, dp->max_flows);
-	err |= bpf_map__set_max_entries(s->maps.nat_cursor, dp->max_backends);
 	if (err)
 		return -EINVAL;
 	/* The inner-map template decides the size every service table must
@@ -270,12 +269,8 @@ static int setup_maps(struct dp *dp)
 		return err;
 	bpf_object__for_each_map(map, s->obj) {
 		/* tx_ports is written at every attach; a pinned devmap is
-		 * refused for reuse by libbpf ("parameter mismatch").
-		 * nat_cursor is only where port searches start: a new
-		 * program starts afresh (and a pin of the one-entry map of
-		 * earlier versions is left alone until detach) */
-		if (bpf_map__is_internal(map) || map == s->maps.tx_ports ||
-		    map == s->maps.nat_cursor)
+		 * refused for reuse by libbpf ("parameter mismatch") */
+		if (bpf_map__is_internal(map) || map == s->maps.tx_ports)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dp->pin_dir,
 			 bpf_map__name(map));
@@ -736,6 +731,7 @@ static const char *const pinned_maps[] = {
 	"vips_v4",  "vips_v6",	 "svc_tables",	  "backends",	  "flows_v4",
 	"flows_v6", "stats_svc", "stats_backend", "stats_reason", "xlb_meta",
 	"xlb_cfg",  "flood",	 "nat_rev",	  "tx_ports",	  "nat_cursor",
+	"nat_next", /* nat_cursor: the per-CPU cursor of earlier versions */
 };
 
 int dp_detach(const char *ifname, char *err, size_t errlen)

@@ -20,6 +20,8 @@
 #define XLB_DEFAULT_MAX_FLOWS (1u << 20)
 #define XLB_DEFAULT_MAX_SERVICES 64
 #define XLB_DEFAULT_MAX_BACKENDS 4096
+/* nat: port-search cursors, one per hash slot of back-end address:port */
+#define XLB_NAT_CURSORS 4096
 
 /* Value stored in a service table slot that has no back end. */
 #define XLB_NO_BACKEND 0xffffffffu

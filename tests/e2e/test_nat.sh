@@ -115,7 +115,8 @@ M=$(status_get "s['nat']['mappings']")
 diag "1000 connections: $T, mappings now $M"
 check "1,000 connections, none failed: no mapping collision ($T)" \
 	python3 -c "import json,sys; t=json.loads('$T'); sys.exit(not (t['errors']==0 and t.get('b1',0)+t.get('b2',0)==1000))"
-check "no port ran out" [ "$(status_get "s['outcomes']['drop_nat_no_port']")" = 0 ]
+NP=$(status_get "s['outcomes']['drop_nat_no_port']")
+check "no port ran out (drop_nat_no_port $NP)" [ "$NP" = 0 ]
 sleep 7 # closed flows: nat_time_wait 5 s, sweep every second
 M2=$(status_get "s['nat']['mappings']")
 E=$(status_get "s['nat']['expired']")

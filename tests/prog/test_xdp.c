@@ -195,7 +195,6 @@ static int env_load(struct env *e, const struct lb_sizes *sz)
 	s->rodata->nat_ifindex = nat_test_ifindex;
 	memcpy((void *)s->rodata->int_mac, INT_MAC, ETH_ALEN);
 	err |= bpf_map__set_max_entries(s->maps.nat_rev, sz->max_flows);
-	err |= bpf_map__set_max_entries(s->maps.nat_cursor, sz->max_backends);
 	err |= bpf_map__set_max_entries(s->maps.vips_v4, sz->max_services);
 	err |= bpf_map__set_max_entries(s->maps.vips_v6, sz->max_services);
 	err |= bpf_map__set_max_entries(s->maps.svc_tables, sz->max_services);
@@ -2604,12 +2603,26 @@ static void test_nat_ports_per_backend(void **state)
 	sched_setaffinity(0, sizeof(one), &one);
 }
 
+/* Run the next test runs on CPU cpu, or on every CPU again (cpu < 0). */
+static void on_cpu(int cpu)
+{
+	cpu_set_t set;
+	int i;
+
+	CPU_ZERO(&set);
+	for (i = 0; i < CPU_SETSIZE && i < ncpus(); i++)
+		if (cpu < 0 || i == cpu)
+			CPU_SET(i, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		fail_msg("sched_setaffinity: %s", strerror(errno));
+}
+
 /*
  * A run of ports still in use ahead of the cursor (long-lived flows taken
- * one after another) longer than the search's 16 tries: the failed search
- * moves the cursor on, so after two dropped SYNs the third finds the free
- * ports behind the run, instead of every new flow failing until the run's
- * flows end.
+ * one after another) longer than the search's 16 tries: a search that
+ * fails moves the cursor past them (and tries 16 more from a random place),
+ * so from the third SYN on the free ports behind the run are found,
+ * instead of every new flow failing until the run's flows end.
  */
 static void test_nat_cursor_skips_used_run(void **state)
 {
@@ -2620,12 +2633,7 @@ static void test_nat_cursor_skips_used_run(void **state)
 	__u16 port[64];
 	__u32 i, ok = 0;
 	int v[5];
-	cpu_set_t one;
 
-	CPU_ZERO(&one);
-	CPU_SET(0, &one);
-	if (sched_setaffinity(0, sizeof(one), &one))
-		fail_msg("sched_setaffinity: %s", strerror(errno));
 	memcpy(k.baddr, bi.addr, sizeof(k.baddr));
 	nat_setup(e, &fam4, 20000, 20063); /* 64 ports */
 	table_all(e, SVC_TCP4, 1);
@@ -2634,6 +2642,7 @@ static void test_nat_cursor_skips_used_run(void **state)
 
 		expect_verdict(nat_syn(e, 51000 + i), XDP_REDIRECT, "filling");
 		port[i] = flow_must(e, &s, "filling").nat_port;
+		expect_u64(ntohs(port[i]), 20000 + i, "ports in order");
 	}
 	/* the flows that took the 41st to 48th ports end: their mappings go;
 	 * the cursor is back at the first, 40 used ports ahead of it */
@@ -2646,14 +2655,69 @@ static void test_nat_cursor_skips_used_run(void **state)
 		v[i] = nat_syn(e, 51100 + i);
 		ok += v[i] == XDP_REDIRECT;
 	}
-	expect_verdict(v[0], XDP_DROP, "ports 1-16 taken");
-	expect_verdict(v[1], XDP_DROP, "ports 17-32 taken");
-	expect_verdict(v[2], XDP_REDIRECT, "a free port among 33-48");
-	expect_u64(ok, 3, "new flows that got one of the 8 free ports");
-	CPU_ZERO(&one);
-	for (i = 0; i < CPU_SETSIZE && (int)i < ncpus(); i++)
-		CPU_SET(i, &one);
-	sched_setaffinity(0, sizeof(one), &one);
+	/* the first two may find a free port in their random round */
+	expect_verdict(v[2], XDP_REDIRECT, "third SYN: a free port among 35-50");
+	expect_verdict(v[3], XDP_REDIRECT, "fourth SYN");
+	expect_verdict(v[4], XDP_REDIRECT, "fifth SYN");
+	if (ok > 5)
+		fail_msg("%u of 5 SYNs got a port", ok);
+}
+
+/*
+ * One cursor per back end for every CPU: with SYNs landing on two CPUs in
+ * turn, the 64 ports of a range are handed out in order, all of them,
+ * none dropped. (Per-CPU cursors start at two places, and one runs into
+ * the other's ports.)
+ */
+static void test_nat_ports_two_cpus(void **state)
+{
+	struct env *e = *state;
+	__u32 i, ok = 0;
+
+	if (ncpus() < 2)
+		skip();
+	nat_setup(e, &fam4, 20000, 20063); /* 64 ports */
+	table_all(e, SVC_TCP4, 1);
+	for (i = 0; i < 64; i++) {
+		on_cpu(i % 2);
+		ok += nat_syn(e, 52000 + i) == XDP_REDIRECT;
+	}
+	on_cpu(-1);
+	expect_u64(ok, 64, "new flows with a port, from two CPUs");
+	expect_u64(reason_get(e, XLB_DROP_NAT_NO_PORT).packets, 0,
+		   "drop_nat_no_port");
+	expect_verdict(nat_syn(e, 52064), XDP_DROP, "the range is full");
+}
+
+/*
+ * Two back ends (two ids, as two services with the same server have) with
+ * one address and port share one key space of ports, and so one cursor:
+ * the second gets the ports after the first's, in order, none dropped.
+ * (With a cursor per back-end id it started over at the first's ports.)
+ */
+static void test_nat_cursor_per_address(void **state)
+{
+	struct env *e = *state;
+	struct backend_info b1 = backend_get(e, 1), b2 = backend_get(e, 2);
+	__u32 i;
+
+	on_cpu(0);
+	nat_setup(e, &fam4, 20000, 20063); /* 64 ports */
+	memcpy(b2.addr, b1.addr, sizeof(b2.addr));
+	backend_put(e, 2, &b2);
+	table_all(e, SVC_TCP4, 1);
+	for (i = 0; i < 64; i++) {
+		struct pkt_spec s = tcp_spec(&fam4, 53000 + i, TF_SYN);
+
+		if (i == 48)
+			table_all(e, SVC_TCP4, 2);
+		expect_verdict(nat_syn(e, 53000 + i), XDP_REDIRECT, "SYN");
+		expect_u64(ntohs(flow_must(e, &s, "flow").nat_port), 20000 + i,
+			   "ports of one address in order, across both ids");
+	}
+	on_cpu(-1);
+	expect_u64(reason_get(e, XLB_DROP_NAT_NO_PORT).packets, 0,
+		   "drop_nat_no_port");
 }
 
 /* Expire flow s now (idle 100 s, FIN) through the sweep's delete. */
@@ -3093,6 +3157,10 @@ static const struct CMUnitTest scenarios[] = {
 	{ "nat_ports_per_backend", test_nat_ports_per_backend,
 	  setup_nat_sizes, env_teardown, NULL },
 	{ "nat_cursor_skips_used_run", test_nat_cursor_skips_used_run,
+	  setup_nat_sizes, env_teardown, NULL },
+	{ "nat_ports_two_cpus", test_nat_ports_two_cpus, setup_nat_sizes,
+	  env_teardown, NULL },
+	{ "nat_cursor_per_address", test_nat_cursor_per_address,
 	  setup_nat_sizes, env_teardown, NULL },
 	{ "flow_table_full_still_forwards", test_flow_table_full_still_forwards,
 	  setup_tiny_flows, env_teardown, NULL },
