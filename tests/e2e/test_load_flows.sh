@@ -32,7 +32,10 @@ factor() { status_get "[b['load_factor'] for b in s['services'][0]['backends']][
 write_cfg 100 0 0
 lb_start "$CFG" || { not_ok "controller starts"; exit 1; }
 # 40 idle connections, all on b1 (the others have weight 0 for now)
-in_ns "$P-cl" python3 "$E2E_DIR/client.py" idle $VIP4 80 25 40 >"$IDLE" 2>&1 &
+# not through in_ns: $! must be the client itself, which the kill below
+# ends (a shell function in the background is a subshell: killing it left
+# the client holding its 40 flows until its 25 s were up)
+ip netns exec "$P-cl" python3 "$E2E_DIR/client.py" idle $VIP4 80 25 40 >"$IDLE" 2>&1 &
 IDLE_PID=$!
 PIDS+=($IDLE_PID)
 wait_for 50 test -s "$IDLE"
