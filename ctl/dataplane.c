@@ -424,30 +424,47 @@ static int replace_prog(int ifindex, int fd, __u32 cur_id,
 	return ret;
 }
 
+/* The XDP program on ifindex: none (*id 0) or an xdp-lb one (its id and
+ * mode); anything else is refused with one line ("what" names the
+ * interface's role, e.g. "internal interface "). */
+static int our_prog_or_none(int ifindex, const char *ifname,
+			    const char *what, __u32 *id,
+			    enum xdp_attach_mode *mode, char *err,
+			    size_t errlen)
+{
+	char name[BPF_OBJ_NAME_LEN];
+	int ret;
+
+	ret = dp_attached_prog(ifindex, id, name, sizeof(name), mode);
+	if (ret) {
+		snprintf(err, errlen, "cannot query XDP on '%s': %s", ifname,
+			 strerror(-ret));
+		return ret;
+	}
+	if (*id && strcmp(name, "xdp_lb")) {
+		snprintf(err, errlen,
+			 "%s'%s' already has an XDP program (id %u, name '%s'): detach it first",
+			 what, ifname, *id, name);
+		return -EBUSY;
+	}
+	return 0;
+}
+
 /* Attach our loaded program to one more interface (nat's internal one):
  * replace an earlier xdp-lb there, refuse anything else. */
 static int attach_int(struct dp *dp, enum xdp_attach_mode mode, char *err,
 		      size_t errlen)
 {
 	DECLARE_LIBXDP_OPTS(xdp_program_opts, xopts);
-	char name[BPF_OBJ_NAME_LEN];
 	enum xdp_attach_mode cur_mode;
 	int fd = bpf_program__fd(dp->skel->progs.xdp_lb), ret;
 	__u32 id;
 
-	ret = dp_attached_prog(dp->int_ifindex, &id, name, sizeof(name),
-			       &cur_mode);
-	if (ret) {
-		snprintf(err, errlen, "cannot query XDP on '%s': %s",
-			 dp->int_ifname, strerror(-ret));
+	ret = our_prog_or_none(dp->int_ifindex, dp->int_ifname,
+			       "internal interface ", &id, &cur_mode, err,
+			       errlen);
+	if (ret)
 		return ret;
-	}
-	if (id && strcmp(name, "xdp_lb")) {
-		snprintf(err, errlen,
-			 "internal interface '%s' already has an XDP program (id %u, name '%s'): detach it first",
-			 dp->int_ifname, id, name);
-		return -EBUSY;
-	}
 	if (id) {
 		ret = replace_prog(dp->int_ifindex, fd, id, cur_mode);
 	} else {
@@ -489,7 +506,7 @@ int dp_open(struct dp *dp, const struct dp_opts *o, char *err, size_t errlen)
 {
 	DECLARE_LIBXDP_OPTS(xdp_program_opts, xopts);
 	enum xdp_attach_mode cur_mode = XDP_MODE_UNSPEC;
-	char cur_name[BPF_OBJ_NAME_LEN], path[300];
+	char path[300];
 	__u32 cur_id;
 	__u8 mac[6], int_mac[6] = {};
 	int ret;
@@ -514,19 +531,10 @@ int dp_open(struct dp *dp, const struct dp_opts *o, char *err, size_t errlen)
 			 o->ifname, strerror(-ret));
 		return ret;
 	}
-	ret = dp_attached_prog(dp->ifindex, &cur_id, cur_name, sizeof(cur_name),
-			    &cur_mode);
-	if (ret) {
-		snprintf(err, errlen, "cannot query XDP on '%s': %s",
-			 o->ifname, strerror(-ret));
+	ret = our_prog_or_none(dp->ifindex, o->ifname, "", &cur_id, &cur_mode,
+			       err, errlen);
+	if (ret)
 		return ret;
-	}
-	if (cur_id && strcmp(cur_name, "xdp_lb")) {
-		snprintf(err, errlen,
-			 "'%s' already has an XDP program (id %u, name '%s'): detach it first",
-			 o->ifname, cur_id, cur_name);
-		return -EBUSY;
-	}
 	if (cur_id && o->mode != cur_mode) {
 		snprintf(err, errlen,
 			 "xdp-lb is attached to '%s' in %s mode, not %s: detach it first or use --xdp-mode %s",

@@ -54,6 +54,13 @@ expect 2 "--xdp-mode: 'turbo' is not native or skb" "attach with a bad mode" -- 
 expect 2 "unknown command 'frobnicate'" "an unknown command" -- "$BIN" frobnicate
 
 write_config "$CFG" 1 1 1
+# Another XDP program on the interface: refused with one line, left alone.
+ip -n "$P-lb" link set dev "$P-lb0" xdpdrv obj "$ROOT/build/xdp_pass.bpf.o" sec xdp
+expect 1 "'$P-lb0' already has an XDP program \(id [0-9]+, name 'xdp_pass'\): detach it first" \
+	"attach over another XDP program" -- lb_ns "$BIN" attach "$P-lb0" -c "$CFG"
+check "the other program is still attached, no pins made" \
+	bash -c "ip -n $P-lb link show $P-lb0 | grep -q 'prog/xdp' && [ ! -e /sys/fs/bpf/xdp-lb/$P-lb0 ]"
+ip -n "$P-lb" link set dev "$P-lb0" xdpdrv off
 lb_start "$CFG" || { not_ok "controller starts"; exit 1; }
 # The configured state (names, back ends, weights, MACs), counters left out.
 state_sig() {
