@@ -8,6 +8,8 @@
 #   PREFIX-b1..b3 back ends 198.18.0.11-13 fd00::11-13, VIPs on lo
 #
 # XLB_E2E_PAUSE=1 stops before teardown (inspect, then press enter).
+# XLB_E2E_TAG=X (one or two letters) prefixes every namespace and link
+# name, so two checkouts can run the suite at the same time.
 # XLB_E2E_VERBOSE=1 echoes every command.
 
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -48,7 +50,7 @@ xlb() { "$BIN" -i "$P-lb0" "$@"; }
 api_running() { xlb status >/dev/null 2>&1; }
 
 topo_up() {
-	P=$1
+	P=${XLB_E2E_TAG:-}$1
 	trap topo_down EXIT
 	trap 'exit 130' INT TERM
 	topo_down_quiet

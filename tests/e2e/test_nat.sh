@@ -9,7 +9,7 @@
 #   xen-cl 198.18.0.1 fd00::1 --br0-- xen-lb0 198.18.0.2 fd00::2
 #   xen-lb1 198.18.2.1 fd00:2::1 --br0(sw1)-- xen-b1 .11, xen-b2 .12
 source "$(dirname "$0")/lib.sh"
-P=xen
+P=${XLB_E2E_TAG:-}xen
 CFG=/tmp/xlb-e2e-$P.yaml
 CLEAN_FILES+=("$CFG")
 NSS="sw sw1 cl lb b1 b2"

@@ -9,7 +9,7 @@
 #   xet-rt 198.18.0.3 fd00::3 ---+    xet-rt 198.18.1.1 fd00:1::1 -- br1 --+
 #                                              +--- xet-b2 198.18.1.12 fd00:1::12
 source "$(dirname "$0")/lib.sh"
-P=xet
+P=${XLB_E2E_TAG:-}xet
 VIP46=198.18.0.101
 CFG=/tmp/xlb-e2e-$P.yaml
 CLEAN_FILES+=("$CFG")
