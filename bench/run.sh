@@ -14,7 +14,8 @@ OUT=${OUT:-$ROOT/build/bench}
 ROUNDS=${ROUNDS:-5}
 REPEAT=${REPEAT:-1000000}
 CALLS=${CALLS:-131072}
-NS=xbn-pkt
+T=${XLB_E2E_TAG:-}
+NS=${T}xbn-pkt
 
 for b in bench_pkt bench_ctl; do
 	[ -x "$OUT/$b" ] || { echo "bench: $OUT/$b missing (make -C bench)" >&2; exit 1; }
@@ -26,8 +27,8 @@ cleanup
 ip netns add "$NS" || { echo "bench: cannot create namespace $NS" >&2; exit 1; }
 IFS_LIST=
 for i in 0 1 2 3; do
-	ip -n "$NS" link add "xbn-p${i}a" type veth peer name "xbn-p${i}b" || exit 1
-	IFS_LIST+="xbn-p${i}a,xbn-p${i}b,"
+	ip -n "$NS" link add "${T}xbn-p${i}a" type veth peer name "${T}xbn-p${i}b" || exit 1
+	IFS_LIST+="${T}xbn-p${i}a,${T}xbn-p${i}b,"
 done
 
 echo "# $(date -u +%F) $(uname -r), $(nproc) CPUs: $(lscpu | sed -n 's/^Model name: *//p')"
