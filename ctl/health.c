@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Health probes. Each back end has a tick timer that fires every interval
- * (counted from the start of one probe to the start of the next, so a slow
- * probe does not stretch the cadence) and starts one probe: a non-blocking
+ * (counted from the planned start of one probe to the planned start of the
+ * next, so neither a slow probe nor a late event loop stretches the
+ * cadence; a tick more than an interval late skips the missed ones) and
+ * starts one probe: a non-blocking
  * connect (tcp), followed for http by one HTTP/1.0 request whose status line
  * is checked. A probe ends by success, failure or its hard timeout, closes
  * its socket with a reset (no TIME_WAIT left on the controller, as HAProxy
@@ -21,11 +23,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
-#define DETAIL_LEN 96
+#define DETAIL_LEN HEALTH_DETAIL_LEN
 
 void health_cfg_defaults(struct health_cfg *c)
 {
@@ -83,7 +86,32 @@ struct health_probe {
 	char buf[128]; /* http: start of the reply; agent: its line */
 	bool has_agent;
 	struct agent_reply agent; /* agent: the last good reply */
+	__u64 next_ns; /* the next probe's planned start (monotonic) */
+	__u64 start_ns; /* the running probe's start */
+	__u32 late_ms; /* how late the running probe started */
+	struct health_result hist[HEALTH_HISTORY]; /* ring */
+	__u32 nhist; /* results so far; the newest at (nhist - 1) % N */
 };
+
+static __u64 clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void record(struct health_probe *p, bool ok, const char *detail)
+{
+	struct health_result *r = &p->hist[p->nhist++ % HEALTH_HISTORY];
+
+	r->start_ns = p->start_ns;
+	r->end_ns = clock_ns(CLOCK_MONOTONIC);
+	r->end_wall_ms = clock_ns(CLOCK_REALTIME) / 1000000;
+	r->late_ms = p->late_ms;
+	r->ok = ok;
+	snprintf(r->detail, sizeof(r->detail), "%s", detail);
+}
 
 static struct timeval ms_tv(__u32 ms)
 {
@@ -131,6 +159,7 @@ static bool finish(struct health_probe *p, bool ok, const char *detail)
 	bool changed;
 
 	probe_close(p);
+	record(p, ok, detail);
 	changed = health_sm_feed(&p->sm, ok, p->cfg.rise, p->cfg.fall);
 	p->in_cb = true;
 	p->cb(p->arg, ok, changed, p->sm.up, detail);
@@ -365,17 +394,33 @@ static void probe_begin(struct health_probe *p)
 	evtimer_add(p->deadline, &tv);
 }
 
+/* Plan the next tick one interval after this one's planned start. */
+static void tick_plan(struct health_probe *p, __u64 now)
+{
+	__u64 step = (__u64)p->cfg.interval_ms * 1000000;
+	struct timeval tv;
+
+	p->next_ns += step;
+	if (p->next_ns <= now) /* more than an interval late: skip */
+		p->next_ns = now + step - (now - p->next_ns) % step;
+	tv.tv_sec = (p->next_ns - now) / 1000000000;
+	tv.tv_usec = (p->next_ns - now) % 1000000000 / 1000;
+	evtimer_add(p->tick, &tv);
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct health_probe *p = arg;
-	struct timeval tv = ms_tv(p->cfg.interval_ms);
+	__u64 now = clock_ns(CLOCK_MONOTONIC);
 
 	(void)fd;
 	(void)what;
 	/* timeout == interval: the deadline may not have run yet */
 	if (p->fd >= 0 && !fail_timeout(p))
 		return;
-	evtimer_add(p->tick, &tv);
+	p->start_ns = now;
+	p->late_ms = now > p->next_ns ? (now - p->next_ns) / 1000000 : 0;
+	tick_plan(p, now);
 	probe_begin(p);
 }
 
@@ -441,6 +486,8 @@ struct health_probe *health_probe_start(struct event_base *base,
 		return NULL;
 	}
 	tv = ms_tv(first_offset(p->cfg.interval_ms));
+	p->next_ns = clock_ns(CLOCK_MONOTONIC) +
+		     (__u64)tv.tv_sec * 1000000000 + tv.tv_usec * 1000ull;
 	evtimer_add(p->tick, &tv);
 	return p;
 }
@@ -463,4 +510,17 @@ const struct health_sm *health_probe_sm(const struct health_probe *p)
 const struct agent_reply *health_probe_agent(const struct health_probe *p)
 {
 	return p && p->has_agent ? &p->agent : NULL;
+}
+
+size_t health_probe_history(const struct health_probe *p,
+			    struct health_result *out, size_t max)
+{
+	size_t n = p->nhist < HEALTH_HISTORY ? p->nhist : HEALTH_HISTORY;
+	size_t i;
+
+	if (n > max)
+		n = max;
+	for (i = 0; i < n; i++)
+		out[i] = p->hist[(p->nhist - n + i) % HEALTH_HISTORY];
+	return n;
 }

@@ -8,6 +8,7 @@
 #define XLB_HEALTH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <linux/types.h>
 
 #include "addr.h"
@@ -80,6 +81,24 @@ bool health_sm_feed(struct health_sm *sm, bool ok, __u32 rise, __u32 fall);
  * inside p's own cb (p is then freed when cb returns; cb must not use p
  * after stopping it). Not thread-safe: one event loop.
  */
+/*
+ * One probe's result, kept in a short history per probe (status shows it,
+ * and the results that flipped a back end's state). Times are
+ * CLOCK_MONOTONIC ns, except end_wall_ms (CLOCK_REALTIME, ms since the
+ * epoch). late_ms: how much later than planned the probe started (event
+ * loop lag).
+ */
+#define HEALTH_HISTORY 8
+#define HEALTH_DETAIL_LEN 96
+struct health_result {
+	__u64 start_ns;
+	__u64 end_ns;
+	__s64 end_wall_ms;
+	__u32 late_ms;
+	bool ok;
+	char detail[HEALTH_DETAIL_LEN];
+};
+
 struct health_probe;
 typedef void (*health_cb)(void *arg, bool ok, bool changed, bool up,
 			  const char *detail);
@@ -94,5 +113,9 @@ const struct health_sm *health_probe_sm(const struct health_probe *p);
 struct agent_reply;
 /* agent: the last reply that parsed, or NULL (none yet, or another type). */
 const struct agent_reply *health_probe_agent(const struct health_probe *p);
+/* The last results, oldest first, at most max (and HEALTH_HISTORY); the
+ * newest is the one the current cb reports. Returns how many. */
+size_t health_probe_history(const struct health_probe *p,
+			    struct health_result *out, size_t max);
 
 #endif

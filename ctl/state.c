@@ -45,6 +45,22 @@ static __u64 now_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+static __s64 wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (__s64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* b's health state begins now (added, probes restarted, or flipped). */
+static void health_since_now(struct lb_backend *b)
+{
+	b->health_since_ns = now_ns();
+	b->health_since_wall_ms = wall_ms();
+	b->n_health_why = 0;
+}
+
 static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
 {
 	va_list ap;
@@ -266,8 +282,17 @@ static void on_probe(void *arg, bool ok, bool changed, bool up,
 	b->down = !up;
 	if (up && s->load.slow_start)
 		b->up_since = now_ns(); /* ramp up again */
-	pr_info("service %s: back end %s is %s (%s)\n", s->name,
-		lb_addr_str(&b->addr, ab, sizeof(ab)), up ? "up" : "DOWN",
+	health_since_now(b);
+	b->n_health_why = health_probe_history(
+		b->probe, b->health_why, up ? b->hc.rise : b->hc.fall);
+	if (!b->n_health_why) /* a rise or fall of 0 acts as 1 */
+		b->n_health_why = health_probe_history(b->probe, b->health_why, 1);
+	pr_info("service %s: back end %s is %s after %u %s probe%s in %llu ms (%s)\n",
+		s->name, lb_addr_str(&b->addr, ab, sizeof(ab)),
+		up ? "up" : "DOWN", b->n_health_why, up ? "good" : "failed",
+		b->n_health_why == 1 ? "" : "s",
+		(unsigned long long)(b->health_why[b->n_health_why - 1].end_ns -
+				     b->health_why[0].start_ns) / 1000000,
 		detail);
 	service_health_changed(ref->st, s);
 }
@@ -339,6 +364,7 @@ static void probe_start_as(struct lb_state *st, struct lb_service *s,
 	b->has_agent = false;
 	b->health_detail[0] = '\0';
 	b->agent_detail[0] = '\0';
+	health_since_now(b);
 	if (!st->base)
 		return;
 	if (b->ac.type == HEALTH_AGENT && b->hc.type != HEALTH_AGENT) {
@@ -1899,6 +1925,15 @@ void state_tick(struct lb_state *st)
 	__u64 now = now_ns();
 	size_t i;
 
+	if (st->last_tick_ns) {
+		__u64 gap_ms = (now - st->last_tick_ns) / 1000000;
+
+		st->lag_last_ms = gap_ms > STATE_TICK_MS ? gap_ms - STATE_TICK_MS : 0;
+		if (st->lag_last_ms > st->lag_max_ms)
+			st->lag_max_ms = st->lag_last_ms;
+	}
+	st->last_tick_ns = now;
+
 	for (i = 0; i < st->n_svc; i++) {
 		struct lb_service *s = st->svc[i];
 		int ret;
@@ -1940,6 +1975,60 @@ static const char *backend_state(const struct lb_backend *b)
 	return "active";
 }
 
+/* "2026-12-03T21:04:05.123Z" */
+static struct json_object *json_wall_time(__s64 ms)
+{
+	time_t t = ms / 1000;
+	struct tm tm;
+	char buf[40];
+
+	gmtime_r(&t, &tm);
+	snprintf(buf + strftime(buf, 24, "%Y-%m-%dT%H:%M:%S", &tm), 16,
+		 ".%03dZ", (int)(ms % 1000));
+	return json_object_new_string(buf);
+}
+
+static struct json_object *probe_json(const struct health_result *r)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "at", json_wall_time(r->end_wall_ms));
+	json_object_object_add(o, "at_ms", json_object_new_int64(r->end_wall_ms));
+	json_object_object_add(o, "ok", json_object_new_boolean(r->ok));
+	json_object_object_add(o, "ms", json_object_new_int64(
+					(r->end_ns - r->start_ns) / 1000000));
+	json_object_object_add(o, "late_ms", json_object_new_int64(r->late_ms));
+	json_object_object_add(o, "detail", json_object_new_string(r->detail));
+	return o;
+}
+
+/* When health last changed, what changed it, the recent probes. */
+static void health_json(struct json_object *o, const struct lb_backend *b)
+{
+	struct health_result h[HEALTH_HISTORY];
+	struct json_object *a;
+	size_t i, n;
+
+	json_object_object_add(o, "health_since",
+			       json_wall_time(b->health_since_wall_ms));
+	json_object_object_add(o, "health_since_ms", json_object_new_int64(
+						      b->health_since_wall_ms));
+	json_object_object_add(o, "health_since_mono_ms", json_object_new_int64(
+					b->health_since_ns / 1000000));
+	a = json_object_new_array();
+	for (i = 0; i < b->n_health_why; i++)
+		json_object_array_add(a, probe_json(&b->health_why[i]));
+	json_object_object_add(o, "health_changed_by", a);
+	n = b->probe ? health_probe_history(b->probe, h, HEALTH_HISTORY) : 0;
+	json_object_object_add(o, "last_probe_ms",
+			       n ? json_object_new_int64(h[n - 1].end_wall_ms) :
+				   NULL);
+	a = json_object_new_array();
+	for (i = 0; i < n; i++)
+		json_object_array_add(a, probe_json(&h[i]));
+	json_object_object_add(o, "probes", a);
+}
+
 static struct json_object *backend_json(struct lb_state *st,
 					const struct lb_backend *b,
 					__u64 wsum, __u64 live)
@@ -1976,6 +2065,8 @@ static struct json_object *backend_json(struct lb_state *st,
 								 "up"));
 	json_object_object_add(o, "health_detail",
 			       json_object_new_string(b->health_detail));
+	if (b->hc.type != HEALTH_NONE)
+		health_json(o, b);
 	json_object_object_add(o, "load_factor",
 			       json_object_new_double(b->factor / 10.0));
 	json_object_object_add(o, "slow_start",
@@ -2118,6 +2209,17 @@ struct json_object *state_status_json(struct lb_state *st, bool fresh)
 		state_sweep(st);
 	json_object_object_add(o, "interface",
 			       json_object_new_string(st->dp->ifname));
+	json_object_object_add(o, "now", json_wall_time(wall_ms()));
+	json_object_object_add(o, "now_ms", json_object_new_int64(wall_ms()));
+	json_object_object_add(o, "now_mono_ms",
+			       json_object_new_int64(now_ns() / 1000000));
+	r = json_object_new_object();
+	json_object_object_add(r, "tick_ms", json_object_new_int64(STATE_TICK_MS));
+	json_object_object_add(r, "lag_last_ms",
+			       json_object_new_int64(st->lag_last_ms));
+	json_object_object_add(r, "lag_max_ms",
+			       json_object_new_int64(st->lag_max_ms));
+	json_object_object_add(o, "loop", r);
 	json_object_object_add(o, "table_size",
 			       json_object_new_int64(st->dp->table_size));
 	json_object_object_add(o, "max_flows",

@@ -34,6 +34,12 @@ struct lb_backend {
 	struct health_probe *probe;
 	struct be_ref *ref;   /* what the probe callback gets */
 	char health_detail[96];
+	/* health: when it last changed (or began), and the probe results
+	 * that changed it (oldest first) */
+	__u64 health_since_ns;	  /* CLOCK_MONOTONIC */
+	__s64 health_since_wall_ms; /* CLOCK_REALTIME */
+	struct health_result health_why[HEALTH_HISTORY];
+	__u32 n_health_why;
 	bool removing;	      /* deleted: drains, then goes */
 	__u64 removing_since; /* CLOCK_MONOTONIC ns */
 	/* load feedback */
@@ -154,6 +160,9 @@ struct lb_state {
 	/* counts[] were computed at counts_at (ns) over table_flows entries;
 	 * status sweeps again only if that table is small */
 	__u64 counts_at, table_flows;
+	/* event loop lag, from the tick: last and largest (ms) */
+	__u64 last_tick_ns;
+	__u32 lag_last_ms, lag_max_ms;
 };
 
 int state_init(struct lb_state *st, struct dp *dp, const char *config_path);
@@ -193,7 +202,9 @@ int state_backend_weight(struct lb_state *st, const char *spec,
 			 const char *addr, __u32 weight, char *err,
 			 size_t errlen);
 
-/* Every ~250 ms from the loop: load policy, slow-start ramps, scaling. */
+/* Every STATE_TICK_MS from the loop: load policy, slow-start ramps,
+ * scaling; and the loop's lag (how much later than planned the tick ran). */
+#define STATE_TICK_MS 250
 void state_tick(struct lb_state *st);
 
 /* The whole state, as `status --json` prints it. Caller puts it. */

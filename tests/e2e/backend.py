@@ -7,10 +7,13 @@ GET /slow?secs=N -> one line "NAME i\n" per second for N seconds (a long downloa
 GET /bytes?n=N   -> N bytes of a fixed pseudo-random stream (blob(N)), with
                     an X-Backend: NAME header (byte-exact transfer checks)
 Usage: backend.py NAME [PORT]   (listens on :: and 0.0.0.0)
+With XLB_READY=FILE in the environment, writes the wall-clock time (ms
+since the epoch) at which it started listening to FILE.
 """
 import functools
 import hashlib
 import http.server
+import os
 import socket
 import sys
 import time
@@ -78,4 +81,9 @@ class Server(http.server.ThreadingHTTPServer):
         super().server_bind()
 
 
-Server(("::", PORT), Handler).serve_forever()
+server = Server(("::", PORT), Handler)  # bound and listening
+if os.environ.get("XLB_READY"):
+    with open(os.environ["XLB_READY"] + ".tmp", "w") as f:
+        f.write(f"{time.time_ns() // 1000000}\n")
+    os.replace(os.environ["XLB_READY"] + ".tmp", os.environ["XLB_READY"])
+server.serve_forever()

@@ -94,14 +94,36 @@ topo_up() {
 }
 
 # backend_start NAME [PORT]: backend.py NAME in namespace PREFIX-NAME.
+# backend_ready_ms NAME then prints when it began listening (wall ms).
 declare -A BE_PID
 backend_start() {
 	local h=$1 port=${2:-80}
+	rm -f "/tmp/xlb-e2e-$P-$h.ready"
+	CLEAN_FILES+=("/tmp/xlb-e2e-$P-$h.ready")
 	# Not through a shell function: $! must be the server itself.
-	ip netns exec "$P-$h" python3 "$E2E_DIR/backend.py" "$h" "$port" >/dev/null 2>&1 &
+	XLB_READY="/tmp/xlb-e2e-$P-$h.ready" \
+		ip netns exec "$P-$h" python3 "$E2E_DIR/backend.py" "$h" "$port" >/dev/null 2>&1 &
 	BE_PID[$h]=$!
 	PIDS+=($!)
 	wait_for 50 in_ns "$P-$h" python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)"
+}
+
+backend_ready_ms() { cat "/tmp/xlb-e2e-$P-$1.ready"; }
+
+# now_ms: the wall clock in ms since the epoch (as status --json's *_ms).
+now_ms() { date +%s%3N; }
+
+# wait_until SECONDS COMMAND...: poll every 0.1 s until COMMAND succeeds or
+# SECONDS have passed (a deadline, not a count: slow polls do not stretch
+# it).
+wait_until() {
+	local end=$((SECONDS + $1))
+	shift
+	while :; do
+		"$@" >/dev/null 2>&1 && return 0
+		[ $SECONDS -ge $end ] && return 1
+		sleep 0.1
+	done
 }
 
 # backend_kill NAME: stop that back end's server.
@@ -172,6 +194,15 @@ within() {
 # EXPR is evaluated with s = the parsed status.
 status_get() {
 	xlb status --json | python3 -c 'import json,sys; s=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"
+}
+
+# status_is EXPR VALUE: status_get EXPR prints VALUE (for wait_until).
+status_is() { [ "$(status_get "$1" 2>/dev/null)" = "$2" ]; }
+# status_below EXPR N: status_get EXPR prints a number below N.
+status_below() {
+	local v
+	v=$(status_get "$1" 2>/dev/null)
+	[[ $v =~ ^[0-9]+$ ]] && [ "$v" -lt "$2" ]
 }
 
 topo_down_quiet() {

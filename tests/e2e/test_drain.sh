@@ -36,7 +36,7 @@ check "a slow download is pinned to a back end ($BUSY)" [ -n "$BUSY" ]
 t0=$(date +%s)
 xlb backend drain web "$BUSY" --wait --timeout 30 >/dev/null 2>&1 &
 drain_pid=$!
-sleep 1
+wait_until 10 status_is "[b['state'] for b in s['services'][0]['backends'] if b['addr']=='$BUSY'][0]" draining
 st=$(status_get "[(b['state'],b['flows']) for b in s['services'][0]['backends'] if b['addr']=='$BUSY'][0]")
 check "status shows $BUSY draining with its live flow: $st" [ "$st" = "('draining', 1)" ]
 check "drain --wait has not returned while the download runs" kill -0 $drain_pid

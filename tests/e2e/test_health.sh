@@ -31,17 +31,27 @@ lb_start "$CFG" || { not_ok "controller starts"; exit 1; }
 health_of() { status_get "[b['health'] for b in s['services'][0]['backends'] if b['addr']=='$1'][0]"; }
 check "all back ends start up" [ "$(status_get "[b['health'] for b in s['services'][0]['backends']]")" = "['up', 'up', 'up']" ]
 
-# ms_until_health ADDR STATE: poll every 20 ms (10 s at most); prints ms.
-ms_until_health() {
-	local t0 t
-	t0=$(date +%s%3N)
-	for _ in $(seq 100); do
-		[ "$(health_of "$1")" = "$2" ] && break
-		sleep 0.02
-	done
-	t=$(date +%s%3N)
-	echo $((t - t0))
+# Detection is timed by the controller's own clock: health_since_ms (when
+# it flipped the back end, wall clock ms) minus the time of the action,
+# taken in this script right at the action. Bounds come from the probe
+# settings plus SLACK for timer and scheduling slack; waits poll against a
+# deadline that a slow machine cannot outrun.
+SLACK=250
+be_get() { status_get "[b['$2'] for b in s['services'][0]['backends'] if b['addr']=='$1'][0]"; }
+health_is() { [ "$(health_of "$1")" = "$2" ]; }
+# since_after ADDR STATE T0: wait (10 s at most) for ADDR to be STATE; print
+# health_since_ms - T0, or "never".
+since_after() {
+	if ! wait_until 10 health_is "$1" "$2"; then
+		echo never
+		return
+	fi
+	echo $(($(be_get "$1" health_since_ms) - $3))
 }
+# in_bounds MS LO HI: MS is a number with LO <= MS <= HI.
+in_bounds() { [[ $1 =~ ^-?[0-9]+$ ]] && [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; }
+why() { diag "$1 changed by: $(be_get "$2" health_changed_by)"; }
+DETECT=()
 # stream: 400 new connections with retries in the background.
 stream_start() {
 	in_ns "$P-cl" python3 "$E2E_DIR/client.py" retry $VIP4 80 400 >"$STREAM" 2>&1 &
@@ -74,9 +84,15 @@ VICTIM=b${VADDR##*.1}
 f=$(status_get "[b['flows'] for b in s['services'][0]['backends'] if b['addr']=='$VADDR'][0]")
 check "$VICTIM has live pinned flows before its server dies ($f)" [ "$f" -gt 0 ]
 stream_start
+t_kill=$(now_ms)
 backend_kill $VICTIM
-ms=$(ms_until_health $VADDR down)
-check "dead server: $VICTIM down after $ms ms (bound fall x interval + timeout = $BOUND ms, + 500 ms for status polling)" [ "$ms" -le $((BOUND + 500)) ]
+t_dead=$(now_ms) # the server process has exited
+ms=$(since_after $VADDR down "$t_dead")
+early=$((t_dead - t_kill))
+check "dead server: $VICTIM down $ms ms after its server exited (bound fall x interval + timeout = $BOUND ms, + $SLACK ms slack)" \
+	in_bounds "$ms" "-$early" $((BOUND + SLACK))
+why "$VICTIM down" $VADDR
+DETECT+=("kill:$ms")
 detail=$(status_get "[b['health_detail'] for b in s['services'][0]['backends'] if b['addr']=='$VADDR'][0]")
 diag "$VICTIM health detail: $detail"
 f=$(status_get "[b['flows'] for b in s['services'][0]['backends'] if b['addr']=='$VADDR'][0]")
@@ -85,21 +101,35 @@ for pid in "${HOLDS[@]}"; do kill "$pid" 2>/dev/null; done
 stream_check "server killed during the stream"
 no_new_to $VICTIM
 backend_start $VICTIM
-ms=$(ms_until_health $VADDR up)
-check "$VICTIM back up $ms ms after its server restarted (rise x interval = $((RISE * INTERVAL)) ms, + 500 for polling)" [ "$ms" -le $((RISE * INTERVAL + 500)) ]
+ms=$(since_after $VADDR up "$(backend_ready_ms $VICTIM)")
+check "$VICTIM back up $ms ms after its server listened again (bound rise x interval = $((RISE * INTERVAL)) ms, + $SLACK ms slack)" \
+	in_bounds "$ms" 0 $((RISE * INTERVAL + SLACK))
+why "$VICTIM up" $VADDR
+DETECT+=("restart:$ms")
 t=$(count $VIP4 150)
 check "$VICTIM takes new connections again ($t)" python3 -c 'import json,sys; t=json.loads(sys.argv[1]); sys.exit(not (t["errors"]==0 and t.get(sys.argv[2],0)>10))' "$t" "$VICTIM"
 
 # 2. b3's link goes down (probes time out instead of being refused).
 stream_start
+t0=$(now_ms)
 ip -n "$P-b3" link set "$P-b30" down
-ms=$(ms_until_health 198.18.0.13 down)
-check "link down: b3 down after $ms ms (bound $BOUND ms, + 500 ms for polling)" [ "$ms" -le $((BOUND + 500)) ]
+ms=$(since_after 198.18.0.13 down "$t0")
+check "link down: b3 down $ms ms after its link went down (bound $BOUND ms, + $SLACK ms slack)" \
+	in_bounds "$ms" 0 $((BOUND + SLACK))
+why "b3 down" 198.18.0.13
+DETECT+=("link-down:$ms")
 stream_check "link down during the stream"
 no_new_to b3
+t0=$(now_ms)
 ip -n "$P-b3" link set "$P-b30" up
-ms=$(ms_until_health 198.18.0.13 up)
-check "b3 back up $ms ms after its link came back" [ "$ms" -le $((RISE * INTERVAL + 1500)) ]
+ms=$(since_after 198.18.0.13 up "$t0")
+# The link's carrier and the neighbour entry come back first: a probe sent
+# before that times out, so one more interval + timeout is allowed.
+check "b3 back up $ms ms after its link came back (bound rise x interval + interval + timeout = $(((RISE + 1) * INTERVAL + TIMEOUT)) ms, + $SLACK ms slack)" \
+	in_bounds "$ms" 0 $(((RISE + 1) * INTERVAL + TIMEOUT + SLACK))
+why "b3 up" 198.18.0.13
+DETECT+=("link-up:$ms")
+diag "detection times (ms): ${DETECT[*]}"
 
 # 3. Everything down: loud, and the last table stays (fail-open).
 for h in b1 b2 b3; do backend_kill $h; done

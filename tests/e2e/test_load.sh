@@ -28,15 +28,9 @@ agent_start() {
 	wait_for 50 in_ns "$P-$1" python3 -c "import socket; socket.create_connection(('127.0.0.1', 9999), 1)"
 }
 be_field() { status_get "[b['$2'] for b in s['services'][0]['backends'] if b['addr']=='$1'][0]"; }
-# wait_until TRIES EXPR VALUE: poll status every 0.2 s.
-wait_until() {
-	local i
-	for ((i = 0; i < $1; i++)); do
-		[ "$(status_get "$2" 2>/dev/null)" = "$3" ] && return 0
-		sleep 0.2
-	done
-	return 1
-}
+# wait_status SECONDS EXPR VALUE: poll status until EXPR is VALUE, with a
+# deadline.
+wait_status() { wait_until "$1" status_is "$2" "$3"; }
 
 for h in b1 b2 b3; do
 	report $h "up 10%"
@@ -61,10 +55,10 @@ services:
 YAML
 lb_start "$CFG" || { not_ok "controller starts"; exit 1; }
 check "agents' loads show in status" \
-	wait_until 25 "[b['load'] for b in s['services'][0]['backends']]" "[10, 10, 10]"
+	wait_status 10 "[b['load'] for b in s['services'][0]['backends']]" "[10, 10, 10]"
 report b1 "100%"
 check "b1 reporting 100% gets a lower effective weight (floor 10%)" \
-	wait_until 50 "s['services'][0]['backends'][0]['load_factor']" "10.0"
+	wait_status 15 "s['services'][0]['backends'][0]['load_factor']" "10.0"
 diag "b1: $(xlb status --json | python3 -c 'import json,sys; b=json.load(sys.stdin)["services"][0]["backends"][0]; print("load", b["load"], "effective weight", b["effective_weight"], "share", b["share"])')"
 T=$(count $VIP4 1000)
 S1=$(share "$T" b1) S2=$(share "$T" b2) S3=$(share "$T" b3)
@@ -74,23 +68,23 @@ check "b1 at 100% gets a clearly smaller share of 1000 connections ($S1% vs $S2%
 check "no connection failed ($T)" python3 -c "import json,sys; sys.exit(json.loads('$T')['errors'] != 0)"
 report b1 "up 10%"
 check "b1's share comes back when its load falls" \
-	wait_until 100 "s['services'][0]['backends'][0]['load_factor']" "100.0"
+	wait_status 20 "s['services'][0]['backends'][0]['load_factor']" "100.0"
 report b2 "drain"
 check "agent 'drain' takes b2 out of new connections" \
-	wait_until 25 "s['services'][0]['backends'][1]['state']" "draining"
+	wait_status 10 "s['services'][0]['backends'][1]['state']" "draining"
 T=$(count $VIP4 100)
 check "no new connection to b2 while its agent says drain ($T)" [ "$(share "$T" b2)" = "0.0" ]
 report b2 "ready 10%"
 check "agent 'ready' brings b2 back" \
-	wait_until 25 "s['services'][0]['backends'][1]['state']" "active"
+	wait_status 10 "s['services'][0]['backends'][1]['state']" "active"
 report b3 "down#disk full"
 check "agent 'down' marks b3 down" \
-	wait_until 25 "s['services'][0]['backends'][2]['state']" "down"
+	wait_status 10 "s['services'][0]['backends'][2]['state']" "down"
 T=$(count $VIP4 100)
 check "no new connection to b3 while its agent says down ($T)" [ "$(share "$T" b3)" = "0.0" ]
 report b3 "up 10%"
 check "agent 'up' brings b3 back" \
-	wait_until 25 "s['services'][0]['backends'][2]['state']" "active"
+	wait_status 10 "s['services'][0]['backends'][2]['state']" "active"
 lb_stop
 run lb_ns "$BIN" detach "$P-lb0" >/dev/null
 backend_kill b3
@@ -130,11 +124,13 @@ check "no connection to the standby while it is off ($T)" [ "$(share "$T" b3)" =
 report b1 "95%"
 report b2 "90%"
 check "all back ends overloaded: the standby is started and passes its probes" \
-	wait_until 100 "s['services'][0]['scale']['standby'][0]['state']" "on"
+	wait_status 20 "s['services'][0]['scale']['standby'][0]['state']" "on"
 check "its start command ran in its namespace (server pid $(head -1 "$SB_PIDS" 2>/dev/null))" \
 	kill -0 "$(head -1 "$SB_PIDS" 2>/dev/null)"
 check "the controller logged the start command's output" grep -q "standby 198.18.0.13 start: standby b3 started" "$LB_LOG"
-sleep 1.5 # slow start: 1 s
+# slow start (1 s): wait until its ramp is complete
+wait_status 10 "[b['slow_start'] for b in s['services'][0]['backends'] if b['addr']=='198.18.0.13'][0]" "100.0" ||
+	diag "b3's slow start did not complete within 10 s"
 T=$(count $VIP4 300)
 diag "300 connections with the standby on: $T"
 check "the standby receives new connections ($T)" \
@@ -143,7 +139,7 @@ report b1 "10%"
 report b2 "10%"
 report b3 "10%"
 check "load gone: the standby is drained, removed and stopped" \
-	wait_until 150 "s['services'][0]['scale']['standby'][0]['state']" "off"
+	wait_status 30 "s['services'][0]['scale']['standby'][0]['state']" "off"
 check "its stop command stopped the server" \
 	wait_for 30 sh -c "! [ -f $SB_PIDS ] && ! ip netns exec $P-b3 python3 -c \"import socket; socket.create_connection(('127.0.0.1', 80), 1)\""
 check "it left the service" \

@@ -51,7 +51,7 @@ done
 
 cat >"$CFG" <<YAML
 sweep_interval: 1
-flow_timeouts: { tcp_fin: 2, tcp_rst: 2, nat_time_wait: 5 }
+flow_timeouts: { tcp_fin: 2, tcp_rst: 2, nat_time_wait: 20 }
 nat_ports: 20000-60999
 services:
   - name: web
@@ -102,13 +102,18 @@ done
 T=$(in_ns "$P-cl" python3 "$E2E_DIR/client.py" count $VIP4 8080 100)
 check "port mapping: VIP:8080 -> back ends :80 ($T)" \
 	python3 -c "import json,sys; t=json.loads('$T'); sys.exit(not (t['errors']==0 and t.get('b1',0)+t.get('b2',0)==100))"
-# A closed connection keeps its source port for nat_time_wait (5 s here),
+# A closed connection keeps its source port for nat_time_wait (20 s here),
 # past tcp_fin (2 s): the back end holds TIME_WAIT for that port, and the
 # same client address and port reconnecting gets it back.
 A=$(in_ns "$P-cl" python3 "$E2E_DIR/client.py" peer $VIP4 80 45001)
-sleep 3.5 # past tcp_fin and a sweep, inside nat_time_wait
+t0=$(now_ms)
+# the closed flow leaves the flow table (tcp_fin 2 s + a sweep), not yet
+# its mapping (nat_time_wait 20 s)
+wait_until 15 status_is "s['services'][0]['flows']" 0 ||
+	diag "the closed flows were not expired within 15 s"
+waited=$(($(now_ms) - t0))
 B=$(in_ns "$P-cl" python3 "$E2E_DIR/client.py" peer $VIP4 80 45001)
-check "a client reconnecting from the same port 3.5 s after the back end closed gets the same back end and source port ($A / $B)" \
+check "a client reconnecting from the same port after its closed flow expired ($waited ms) gets the same back end and source port ($A / $B)" \
 	bash -c "[[ '$A' =~ ^b[12]' '(::ffff:)?'198.18.2.1 '[0-9]+$ ]] && [ '$A' = '$B' ]"
 T=$(count $VIP4 1000)
 M=$(status_get "s['nat']['mappings']")
@@ -117,7 +122,8 @@ check "1,000 connections, none failed: no mapping collision ($T)" \
 	python3 -c "import json,sys; t=json.loads('$T'); sys.exit(not (t['errors']==0 and t.get('b1',0)+t.get('b2',0)==1000))"
 NP=$(status_get "s['outcomes']['drop_nat_no_port']")
 check "no port ran out (drop_nat_no_port $NP)" [ "$NP" = 0 ]
-sleep 7 # closed flows: nat_time_wait 5 s, sweep every second
+# closed flows: nat_time_wait 20 s, sweep every second (deadline 40 s)
+wait_until 40 status_below "s['nat']['mappings']" 50
 M2=$(status_get "s['nat']['mappings']")
 E=$(status_get "s['nat']['expired']")
 check "finished flows' mappings are expired ($M -> $M2, $E expired)" test "$M2" -lt 50 -a "$E" -gt 1000

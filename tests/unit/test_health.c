@@ -844,6 +844,77 @@ static void test_probe_cadence_start_to_start(void **state)
 	cadence_case(10 * INTERVAL, "timeout > interval: cut to == interval");
 }
 
+static void on_stall(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	usleep(*(long *)arg * 1000); /* the loop is blocked meanwhile */
+}
+
+static int cmp_long(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * A blocked event loop delays the probes it holds up, not every later one:
+ * after a stall of 1.5 intervals, probes start on the grid planned before
+ * it again (a tick re-armed from its late run would shift every later
+ * probe by half an interval). The history keeps the
+ * results oldest first, with the late start counted.
+ */
+static void test_probe_cadence_survives_stall(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct health_result h[HEALTH_HISTORY];
+	struct timeval at = { 0, 3 * INTERVAL * 1000 + INTERVAL * 500 };
+	long stall = INTERVAL * 3 / 2, off[HEALTH_HISTORY];
+	struct event *ev;
+	struct health_cfg c;
+	struct server s;
+	struct rec r;
+	size_t n, i;
+	__u64 t_first;
+
+	(void)state;
+	assert_non_null(base);
+	assert_true(srv_open(&s, base, AF_INET, SRV_ACCEPT_CLOSE, 0));
+	c = cfg_of(HEALTH_TCP, s.port);
+	rec_start(&r, base, AF_INET, &c, true);
+	r.break_on_flip = false;
+	ev = evtimer_new(base, on_stall, &stall);
+	assert_non_null(ev);
+	evtimer_add(ev, &at);
+	run_for(base, 14 * INTERVAL);
+	n = health_probe_history(r.p, h, HEALTH_HISTORY);
+	check_int(n, HEALTH_HISTORY, "results kept in the history");
+	t_first = (__u64)r.t_first.tv_sec * 1000000000ull + r.t_first.tv_nsec;
+	for (i = 0; i < n; i++) {
+		if (i && h[i].start_ns < h[i - 1].start_ns)
+			fail_msg("history out of order at %zu", i);
+		if (!h[i].ok || strcmp(h[i].detail, "ok"))
+			fail_msg("result %zu: ok %d detail '%s'", i, h[i].ok,
+				 h[i].detail);
+		/* where this start falls in the grid of the first probe,
+		 * before the stall (its result came at once: t_first) */
+		off[i] = (long)((h[i].start_ns - t_first) / 1000000) % INTERVAL;
+		if (off[i] > INTERVAL / 2)
+			off[i] -= INTERVAL;
+		if (off[i] < 0)
+			off[i] = -off[i];
+	}
+	qsort(off, n, sizeof(off[0]), cmp_long);
+	if (off[n / 2] > INTERVAL / 4)
+		fail_msg("probes left their grid after a stall: median offset "
+			 "%ld ms of a %d ms interval", off[n / 2], INTERVAL);
+	event_free(ev);
+	health_probe_stop(r.p);
+	srv_close(&s);
+	event_base_free(base);
+}
+
 /* health_probe_stop() from inside cb: no more results, nothing leaks. */
 static void test_probe_stop_inside_cb(void **state)
 {
@@ -979,6 +1050,7 @@ int main(void)
 		cmocka_unit_test(test_probe_timeout_is_hard),
 		cmocka_unit_test(test_probe_http_request_format),
 		cmocka_unit_test(test_probe_cadence_start_to_start),
+		cmocka_unit_test(test_probe_cadence_survives_stall),
 		cmocka_unit_test(test_probe_stop_inside_cb),
 		cmocka_unit_test(test_probe_stop_in_flight),
 		cmocka_unit_test(test_probe_first_probes_spread),
