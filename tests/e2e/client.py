@@ -6,8 +6,10 @@ count HOST PORT N      N new TCP connections, one GET / each; prints a JSON
                        tally {"b1": n, ..., "errors": n}. Bounded: 2 s per
                        connection, 120 s in all.
 hold HOST PORT SECS    one keep-alive connection, GET / every 0.2 s for SECS
-                       seconds; prints who answered; exits 1 if a request
-                       failed or the answering back end ever changed.
+                       seconds, or until SIGUSR1 (then it finishes the
+                       request under way and reports); prints who answered;
+                       exits 1 if a request failed or the answering back end
+                       ever changed.
 slow HOST PORT SECS    one GET /slow?secs=SECS; exits 1 unless all SECS lines
                        arrive from one back end.
 download HOST PORT SIZE N
@@ -31,6 +33,7 @@ retry HOST PORT N      like count, but a failed request is retried on a new
 import hashlib
 import http.client
 import json
+import signal
 import socket
 import sys
 import time
@@ -87,8 +90,10 @@ def hold(host, port, secs):
     conn = http.client.HTTPConnection(host, port, timeout=2)
     first, n = None, 0
     end = time.monotonic() + secs
+    stop = []
+    signal.signal(signal.SIGUSR1, lambda *_: stop.append(1))
     try:
-        while time.monotonic() < end:
+        while time.monotonic() < end and not stop:
             name = get(conn)
             n += 1
             if first is None:

@@ -126,6 +126,19 @@ wait_until() {
 	done
 }
 
+# hold_start HOST OUT [SECS]: one long-lived keep-alive connection from the
+# client (client.py hold, 120 s at most) writing to OUT; HOLD_PID is the
+# client itself. hold_end PID: end it now (SIGUSR1); returns its status.
+hold_start() {
+	ip netns exec "$P-cl" python3 "$E2E_DIR/client.py" hold "$1" 80 "${3:-120}" >"$2" 2>&1 &
+	HOLD_PID=$!
+	PIDS+=($!)
+}
+hold_end() {
+	kill -USR1 "$1" 2>/dev/null
+	wait "$1"
+}
+
 # backend_kill NAME: stop that back end's server.
 backend_kill() {
 	kill "${BE_PID[$1]}" 2>/dev/null

@@ -11,27 +11,27 @@ CLEAN_FILES+=("$CFG")
 write_config "$CFG" 1 1 1
 lb_start "$CFG" || { not_ok "controller starts"; exit 1; }
 
-# hold N SECONDS: N long-lived connections in the background.
+# hold N: N long-lived connections in the background, until holds_ok.
 HOLDS=()
 hold() {
 	local i
 	HOLDS=()
 	for ((i = 0; i < $1; i++)); do
-		in_ns "$P-cl" python3 "$E2E_DIR/client.py" hold $VIP4 80 "$2" >/dev/null 2>&1 &
-		HOLDS+=($!)
+		hold_start $VIP4 /dev/null
+		HOLDS+=($HOLD_PID)
 	done
 	wait_for 30 bash -c "[ \$($BIN -i $P-lb0 status --json | python3 -c 'import json,sys; print(sum(b[\"flows\"] for b in json.load(sys.stdin)[\"services\"][0][\"backends\"]))') -ge $1 ]"
 }
 holds_ok() {
 	local pid bad=0
-	for pid in "${HOLDS[@]}"; do wait "$pid" || bad=$((bad + 1)); done
+	for pid in "${HOLDS[@]}"; do hold_end "$pid" || bad=$((bad + 1)); done
 	[ $bad -eq 0 ]
 }
 flows_by_backend() {
 	status_get "[(b['addr'],b['flows']) for b in s['services'][0]['backends']]"
 }
 
-hold 6 8
+hold 6
 before=$(flows_by_backend)
 diag "live flows before kill -9: $before"
 count $VIP4 300 >/tmp/xlb-e2e-$P-count.txt &
@@ -51,7 +51,7 @@ after=$(flows_by_backend)
 check "the restarted controller shows the same live flows ($after)" [ "$after" = "$before" ]
 check "6 long-lived connections survived kill -9 and restart" holds_ok
 
-hold 6 6
+hold 6
 id0=$(ip -n $P-lb -j link show $P-lb0 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["xdp"]["prog"]["id"])')
 count $VIP4 300 >/tmp/xlb-e2e-$P-count.txt &
 count_pid=$!

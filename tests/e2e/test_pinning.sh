@@ -15,8 +15,8 @@ lb_start "$CFG" || { not_ok "controller starts"; exit 1; }
 for vip in $VIP4 $VIP6; do
 	HOLD_OUT=/tmp/xlb-e2e-$P-hold.txt
 	CLEAN_FILES+=("$HOLD_OUT")
-	in_ns "$P-cl" python3 "$E2E_DIR/client.py" hold "$vip" 80 9 >"$HOLD_OUT" 2>&1 &
-	hold_pid=$!
+	hold_start "$vip" "$HOLD_OUT" # until hold_end, after the checks
+	hold_pid=$HOLD_PID
 	wait_for 30 grep -q "answered by" "$HOLD_OUT"
 	held=$(sed -n 's/^held connection answered by \(b[0-9]\).*/\1/p' "$HOLD_OUT")
 	check "$vip: long-lived connection is up (on $held)" [ -n "$held" ]
@@ -49,7 +49,7 @@ for vip in $VIP4 $VIP6; do
 	if [ "$vip" = "$VIP4" ]; then i=0; else i=1; fi
 	flows=$(status_get "[b['flows'] for b in s['services'][$i]['backends'] if b['addr']=='$addr'][0]")
 	check "$vip: after restart status shows $held's pinned flows ($flows)" [ "$flows" -gt 0 ]
-	wait "$hold_pid"
+	hold_end "$hold_pid"
 	rc=$?
 	diag "$(tail -1 "$HOLD_OUT")"
 	check "$vip: the long-lived connection never failed nor moved" [ $rc -eq 0 ]

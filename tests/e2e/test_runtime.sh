@@ -65,8 +65,9 @@ check "after service del its packets are no longer balanced (pass_not_vip $p0 ->
 # must not notice.
 HOLD_OUT=/tmp/xlb-e2e-$P-hold.txt
 CLEAN_FILES+=("$HOLD_OUT")
-in_ns "$P-cl" python3 "$E2E_DIR/client.py" hold $VIP4 80 5 >"$HOLD_OUT" 2>&1 &
-hold_pid=$!
+hold_start $VIP4 "$HOLD_OUT" # until hold_end, after the reload's checks
+hold_pid=$HOLD_PID
+wait_for 30 grep -q "answered by" "$HOLD_OUT"
 cat >"$CFG" <<YAML
 services:
   - name: web
@@ -90,6 +91,6 @@ check "reload kept b2's id ($id2): its pinned flows stay valid" \
 t=$(count $VIP4 150)
 check "after reload no new connection to b1, b3 gets the most ($(tally "$t"))" \
 	python3 -c 'import json,sys; t=json.loads(sys.argv[1]); sys.exit(not (t["errors"]==0 and t.get("b1",0)==0 and t.get("b3",0)>t.get("b2",0)>0))' "$t"
-wait "$hold_pid"
+hold_end "$hold_pid"
 check "a connection held across the reload never failed nor moved ($(tail -1 "$HOLD_OUT"))" [ $? -eq 0 ]
 grep -q "service web: removed" "$LB_LOG" && not_ok "reload re-created web" || ok "reload changed web in place"
