@@ -32,21 +32,32 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 PROG_SRCS  := $(wildcard tests/prog/test_*.c)
 PROG_BINS  := $(patsubst tests/prog/%.c,$(BUILD)/tests/%,$(PROG_SRCS))
 BPF_OBJS   := $(BUILD)/xdp_lb.bpf.o $(BUILD)/decap.bpf.o $(BUILD)/xdp_pass.bpf.o
+BPF_HDRS   := $(wildcard bpf/*.h)
+HDR_CHECKS := $(patsubst bpf/%.h,$(BUILD)/hdrcheck/%.ok,$(BPF_HDRS))
 
 .DELETE_ON_ERROR:
-.PHONY: all deps test test-unit test-prog test-e2e demo bench vmlinux clean
+.PHONY: all deps test test-unit test-prog test-e2e demo bench vmlinux clean \
+	hdrcheck
 
-all: $(BUILD)/xdp-lb $(BPF_OBJS) $(UNIT_BINS) $(PROG_BINS)
+all: $(BUILD)/xdp-lb $(BPF_OBJS) $(HDR_CHECKS) $(UNIT_BINS) $(PROG_BINS)
 
 deps:
 	$(Q)./tests/deps.sh
 
-$(BUILD) $(BUILD)/ctl $(BUILD)/tests:
+$(BUILD) $(BUILD)/ctl $(BUILD)/tests $(BUILD)/hdrcheck:
 	$(Q)mkdir -p $@
 
 $(BUILD)/%.bpf.o: bpf/%.bpf.c vmlinux.h | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# Every BPF header compiles alone: it includes what it uses.
+hdrcheck: $(HDR_CHECKS)
+
+$(BUILD)/hdrcheck/%.ok: bpf/%.h vmlinux.h | $(BUILD)/hdrcheck
+	$(call msg,HDRCHECK,$<)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -Wno-unused-function -fsyntax-only -x c $< \
+		-MF $(@:.ok=.d) -MT $@ && touch $@
 
 $(BUILD)/xdp_pass.bpf.o: tests/e2e/xdp_pass.bpf.c vmlinux.h | $(BUILD)
 	$(call msg,BPF,$@)
@@ -111,4 +122,5 @@ vmlinux:
 clean:
 	rm -rf $(BUILD)
 
--include $(wildcard $(BUILD)/*.d $(BUILD)/ctl/*.d $(BUILD)/tests/*.d)
+-include $(wildcard $(BUILD)/*.d $(BUILD)/ctl/*.d $(BUILD)/tests/*.d \
+	$(BUILD)/hdrcheck/*.d)

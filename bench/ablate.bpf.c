@@ -2,7 +2,8 @@
 /*
  * Benchmark only: xdp-lb's IPv4 hit path (bpf/xdp_lb.bpf.c) cut after a
  * given stage, to see where a packet's time goes. Uses the data path's own
- * headers and, through bench_pkt, the filled maps of a loaded xdp-lb
+ * headers and functions (settings.h's rodata, flow.h's flow_touch) and,
+ * through bench_pkt, the filled maps of a loaded xdp-lb
  * (bpf_map__reuse_fd). `stages` is rodata: the verifier drops the stages
  * after it, so each load is the path up to that stage and nothing else.
  *   0 parse (parse_eth, parse_ipv4, parse_l4) + MAC rewrite + XDP_TX
@@ -19,39 +20,18 @@
 
 #include "consts.h"
 #include "xdp_lb.h"
+#include "settings.h"
 #include "jhash.h"
 #include "maps.h"
 #include "parsing.h"
 #include "counters.h"
-
-const volatile __u32 table_size = XLB_DEFAULT_TABLE_SIZE;
-const volatile __u8 if_mac[ETH_ALEN] = {};
-const volatile __u32 stages = 6;
-
+#include "flow.h"
 #include "dsr.h"
+
+const volatile __u32 stages = 6;
 
 struct backend_info be_fixed = { .mac = { 0x02, 0xbe, 0, 0, 0, 1 } };
 __u32 hash_sink;
-
-/* As xdp_lb.bpf.c's flow_touch. */
-static __always_inline void flow_touch(struct flow_value *fv,
-				       const struct l4_info *l4, __u64 now)
-{
-	__u8 state = fv->state;
-
-	if (l4->rst)
-		state = XLB_FLOW_RST;
-	else if (l4->fin)
-		state = XLB_FLOW_FIN;
-	else if (l4->syn && !l4->ack)
-		state = XLB_FLOW_SYN;
-	else if (l4->ack && state == XLB_FLOW_SYN)
-		state = XLB_FLOW_ESTABLISHED;
-	if (state != fv->state)
-		fv->state = state;
-	if (now - fv->last_seen > NSEC_PER_SEC)
-		fv->last_seen = now;
-}
 
 SEC("xdp")
 int xdp_ablate(struct xdp_md *ctx)
@@ -108,7 +88,7 @@ int xdp_ablate(struct xdp_md *ctx)
 			return XDP_DROP;
 	}
 	if (stages >= 5 && fv)
-		flow_touch(fv, &l4, bpf_ktime_get_coarse_ns());
+		flow_touch(fv, &l4, proto, bpf_ktime_get_coarse_ns());
 	if (stages >= 6) {
 		count_lb(&stats_svc, svc_id, bytes, false);
 		count_lb(&stats_backend, bid, bytes, false);

@@ -3,6 +3,12 @@
 #ifndef XLB_COUNTERS_H
 #define XLB_COUNTERS_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+#include "xdp_lb.h"
+#include "maps.h"
+
 static __always_inline void count_reason(__u32 reason, __u64 bytes)
 {
 	struct reason_counters *rc;

@@ -4,17 +4,14 @@
  * outer header of IPv4-in-IPv4, IPv6-in-IPv6 and IPv4-in-IPv6 packets sent
  * by xdp-lb and pass the inner packet (to the VIP the back end holds on a
  * loopback address) to the kernel, which answers the client directly. This
- * kernel has no ipip module; this program is the tunnel's far end.
- * Everything else passes untouched.
+ * program is the tunnel's far end: a back end needs no ipip or ip6_tunnel
+ * module. Everything else passes untouched.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
 #include "consts.h"
-
-#define IPPROTO_IPIP_ 4
-#define IPPROTO_IPV6_ 41
 
 enum { DECAP_DONE = 0, DECAP_PASSED, DECAP_MAX };
 
@@ -69,7 +66,7 @@ static __always_inline int decap(struct xdp_md *ctx, const __u32 l2len,
 		struct iphdr *iph = data + l2len;
 
 		if ((void *)(iph + 1) > data_end || iph->ihl != 5 ||
-		    iph->protocol != IPPROTO_IPIP_ ||
+		    iph->protocol != IPPROTO_IPIP ||
 		    (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET)))
 			return count(DECAP_PASSED);
 		return strip(ctx, l2len, sizeof(*iph), ETH_P_IP);
@@ -79,9 +76,9 @@ static __always_inline int decap(struct xdp_md *ctx, const __u32 l2len,
 
 		if ((void *)(ip6h + 1) > data_end)
 			return count(DECAP_PASSED);
-		if (ip6h->nexthdr == IPPROTO_IPIP_)
+		if (ip6h->nexthdr == IPPROTO_IPIP)
 			return strip(ctx, l2len, sizeof(*ip6h), ETH_P_IP);
-		if (ip6h->nexthdr == IPPROTO_IPV6_)
+		if (ip6h->nexthdr == IPPROTO_IPV6)
 			return strip(ctx, l2len, sizeof(*ip6h), ETH_P_IPV6);
 	}
 	return count(DECAP_PASSED);

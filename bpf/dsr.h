@@ -8,12 +8,17 @@
 #ifndef XLB_DSR_H
 #define XLB_DSR_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+#include "xdp_lb.h"
+#include "settings.h"
+#include "eth.h"
+
 static __always_inline int dsr_forward(struct ethhdr *eth,
 				       const struct backend_info *be)
 {
-	__builtin_memcpy(eth->h_dest, be->mac, ETH_ALEN);
-	for (int i = 0; i < ETH_ALEN; i++) /* memcpy would fold if_mac to 0 */
-		eth->h_source[i] = if_mac[i];
+	eth_set_addrs(eth, be->mac, if_mac);
 	return XDP_TX;
 }
 

@@ -4,6 +4,16 @@
 #ifndef XLB_JHASH_H
 #define XLB_JHASH_H
 
+#ifdef __bpf__
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#else /* the prog tests and bench_pkt predict the data path's slots */
+#include <linux/types.h>
+#ifndef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#endif
+#endif
+
 #define JHASH_INITVAL 0xdeadbeef
 
 static __always_inline __u32 rol32(__u32 word, unsigned int shift)

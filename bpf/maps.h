@@ -8,6 +8,11 @@
 #ifndef XLB_MAPS_H
 #define XLB_MAPS_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+#include "xdp_lb.h"
+
 /* vips_v4: IPv4 VIP:port/proto -> service id. Written by the controller. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -104,7 +109,8 @@ struct {
 	__type(value, struct lb_meta);
 } xlb_meta SEC(".maps");
 
-/* xlb_cfg: run-time knobs (flood guard). Written by the controller. */
+/* xlb_cfg: run-time settings (the flood guard, the tunnel sources, the nat
+ * addresses and port range). Written by the controller. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -123,11 +129,12 @@ struct {
 	__type(value, struct nat_value);
 } nat_rev SEC(".maps");
 
-/* nat_next: the offset in nat_ports where the next port search starts,
- * one per back-end address and port (slot: their hash), shared by all CPUs
- * (atomic add), so the ports of one back end (whatever service or CPU a
- * flow comes from: they share one key space in nat_rev) are handed out in
- * one order. Data path; pinned (a restart goes on where it was). */
+/* nat_next: the offset in the nat port range (xlb_cfg, from the config's
+ * nat_ports) where the next port search starts, one per back-end address
+ * and port (slot: their hash), shared by all CPUs (atomic add), so the
+ * ports of one back end (whatever service or CPU a flow comes from: they
+ * share one key space in nat_rev) are handed out in one order. Data path;
+ * pinned (a restart goes on where it was). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, XLB_NAT_CURSORS);

@@ -2,72 +2,31 @@
 /*
  * Two-armed NAT. Toward a back end (external interface in, internal out):
  * destination VIP:port -> back end:port, source client:port -> our
- * internal address:a port of our own, chosen per flow from nat_ports so
- * that no two flows to one back end share it (nat_rev holds the mapping;
- * BPF_NOEXIST makes the choice race-free across CPUs). Replies (internal
- * in, external out) are translated back from nat_rev. Checksums are fixed
- * incrementally (RFC 1624); a UDP checksum of 0 (IPv4: none) stays 0.
+ * internal address:a port of our own, chosen per flow from the port range
+ * (xlb_cfg, the config's nat_ports) so that no two flows to one back end
+ * share it (nat_rev holds the mapping; BPF_NOEXIST makes the choice
+ * race-free across CPUs). Replies (internal in, external out) are
+ * translated back from nat_rev. Checksums are fixed incrementally
+ * (csum.h); a UDP checksum of 0 (IPv4: none) stays 0. ICMP errors about
+ * a nat flow are in icmp.h.
  */
 #ifndef XLB_NAT_H
 #define XLB_NAT_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "consts.h"
+#include "xdp_lb.h"
+#include "settings.h"
+#include "maps.h"
+#include "jhash.h"
+#include "parsing.h"
+#include "csum.h"
+#include "eth.h"
+
 #define NAT_TRIES 16
-
-static __always_inline void csum_replace4(__u16 *sum, __u32 old, __u32 new)
-{
-	csum_replace2(sum, (__u16)old, (__u16)new);
-	csum_replace2(sum, (__u16)(old >> 16), (__u16)(new >> 16));
-}
-
-/* Replace an n-word address at *a with *b, keeping *sums right. */
-static __always_inline void addr_replace(__be32 *a, const __be32 *b, int n,
-					 __u16 *ip_sum, __u16 *l4_sum)
-{
-	for (int i = 0; i < 4; i++) {
-		if (i >= n)
-			break;
-		if (ip_sum)
-			csum_replace4(ip_sum, a[i], b[i]);
-		if (l4_sum)
-			csum_replace4(l4_sum, a[i], b[i]);
-		a[i] = b[i];
-	}
-}
-
-static __always_inline void port_replace(__be16 *p, __be16 v, __u16 *l4_sum)
-{
-	if (l4_sum)
-		csum_replace2(l4_sum, *p, v);
-	*p = v;
-}
-
-/* The L4 checksum field, NULL for a UDP datagram without one (IPv4). */
-static __always_inline __u16 *l4_csum(void *l4, void *data_end, __u8 proto,
-				      bool v6)
-{
-	if (proto == IPPROTO_TCP) {
-		struct tcphdr *th = l4;
-
-		if ((void *)(th + 1) > data_end)
-			return NULL;
-		return &th->check;
-	}
-	if (proto == IPPROTO_UDP) {
-		struct udphdr *uh = l4;
-
-		if ((void *)(uh + 1) > data_end || (!v6 && !uh->check))
-			return NULL;
-		return &uh->check;
-	}
-	return NULL;
-}
-
-/* UDP sends a computed 0 as 0xffff (0 means none in IPv4). */
-static __always_inline void udp_zero_fix(__u16 *sum, __u8 proto)
-{
-	if (sum && proto == IPPROTO_UDP && !*sum)
-		*sum = 0xffff;
-}
 
 /*
  * A port for a new flow toward back end be: insert the reply mapping with
@@ -149,11 +108,11 @@ static __always_inline int nat_rewrite4(struct iphdr *iph, void *l4,
 	cfg = bpf_map_lookup_elem(&xlb_cfg, &key);
 	if (!cfg || (void *)((__be16 *)l4 + 2) > data_end)
 		return -XLB_DROP_NAT_OFF;
-	addr_replace(&iph->daddr, be->addr, 1, &iph->check, sum);
-	addr_replace(&iph->saddr, &cfg->nat_src4, 1, &iph->check, sum);
+	addr_replace(&iph->daddr, be->addr, 1, &iph->check, sum, NULL);
+	addr_replace(&iph->saddr, &cfg->nat_src4, 1, &iph->check, sum, NULL);
 	if (be->port)
-		port_replace(&th->dest, be->port, sum);
-	port_replace(&th->source, nat_port, sum);
+		port_replace(&th->dest, be->port, sum, NULL);
+	port_replace(&th->source, nat_port, sum, NULL);
 	udp_zero_fix(sum, proto);
 	return 0;
 }
@@ -171,59 +130,21 @@ static __always_inline int nat_rewrite6(struct ipv6hdr *ip6h, void *l4,
 	cfg = bpf_map_lookup_elem(&xlb_cfg, &key);
 	if (!cfg || (void *)((__be16 *)l4 + 2) > data_end)
 		return -XLB_DROP_NAT_OFF;
-	addr_replace(ip6h->daddr.in6_u.u6_addr32, be->addr, 4, NULL, sum);
-	addr_replace(ip6h->saddr.in6_u.u6_addr32, cfg->nat_src6, 4, NULL, sum);
+	addr_replace(ip6h->daddr.in6_u.u6_addr32, be->addr, 4, NULL, sum, NULL);
+	addr_replace(ip6h->saddr.in6_u.u6_addr32, cfg->nat_src6, 4, NULL, sum,
+		     NULL);
 	if (be->port)
-		port_replace(&th->dest, be->port, sum);
-	port_replace(&th->source, nat_port, sum);
+		port_replace(&th->dest, be->port, sum, NULL);
+	port_replace(&th->source, nat_port, sum, NULL);
 	udp_zero_fix(sum, proto);
 	return 0;
-}
-
-/*
- * An ICMP error about a nat flow, from the client's side: the quoted
- * packet is a reply as the client saw it (VIP:vport -> client:cport). The
- * back end sent it as (back end:bport -> our address:nat port), so the
- * error goes to the back end with the quote translated back to that, and
- * every checksum kept right: the outer IP header (IPv4), the quoted IP
- * header (IPv4), a quoted UDP checksum, and the ICMP checksum over all of
- * it (ICMPv6: with its pseudo-header). is6: ICMPv6 in IPv6.
- */
-static __always_inline void icmp_sum_word(__u16 *icsum, __u16 old, __u16 new)
-{
-	csum_replace2(icsum, old, new);
-}
-
-static __always_inline void icmp_addr(__be32 *a, const __be32 *b, int n,
-				      __u16 *icsum, __u16 *inner_ip_sum,
-				      __u16 *inner_l4_sum)
-{
-	for (int i = 0; i < 4; i++) {
-		if (i >= n)
-			break;
-		csum_replace4(icsum, a[i], b[i]);
-		if (inner_ip_sum)
-			csum_replace4(inner_ip_sum, a[i], b[i]);
-		if (inner_l4_sum)
-			csum_replace4(inner_l4_sum, a[i], b[i]);
-		a[i] = b[i];
-	}
-}
-
-/* Change a 16-bit word inside the ICMP payload, keeping the ICMP sum. */
-static __always_inline void icmp_word(__u16 *w, __u16 v, __u16 *icsum)
-{
-	icmp_sum_word(icsum, *w, v);
-	*w = v;
 }
 
 /* Out of the internal interface to the back end's MAC. */
 static __always_inline int nat_redirect(struct ethhdr *eth,
 					const struct backend_info *be)
 {
-	__builtin_memcpy(eth->h_dest, be->mac, ETH_ALEN);
-	for (int i = 0; i < ETH_ALEN; i++)
-		eth->h_source[i] = int_mac[i];
+	eth_set_addrs(eth, be->mac, int_mac);
 	return bpf_redirect_map(&tx_ports, XLB_PORT_INT, 0);
 }
 
@@ -264,8 +185,8 @@ static __always_inline int nat_reply(struct xdp_md *ctx, __u32 *reason)
 		if (!v)
 			return XDP_PASS;
 		sum = l4_csum(th, data_end, proto, false);
-		addr_replace(&iph->saddr, v->vaddr, 1, &iph->check, sum);
-		addr_replace(&iph->daddr, v->caddr, 1, &iph->check, sum);
+		addr_replace(&iph->saddr, v->vaddr, 1, &iph->check, sum, NULL);
+		addr_replace(&iph->daddr, v->caddr, 1, &iph->check, sum, NULL);
 	} else if (proto == ETH_P_IPV6) {
 		struct ipv6hdr *ip6h;
 
@@ -285,21 +206,19 @@ static __always_inline int nat_reply(struct xdp_md *ctx, __u32 *reason)
 			return XDP_PASS;
 		sum = l4_csum(th, data_end, proto, true);
 		addr_replace(ip6h->saddr.in6_u.u6_addr32, v->vaddr, 4, NULL,
-			     sum);
+			     sum, NULL);
 		addr_replace(ip6h->daddr.in6_u.u6_addr32, v->caddr, 4, NULL,
-			     sum);
+			     sum, NULL);
 	} else {
 		*reason = XLB_PASS_NOT_IP;
 		return XDP_PASS;
 	}
 	if ((void *)((__be16 *)th + 2) > data_end)
 		return XDP_PASS;
-	port_replace(&th->source, v->vport, sum);
-	port_replace(&th->dest, v->cport, sum);
+	port_replace(&th->source, v->vport, sum, NULL);
+	port_replace(&th->dest, v->cport, sum, NULL);
 	udp_zero_fix(sum, proto);
-	__builtin_memcpy(eth->h_dest, v->cmac, ETH_ALEN);
-	for (int i = 0; i < ETH_ALEN; i++)
-		eth->h_source[i] = if_mac[i];
+	eth_set_addrs(eth, v->cmac, if_mac);
 	*reason = XLB_REDIRECT_NAT_REPLY;
 	return bpf_redirect_map(&tx_ports, XLB_PORT_EXT, 0);
 }

@@ -7,10 +7,16 @@
 #ifndef XLB_PARSING_H
 #define XLB_PARSING_H
 
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "consts.h"
+#include "xdp_lb.h"
+
 struct hdr_cursor {
 	void *pos;
 };
-
 
 /* Ethernet plus at most one 802.1Q/802.1ad tag; returns the ethertype in
  * host order. */

@@ -11,8 +11,17 @@
 #ifndef XLB_TUNNEL_H
 #define XLB_TUNNEL_H
 
-#define IPPROTO_IPIP_ 4
-#define IPPROTO_IPV6_ 41
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "consts.h"
+#include "xdp_lb.h"
+#include "settings.h"
+#include "maps.h"
+#include "csum.h"
+#include "eth.h"
+
 #define TUN_TTL 64
 #define L2_MAX 18 /* Ethernet + one tag */
 
@@ -25,17 +34,6 @@ static __always_inline __u32 tun_mix(__u32 h)
 	h ^= h >> 13;
 	h *= 0xc2b2ae35u;
 	return h ^ (h >> 16);
-}
-
-static __always_inline void ipv4_csum(struct iphdr *iph)
-{
-	__u16 *w = (__u16 *)iph;
-	__u32 sum = 0;
-
-	iph->check = 0;
-	for (int i = 0; i < (int)sizeof(*iph) / 2; i++)
-		sum += w[i];
-	iph->check = ~csum_fold32(sum);
 }
 
 /*
@@ -83,9 +81,7 @@ static __always_inline int tunnel_encap(struct xdp_md *ctx, const __u32 l2len,
 		struct ethhdr *eth = data;
 		__be16 *type;
 
-		__builtin_memcpy(eth->h_dest, mac, ETH_ALEN);
-		for (int i = 0; i < ETH_ALEN; i++) /* see dsr.h */
-			eth->h_source[i] = if_mac[i];
+		eth_set_addrs(eth, mac, if_mac);
 		type = data + (l2len - 2);
 		if ((void *)(type + 1) > data_end)
 			return -XLB_DROP_ENCAP;
@@ -118,7 +114,7 @@ static __always_inline int tunnel_encap(struct xdp_md *ctx, const __u32 l2len,
 		out->flow_lbl[1] = h >> 8;
 		out->flow_lbl[2] = h;
 		out->payload_len = bpf_htons(inner_len);
-		out->nexthdr = inner6 ? IPPROTO_IPV6_ : IPPROTO_IPIP_;
+		out->nexthdr = inner6 ? IPPROTO_IPV6 : IPPROTO_IPIP;
 		out->hop_limit = TUN_TTL;
 		for (int i = 0; i < 4; i++) {
 			__be32 m = cfg->tun_mask6[i];
@@ -140,7 +136,7 @@ static __always_inline int tunnel_encap(struct xdp_md *ctx, const __u32 l2len,
 		out->id = 0;
 		out->frag_off = 0;
 		out->ttl = TUN_TTL;
-		out->protocol = IPPROTO_IPIP_;
+		out->protocol = IPPROTO_IPIP;
 		out->saddr = (cfg->tun_src4 & cfg->tun_mask4) |
 			     (bpf_htonl(h) & ~cfg->tun_mask4);
 		out->daddr = daddr[0];

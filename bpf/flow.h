@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Flow pinning: a packet of a known flow goes to the back end the flow is
+ * pinned to (flows_v4/flows_v6) while that back end is active; a new flow
+ * takes the service table's slot for its hash and is pinned there, unless
+ * the new-flow flood guard is over its rate. The flow's TCP state and
+ * last-seen time are kept for the controller's sweep.
+ */
+#ifndef XLB_FLOW_H
+#define XLB_FLOW_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+#include "consts.h"
+#include "xdp_lb.h"
+#include "settings.h"
+#include "maps.h"
+#include "jhash.h"
+#include "parsing.h"
+#include "nat.h"
+
+/* What the address-family specific part found: the service, and the flow
+ * pinned to a back end (or not). */
+struct lb_ctx {
+	__u32 svc_id;
+	__u32 flow_hash;
+	__u32 backend_id;
+	__u32 reason;	 /* the exit's reason when forwarded */
+	bool new_flow;	 /* pinned a new flow */
+	bool persist;	 /* slot from the client address (src-ip) */
+	bool no_pin;	 /* ICMP error: find the flow, never pin one */
+	bool echo;	 /* answered in place (ICMP echo) */
+	bool tunnel;	 /* forward encapsulated (vip flag) */
+	bool inner6;	 /* the packet is IPv6 */
+	__u32 seed;	 /* client address and ports, for the outer source */
+	bool nat;	 /* two-armed NAT (vip flag) */
+	__be16 nat_port; /* nat: the flow's port on our internal side */
+	/* nat: what a new mapping records */
+	int family;
+	__be32 caddr[4], vaddr[4];
+	__be16 cport, vport;
+	__u8 proto;
+	__u8 cmac[ETH_ALEN];
+};
+
+/* What the service's VIP entry says about the packet's flow. */
+static __always_inline void lb_ctx_vip(struct lb_ctx *lc,
+				       const struct vip_meta *vm)
+{
+	lc->svc_id = vm->svc_id;
+	lc->persist = vm->flags & XLB_VIP_F_SRC_IP;
+	lc->tunnel = vm->flags & XLB_VIP_F_TUNNEL;
+}
+
+/*
+ * The new-flow flood guard: a per-CPU token bucket in nanoseconds of
+ * credit. Over the rate a new flow is still forwarded by the table, but not
+ * pinned, so a SYN flood cannot evict established flows from the LRU.
+ */
+static __always_inline bool flood_allow(__u64 now)
+{
+	struct flood_state *f;
+	struct lb_cfg *cfg;
+	__u32 key = 0;
+	__u64 credit;
+
+	cfg = bpf_map_lookup_elem(&xlb_cfg, &key);
+	if (!cfg || !cfg->flow_cost_ns)
+		return true;
+	f = bpf_map_lookup_elem(&flood, &key);
+	if (!f)
+		return true;
+	credit = f->credit_ns + (now - f->last_ns);
+	f->last_ns = now;
+	if (credit > cfg->bucket_ns)
+		credit = cfg->bucket_ns;
+	if (credit < cfg->flow_cost_ns) {
+		f->credit_ns = credit;
+		return false;
+	}
+	f->credit_ns = credit - cfg->flow_cost_ns;
+	return true;
+}
+
+/* Back end for a new flow: the service table's slot for the flow's hash. */
+static __always_inline int pick_backend(struct lb_ctx *lc)
+{
+	__u32 slot, *id;
+	void *table;
+
+	table = bpf_map_lookup_elem(&svc_tables, &lc->svc_id);
+	if (!table)
+		return -XLB_DROP_NO_BACKEND;
+	slot = lc->flow_hash % table_size;
+	id = bpf_map_lookup_elem(table, &slot);
+	if (!id || *id == XLB_NO_BACKEND)
+		return -XLB_DROP_NO_BACKEND;
+	lc->backend_id = *id;
+	return 0;
+}
+
+/* TCP state seen from the client, and the coarse last-seen time. The entry
+ * is written only when something changed, to keep the cache line clean. */
+static __always_inline void flow_touch(struct flow_value *fv,
+				       const struct l4_info *l4, __u8 proto,
+				       __u64 now)
+{
+	__u8 state = fv->state;
+
+	if (proto == IPPROTO_TCP) {
+		if (l4->rst)
+			state = XLB_FLOW_RST;
+		else if (l4->fin)
+			state = XLB_FLOW_FIN;
+		else if (l4->syn && !l4->ack)
+			state = XLB_FLOW_SYN;
+		else if (l4->ack && state == XLB_FLOW_SYN)
+			state = XLB_FLOW_ESTABLISHED;
+	}
+	if (state != fv->state)
+		fv->state = state;
+	if (now - fv->last_seen > NSEC_PER_SEC)
+		fv->last_seen = now;
+}
+
+static __always_inline __u8 initial_state(const struct l4_info *l4, __u8 proto)
+{
+	if (proto != IPPROTO_TCP)
+		return XLB_FLOW_NEW;
+	if (l4->rst)
+		return XLB_FLOW_RST;
+	if (l4->fin)
+		return XLB_FLOW_FIN;
+	if (l4->syn && !l4->ack)
+		return XLB_FLOW_SYN;
+	return XLB_FLOW_ESTABLISHED;
+}
+
+/*
+ * Resolve the back end for a flow: the pinned one if it is still usable,
+ * otherwise a fresh pick that is pinned (insert or overwrite). The hash
+ * that picks the slot (of the key_words-word flow key, or with src-ip
+ * persistence of the pkey_words-word masked client address) is computed
+ * on that path alone, not for a pinned flow.
+ */
+static __always_inline int resolve_flow(void *flows, void *key,
+					__u32 key_words, const __u32 *pkey,
+					__u32 pkey_words, struct lb_ctx *lc,
+					const struct l4_info *l4, __u8 proto,
+					struct backend_info **bep)
+{
+	struct flow_value *fv, nv = {};
+	struct backend_info *be;
+	__u64 now = bpf_ktime_get_coarse_ns();
+	int ret;
+
+	fv = bpf_map_lookup_elem(flows, key);
+	if (fv) {
+		be = bpf_map_lookup_elem(&backends, &fv->backend_id);
+		if (be && be->state == XLB_BE_ACTIVE &&
+		    be->svc_id == lc->svc_id && (!lc->nat || fv->nat_port)) {
+			lc->nat_port = fv->nat_port;
+			lc->backend_id = fv->backend_id;
+			if (!lc->no_pin)
+				flow_touch(fv, l4, proto, now);
+			*bep = be;
+			return 0;
+		}
+		/* The back end was removed: pick again. */
+	}
+	if (lc->persist)
+		lc->flow_hash = jhash2(pkey, pkey_words, XLB_HASH_SEED);
+	else
+		lc->flow_hash = jhash2(key, key_words, XLB_HASH_SEED);
+	ret = pick_backend(lc);
+	if (ret < 0)
+		return ret;
+	be = bpf_map_lookup_elem(&backends, &lc->backend_id);
+	if (!be || be->state != XLB_BE_ACTIVE)
+		return -XLB_DROP_NO_BACKEND;
+	*bep = be;
+	if (lc->no_pin)
+		return 0;
+	if (!flood_allow(now)) {
+		if (lc->nat) /* no mapping: cannot be forwarded at all */
+			return -XLB_DROP_NAT_FLOOD;
+		lc->reason = XLB_TX_UNPINNED;
+		return 0;
+	}
+	if (lc->nat) {
+		ret = nat_alloc(be, lc->vport, lc->proto, lc->family, lc->caddr,
+				lc->cport, lc->vaddr, lc->cmac, &lc->nat_port);
+		if (ret < 0)
+			return ret;
+		nv.nat_port = lc->nat_port;
+	}
+	nv.backend_id = lc->backend_id;
+	nv.state = initial_state(l4, proto);
+	nv.last_seen = now;
+	bpf_map_update_elem(flows, key, &nv, BPF_ANY);
+	lc->new_flow = true;
+	return 0;
+}
+
+/* The client address masked to the persistence prefix (IPv4). */
+static __always_inline __be32 mask4(__be32 a, __u32 plen)
+{
+	if (plen >= 32)
+		return a;
+	if (!plen)
+		return 0;
+	return a & bpf_htonl(~0u << (32 - plen));
+}
+
+/* One 32-bit word of an IPv6 address masked to plen (word i). */
+static __always_inline __be32 mask6_word(__be32 w, __u32 plen, int i)
+{
+	__u32 bits = plen > 32 * i ? plen - 32 * i : 0;
+
+	return mask4(w, bits > 32 ? 32 : bits);
+}
+
+#endif
