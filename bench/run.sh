@@ -34,7 +34,7 @@ done
 echo "# $(date -u +%F) $(uname -r), $(nproc) CPUs: $(lscpu | sed -n 's/^Model name: *//p')"
 echo
 echo "== per-packet cost (BPF_PROG_TEST_RUN), $ROUNDS rounds"
-# nsenter keeps the root bpffs and /sys (ENVIRONMENT.md).
+# nsenter keeps the root bpffs and /sys (docs/testing.md).
 nsenter --net="/run/netns/$NS" "$OUT/bench_pkt" -r "$ROUNDS" -n "$REPEAT" \
 	-c "$CALLS" -o "$OUT/pkt.dat" -i "${IFS_LIST%,}" || exit 1
 echo

@@ -43,7 +43,7 @@ run() {
 }
 
 in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
-# Loaders keep the root bpffs: nsenter, not ip netns exec (ENVIRONMENT.md).
+# Loaders keep the root bpffs: nsenter, not ip netns exec (docs/testing.md).
 lb_ns() { nsenter --net="/run/netns/$P-lb" "$@"; }
 xlb() { "$BIN" -i "$P-lb0" "$@"; }
 # api_running: a controller answers on the control socket.
@@ -86,7 +86,7 @@ topo_up() {
 	# The client reaches the VIPs through the balancer.
 	ip -n "$P-cl" route add "$VIP4/32" via 198.18.0.2
 	ip -n "$P-cl" -6 route add "$VIP6/128" via fd00::2
-	# Native XDP loses checksum offload state (ENVIRONMENT.md).
+	# Native XDP loses checksum offload state (docs/testing.md).
 	in_ns "$P-cl" ethtool -K "$P-cl0" tx off >/dev/null
 	# XDP_TX on a veth needs an XDP program on its peer.
 	ip -n "$P-sw" link set dev "$P-lbp" xdpdrv obj "$ROOT/build/xdp_pass.bpf.o" sec xdp ||

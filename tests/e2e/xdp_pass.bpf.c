@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Trivial XDP_PASS program for veth peers: native XDP_TX on a veth needs an
- * XDP program on its peer (see ../shared/ENVIRONMENT.md). Test use only. */
+ * XDP program on its peer (see docs/testing.md). Test use only. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
