@@ -175,6 +175,7 @@ static void test_docs_document_every_key(void **state)
 		}
 	}
 	for (i = 0; i < cfg_n_blocks; i++) {
+		assert_true(cfg_blocks[i]->n_keys <= CFG_MAX_KEYS);
 		if (!heading[i]) {
 			print_error("docs/config.md has no '### %s' section\n",
 				    cfg_blocks[i]->name);
