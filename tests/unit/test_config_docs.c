@@ -3,7 +3,8 @@
  * The configuration's key tables against the documents and the modules:
  * every key in docs/config.md with the tables' type, range and default,
  * nothing documented that does not exist, the complete example there
- * parsing and naming every key, the modules' defaults equal to the tables', and every numeric key of every
+ * parsing and naming every key, the README's example parsing, the
+ * modules' defaults equal to the tables', and every numeric key of every
  * block rejecting an out-of-range value with FILE:LINE and its path.
  * Run from the repository root (tests/run.sh does).
  */
@@ -20,6 +21,7 @@
 #include "config_keys.h"
 
 #define CONFIG_MD "docs/config.md"
+#define README_MD "README.md"
 
 static char *read_text(const char *path)
 {
@@ -298,6 +300,27 @@ static void test_docs_example_names_every_key(void **state)
 	assert_int_equal(bad, 0);
 }
 
+static void test_readme_example_parses(void **state)
+{
+	char *text = read_text(README_MD), err[256];
+	char *yaml = yaml_block(text, NULL);
+	struct lb_config cfg;
+
+	free(text);
+	if (!yaml) {
+		print_error("README.md has no ```yaml block (its example config)\n");
+		fail();
+	}
+	if (config_load_string(yaml, strlen(yaml), "README.md", &cfg, err,
+			       sizeof(err))) {
+		print_error("the README's example does not load: %s\n", err);
+		fail();
+	}
+	assert_true(cfg.n_services > 0);
+	config_free(&cfg);
+	free(yaml);
+}
+
 /* The numeric defaults of block b, applied to a zeroed struct of size sz,
  * equal those of the module's own function in want. */
 static void expect_defaults(const struct cfg_block *b, const void *want,
@@ -487,6 +510,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_docs_document_every_key),
 		cmocka_unit_test(test_docs_example_names_every_key),
+		cmocka_unit_test(test_readme_example_parses),
 		cmocka_unit_test(test_module_defaults_are_the_tables),
 		cmocka_unit_test(test_every_key_checks_its_value),
 	};
