@@ -8,6 +8,7 @@
 #include <linux/types.h>
 
 #include "addr.h"
+#include "config_defaults.h" /* LB_DEFAULT_*: every default */
 #include "conntrack.h"
 #include "health.h"
 #include "policy.h"
@@ -16,10 +17,6 @@
 
 #define LB_NAME_MAX 64		/* service name, including the NUL */
 #define LB_WEIGHT_MAX 65535	/* weights are 0..65535, 0 = drain */
-#define LB_DEFAULT_WEIGHT 100
-#define LB_DEFAULT_SWEEP_INTERVAL 5   /* seconds */
-#define LB_DEFAULT_NAT_SCAN_INTERVAL 60 /* seconds */
-#define LB_DEFAULT_DRAIN_TIMEOUT 300  /* seconds */
 
 struct lb_backend_cfg {
 	struct lb_addr addr;
@@ -46,12 +43,6 @@ struct lb_scale_cfg {
 	__u32 ready_timeout; /* seconds a started standby has to pass probes */
 	__u32 drain_timeout; /* seconds a stopping standby may drain */
 };
-
-#define LB_DEFAULT_SCALE_FOR 10
-#define LB_DEFAULT_COMMAND_TIMEOUT 30
-#define LB_DEFAULT_READY_TIMEOUT 60
-#define LB_DEFAULT_NAT_PORT_MIN 20000
-#define LB_DEFAULT_NAT_PORT_MAX 60999
 
 struct lb_service_cfg {
 	char name[LB_NAME_MAX];

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <linux/types.h>
 
+#include "config_defaults.h" /* CT_DEFAULT_* */
 #include "xdp_lb.h"
 
 /* Idle seconds after which a flow in a state is deleted. */
@@ -26,13 +27,6 @@ struct flow_timeouts {
 	 * reconnecting gets the same port back, which TIME_WAIT accepts */
 	__u32 nat_time_wait;
 };
-
-#define CT_DEFAULT_TCP_SYN 60
-#define CT_DEFAULT_TCP_ESTABLISHED 900
-#define CT_DEFAULT_TCP_FIN 30
-#define CT_DEFAULT_TCP_RST 10
-#define CT_DEFAULT_UDP 300
-#define CT_DEFAULT_NAT_TIME_WAIT 60
 
 void conntrack_timeouts_default(struct flow_timeouts *t);
 /* The timeout that applies to a flow state (enum flow_state). */

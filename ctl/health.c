@@ -34,8 +34,8 @@ void health_cfg_defaults(struct health_cfg *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->type = HEALTH_TCP;
-	snprintf(c->path, sizeof(c->path), "/");
-	c->expect_status = 200;
+	snprintf(c->path, sizeof(c->path), HEALTH_DEFAULT_PATH);
+	c->expect_status = HEALTH_DEFAULT_STATUS;
 	c->interval_ms = HEALTH_DEFAULT_INTERVAL_MS;
 	c->timeout_ms = HEALTH_DEFAULT_TIMEOUT_MS;
 	c->rise = HEALTH_DEFAULT_RISE;
@@ -448,10 +448,10 @@ static bool cfg_fix(struct health_cfg *c, const struct lb_addr *addr)
 	if (!c->timeout_ms || c->timeout_ms > c->interval_ms)
 		c->timeout_ms = c->interval_ms;
 	if (!c->path[0])
-		snprintf(c->path, sizeof(c->path), "/");
+		snprintf(c->path, sizeof(c->path), HEALTH_DEFAULT_PATH);
 	c->path[sizeof(c->path) - 1] = '\0';
 	if (!c->expect_status)
-		c->expect_status = 200;
+		c->expect_status = HEALTH_DEFAULT_STATUS;
 	return true;
 }
 

@@ -12,6 +12,7 @@
 #include <linux/types.h>
 
 #include "addr.h"
+#include "config_defaults.h" /* HEALTH_DEFAULT_* */
 
 struct event_base;
 
@@ -29,11 +30,6 @@ struct health_cfg {
 	__u32 mark; /* SO_MARK of the probe socket, 0: none (not from the
 		     * config: tunnel-mode probes, see XLB_PROBE_MARK) */
 };
-
-#define HEALTH_DEFAULT_INTERVAL_MS 1000
-#define HEALTH_DEFAULT_TIMEOUT_MS 1000
-#define HEALTH_DEFAULT_RISE 2
-#define HEALTH_DEFAULT_FALL 3
 
 /* type tcp, port 0 (the caller sets the service port), defaults above. */
 void health_cfg_defaults(struct health_cfg *c);

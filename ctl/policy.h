@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <linux/types.h>
 
+#include "config_defaults.h" /* POLICY_DEFAULT_* */
+
 #define POLICY_ONE 1000 /* factors and ramps are in permille */
 
 struct load_policy {
@@ -38,12 +40,6 @@ struct load_policy {
 	bool enabled;	   /* false: factors stay at POLICY_ONE */
 };
 
-#define POLICY_DEFAULT_MARGIN 20
-#define POLICY_DEFAULT_RESTORE 5
-#define POLICY_DEFAULT_FLOOR 10
-#define POLICY_DEFAULT_STEP 10
-#define POLICY_DEFAULT_MIN_FLOWS 10
-#define POLICY_DEFAULT_INTERVAL_MS 2000
 #define POLICY_RAMP_START 50 /* permille: a ramp starts at 5% */
 
 void policy_defaults(struct load_policy *p);
