@@ -19,6 +19,7 @@
 #include "maglev.h"
 #include "neigh.h"
 #include "proc.h"
+#include "state_int.h"
 
 #define RESOLVE_TIMEOUT_MS 1000
 
@@ -37,10 +38,14 @@ static void backend_init(struct lb_backend *b)
 	b->ramp = POLICY_ONE;
 }
 
+__u64 (*state_clock)(void);
+
 static __u64 now_ns(void)
 {
 	struct timespec ts;
 
+	if (state_clock)
+		return state_clock();
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
