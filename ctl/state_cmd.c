@@ -32,6 +32,19 @@ static int parse_backend_addr(const struct lb_service *s, const char *addr,
 	return 0;
 }
 
+/* Rebuild s's table; on failure say so in err. */
+static int rebuild(struct lb_state *st, struct lb_service *s, char *err,
+		   size_t errlen)
+{
+	int ret = service_rebuild(st, s);
+
+	if (ret)
+		return state_err(err, errlen, ret,
+				 "cannot rebuild the table: %s",
+				 strerror(-ret));
+	return 0;
+}
+
 int state_service_add(struct lb_state *st, const char *name,
 		      const char *endpoint, char *err, size_t errlen)
 {
@@ -120,11 +133,9 @@ int state_backend_add(struct lb_state *st, const char *spec,
 		b->weight = weight;
 		if (mac && !lb_mac_parse(mac, b->mac))
 			backend_write(st, s, b);
-		ret = service_rebuild(st, s);
+		ret = rebuild(st, s, err, errlen);
 		if (ret)
-			return state_err(err, errlen, ret,
-					 "cannot rebuild the table: %s",
-					 strerror(-ret));
+			return ret;
 		pr_info("service %s: back end %s kept, weight %u\n", s->name,
 			addr, weight);
 		return 0;
@@ -186,6 +197,17 @@ static int get_backend(struct lb_state *st, const char *spec,
 	return 0;
 }
 
+/* Drain and weight do not apply to a back end on its way out. */
+static int not_removing(const struct lb_service *s, const struct lb_backend *b,
+			const char *addr, char *err, size_t errlen)
+{
+	if (b->removing)
+		return state_err(err, errlen, -EBUSY,
+				 "back end %s of '%s' is being removed", addr,
+				 s->name);
+	return 0;
+}
+
 int state_backend_del(struct lb_state *st, const char *spec,
 		      const char *addr, bool now, char *err, size_t errlen)
 {
@@ -201,11 +223,9 @@ int state_backend_del(struct lb_state *st, const char *spec,
 			b->removing = true;
 			b->removing_since = now_ns();
 		}
-		ret = service_rebuild(st, s);
+		ret = rebuild(st, s, err, errlen);
 		if (ret)
-			return state_err(err, errlen, ret,
-					 "cannot rebuild the table: %s",
-					 strerror(-ret));
+			return ret;
 		pr_info("service %s: back end %s draining before removal\n",
 			s->name, addr);
 		state_sweep(st); /* gone at once if nothing is pinned */
@@ -229,17 +249,14 @@ int state_backend_drain(struct lb_state *st, const char *spec,
 	int ret;
 
 	ret = get_backend(st, spec, addr, &s, &b, err, errlen);
+	if (!ret)
+		ret = not_removing(s, b, addr, err, errlen);
 	if (ret)
 		return ret;
-	if (b->removing)
-		return state_err(err, errlen, -EBUSY,
-				 "back end %s of '%s' is being removed", addr,
-				 s->name);
 	b->drained = drain;
-	ret = service_rebuild(st, s);
+	ret = rebuild(st, s, err, errlen);
 	if (ret)
-		return state_err(err, errlen, ret, "cannot rebuild the table: %s",
-				 strerror(-ret));
+		return ret;
 	pr_info("service %s: back end %s %s\n", s->name, addr,
 		drain ? "draining" : "undrained");
 	return 0;
@@ -259,20 +276,17 @@ int state_backend_weight(struct lb_state *st, const char *spec,
 				 "weight %u is out of range 0..%u", weight,
 				 LB_WEIGHT_MAX);
 	ret = get_backend(st, spec, addr, &s, &b, err, errlen);
+	if (!ret)
+		ret = not_removing(s, b, addr, err, errlen);
 	if (ret)
 		return ret;
-	if (b->removing)
-		return state_err(err, errlen, -EBUSY,
-				 "back end %s of '%s' is being removed", addr,
-				 s->name);
 	old = b->weight;
 	b->weight = weight;
 	b->drained = false;
-	ret = service_rebuild(st, s);
+	ret = rebuild(st, s, err, errlen);
 	if (ret) {
 		b->weight = old;
-		return state_err(err, errlen, ret, "cannot rebuild the table: %s",
-				 strerror(-ret));
+		return ret;
 	}
 	pr_info("service %s: back end %s weight %u -> %u\n", s->name, addr,
 		old, weight);

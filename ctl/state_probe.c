@@ -57,12 +57,20 @@ static bool agent_take(struct lb_service *s, struct lb_backend *b,
 	return false;
 }
 
+/* The back end a probe is for, and its service; NULL if it is gone. */
+static struct lb_backend *ref_backend(const struct be_ref *ref,
+				      struct lb_service **sp)
+{
+	*sp = service_by_id(ref->st, ref->svc_id);
+	return *sp ? backend_by_id(*sp, ref->be_id) : NULL;
+}
+
 static void on_probe(void *arg, bool ok, bool changed, bool up,
 		     const char *detail)
 {
 	struct be_ref *ref = arg;
-	struct lb_service *s = service_by_id(ref->st, ref->svc_id);
-	struct lb_backend *b = s ? backend_by_id(s, ref->be_id) : NULL;
+	struct lb_service *s;
+	struct lb_backend *b = ref_backend(ref, &s);
 	const struct agent_reply *r;
 	char ab[LB_ADDRSTRLEN];
 	bool admin = false;
@@ -103,8 +111,8 @@ static void on_agent(void *arg, bool ok, bool changed, bool up,
 		     const char *detail)
 {
 	struct be_ref *ref = arg;
-	struct lb_service *s = service_by_id(ref->st, ref->svc_id);
-	struct lb_backend *b = s ? backend_by_id(s, ref->be_id) : NULL;
+	struct lb_service *s;
+	struct lb_backend *b = ref_backend(ref, &s);
 	const struct agent_reply *r;
 	bool was_down;
 

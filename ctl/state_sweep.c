@@ -64,6 +64,15 @@ void state_sweep(struct lb_state *st)
 	finish_removals(st, now);
 }
 
+/* A step that began at t0 ended: the longest one is the loop's stall. */
+static void step_took(struct lb_state *st, __u64 t0)
+{
+	__u64 us = (now_ns() - t0) / 1000;
+
+	if (us > st->step_max_us)
+		st->step_max_us = us;
+}
+
 /* Start the orphan scan if one is due; true if it runs. */
 static bool nat_scan_due(struct lb_state *st)
 {
@@ -83,7 +92,7 @@ static bool nat_scan_due(struct lb_state *st)
 /* One step of the orphan scan; true while there is more. */
 static bool nat_scan_step(struct lb_state *st)
 {
-	__u64 t0 = now_ns(), us;
+	__u64 t0 = now_ns();
 	long n;
 
 	n = dp_nat_scan_step(st->dp, &st->nat_cur, NAT_SCAN_BATCHES);
@@ -91,9 +100,7 @@ static bool nat_scan_step(struct lb_state *st)
 		st->nat_orphans += n;
 	else if (n < 0)
 		pr_warn("nat mapping scan failed: %s\n", strerror(-n));
-	us = (now_ns() - t0) / 1000;
-	if (us > st->step_max_us)
-		st->step_max_us = us;
+	step_took(st, t0);
 	if (!st->nat_cur.done)
 		return true;
 	st->nat_scanning = false;
@@ -103,7 +110,7 @@ static bool nat_scan_step(struct lb_state *st)
 
 bool state_sweep_step(struct lb_state *st)
 {
-	__u64 t0 = now_ns(), us;
+	__u64 t0 = now_ns();
 	long n;
 
 	if (st->nat_scanning)
@@ -122,9 +129,7 @@ bool state_sweep_step(struct lb_state *st)
 		st->expired_total += n;
 	else if (n < 0)
 		pr_warn("flow sweep failed: %s\n", strerror(-n));
-	us = (now_ns() - t0) / 1000;
-	if (us > st->step_max_us)
-		st->step_max_us = us;
+	step_took(st, t0);
 	if (!st->step_cur.done)
 		return true;
 	st->stepping = false;
