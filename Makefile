@@ -87,6 +87,27 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libxlb.a | $(BUILD)/tests
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(BUILD)/libxlb.a $(TEST_LIBS) -o $@
 
+# The state tests link a fake data plane (tests/unit/fake_dp.c) in place
+# of the data-plane objects: no root, no kernel.
+DP_OBJS    := $(filter $(BUILD)/ctl/dataplane%.o $(BUILD)/ctl/dp_%.o \
+                $(BUILD)/ctl/decap.o,$(LIB_OBJS))
+STATE_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,\
+                $(wildcard tests/unit/test_state*.c))
+
+$(BUILD)/libxlb-nodp.a: $(filter-out $(DP_OBJS),$(LIB_OBJS))
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/tests/fake_dp.o: tests/unit/fake_dp.c | $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(STATE_BINS): $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/tests/fake_dp.o \
+               $(BUILD)/libxlb-nodp.a | $(BUILD)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(BUILD)/tests/fake_dp.o \
+		$(BUILD)/libxlb-nodp.a $(TEST_LIBS) -o $@
+
 $(BUILD)/tests/test_decap: $(BUILD)/decap.skel.h
 $(BUILD)/tests/%: tests/prog/%.c $(BUILD)/xdp_lb.skel.h $(BUILD)/libxlb.a | $(BUILD)/tests
 	$(call msg,TEST,$@)
