@@ -28,6 +28,7 @@
 
 #include "xdp_lb.h"
 #include "maglev.h"
+#include "maps.h"
 #include "xdp_lb.skel.h"
 
 #define BATCH 4096
@@ -200,6 +201,7 @@ static unsigned long long memlock(int fd)
 static void bench_memory(void)
 {
 	unsigned long long sum = 0, b;
+	struct xlb_prep prep = {};
 	struct bpf_map *m;
 	struct xdp_lb *s;
 	int tmpl, err;
@@ -207,11 +209,11 @@ static void bench_memory(void)
 	s = xdp_lb__open();
 	if (!s)
 		exit(1);
-	tmpl = bpf_map_create(BPF_MAP_TYPE_ARRAY, "svc_table", 4, 4,
-			      XLB_DEFAULT_TABLE_SIZE, NULL);
-	if (tmpl < 0 || bpf_map__set_inner_map_fd(s->maps.svc_tables, tmpl)) {
-		fprintf(stderr, "bench_ctl: table template: %s\n",
-			strerror(errno));
+	prep.sz = xlb_default_sizes;
+	tmpl = xlb_skel_prepare(s, &prep);
+	if (tmpl < 0) {
+		fprintf(stderr, "bench_ctl: cannot prepare xdp_lb: %s\n",
+			strerror(-tmpl));
 		exit(1);
 	}
 	err = xdp_lb__load(s);

@@ -84,6 +84,7 @@
 
 #include "xdp_lb.h"
 #include "maglev.h"
+#include "maps.h"
 #include "xdp_lb.skel.h"
 #include "floor.skel.h"
 #include "cycle.skel.h"
@@ -242,35 +243,25 @@ static void lb_load(struct lb_inst *li, int nbe, __u32 nflows,
 	struct vip_key_v4 vk = {};
 	struct flow_key_v4 *fks;
 	struct flow_value *fvs;
+	struct xlb_prep prep = {};
 	struct xdp_lb *s;
-	int tmpl, fd, err;
+	int fd;
 	__u64 t;
 
 	if (!mb || !table || !keys)
 		die("out of memory\n");
 	li->nbe = nbe;
-	s = xdp_lb__open();
-	if (!s)
-		die("cannot open xdp_lb: %s\n", strerror(errno));
-	li->skel = s;
-	memcpy((void *)s->rodata->if_mac, LB_MAC, ETH_ALEN);
+	/* The default sizes, loaded the controller's way (ctl/maps.c). */
+	prep.sz = xlb_default_sizes;
+	memcpy(prep.if_mac, LB_MAC, ETH_ALEN);
 	if (mode == FWD_NAT) { /* as tests/prog/test_xdp.c env_load */
-		s->rodata->nat_ifindex = nat_int_ifindex;
-		memcpy((void *)s->rodata->int_mac, INT_MAC, ETH_ALEN);
-		if (bpf_map__set_max_entries(s->maps.nat_rev,
-					     XLB_DEFAULT_MAX_FLOWS))
-			die("nat_rev size\n");
+		prep.nat_ifindex = nat_int_ifindex;
+		memcpy(prep.int_mac, INT_MAC, ETH_ALEN);
 	}
-	/* The inner map template must have table_size entries (as
-	 * tests/prog/test_xdp.c and the controller do it). */
-	tmpl = bpf_map_create(BPF_MAP_TYPE_ARRAY, "svc_table", 4, 4, size,
-			      NULL);
-	if (tmpl < 0 || bpf_map__set_inner_map_fd(s->maps.svc_tables, tmpl))
-		die("cannot make the table template: %s\n", strerror(errno));
-	err = xdp_lb__load(s);
-	close(tmpl);
-	if (err)
-		die("cannot load xdp_lb: %s (run as root)\n", strerror(-err));
+	s = xlb_skel_open_load(&prep);
+	if (!s)
+		die("cannot load xdp_lb: %s (run as root)\n", strerror(errno));
+	li->skel = s;
 	li->prog = bpf_program__fd(s->progs.xdp_lb);
 
 	for (i = 0; i < (__u32)nbe; i++) {

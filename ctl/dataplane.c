@@ -27,6 +27,7 @@
 
 #include "conntrack.h"
 #include "log.h"
+#include "maps.h"
 #include "xdp_lb.skel.h"
 
 #define BPF_FS_MAGIC 0xcafe4a11
@@ -197,88 +198,33 @@ static int check_pinned_table_size(const char *dir, __u32 want,
 	return ret;
 }
 
+/* Every pinned map against the size this load asks for (the prepared
+ * skeleton's), before libbpf tries to reuse it. */
 static int check_all_pins(struct dp *dp, char *err, size_t errlen)
 {
-	static const struct {
-		const char *name, *what;
-		size_t off;
-	} m[] = {
-		{ "vips_v4", "max_services", offsetof(struct dp, max_services) },
-		{ "vips_v6", "max_services", offsetof(struct dp, max_services) },
-		{ "svc_tables", "max_services", offsetof(struct dp, max_services) },
-		{ "stats_svc", "max_services", offsetof(struct dp, max_services) },
-		{ "backends", "max_backends", offsetof(struct dp, max_backends) },
-		{ "stats_backend", "max_backends", offsetof(struct dp, max_backends) },
-		{ "flows_v4", "max_flows", offsetof(struct dp, max_flows) },
-		{ "flows_v6", "max_flows", offsetof(struct dp, max_flows) },
-		{ "nat_rev", "max_flows", offsetof(struct dp, max_flows) },
-	};
+	const struct xlb_map_def *d;
 	char path[256];
 	size_t i;
 	int ret;
 
-	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dp->pin_dir, m[i].name);
-		ret = check_pinned(path, m[i].what,
-				   *(__u32 *)((char *)dp + m[i].off), err,
-				   errlen);
+	for (i = 0; i < xlb_nr_maps; i++) {
+		d = &xlb_maps[i];
+		if (!d->pinned)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dp->pin_dir, d->name);
+		ret = check_pinned(path, xlb_size_name(d->size),
+				   bpf_map__max_entries(xlb_map(dp->skel, d)),
+				   err, errlen);
+		if (ret && d->size == XLB_SIZE_FIXED) {
+			snprintf(err, errlen,
+				 "the maps pinned at %s are from an older xdp-lb (%s has another size): detach and attach again",
+				 dp->pin_dir, d->name);
+		}
 		if (ret)
 			return ret;
 	}
-	snprintf(path, sizeof(path), "%s/stats_reason", dp->pin_dir);
-	ret = check_pinned(path, "stats_reason slots", XLB_REASON_SLOTS, err,
-			   errlen);
-	if (ret) {
-		snprintf(err, errlen,
-			 "the maps pinned at %s are from an older xdp-lb (stats_reason has another size): detach and attach again",
-			 dp->pin_dir);
-		return ret;
-	}
 	return check_pinned_table_size(dp->pin_dir, dp->table_size,
 				       dp->max_services, err, errlen);
-}
-
-static int setup_maps(struct dp *dp)
-{
-	struct xdp_lb *s = dp->skel;
-	struct bpf_map *map;
-	char path[256];
-	int err = 0;
-
-	err |= bpf_map__set_max_entries(s->maps.vips_v4, dp->max_services);
-	err |= bpf_map__set_max_entries(s->maps.vips_v6, dp->max_services);
-	err |= bpf_map__set_max_entries(s->maps.svc_tables, dp->max_services);
-	err |= bpf_map__set_max_entries(s->maps.stats_svc, dp->max_services);
-	err |= bpf_map__set_max_entries(s->maps.backends, dp->max_backends);
-	err |= bpf_map__set_max_entries(s->maps.stats_backend, dp->max_backends);
-	err |= bpf_map__set_max_entries(s->maps.flows_v4, dp->max_flows);
-	err |= bpf_map__set_max_entries(s->maps.flows_v6, dp->max_flows);
-	err |= bpf_map__set_max_entries(s->maps.nat_rev, dp->max_flows);
-	if (err)
-		return -EINVAL;
-	/* The inner-map template decides the size every service table must
-	 * have. (bpf_map__set_max_entries() on bpf_map__inner_map() crashes
-	 * libbpf 1.1, so hand it a template map instead.) */
-	dp->inner_tmpl_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "svc_table_tmpl",
-					   sizeof(__u32), sizeof(__u32),
-					   dp->table_size, NULL);
-	if (dp->inner_tmpl_fd < 0)
-		return -errno;
-	err = bpf_map__set_inner_map_fd(s->maps.svc_tables, dp->inner_tmpl_fd);
-	if (err)
-		return err;
-	bpf_object__for_each_map(map, s->obj) {
-		/* tx_ports is written at every attach; a pinned devmap is
-		 * refused for reuse by libbpf ("parameter mismatch") */
-		if (bpf_map__is_internal(map) || map == s->maps.tx_ports)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dp->pin_dir,
-			 bpf_map__name(map));
-		err = bpf_map__set_pin_path(map, path);
-		if (err)
-			return err;
-	}
-	return 0;
 }
 
 /* The probe program on the interface's tc egress (clsact, our handle and
@@ -506,6 +452,7 @@ int dp_open(struct dp *dp, const struct dp_opts *o, char *err, size_t errlen)
 {
 	DECLARE_LIBXDP_OPTS(xdp_program_opts, xopts);
 	enum xdp_attach_mode cur_mode = XDP_MODE_UNSPEC;
+	struct xlb_prep prep = {};
 	char path[300];
 	__u32 cur_id;
 	__u8 mac[6], int_mac[6] = {};
@@ -568,9 +515,6 @@ int dp_open(struct dp *dp, const struct dp_opts *o, char *err, size_t errlen)
 	ret = ensure_bpffs(err, errlen);
 	if (ret)
 		return ret;
-	ret = check_all_pins(dp, err, errlen);
-	if (ret)
-		return ret;
 	snprintf(path, sizeof(path), "%s/flows_v4", dp->pin_dir);
 	dp->adopted = access(path, F_OK) == 0;
 	if (dp->adopted) { /* same internal interface as before, or none */
@@ -614,18 +558,24 @@ int dp_open(struct dp *dp, const struct dp_opts *o, char *err, size_t errlen)
 			 strerror(-ret));
 		goto err_rmdir;
 	}
-	dp->skel->rodata->table_size = dp->table_size;
-	memcpy((void *)dp->skel->rodata->if_mac, mac, 6);
-	if (dp->int_ifindex) {
-		dp->skel->rodata->nat_ifindex = dp->int_ifindex;
-		memcpy((void *)dp->skel->rodata->int_mac, int_mac, 6);
-	}
-	ret = setup_maps(dp);
-	if (ret) {
+	prep.sz = (struct xlb_sizes){ .table_size = dp->table_size,
+				      .max_flows = dp->max_flows,
+				      .max_services = dp->max_services,
+				      .max_backends = dp->max_backends };
+	memcpy(prep.if_mac, mac, 6);
+	prep.nat_ifindex = dp->int_ifindex;
+	memcpy(prep.int_mac, int_mac, 6);
+	prep.pin_dir = dp->pin_dir;
+	ret = xlb_skel_prepare(dp->skel, &prep);
+	if (ret < 0) {
 		snprintf(err, errlen, "cannot size the maps: %s",
 			 strerror(-ret));
 		goto err_destroy;
 	}
+	dp->inner_tmpl_fd = ret;
+	ret = check_all_pins(dp, err, errlen);
+	if (ret)
+		goto err_destroy;
 	ret = xdp_lb__load(dp->skel);
 	close(dp->inner_tmpl_fd);
 	dp->inner_tmpl_fd = -1;
@@ -735,13 +685,6 @@ void dp_close(struct dp *dp)
 	dp->skel = NULL;
 }
 
-static const char *const pinned_maps[] = {
-	"vips_v4",  "vips_v6",	 "svc_tables",	  "backends",	  "flows_v4",
-	"flows_v6", "stats_svc", "stats_backend", "stats_reason", "xlb_meta",
-	"xlb_cfg",  "flood",	 "nat_rev",	  "tx_ports",	  "nat_cursor",
-	"nat_next", /* nat_cursor: the per-CPU cursor of earlier versions */
-};
-
 int dp_detach(const char *ifname, char *err, size_t errlen)
 {
 	enum xdp_attach_mode mode;
@@ -809,8 +752,12 @@ int dp_detach(const char *ifname, char *err, size_t errlen)
 		if (fd >= 0)
 			close(fd);
 	}
-	for (i = 0; i < sizeof(pinned_maps) / sizeof(pinned_maps[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, pinned_maps[i]);
+	for (i = 0; i < xlb_nr_maps; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, xlb_maps[i].name);
+		unlink(path);
+	}
+	for (i = 0; i < xlb_nr_old_pins; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, xlb_old_pins[i]);
 		unlink(path);
 	}
 	if (pinned && rmdir(dir) && errno != ENOENT) {

@@ -38,6 +38,7 @@
 #include "xdp_lb.skel.h"
 #include "../../ctl/conntrack.h"
 #include "../../ctl/dataplane.h"
+#include "../../ctl/maps.h"
 #include "pktgen.h"
 /* The data path's flow hash: the test predicts which table slot a new flow
  * lands in with the same function. */
@@ -137,14 +138,8 @@ static void be_mac(__u32 id, __u8 mac[ETH_ALEN])
 
 /* ---- loading ---------------------------------------------------------- */
 
-struct lb_sizes {
-	__u32 table_size;
-	__u32 max_flows;
-	__u32 max_services;
-	__u32 max_backends;
-};
 
-static const struct lb_sizes small_sizes = {
+static const struct xlb_sizes small_sizes = {
 	.table_size = 13,
 	.max_flows = 64,
 	.max_services = 16,
@@ -153,7 +148,7 @@ static const struct lb_sizes small_sizes = {
 
 struct env {
 	struct xdp_lb *skel;
-	struct lb_sizes sz;
+	struct xlb_sizes sz;
 	int prog;
 	const void *arg; /* the fixture row, for table-driven tests */
 };
@@ -178,51 +173,21 @@ static int map_fd(struct bpf_map *m)
 	return bpf_map__fd(m);
 }
 
-/* Open, size and load the program; returns 0 or a negative errno. */
-static int env_load(struct env *e, const struct lb_sizes *sz)
+/* Open, size and load the program the controller's way (maps.h); returns
+ * 0 or a negative errno. */
+static int env_load(struct env *e, const struct xlb_sizes *sz)
 {
+	struct xlb_prep p = { .sz = *sz, .nat_ifindex = nat_test_ifindex };
 	struct xdp_lb *s;
-	int err = 0, tmpl;
 
 	memset(e, 0, sizeof(*e));
 	e->sz = *sz;
-	s = xdp_lb__open();
+	memcpy(p.if_mac, LB_MAC, ETH_ALEN);
+	memcpy(p.int_mac, INT_MAC, ETH_ALEN);
+	s = xlb_skel_open_load(&p);
 	if (!s)
 		return -errno;
 	e->skel = s;
-	s->rodata->table_size = sz->table_size;
-	memcpy((void *)s->rodata->if_mac, LB_MAC, ETH_ALEN);
-	s->rodata->nat_ifindex = nat_test_ifindex;
-	memcpy((void *)s->rodata->int_mac, INT_MAC, ETH_ALEN);
-	err |= bpf_map__set_max_entries(s->maps.nat_rev, sz->max_flows);
-	err |= bpf_map__set_max_entries(s->maps.vips_v4, sz->max_services);
-	err |= bpf_map__set_max_entries(s->maps.vips_v6, sz->max_services);
-	err |= bpf_map__set_max_entries(s->maps.svc_tables, sz->max_services);
-	err |= bpf_map__set_max_entries(s->maps.stats_svc, sz->max_services);
-	err |= bpf_map__set_max_entries(s->maps.backends, sz->max_backends);
-	err |= bpf_map__set_max_entries(s->maps.stats_backend,
-					sz->max_backends);
-	err |= bpf_map__set_max_entries(s->maps.flows_v4, sz->max_flows);
-	err |= bpf_map__set_max_entries(s->maps.flows_v6, sz->max_flows);
-	if (err)
-		return -EINVAL;
-	/*
-	 * The inner map template must have table_size entries: the kernel
-	 * accepts only tables of exactly that size in svc_tables. Calling
-	 * bpf_map__set_max_entries(bpf_map__inner_map(...)) crashes libbpf
-	 * 1.1 (it reads map->obj->loaded, and the template's obj is NULL), so
-	 * hand libbpf a template of the right size by fd instead.
-	 */
-	tmpl = bpf_map_create(BPF_MAP_TYPE_ARRAY, "svc_table", sizeof(__u32),
-			      sizeof(__u32), sz->table_size, NULL);
-	if (tmpl < 0)
-		return -errno;
-	err = bpf_map__set_inner_map_fd(s->maps.svc_tables, tmpl);
-	if (!err)
-		err = xdp_lb__load(s);
-	close(tmpl);
-	if (err)
-		return err;
 	e->prog = bpf_program__fd(s->progs.xdp_lb);
 	if (nat_test_ifindex) {
 		__u32 k = XLB_PORT_EXT, lo = 1;
@@ -387,7 +352,7 @@ static int env_populate(struct env *e)
 	return err;
 }
 
-static int env_setup_sized(void **state, const struct lb_sizes *sz)
+static int env_setup_sized(void **state, const struct xlb_sizes *sz)
 {
 	struct env *e = calloc(1, sizeof(*e));
 	const void *arg = *state;
@@ -1611,7 +1576,7 @@ static void test_flows_follow_table_slots(void **state)
  * their table slot's back end and the table never grows past its size. */
 static int setup_tiny_flows(void **state)
 {
-	static const struct lb_sizes sz = { .table_size = 13,
+	static const struct xlb_sizes sz = { .table_size = 13,
 					    .max_flows = 8,
 					    .max_services = 16,
 					    .max_backends = 16 };
@@ -2842,7 +2807,7 @@ static void test_nat_flood_guard_drops(void **state)
 	expect_u64(map_count(e->skel->maps.nat_rev), 2, "mappings");
 }
 
-static const struct lb_sizes nat_sizes = {
+static const struct xlb_sizes nat_sizes = {
 	.table_size = 13,
 	.max_flows = 2048,
 	.max_services = 16,
@@ -2914,7 +2879,7 @@ static void test_table_wrong_size_rejected(void **state)
  * map sizes, including the defaults and the largest table, then check
  * that a flow lands on exactly the slot the hash names.
  */
-static const struct lb_sizes verifier_sizes[] = {
+static const struct xlb_sizes verifier_sizes[] = {
 	{ .table_size = 3,
 	  .max_flows = 16,
 	  .max_services = 16,
@@ -2957,7 +2922,7 @@ static void test_verifier_sizes(void **state)
 
 	for (i = 0; i < sizeof(verifier_sizes) / sizeof(verifier_sizes[0]);
 	     i++) {
-		const struct lb_sizes *sz = &verifier_sizes[i];
+		const struct xlb_sizes *sz = &verifier_sizes[i];
 		struct pkt_spec s = tcp_spec(&fam4, 44000, TF_SYN);
 		struct env e;
 		__u32 *slots, slot;

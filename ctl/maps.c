@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The map table and the skeleton's preparation (see maps.h).
+ */
+#include "maps.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "xdp_lb.h"
+#include "xdp_lb.skel.h"
+
+/* clang-format off */
+const struct xlb_map_def xlb_maps[] = {
+	{ "vips_v4",	   XLB_SIZE_SERVICES, true },
+	{ "vips_v6",	   XLB_SIZE_SERVICES, true },
+	{ "svc_tables",	   XLB_SIZE_SERVICES, true },
+	{ "stats_svc",	   XLB_SIZE_SERVICES, true },
+	{ "backends",	   XLB_SIZE_BACKENDS, true },
+	{ "stats_backend", XLB_SIZE_BACKENDS, true },
+	{ "flows_v4",	   XLB_SIZE_FLOWS,    true },
+	{ "flows_v6",	   XLB_SIZE_FLOWS,    true },
+	{ "nat_rev",	   XLB_SIZE_FLOWS,    true },
+	{ "stats_reason",  XLB_SIZE_FIXED,    true },
+	{ "xlb_meta",	   XLB_SIZE_FIXED,    true },
+	{ "xlb_cfg",	   XLB_SIZE_FIXED,    true },
+	{ "flood",	   XLB_SIZE_FIXED,    true },
+	{ "nat_next",	   XLB_SIZE_FIXED,    true },
+	/* written at every attach; a pinned devmap is refused for reuse by
+	 * libbpf ("parameter mismatch") */
+	{ "tx_ports",	   XLB_SIZE_FIXED,    false },
+};
+/* clang-format on */
+const size_t xlb_nr_maps = sizeof(xlb_maps) / sizeof(xlb_maps[0]);
+
+/* tx_ports was pinned once; nat_cursor was the per-CPU cursor. */
+const char *const xlb_old_pins[] = { "tx_ports", "nat_cursor" };
+const size_t xlb_nr_old_pins = sizeof(xlb_old_pins) / sizeof(xlb_old_pins[0]);
+
+const struct xlb_sizes xlb_default_sizes = {
+	.table_size = XLB_DEFAULT_TABLE_SIZE,
+	.max_flows = XLB_DEFAULT_MAX_FLOWS,
+	.max_services = XLB_DEFAULT_MAX_SERVICES,
+	.max_backends = XLB_DEFAULT_MAX_BACKENDS,
+};
+
+const char *xlb_size_name(enum xlb_map_size s)
+{
+	switch (s) {
+	case XLB_SIZE_SERVICES:
+		return "max_services";
+	case XLB_SIZE_BACKENDS:
+		return "max_backends";
+	case XLB_SIZE_FLOWS:
+		return "max_flows";
+	default:
+		return "size";
+	}
+}
+
+__u32 xlb_map_want(const struct xlb_map_def *d, const struct xlb_sizes *sz)
+{
+	switch (d->size) {
+	case XLB_SIZE_SERVICES:
+		return sz->max_services;
+	case XLB_SIZE_BACKENDS:
+		return sz->max_backends;
+	case XLB_SIZE_FLOWS:
+		return sz->max_flows;
+	default:
+		return 0;
+	}
+}
+
+struct bpf_map *xlb_map(struct xdp_lb *s, const struct xlb_map_def *d)
+{
+	return bpf_object__find_map_by_name(s->obj, d->name);
+}
+
+/* Is every map of the object in the table? A map added to the BPF source
+ * without a row fails every load, the packet tests first. */
+static int table_complete(struct xdp_lb *s)
+{
+	struct bpf_map *map;
+	size_t i;
+
+	bpf_object__for_each_map(map, s->obj) {
+		if (bpf_map__is_internal(map))
+			continue;
+		for (i = 0; i < xlb_nr_maps; i++)
+			if (!strcmp(bpf_map__name(map), xlb_maps[i].name))
+				break;
+		if (i == xlb_nr_maps) {
+			fprintf(stderr, "map %s is not in the map table (ctl/maps.c)\n",
+				bpf_map__name(map));
+			return -ENOENT;
+		}
+	}
+	return 0;
+}
+
+static int set_sizes_and_pins(struct xdp_lb *s, const struct xlb_prep *p)
+{
+	char path[300];
+	struct bpf_map *map;
+	size_t i;
+	__u32 want;
+	int err;
+
+	err = table_complete(s);
+	if (err)
+		return err;
+	for (i = 0; i < xlb_nr_maps; i++) {
+		map = xlb_map(s, &xlb_maps[i]);
+		if (!map)
+			return -ENOENT;
+		want = xlb_map_want(&xlb_maps[i], &p->sz);
+		if (want && bpf_map__set_max_entries(map, want))
+			return -EINVAL;
+		if (!p->pin_dir || !xlb_maps[i].pinned)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", p->pin_dir,
+			 xlb_maps[i].name);
+		err = bpf_map__set_pin_path(map, path);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int xlb_skel_prepare(struct xdp_lb *s, const struct xlb_prep *p)
+{
+	int err, tmpl;
+
+	s->rodata->table_size = p->sz.table_size;
+	memcpy((void *)s->rodata->if_mac, p->if_mac, 6);
+	s->rodata->nat_ifindex = p->nat_ifindex;
+	memcpy((void *)s->rodata->int_mac, p->int_mac, 6);
+	err = set_sizes_and_pins(s, p);
+	if (err)
+		return err;
+	/*
+	 * The inner-map template decides the size every service table must
+	 * have: the kernel accepts only tables of exactly table_size slots in
+	 * svc_tables. bpf_map__set_max_entries(bpf_map__inner_map(...))
+	 * crashes libbpf 1.1 (the template's obj is NULL), so hand libbpf a
+	 * template of the right size by fd instead.
+	 */
+	tmpl = bpf_map_create(BPF_MAP_TYPE_ARRAY, "svc_table_tmpl",
+			      sizeof(__u32), sizeof(__u32), p->sz.table_size,
+			      NULL);
+	if (tmpl < 0)
+		return -errno;
+	err = bpf_map__set_inner_map_fd(s->maps.svc_tables, tmpl);
+	if (err) {
+		close(tmpl);
+		return err;
+	}
+	return tmpl;
+}
+
+struct xdp_lb *xlb_skel_open_load(const struct xlb_prep *p)
+{
+	struct xdp_lb *s;
+	int tmpl, err;
+
+	s = xdp_lb__open();
+	if (!s)
+		return NULL;
+	tmpl = xlb_skel_prepare(s, p);
+	if (tmpl < 0) {
+		err = tmpl;
+		goto fail;
+	}
+	err = xdp_lb__load(s);
+	close(tmpl);
+	if (err)
+		goto fail;
+	return s;
+fail:
+	xdp_lb__destroy(s);
+	errno = -err;
+	return NULL;
+}
