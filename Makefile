@@ -72,7 +72,8 @@ $(BUILD)/ctl/%.o: ctl/%.c | $(BUILD)/ctl
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 # Objects that include the skeleton depend on it explicitly.
-$(BUILD)/ctl/dataplane.o $(BUILD)/ctl/maps.o: $(BUILD)/xdp_lb.skel.h
+$(BUILD)/ctl/dataplane.o $(BUILD)/ctl/dp_maps.o $(BUILD)/ctl/dp_flows.o \
+$(BUILD)/ctl/maps.o: $(BUILD)/xdp_lb.skel.h
 $(BUILD)/ctl/decap.o: $(BUILD)/decap.skel.h
 
 $(BUILD)/libxlb.a: $(LIB_OBJS)

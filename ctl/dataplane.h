@@ -34,7 +34,6 @@ struct dp {
 	char pin_dir[128];
 	int ifindex;
 	int nr_cpus;
-	int inner_tmpl_fd; /* template of the service tables, until load */
 	bool adopted;  /* maps were re-adopted from pins */
 	bool replaced; /* an attached xdp-lb program was replaced */
 	__u32 table_size;

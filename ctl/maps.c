@@ -133,6 +133,93 @@ static int set_sizes_and_pins(struct xdp_lb *s, const struct xlb_prep *p)
 	return 0;
 }
 
+/* Compare a pinned map's size with the requested one before libbpf tries to
+ * reuse it, so the message says what to do. */
+static int check_pinned(const char *path, const char *what, __u32 want,
+			char *err, size_t errlen)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd;
+
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0; /* not pinned yet */
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		close(fd);
+		return 0;
+	}
+	close(fd);
+	if (info.max_entries != want) {
+		snprintf(err, errlen,
+			 "pinned map %s was created with %s=%u, the config asks for %u: detach the interface first to change sizes",
+			 path, what, info.max_entries, want);
+		return -EEXIST;
+	}
+	return 0;
+}
+
+static int check_pinned_table_size(const char *dir, __u32 want,
+				   __u32 max_services, char *err,
+				   size_t errlen)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), key, inner_id;
+	char path[256];
+	int outer, inner, ret = 0;
+
+	snprintf(path, sizeof(path), "%s/svc_tables", dir);
+	outer = bpf_obj_get(path);
+	if (outer < 0)
+		return 0;
+	for (key = 0; key < max_services; key++) {
+		if (bpf_map_lookup_elem(outer, &key, &inner_id))
+			continue;
+		inner = bpf_map_get_fd_by_id(inner_id);
+		if (inner < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(inner, &info, &len) &&
+		    info.max_entries != want) {
+			snprintf(err, errlen,
+				 "pinned service tables have table_size=%u, the config asks for %u: detach the interface first to change sizes",
+				 info.max_entries, want);
+			ret = -EEXIST;
+		}
+		close(inner);
+		break;
+	}
+	close(outer);
+	return ret;
+}
+
+int xlb_pins_check(struct xdp_lb *s, const char *pin_dir,
+		   const struct xlb_sizes *sz, char *err, size_t errlen)
+{
+	const struct xlb_map_def *d;
+	char path[256];
+	size_t i;
+	int ret;
+
+	for (i = 0; i < xlb_nr_maps; i++) {
+		d = &xlb_maps[i];
+		if (!d->pinned)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, d->name);
+		ret = check_pinned(path, xlb_size_name(d->size),
+				   bpf_map__max_entries(xlb_map(s, d)),
+				   err, errlen);
+		if (ret && d->size == XLB_SIZE_FIXED) {
+			snprintf(err, errlen,
+				 "the maps pinned at %s are from an older xdp-lb (%s has another size): detach and attach again",
+				 pin_dir, d->name);
+		}
+		if (ret)
+			return ret;
+	}
+	return check_pinned_table_size(pin_dir, sz->table_size,
+				       sz->max_services, err, errlen);
+}
+
 int xlb_skel_prepare(struct xdp_lb *s, const struct xlb_prep *p)
 {
 	int err, tmpl;

@@ -69,6 +69,14 @@ struct bpf_map *xlb_map(struct xdp_lb *s, const struct xlb_map_def *d);
  * the load and be closed after it, or a negative errno.
  */
 int xlb_skel_prepare(struct xdp_lb *s, const struct xlb_prep *p);
+/*
+ * Check the maps pinned under pin_dir against the sizes the prepared
+ * skeleton s asks for (and the service tables against sz->table_size),
+ * before libbpf tries to reuse them: on a mismatch, one line in err that
+ * says what to do, and -EEXIST.
+ */
+int xlb_pins_check(struct xdp_lb *s, const char *pin_dir,
+		   const struct xlb_sizes *sz, char *err, size_t errlen);
 /* Open, prepare and load; returns the skeleton or NULL with errno set. */
 struct xdp_lb *xlb_skel_open_load(const struct xlb_prep *p);
 

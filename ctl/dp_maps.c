@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The data plane's map accessors: VIPs, service tables, back ends, the
+ * run-time knobs and the per-CPU counters. Every map write the controller
+ * makes outside the flow-table walks (dp_flows.c).
+ */
+#include "dataplane.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "xdp_lb.skel.h"
+
+union vip_key {
+	struct vip_key_v4 v4;
+	struct vip_key_v6 v6;
+};
+
+/* The VIP map of (vip, port, proto), with its key built in k (of *len). */
+static struct bpf_map *vip_key(struct dp *dp, const struct lb_addr *vip,
+			       __u16 port, __u8 proto, union vip_key *k,
+			       size_t *len)
+{
+	memset(k, 0, sizeof(*k));
+	if (vip->family == AF_INET) {
+		k->v4.addr = vip->w[0];
+		k->v4.port = htons(port);
+		k->v4.proto = proto;
+		*len = sizeof(k->v4);
+		return dp->skel->maps.vips_v4;
+	}
+	memcpy(k->v6.addr, vip->b, 16);
+	k->v6.port = htons(port);
+	k->v6.proto = proto;
+	*len = sizeof(k->v6);
+	return dp->skel->maps.vips_v6;
+}
+
+int dp_vip_set(struct dp *dp, const struct lb_addr *vip, __u16 port,
+	       __u8 proto, __u32 svc_id, __u32 flags)
+{
+	struct vip_meta meta = { .svc_id = svc_id, .flags = flags };
+	struct bpf_map *map;
+	union vip_key k;
+	size_t len;
+
+	map = vip_key(dp, vip, port, proto, &k, &len);
+	return bpf_map__update_elem(map, &k, len, &meta, sizeof(meta), 0);
+}
+
+int dp_cfg_set(struct dp *dp, const struct lb_cfg *cfg)
+{
+	__u32 key = 0;
+
+	return bpf_map__update_elem(dp->skel->maps.xlb_cfg, &key, sizeof(key),
+				    cfg, sizeof(*cfg), 0);
+}
+
+int dp_vip_del(struct dp *dp, const struct lb_addr *vip, __u16 port,
+	       __u8 proto)
+{
+	struct bpf_map *map;
+	union vip_key k;
+	size_t len;
+	int ret;
+
+	map = vip_key(dp, vip, port, proto, &k, &len);
+	ret = bpf_map__delete_elem(map, &k, len, 0);
+	return ret == -ENOENT ? 0 : ret;
+}
+
+int dp_vip_foreach(struct dp *dp,
+		   void (*fn)(void *arg, const struct lb_addr *vip, __u16 port,
+			      __u8 proto, __u32 svc_id),
+		   void *arg)
+{
+	struct vip_key_v4 k4, *p4 = NULL;
+	struct vip_key_v6 k6, *p6 = NULL;
+	struct vip_meta meta;
+	struct lb_addr a;
+	int fd;
+
+	fd = bpf_map__fd(dp->skel->maps.vips_v4);
+	while (!bpf_map_get_next_key(fd, p4, &k4)) {
+		p4 = &k4;
+		if (bpf_map_lookup_elem(fd, &k4, &meta))
+			continue;
+		memset(&a, 0, sizeof(a));
+		a.family = AF_INET;
+		a.w[0] = k4.addr;
+		fn(arg, &a, ntohs(k4.port), k4.proto, meta.svc_id);
+	}
+	fd = bpf_map__fd(dp->skel->maps.vips_v6);
+	while (!bpf_map_get_next_key(fd, p6, &k6)) {
+		p6 = &k6;
+		if (bpf_map_lookup_elem(fd, &k6, &meta))
+			continue;
+		memset(&a, 0, sizeof(a));
+		a.family = AF_INET6;
+		memcpy(a.b, k6.addr, 16);
+		fn(arg, &a, ntohs(k6.port), k6.proto, meta.svc_id);
+	}
+	return 0;
+}
+
+int dp_table_set(struct dp *dp, __u32 svc_id, const __u32 *table)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, copts);
+	__u32 *keys, count, i;
+	int inner, ret;
+
+	inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "svc_table", sizeof(__u32),
+			       sizeof(__u32), dp->table_size, &copts);
+	if (inner < 0)
+		return -errno;
+	keys = malloc(sizeof(*keys) * dp->table_size);
+	if (!keys) {
+		close(inner);
+		return -ENOMEM;
+	}
+	for (i = 0; i < dp->table_size; i++)
+		keys[i] = i;
+	count = dp->table_size;
+	ret = bpf_map_update_batch(inner, keys, table, &count, NULL);
+	if (ret) { /* no batch ops for arrays on this kernel */
+		for (i = 0, ret = 0; i < dp->table_size && !ret; i++)
+			ret = bpf_map_update_elem(inner, &keys[i], &table[i], 0);
+	}
+	free(keys);
+	if (!ret)
+		ret = bpf_map_update_elem(
+			bpf_map__fd(dp->skel->maps.svc_tables), &svc_id, &inner,
+			0);
+	if (ret)
+		ret = -errno;
+	close(inner); /* the outer map holds the reference now */
+	return ret;
+}
+
+int dp_table_del(struct dp *dp, __u32 svc_id)
+{
+	int ret = bpf_map_delete_elem(bpf_map__fd(dp->skel->maps.svc_tables),
+				      &svc_id);
+
+	return ret && errno != ENOENT ? -errno : 0;
+}
+
+int dp_table_get(struct dp *dp, __u32 svc_id, __u32 *table)
+{
+	__u32 inner_id, i;
+	int inner, ret = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.svc_tables),
+				&svc_id, &inner_id))
+		return -ENOENT;
+	inner = bpf_map_get_fd_by_id(inner_id);
+	if (inner < 0)
+		return -errno;
+	for (i = 0; i < dp->table_size && !ret; i++)
+		ret = bpf_map_lookup_elem(inner, &i, &table[i]) ? -errno : 0;
+	close(inner);
+	return ret;
+}
+
+int dp_backend_set(struct dp *dp, __u32 id, const struct backend_info *bi)
+{
+	return bpf_map__update_elem(dp->skel->maps.backends, &id, sizeof(id),
+				    bi, sizeof(*bi), 0);
+}
+
+int dp_backend_get(struct dp *dp, __u32 id, struct backend_info *bi)
+{
+	return bpf_map__lookup_elem(dp->skel->maps.backends, &id, sizeof(id),
+				    bi, sizeof(*bi), 0);
+}
+
+static int percpu_zero(struct bpf_map *map, __u32 id, size_t vsize, int ncpu)
+{
+	void *zero = calloc(ncpu, vsize);
+	int ret;
+
+	if (!zero)
+		return -ENOMEM;
+	ret = bpf_map__update_elem(map, &id, sizeof(id), zero, vsize * ncpu, 0);
+	free(zero);
+	return ret;
+}
+
+int dp_backend_clear(struct dp *dp, __u32 id)
+{
+	struct backend_info bi = {};
+	int ret;
+
+	ret = dp_backend_set(dp, id, &bi);
+	if (ret)
+		return ret;
+	return percpu_zero(dp->skel->maps.stats_backend, id,
+			   sizeof(struct lb_counters), dp->nr_cpus);
+}
+
+int dp_stats_svc_clear(struct dp *dp, __u32 svc_id)
+{
+	return percpu_zero(dp->skel->maps.stats_svc, svc_id,
+			   sizeof(struct lb_counters), dp->nr_cpus);
+}
+
+static int percpu_sum(struct bpf_map *map, __u32 id, int ncpu,
+		      struct lb_counters *out)
+{
+	struct lb_counters *vals;
+	int i, ret;
+
+	memset(out, 0, sizeof(*out));
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	ret = bpf_map__lookup_elem(map, &id, sizeof(id), vals,
+				   sizeof(*vals) * ncpu, 0);
+	for (i = 0; !ret && i < ncpu; i++) {
+		out->packets += vals[i].packets;
+		out->bytes += vals[i].bytes;
+		out->new_flows += vals[i].new_flows;
+	}
+	free(vals);
+	return ret;
+}
+
+int dp_stats_svc(struct dp *dp, __u32 svc_id, struct lb_counters *out)
+{
+	return percpu_sum(dp->skel->maps.stats_svc, svc_id, dp->nr_cpus, out);
+}
+
+int dp_stats_backend(struct dp *dp, __u32 id, struct lb_counters *out)
+{
+	return percpu_sum(dp->skel->maps.stats_backend, id, dp->nr_cpus, out);
+}
+
+int dp_stats_reasons(struct dp *dp, struct reason_counters out[XLB_REASON_MAX])
+{
+	struct reason_counters *vals;
+	__u32 r;
+	int i, ret = 0;
+
+	vals = calloc(dp->nr_cpus, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (r = 0; r < XLB_REASON_MAX && !ret; r++) {
+		memset(&out[r], 0, sizeof(out[r]));
+		ret = bpf_map__lookup_elem(dp->skel->maps.stats_reason, &r,
+					   sizeof(r), vals,
+					   sizeof(*vals) * dp->nr_cpus, 0);
+		for (i = 0; !ret && i < dp->nr_cpus; i++) {
+			out[r].packets += vals[i].packets;
+			out[r].bytes += vals[i].bytes;
+		}
+	}
+	free(vals);
+	return ret;
+}
