@@ -109,10 +109,23 @@ $(STATE_BINS): $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/tests/fake_dp.o \
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(BUILD)/tests/fake_dp.o \
 		$(BUILD)/libxlb-nodp.a $(TEST_LIBS) -o $@
 
+# The packet tests' shared fixture (tests/prog/ files not named test_*),
+# in an archive: a test binary takes only what it uses.
+PROG_LIB_SRCS := $(filter-out $(PROG_SRCS),$(wildcard tests/prog/*.c))
+PROG_LIB_OBJS := $(patsubst tests/prog/%.c,$(BUILD)/tests/%.o,$(PROG_LIB_SRCS))
+
+$(BUILD)/tests/%.o: tests/prog/%.c $(BUILD)/xdp_lb.skel.h | $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/libprog.a: $(PROG_LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
 $(BUILD)/tests/test_decap: $(BUILD)/decap.skel.h
-$(BUILD)/tests/%: tests/prog/%.c $(BUILD)/xdp_lb.skel.h $(BUILD)/libxlb.a | $(BUILD)/tests
+$(BUILD)/tests/%: tests/prog/%.c $(BUILD)/xdp_lb.skel.h $(BUILD)/tests/libprog.a $(BUILD)/libxlb.a | $(BUILD)/tests
 	$(call msg,TEST,$@)
-	$(Q)$(CC) $(CFLAGS) $< $(BUILD)/libxlb.a $(TEST_LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $< $(BUILD)/tests/libprog.a $(BUILD)/libxlb.a $(TEST_LIBS) -o $@
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/fill_flows

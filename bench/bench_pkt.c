@@ -254,7 +254,7 @@ static void lb_load(struct lb_inst *li, int nbe, __u32 nflows,
 	/* The default sizes, loaded the controller's way (ctl/maps.c). */
 	prep.sz = xlb_default_sizes;
 	memcpy(prep.if_mac, LB_MAC, ETH_ALEN);
-	if (mode == FWD_NAT) { /* as tests/prog/test_xdp.c env_load */
+	if (mode == FWD_NAT) { /* as tests/prog/xdp_env.c env_load */
 		prep.nat_ifindex = nat_int_ifindex;
 		memcpy(prep.int_mac, INT_MAC, ETH_ALEN);
 	}
@@ -298,7 +298,7 @@ static void lb_load(struct lb_inst *li, int nbe, __u32 nflows,
 	inet_pton(AF_INET, VIP4, &vk.addr);
 	vk.port = htons(80);
 	vk.proto = IPPROTO_TCP;
-	if (mode == FWD_TUNNEL) { /* as tests/prog/test_xdp.c tunnel_setup */
+	if (mode == FWD_TUNNEL) { /* as tests/prog/test_xdp_tunnel.c tunnel_setup */
 		vm.flags |= XLB_VIP_F_TUNNEL;
 		inet_pton(AF_INET, TUN_SRC4, &cfg.tun_src4);
 		cfg.tun_mask4 = htonl(0xffffff00u);
