@@ -725,6 +725,8 @@ int dp_detach(const char *ifname, char *err, size_t errlen)
 		detach_if_ours(m.int_ifindex);
 	}
 	for (i = 0; i < xlb_nr_maps; i++) {
+		if (!xlb_maps[i].pinned)
+			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, xlb_maps[i].name);
 		unlink(path);
 	}

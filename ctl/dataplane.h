@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The data plane: loads the XDP program, attaches it through libxdp, pins
- * and re-adopts its maps. The only code that writes the maps.
+ * and re-adopts its maps. The only code that writes the maps. In three
+ * files: load and attach (dataplane.c, with the map table of maps.h), the
+ * map accessors (dp_maps.c), the flow-table walks (dp_flows.c).
  */
 #ifndef XLB_DATAPLANE_H
 #define XLB_DATAPLANE_H
@@ -52,6 +54,8 @@ struct dp {
 	__u64 sweep_seen;   /* entries the last full sweep walked */
 };
 
+/* ---- load and attach (dataplane.c) ---------------------------------- */
+
 /* Load, pin (or re-adopt pins) and attach. On error writes one line to err
  * and leaves the interface as it was. */
 int dp_open(struct dp *dp, const struct dp_opts *o, char *err, size_t errlen);
@@ -65,32 +69,17 @@ void dp_close(struct dp *dp);
 int dp_detach(const char *ifname, char *err, size_t errlen);
 /* Pin directory for an interface. */
 void dp_pin_dir(const char *ifname, char *buf, size_t len);
-
-/* flags: vip_meta.flags (XLB_VIP_F_*, persistence prefix). */
-int dp_vip_set(struct dp *dp, const struct lb_addr *vip, __u16 port,
-	       __u8 proto, __u32 svc_id, __u32 flags);
 /* The XDP program attached to ifindex: id 0 if none, else its name and
  * mode. Returns 0 or a negative errno. */
 int dp_attached_prog(int ifindex, __u32 *id, char *name, size_t len,
 		     enum xdp_attach_mode *mode);
 const char *dp_mode_str(enum xdp_attach_mode m);
-/* nat mappings (nat_rev entries) now. */
-long dp_nat_count(struct dp *dp);
-/* The orphan scan: delete nat mappings whose flow is gone (evicted from
- * the LRU table, or deleted by a path that did not release its mapping) or
- * now has another port. A flow deleted by a sweep or a purge has its
- * mapping released at once; this catches the rest. In steps of up to
- * max_batches batches of 4096 mappings (one flow lookup each); returns the
- * mappings deleted or -errno, c->done at the end. */
-struct dp_nat_scan {
-	bool first;
-	bool done;
-	__u64 token;
-};
-void dp_nat_scan_begin(struct dp_nat_scan *c);
-long dp_nat_scan_step(struct dp *dp, struct dp_nat_scan *c, int max_batches);
-/* The whole scan at once; returns how many, or a negative errno. */
-long dp_nat_sweep(struct dp *dp);
+
+/* ---- map accessors (dp_maps.c) ---------------------------------------- */
+
+/* flags: vip_meta.flags (XLB_VIP_F_*, persistence prefix). */
+int dp_vip_set(struct dp *dp, const struct lb_addr *vip, __u16 port,
+	       __u8 proto, __u32 svc_id, __u32 flags);
 /* The run-time knobs (xlb_cfg[0]). */
 int dp_cfg_set(struct dp *dp, const struct lb_cfg *cfg);
 int dp_vip_del(struct dp *dp, const struct lb_addr *vip, __u16 port,
@@ -112,6 +101,14 @@ int dp_backend_set(struct dp *dp, __u32 id, const struct backend_info *bi);
 int dp_backend_get(struct dp *dp, __u32 id, struct backend_info *bi);
 /* Mark id unused and zero its counters. */
 int dp_backend_clear(struct dp *dp, __u32 id);
+
+int dp_stats_svc(struct dp *dp, __u32 svc_id, struct lb_counters *out);
+int dp_stats_backend(struct dp *dp, __u32 id, struct lb_counters *out);
+int dp_stats_reasons(struct dp *dp, struct reason_counters out[XLB_REASON_MAX]);
+int dp_stats_svc_clear(struct dp *dp, __u32 svc_id);
+
+/* ---- flow-table walks (dp_flows.c) ------------------------------------ */
+
 /* Delete every flow pinned to back end id, and their nat mappings (bi: the
  * back end as it was, if its slot is already cleared; NULL: read the
  * slot); returns how many flows. */
@@ -129,7 +126,8 @@ long dp_flows_delete_expired(struct dp *dp, int fd, const void *keys,
 			     __u64 *revived, __u64 *lost);
 /* Walk both flow tables: delete flows idle past their timeout (none if to
  * is NULL) and count live[id] = live flows pinned to back end id (array of
- * max_backends). Returns the number of flows deleted, or -errno. */
+ * max_backends, zeroed here). Returns the number of flows deleted, or
+ * -errno. It is dp_flows_sweep_step() below, run until done. */
 long dp_flows_sweep(struct dp *dp, const struct flow_timeouts *to, __u64 now,
 		    __u64 *live);
 
@@ -151,9 +149,22 @@ long dp_flows_sweep_step(struct dp *dp, struct dp_sweep *c,
 			 const struct flow_timeouts *to, __u64 now,
 			 __u64 *live, int max_batches);
 
-int dp_stats_svc(struct dp *dp, __u32 svc_id, struct lb_counters *out);
-int dp_stats_backend(struct dp *dp, __u32 id, struct lb_counters *out);
-int dp_stats_reasons(struct dp *dp, struct reason_counters out[XLB_REASON_MAX]);
-int dp_stats_svc_clear(struct dp *dp, __u32 svc_id);
+/* nat mappings (nat_rev entries) now. */
+long dp_nat_count(struct dp *dp);
+/* The orphan scan: delete nat mappings whose flow is gone (evicted from
+ * the LRU table, or deleted by a path that did not release its mapping) or
+ * now has another port. A flow deleted by a sweep or a purge has its
+ * mapping released at once; this catches the rest. In steps of up to
+ * max_batches batches of 4096 mappings (one flow lookup each); returns the
+ * mappings deleted or -errno, c->done at the end. */
+struct dp_nat_scan {
+	bool first;
+	bool done;
+	__u64 token;
+};
+void dp_nat_scan_begin(struct dp_nat_scan *c);
+long dp_nat_scan_step(struct dp *dp, struct dp_nat_scan *c, int max_batches);
+/* The whole scan at once; returns how many, or a negative errno. */
+long dp_nat_sweep(struct dp *dp);
 
 #endif

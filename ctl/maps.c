@@ -38,7 +38,8 @@ const struct xlb_map_def xlb_maps[] = {
 /* clang-format on */
 const size_t xlb_nr_maps = sizeof(xlb_maps) / sizeof(xlb_maps[0]);
 
-/* tx_ports was pinned once; nat_cursor was the per-CPU cursor. */
+/* tx_ports was pinned once; nat_cursor was the per-CPU cursor of nat
+ * ports before nat_next. */
 const char *const xlb_old_pins[] = { "tx_ports", "nat_cursor" };
 const size_t xlb_nr_old_pins = sizeof(xlb_old_pins) / sizeof(xlb_old_pins[0]);
 
