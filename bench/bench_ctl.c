@@ -5,7 +5,7 @@
  *     65,537 slots: clock_gettime around the call, ROUNDS x 20 builds;
  *  2. counting the flows of an LRU hash flow table (struct flow_key_v4 ->
  *     struct flow_value, 2^20 entries) holding 10^6 flows with
- *     bpf_map_lookup_batch, 4096 a batch, as ctl/dataplane.c's flows_walk
+ *     bpf_map_lookup_batch, 4096 a batch, as ctl/dp_flows.c's batch iterator
  *     does (the count per back end is the per-flow work);
  *  3. kernel memory of xdp-lb's maps at the default sizes (XLB_DEFAULT_*):
  *     the memlock figure of /proc/self/fdinfo, which is what `bpftool map

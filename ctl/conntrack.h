@@ -2,7 +2,7 @@
 /*
  * Connection tracking from the flow table: which pinned flows count as live
  * connections, and when an idle flow is forgotten (per-state timeouts, in
- * the spirit of IPVS). Pure functions; the walk is in dataplane.c.
+ * the spirit of IPVS). Pure functions; the walk is in dp_flows.c.
  */
 #ifndef XLB_CONNTRACK_H
 #define XLB_CONNTRACK_H
