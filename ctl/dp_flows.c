@@ -98,6 +98,16 @@ static bool key_list_add(struct key_list *l, const void *key)
 	return true;
 }
 
+/* The end of one step of a stepped walk: n, or on error ret with the walk
+ * given up (done); the next one starts over. */
+static long step_end(bool *done, int ret, long n)
+{
+	if (!ret)
+		return n;
+	*done = true;
+	return ret;
+}
+
 static int flows_fd(struct dp *dp, int map)
 {
 	return bpf_map__fd(map ? dp->skel->maps.flows_v6 :
@@ -272,11 +282,7 @@ long dp_flows_sweep_step(struct dp *dp, struct dp_sweep *c,
 	c->seen += sa.seen;
 	free(sa.expired.keys);
 	batch_fini(&it);
-	if (ret) {
-		c->done = true; /* give up this round; the next one restarts */
-		return ret;
-	}
-	return deleted;
+	return step_end(&c->done, ret, deleted);
 }
 
 long dp_flows_sweep(struct dp *dp, const struct flow_timeouts *to, __u64 now,
@@ -439,11 +445,7 @@ long dp_nat_scan_step(struct dp *dp, struct dp_nat_scan *c, int max_batches)
 				n++;
 	}
 	batch_fini(&it);
-	if (ret) {
-		c->done = true; /* give up this scan; the next one restarts */
-		return ret;
-	}
-	return n;
+	return step_end(&c->done, ret, n);
 }
 
 long dp_nat_sweep(struct dp *dp)
