@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <ifaddrs.h>
-#include <fcntl.h>
 #include <linux/if_link.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -27,7 +26,6 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "conntrack.h"
 #include "log.h"
 #include "maps.h"
 #include "xdp_lb.skel.h"
