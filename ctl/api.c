@@ -295,7 +295,7 @@ struct api *api_start(struct event_base *base, struct lb_state *st,
 	}
 	api_sock_path(ifname, api->path, sizeof(api->path));
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", api->path);
-	unlink(api->path); /* stale: the caller checked none answers */
+	unlink(api->path); /* stale: the caller holds IFACE.lock */
 	old = umask(0077);
 	api->lis = evconnlistener_new_bind(
 		base, accept_cb, api,

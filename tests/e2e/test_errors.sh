@@ -48,7 +48,7 @@ expect 2 "unknown interface 'nosuch0'" "attach to an unknown interface" -- \
 	lb_ns "$BIN" attach nosuch0 -c /dev/null
 expect 2 "cannot open" "attach with a missing file" -- \
 	lb_ns "$BIN" attach "$P-lb0" -c /nonexistent.yaml
-expect 2 "needs a config file" "attach without -c" -- lb_ns "$BIN" attach "$P-lb0"
+expect 2 "attach needs -c FILE" "attach without -c" -- lb_ns "$BIN" attach "$P-lb0"
 expect 2 "--xdp-mode: 'turbo' is not native or skb" "attach with a bad mode" -- \
 	lb_ns "$BIN" attach "$P-lb0" -c "$CFG" --xdp-mode turbo
 expect 2 "unknown command 'frobnicate'" "an unknown command" -- "$BIN" frobnicate
@@ -61,6 +61,25 @@ expect 1 "'$P-lb0' already has an XDP program \(id [0-9]+, name 'xdp_pass'\): de
 check "the other program is still attached, no pins made" \
 	bash -c "ip -n $P-lb link show $P-lb0 | grep -q 'prog/xdp' && [ ! -e /sys/fs/bpf/xdp-lb/$P-lb0 ]"
 ip -n "$P-lb" link set dev "$P-lb0" xdpdrv off
+
+# Two attaches at once on a bare interface: the controller lock (flock)
+# lets exactly one through; the other fails at once with one line.
+R1=/tmp/xlb-e2e-$P-r1.log
+R2=/tmp/xlb-e2e-$P-r2.log
+CLEAN_FILES+=("$R1" "$R2")
+# Not through a shell function: $! must be the attach itself.
+nsenter --net="/run/netns/$P-lb" "$BIN" attach "$P-lb0" -c "$CFG" >"$R1" 2>&1 &
+r1=$!
+nsenter --net="/run/netns/$P-lb" "$BIN" attach "$P-lb0" -c "$CFG" >"$R2" 2>&1 &
+r2=$!
+wait -n "$r1" "$r2"
+rc=$?
+if kill -0 "$r1" 2>/dev/null; then win=$r1 lose_log=$R2; else win=$r2 lose_log=$R1; fi
+check "two racing attaches: one exits 1 ($rc) with one line: $(cat "$lose_log")" \
+	bash -c "[ $rc -eq 1 ] && [ \$(wc -l <$lose_log) -eq 1 ] && grep -q 'is running already' $lose_log"
+check "two racing attaches: the other runs the controller" wait_for 100 xlb status
+kill -TERM "$win"
+wait "$win"
 lb_start "$CFG" || { not_ok "controller starts"; exit 1; }
 # The configured state (names, back ends, weights, MACs), counters left out.
 state_sig() {
@@ -69,8 +88,15 @@ state_sig() {
 before=$(state_sig)
 same_state() { [ "$(state_sig)" = "$before" ]; }
 
-expect 1 "is running already" "a second attach on the same interface" -- \
+expect 1 "a controller for '$P-lb0' is running already" "a second attach on the same interface" -- \
 	lb_ns "$BIN" attach "$P-lb0" -c "$CFG"
+check "the second attach changed nothing: the first controller answers, same state" \
+	bash -c "kill -0 $LB_PID && $BIN -i $P-lb0 status >/dev/null && [ -S /run/xdp-lb/$P-lb0.sock ]"
+check "the same state after the second attach" same_state
+# Attach holds the controller lock for its life: it is locked now, and
+# two attaches racing on a fresh interface cannot both get it (flock).
+check "the controller holds /run/xdp-lb/$P-lb0.lock" \
+	bash -c "! flock -n /run/xdp-lb/$P-lb0.lock true"
 expect 1 "a controller for '$P-lb0' is running" "detach while a controller runs" -- \
 	lb_ns "$BIN" detach "$P-lb0"
 expect 1 "no service 'nosuchsvc'" "backend add to an unknown service" -- \
@@ -100,6 +126,31 @@ expect 1 "Permission denied \(run as root\)" "status without privilege" -- \
 	setpriv --reuid=65534 --regid=65534 --clear-groups "$BIN" -i "$P-lb0" status
 json_err=$("$BIN" -i nosuch0 --json status 2>/dev/null)
 check "--json errors are JSON ($json_err)" python3 -c 'import json,sys; assert "error" in json.loads(sys.argv[1])' "$json_err"
+
+# check: validates a file without the kernel, as any user.
+printf 'services:\n  - name: web\n    vip: %s\n    port: 80\n    proto: tcp\n    backends:\n      - addr: 198.18.0.11\n        weight: 70000\n' "$VIP4" >"$BAD"
+chmod 644 "$BAD" "$CFG"
+expect 2 "^$BAD:8: services\[0\]\.backends\[0\]\.weight: 70000 is out of range" \
+	"check of a file with an error: FILE:LINE" -- "$BIN" check -c "$BAD"
+expect 2 "needs -c FILE" "check without -c" -- "$BIN" check
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$BIN" check -c "$CFG" 2>&1)
+rc=$?
+check "check of a valid file, without root: exit $rc, \"$out\"" \
+	test $rc -eq 0 -a "$out" = "$CFG: ok (2 services, 6 back ends)"
+json_err=$("$BIN" --json check -c "$BAD" 2>/dev/null)
+check "check --json: the error is JSON ($json_err)" \
+	python3 -c 'import json,sys; assert ":8:" in json.loads(sys.argv[1])["error"]' "$json_err"
+check "check touched nothing: same state" same_state
+
+# decap status IFACE --json, as documented (on a back end's interface).
+nsenter --net="/run/netns/$P-b1" "$BIN" decap attach "$P-b10" >/dev/null
+json=$(nsenter --net="/run/netns/$P-b1" "$BIN" decap status "$P-b10" --json)
+check "decap status IFACE --json prints JSON ($json)" \
+	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["interface"]==sys.argv[2] and "decapsulated" in d' "$json" "$P-b10"
+nsenter --net="/run/netns/$P-b1" "$BIN" decap detach "$P-b10" >/dev/null
+json_err=$(nsenter --net="/run/netns/$P-b1" "$BIN" decap status "$P-b10" --json 2>/dev/null)
+check "decap status --json without decap: the error is JSON ($json_err)" \
+	python3 -c 'import json,sys; assert "error" in json.loads(sys.argv[1])' "$json_err"
 
 # A broken file on reload: rejected, nothing changes, traffic still flows.
 cp "$CFG" "$CFG.good"
