@@ -151,10 +151,12 @@ static int set_value(const struct cli_opt *o, const char *val,
 	case CLI_ENUM:
 		return set_enum(o, val, p);
 	case CLI_IFACE:
-		if (!*val || strlen(val) >= IF_NAMESIZE)
+		/* as the kernel's dev_valid_name() */
+		if (!*val || strlen(val) >= IF_NAMESIZE || !strcmp(val, ".") ||
+		    !strcmp(val, "..") || strpbrk(val, "/: \t\n\v\f\r"))
 			return bad_value(
 				o, val,
-				"an interface name (1 to 15 characters)");
+				"an interface name (1 to 15 characters, no / : or space)");
 		break;
 	case CLI_ADDR:
 		if (lb_addr_parse(val, &addr))

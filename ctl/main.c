@@ -103,15 +103,20 @@ static int lock_datapath(const char *ifname)
 	return fd;
 }
 
-static int open_datapath(struct dp *dp, const struct dp_opts *o)
+/* dp_open under the data-path lock; with from_pins, for the options the
+ * attached xdp-lb was made with (upgrade), read under the lock too. */
+static int open_datapath(struct dp *dp, struct dp_opts *o, bool from_pins)
 {
 	char err[512];
-	int lk, ret;
+	int lk, ret = 0;
 
 	lk = lock_datapath(o->ifname);
 	if (lk < 0)
 		return XLB_EXIT_FAIL;
-	ret = dp_open(dp, o, err, sizeof(err));
+	if (from_pins)
+		ret = dp_read_meta(o->ifname, o, err, sizeof(err));
+	if (!ret)
+		ret = dp_open(dp, o, err, sizeof(err));
 	lock_drop(o->ifname, LOCK_DATAPATH, lk);
 	if (ret)
 		return cli_fail(ret == -ENODEV ? XLB_EXIT_USAGE : XLB_EXIT_FAIL,
@@ -158,7 +163,7 @@ static int cmd_attach(struct cli_args *a)
 	dopts.max_flows = cfg.max_flows;
 	dopts.max_services = cfg.max_services;
 	dopts.max_backends = cfg.max_backends;
-	ret = open_datapath(&dp, &dopts);
+	ret = open_datapath(&dp, &dopts, false);
 	if (!ret) {
 		ret = daemon_run(&dp, a->config, &cfg);
 		if (ret && !dp.adopted && !dp.replaced)
@@ -192,19 +197,16 @@ static int cmd_detach(struct cli_args *a)
 
 static int cmd_upgrade(struct cli_args *a)
 {
-	struct dp_opts o = {};
-	char err[512];
+	struct dp_opts o = { .ifname = a->iface };
 	struct dp dp;
 	int ret;
 
 	if (geteuid() != 0)
 		return cli_fail(XLB_EXIT_FAIL,
 				"upgrade needs root (CAP_BPF, CAP_NET_ADMIN)");
-	ret = dp_read_meta(a->iface, &o, err, sizeof(err));
-	if (ret)
-		return cli_fail(ret == -ENODEV ? XLB_EXIT_USAGE : XLB_EXIT_FAIL,
-				"%s", err);
-	ret = open_datapath(&dp, &o);
+	/* A running controller keeps its lock: upgrade takes only the
+	 * data-path one. */
+	ret = open_datapath(&dp, &o, true);
 	if (ret)
 		return ret;
 	dp_close(&dp);
