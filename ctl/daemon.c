@@ -18,7 +18,7 @@
 #include "log.h"
 #include "state.h"
 
-#define TICK_US 250000 /* the load tick */
+#define TICK_US (STATE_TICK_MS * 1000) /* the load tick (loop lag is measured against it) */
 
 struct loop {
 	struct event_base *base;

@@ -50,6 +50,9 @@ static void print_backend(struct json_object *b)
 	       json_object_get_boolean(json_object_object_get(b, "standby")) ?
 		       "  (standby)" :
 		       "");
+	if (strcmp(jstr(b, "health"), "none") && *jstr(b, "health_since"))
+		printf("    health %s since %s: %s\n", jstr(b, "health"),
+		       jstr(b, "health_since"), jstr(b, "health_detail"));
 }
 
 static void print_scale(struct json_object *sc)

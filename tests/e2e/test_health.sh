@@ -93,6 +93,10 @@ check "dead server: $VICTIM down $ms ms after its server exited (bound fall x in
 	in_bounds "$ms" "-$early" $((BOUND + SLACK))
 why "$VICTIM down" $VADDR
 DETECT+=("kill:$ms")
+since=$(be_get $VADDR health_since)
+line=$(xlb status | grep -F "health down since")
+check "status shows when $VICTIM went down and why ($line)" \
+	grep -qF "health down since $since: connect: Connection refused" <<<"$line"
 detail=$(status_get "[b['health_detail'] for b in s['services'][0]['backends'] if b['addr']=='$VADDR'][0]")
 diag "$VICTIM health detail: $detail"
 f=$(status_get "[b['flows'] for b in s['services'][0]['backends'] if b['addr']=='$VADDR'][0]")
