@@ -10,6 +10,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "check.h"
+
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -28,29 +30,6 @@
 #define TIMEOUT 30 /* ms */
 #define SLACK 150 /* ms, scheduling slack on a loaded machine */
 #define MAX_CALLS 64
-
-static void check_int(long long got, long long want, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* Fail naming what was checked: "<what>: 2 != expected 3". */
-static void check_int(long long got, long long want, const char *fmt, ...)
-{
-	char what[256];
-	va_list ap;
-
-	if (got == want)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	fail_msg("%s: %lld != expected %lld", what, got, want);
-}
-
-static void check_str(const char *got, const char *want, const char *what)
-{
-	if (strcmp(got, want))
-		fail_msg("%s: \"%s\" != expected \"%s\"", what, got, want);
-}
 
 /* ---- state machine ---- */
 

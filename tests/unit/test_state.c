@@ -22,6 +22,8 @@
 #include <event2/event.h>
 #include <cmocka.h>
 
+#include "check.h"
+
 #include "fake_dp.h"
 #include "state.h"
 #include "state_int.h"
@@ -37,23 +39,6 @@ static __u64 clock_ns;
 static __u64 test_clock(void)
 {
 	return clock_ns;
-}
-
-static void check_int(long long got, long long want, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* Fail naming what was checked: "<what>: 2 != expected 3". */
-static void check_int(long long got, long long want, const char *fmt, ...)
-{
-	char what[256];
-	va_list ap;
-
-	if (got == want)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	fail_msg("%s: %lld != expected %lld", what, got, want);
 }
 
 static void check_err(int ret, int want, const char *msg)
