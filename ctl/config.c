@@ -18,17 +18,21 @@
 int cfg_err(struct cfg_ctx *c, const yaml_node_t *n, const char *key,
 	    const char *fmt, ...)
 {
-	char msg[256];
+	char msg[256], line[768];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (n)
-		snprintf(c->err, c->errlen, "%s:%zu: %s: %s", c->name,
+		snprintf(line, sizeof(line), "%s:%zu: %s: %s", c->name,
 			 n->start_mark.line + 1, key, msg);
 	else
-		snprintf(c->err, c->errlen, "%s: %s: %s", c->name, key, msg);
+		snprintf(line, sizeof(line), "%s: %s: %s", c->name, key, msg);
+	if (!c->n_errs++)
+		snprintf(c->err, c->errlen, "%s", line);
+	if (c->on_err)
+		c->on_err(line, c->arg);
 	return -EINVAL;
 }
 
@@ -151,6 +155,20 @@ static void key_path(char *buf, size_t len, const char *path,
 	snprintf(buf, len, "%s%s%s", path, *path ? "." : "", name);
 }
 
+static int unknown_key(struct cfg_ctx *c, const yaml_node_t *k,
+		       const char *key, const struct cfg_block *b,
+		       const char *ks)
+{
+	size_t i;
+
+	for (i = 0; i < b->n_keys; i++)
+		if (edit_distance(ks, b->keys[i].name) <= 2)
+			return cfg_err(c, k, key,
+				       "unknown key (did you mean '%s'?)",
+				       b->keys[i].name);
+	return cfg_err(c, k, key, "unknown key");
+}
+
 /* Check a mapping's keys against b: known, not repeated. Fills v[i] with
  * the value node of b->keys[i] (or NULL). */
 static int map_keys(struct cfg_ctx *c, const yaml_node_t *map,
@@ -160,37 +178,38 @@ static int map_keys(struct cfg_ctx *c, const yaml_node_t *map,
 	const struct cfg_key *keys = b->keys;
 	char key[320];
 	yaml_node_pair_t *p;
+	int ret = 0, r;
 	size_t i;
 
 	if (map->type != YAML_MAPPING_NODE)
 		return cfg_err(c, map, path, "expected a mapping, found %s",
 			       cfg_type_name(map));
-	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
-	     p++) {
+	for (p = map->data.mapping.pairs.start;
+	     p < map->data.mapping.pairs.top && (!ret || cfg_go_on(c)); p++) {
 		yaml_node_t *k = cfg_node(c, p->key);
 		const char *ks = cfg_scalar(k);
 
-		if (!ks)
-			return cfg_err(c, k, path, "keys must be plain words");
+		if (!ks) {
+			r = cfg_err(c, k, path, "keys must be plain words");
+			ret = ret ?: r;
+			continue;
+		}
 		key_path(key, sizeof(key), path, ks);
 		for (i = 0; i < b->n_keys; i++)
 			if (!strcmp(ks, keys[i].name))
 				break;
 		if (i == b->n_keys) {
-			for (i = 0; i < b->n_keys; i++)
-				if (edit_distance(ks, keys[i].name) <= 2)
-					return cfg_err(c, k, key,
-						       "unknown key (did you mean '%s'?)",
-						       keys[i].name);
-			return cfg_err(c, k, key, "unknown key");
+			r = unknown_key(c, k, key, b, ks);
+		} else if (v[i]) {
+			r = cfg_err(c, k, key, "duplicate key (first on line %zu)",
+				    v[i]->start_mark.line + 1);
+		} else {
+			v[i] = cfg_node(c, p->value);
+			r = 0;
 		}
-		if (v[i])
-			return cfg_err(c, k, key,
-				       "duplicate key (first on line %zu)",
-				       v[i]->start_mark.line + 1);
-		v[i] = cfg_node(c, p->value);
+		ret = ret ?: r;
 	}
-	return 0;
+	return ret;
 }
 
 static int read_key(struct cfg_ctx *c, const struct cfg_key *k,
@@ -221,27 +240,30 @@ int cfg_walk(struct cfg_ctx *c, const struct cfg_block *b,
 	     const yaml_node_t *n, const char *path, void *obj)
 {
 	yaml_node_t *v[CFG_MAX_KEYS] = {};
+	unsigned int errs = c->n_errs;
 	char key[320];
+	int ret, r;
 	size_t i;
-	int ret;
 
-	if (!(b->empty_ok && cfg_empty(n))) {
-		ret = map_keys(c, n, path, b, v);
-		if (ret)
-			return ret;
-		for (i = 0; i < b->n_keys; i++)
-			if ((b->keys[i].flags & CFG_REQUIRED) && !v[i])
-				return cfg_missing(c, n, path,
-						   b->keys[i].name);
-		for (i = 0; i < b->n_keys; i++) {
-			if (!v[i])
-				continue;
-			key_path(key, sizeof(key), path, b->keys[i].name);
-			ret = read_key(c, &b->keys[i], v[i], key, obj);
-			if (ret)
-				return ret;
+	if (b->empty_ok && cfg_empty(n))
+		return b->finish ? b->finish(c, n, path, obj, v) : 0;
+	ret = map_keys(c, n, path, b, v);
+	if (ret && (!cfg_go_on(c) || n->type != YAML_MAPPING_NODE))
+		return ret;
+	for (i = 0; i < b->n_keys && (!ret || cfg_go_on(c)); i++)
+		if ((b->keys[i].flags & CFG_REQUIRED) && !v[i]) {
+			r = cfg_missing(c, n, path, b->keys[i].name);
+			ret = ret ?: r;
 		}
+	for (i = 0; i < b->n_keys && (!ret || cfg_go_on(c)); i++) {
+		if (!v[i])
+			continue;
+		key_path(key, sizeof(key), path, b->keys[i].name);
+		r = read_key(c, &b->keys[i], v[i], key, obj);
+		ret = ret ?: r;
 	}
+	if (ret || c->n_errs != errs)
+		return ret ?: -EINVAL; /* no cross-key checks on broken keys */
 	return b->finish ? b->finish(c, n, path, obj, v) : 0;
 }
 
@@ -285,6 +307,20 @@ const char *cfg_key_default(const struct cfg_key *k, char *buf, size_t len)
 	return buf;
 }
 
+/* An error outside the walk (the file, the YAML syntax): one line, the
+ * only one. */
+static int load_fail(struct cfg_ctx *c, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->err, c->errlen, fmt, ap);
+	va_end(ap);
+	if (c->on_err)
+		c->on_err(c->err, c->arg);
+	return ret;
+}
+
 static int parse_doc(struct cfg_ctx *c, struct lb_config *cfg)
 {
 	yaml_node_t *root = yaml_document_get_root_node(c->doc);
@@ -303,26 +339,27 @@ static int parse_doc(struct cfg_ctx *c, struct lb_config *cfg)
 	return cfg_walk(c, &cfg_top_block, root, "", cfg);
 }
 
-int config_load_string(const char *buf, size_t len, const char *name,
-		       struct lb_config *cfg, char *err, size_t errlen)
+int config_load_string_all(const char *buf, size_t len, const char *name,
+			   struct lb_config *cfg, char *err, size_t errlen,
+			   config_err_fn fn, void *arg)
 {
-	struct cfg_ctx c = { .name = name, .err = err, .errlen = errlen };
+	struct cfg_ctx c = { .name = name, .err = err, .errlen = errlen,
+			     .on_err = fn, .arg = arg };
 	yaml_parser_t parser;
 	yaml_document_t doc;
 	int ret;
 
 	memset(cfg, 0, sizeof(*cfg));
-	if (!yaml_parser_initialize(&parser)) {
-		snprintf(err, errlen, "%s: out of memory", name);
-		return -ENOMEM;
-	}
+	if (!yaml_parser_initialize(&parser))
+		return load_fail(&c, -ENOMEM, "%s: out of memory", name);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
 	if (!yaml_parser_load(&parser, &doc)) {
-		snprintf(err, errlen, "%s:%zu: invalid YAML: %s", name,
-			 parser.problem_mark.line + 1,
-			 parser.problem ? parser.problem : "parse error");
+		ret = load_fail(&c, -EINVAL, "%s:%zu: invalid YAML: %s", name,
+				parser.problem_mark.line + 1,
+				parser.problem ? parser.problem :
+						 "parse error");
 		yaml_parser_delete(&parser);
-		return -EINVAL;
+		return ret;
 	}
 	c.doc = &doc;
 	ret = parse_doc(&c, cfg);
@@ -333,9 +370,19 @@ int config_load_string(const char *buf, size_t len, const char *name,
 	return ret;
 }
 
-int config_load_file(const char *path, struct lb_config *cfg, char *err,
-		     size_t errlen)
+int config_load_string(const char *buf, size_t len, const char *name,
+		       struct lb_config *cfg, char *err, size_t errlen)
 {
+	return config_load_string_all(buf, len, name, cfg, err, errlen, NULL,
+				      NULL);
+}
+
+int config_load_file_all(const char *path, struct lb_config *cfg,
+			 char *err, size_t errlen, config_err_fn fn,
+			 void *arg)
+{
+	struct cfg_ctx c = { .err = err, .errlen = errlen, .on_err = fn,
+			     .arg = arg };
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f;
@@ -343,25 +390,29 @@ int config_load_file(const char *path, struct lb_config *cfg, char *err,
 
 	memset(cfg, 0, sizeof(*cfg));
 	f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, errlen, "%s: cannot open: %s", path,
-			 strerror(errno));
-		return -errno;
-	}
+	if (!f)
+		return load_fail(&c, -errno, "%s: cannot open: %s", path,
+				 strerror(errno));
 	if (fseek(f, 0, SEEK_END) || (long)(len = ftell(f)) < 0 ||
 	    fseek(f, 0, SEEK_SET) || !(buf = malloc(len + 1)) ||
 	    fread(buf, 1, len, f) != len) {
-		snprintf(err, errlen, "%s: cannot read: %s", path,
-			 strerror(errno ? errno : EIO));
+		ret = load_fail(&c, -EIO, "%s: cannot read: %s", path,
+				strerror(errno ? errno : EIO));
 		free(buf);
 		fclose(f);
-		return -EIO;
+		return ret;
 	}
 	fclose(f);
 	buf[len] = '\0';
-	ret = config_load_string(buf, len, path, cfg, err, errlen);
+	ret = config_load_string_all(buf, len, path, cfg, err, errlen, fn, arg);
 	free(buf);
 	return ret;
+}
+
+int config_load_file(const char *path, struct lb_config *cfg, char *err,
+		     size_t errlen)
+{
+	return config_load_file_all(path, cfg, err, errlen, NULL, NULL);
 }
 
 void config_free(struct lb_config *cfg)

@@ -62,6 +62,7 @@ struct lb_service_cfg {
 	bool persist;		   /* persistence: src-ip */
 	__u8 persist_prefix;	   /* bits of the client address that count */
 	int line;
+	bool broken; /* had an error (config_load_*_all reads on) */
 };
 
 struct lb_config {
@@ -98,6 +99,15 @@ int config_load_file(const char *path, struct lb_config *cfg, char *err,
 /* Same, from a buffer; name is used in messages in place of the path. */
 int config_load_string(const char *buf, size_t len, const char *name,
 		       struct lb_config *cfg, char *err, size_t errlen);
+/* Same as config_load_file, but reads on past errors: fn gets each error
+ * line (same form as above) in file order; err keeps the first. */
+typedef void (*config_err_fn)(const char *line, void *arg);
+int config_load_file_all(const char *path, struct lb_config *cfg,
+			 char *err, size_t errlen, config_err_fn fn,
+			 void *arg);
+int config_load_string_all(const char *buf, size_t len, const char *name,
+			   struct lb_config *cfg, char *err, size_t errlen,
+			   config_err_fn fn, void *arg);
 void config_free(struct lb_config *cfg);
 
 /* Validate a service name: 1..63 chars of [A-Za-z0-9_.-], not starting

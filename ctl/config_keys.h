@@ -28,6 +28,12 @@ struct cfg_ctx {
 	struct lb_config *cfg;	    /* being filled */
 	struct lb_service_cfg *svc; /* the service being read, or NULL */
 	bool standby;		    /* reading a standby back end */
+	/* Set: every error goes to on_err and the walk goes on past it (a
+	 * block with an error skips its cross-key checks); err keeps the
+	 * first. Unset: the walk stops at the first error. */
+	config_err_fn on_err;
+	void *arg;
+	unsigned int n_errs;
 };
 
 struct cfg_key;
@@ -115,13 +121,19 @@ const char *cfg_key_type(const struct cfg_key *k);
 const char *cfg_key_range(const struct cfg_key *k, char *buf, size_t len);
 const char *cfg_key_default(const struct cfg_key *k, char *buf, size_t len);
 
-/* Read mapping n (at path) through b's table into obj. */
+/* Read mapping n (at path) through b's table into obj. When c collects
+ * errors (on_err), it reads on past one and returns the first. */
 int cfg_walk(struct cfg_ctx *c, const struct cfg_block *b,
 	     const yaml_node_t *n, const char *path, void *obj);
 
 /* Helpers for the keys' parse functions. */
 int cfg_err(struct cfg_ctx *c, const yaml_node_t *n, const char *key,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* True when the walk should go on after an error (c collects them). */
+static inline bool cfg_go_on(const struct cfg_ctx *c)
+{
+	return c->on_err;
+}
 int cfg_missing(struct cfg_ctx *c, const yaml_node_t *n, const char *path,
 		const char *key);
 yaml_node_t *cfg_node(struct cfg_ctx *c, int id);

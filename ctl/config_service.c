@@ -137,14 +137,37 @@ const struct cfg_block cfg_backend_block = {
 };
 
 /* A list of back ends (backends or standby) into *out, *n_out. */
+/* Back end i of list (just read) against the ones before it, and a
+ * standby one against the service's back ends. A back end whose address
+ * had an error has none and matches none. */
+static int backend_unique(struct cfg_ctx *c, const yaml_node_t *bn,
+			  const char *bpath, const struct lb_backend_cfg *list,
+			  size_t i)
+{
+	const struct lb_service_cfg *s = c->svc;
+	const struct lb_backend_cfg *b = &list[i];
+	size_t j;
+
+	for (j = 0; j < i; j++)
+		if (lb_addr_eq(&list[j].addr, &b->addr))
+			return cfg_err(c, bn, bpath,
+				       "duplicate back end (first on line %d)",
+				       list[j].line);
+	for (j = 0; c->standby && j < s->n_backends; j++)
+		if (lb_addr_eq(&s->backends[j].addr, &b->addr))
+			return cfg_err(c, bn, bpath,
+				       "already a back end (line %d)",
+				       s->backends[j].line);
+	return 0;
+}
+
 static int parse_backend_list(struct cfg_ctx *c, const yaml_node_t *list,
 			      const char *key, struct lb_backend_cfg **out,
 			      size_t *n_out)
 {
-	const struct lb_service_cfg *s = c->svc;
 	char bpath[128];
-	size_t i, j, nb;
-	int ret;
+	int ret = 0, r;
+	size_t i, nb;
 
 	if (cfg_empty(list))
 		return 0; /* "backends:" with nothing after it */
@@ -163,23 +186,16 @@ static int parse_backend_list(struct cfg_ctx *c, const yaml_node_t *list,
 		*n_out = i + 1;
 		cfg_defaults(&cfg_backend_block, b);
 		b->line = bn->start_mark.line + 1;
-		b->health = s->health;
-		b->agent = s->agent;
-		ret = cfg_walk(c, &cfg_backend_block, bn, bpath, b);
-		if (ret)
-			return ret;
-		for (j = 0; j < i; j++)
-			if (lb_addr_eq(&(*out)[j].addr, &b->addr))
-				return cfg_err(c, bn, bpath,
-					       "duplicate back end (first on line %d)",
-					       (*out)[j].line);
-		for (j = 0; c->standby && j < s->n_backends; j++)
-			if (lb_addr_eq(&s->backends[j].addr, &b->addr))
-				return cfg_err(c, bn, bpath,
-					       "already a back end (line %d)",
-					       s->backends[j].line);
+		b->health = c->svc->health;
+		b->agent = c->svc->agent;
+		r = cfg_walk(c, &cfg_backend_block, bn, bpath, b);
+		if (!r)
+			r = backend_unique(c, bn, bpath, *out, i);
+		ret = ret ?: r;
+		if (ret && !cfg_go_on(c))
+			break;
 	}
-	return 0;
+	return ret;
 }
 
 static int parse_backends(struct cfg_ctx *c, const struct cfg_key *k,
@@ -371,6 +387,8 @@ static int service_check(struct cfg_ctx *c, const yaml_node_t *sn,
 	for (j = 0; j < i; j++) {
 		const struct lb_service_cfg *o = &cfg->services[j];
 
+		if (o->broken)
+			continue;
 		if (!strcmp(o->name, s->name))
 			return cfg_err(c, sn, path,
 				       "duplicate service name '%s' (first on line %d)",
@@ -407,7 +425,7 @@ int parse_services(struct cfg_ctx *c, const struct cfg_key *k,
 	struct lb_config *cfg = obj;
 	size_t i, nsvc, total = 0;
 	char path[64];
-	int ret;
+	int ret = 0, r;
 
 	if (cfg_empty(n))
 		return 0;
@@ -432,12 +450,15 @@ int parse_services(struct cfg_ctx *c, const struct cfg_key *k,
 		s->health.type = HEALTH_NONE; /* no health block: no probes */
 		policy_defaults(&s->load);
 		c->svc = s;
-		ret = cfg_walk(c, &cfg_service_block, sn, path, s);
+		r = cfg_walk(c, &cfg_service_block, sn, path, s);
 		c->svc = NULL;
-		if (!ret)
-			ret = service_check(c, sn, path, i, &total);
-		if (ret)
-			return ret;
+		if (!r)
+			r = service_check(c, sn, path, i, &total);
+		else
+			s->broken = true; /* later services skip it */
+		ret = ret ?: r;
+		if (ret && !cfg_go_on(c))
+			break;
 	}
-	return 0;
+	return ret;
 }

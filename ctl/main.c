@@ -216,18 +216,81 @@ static int cmd_upgrade(struct cli_args *a)
 	return XLB_EXIT_OK;
 }
 
+/* check: collects every error line, to print them in file order. */
+struct check_errs {
+	const char *file;
+	struct json_object *lines;
+};
+
+static void check_error(const char *line, void *arg)
+{
+	struct check_errs *e = arg;
+
+	json_object_array_add(e->lines, json_object_new_string(line));
+}
+
+/* The line number of "FILE:LINE: ..." (0 when it has none). */
+static unsigned long check_line_no(const struct check_errs *e, size_t i)
+{
+	const char *s = json_object_get_string(
+		json_object_array_get_idx(e->lines, i));
+	size_t n = strlen(e->file);
+
+	if (strncmp(s, e->file, n) || s[n] != ':')
+		return 0;
+	return strtoul(s + n + 1, NULL, 10);
+}
+
+/* Print the errors sorted by line (stable: the same line keeps the order
+ * found), on stderr or as {"error", "count", "errors"}. */
+static void check_print(struct check_errs *e, const char *first)
+{
+	size_t n = json_object_array_length(e->lines), i, j, *ord;
+	struct json_object *out = json_object_new_array();
+
+	ord = calloc(n ? n : 1, sizeof(*ord));
+	for (i = 0; ord && i < n; i++) { /* insertion sort: a few lines */
+		for (j = i; j > 0 && check_line_no(e, ord[j - 1]) >
+					   check_line_no(e, i); j--)
+			ord[j] = ord[j - 1];
+		ord[j] = i;
+	}
+	for (i = 0; i < n; i++) {
+		struct json_object *l =
+			json_object_array_get_idx(e->lines, ord ? ord[i] : i);
+
+		if (cli_json)
+			json_object_array_add(out, json_object_get(l));
+		else
+			fprintf(stderr, "%s\n", json_object_get_string(l));
+	}
+	if (n)
+		first = json_object_get_string(
+			json_object_array_get_idx(e->lines, ord ? ord[0] : 0));
+	if (cli_json)
+		print_json(json_pack("error", json_object_new_string(first),
+				     "count", json_object_new_int64(n),
+				     "errors", out));
+	else
+		json_object_put(out);
+	free(ord);
+}
+
 static int cmd_check(struct cli_args *a)
 {
+	struct check_errs e = { a->config, json_object_new_array() };
 	struct lb_config cfg;
 	size_t i, n_be = 0;
 	char err[512];
+	int ret;
 
-	if (config_load_file(a->config, &cfg, err, sizeof(err))) {
-		if (cli_json)
-			return cli_fail(XLB_EXIT_USAGE, "%s", err);
-		fprintf(stderr, "%s\n", err);
+	ret = config_load_file_all(a->config, &cfg, err, sizeof(err),
+				   check_error, &e);
+	if (ret)
+		check_print(&e, err);
+	json_object_put(e.lines);
+	if (ret)
 		return XLB_EXIT_USAGE;
-	}
 	for (i = 0; i < cfg.n_services; i++)
 		n_be += cfg.services[i].n_backends + cfg.services[i].n_standby;
 	if (cli_json)

@@ -140,6 +140,20 @@ check "check of a valid file, without root: exit $rc, \"$out\"" \
 json_err=$("$BIN" --json check -c "$BAD" 2>/dev/null)
 check "check --json: the error is JSON ($json_err)" \
 	python3 -c 'import json,sys; assert ":8:" in json.loads(sys.argv[1])["error"]' "$json_err"
+# check: every error of the file, one line each, in file order.
+BAD3=$BAD.3
+CLEAN_FILES+=("$BAD3")
+printf 'services:\n  - name: web\n    vip: %s\n    port: 99999\n    proto: tcp\n    backends:\n      - addr: 198.18.0.11\n        weight: 70000\n      - addr: 198.18.0.300\n' "$VIP4" >"$BAD3"
+out=$("$BIN" check -c "$BAD3" 2>&1)
+rc=$?
+want="$BAD3:4: services[0].port: 99999 is out of range 1..65535
+$BAD3:8: services[0].backends[0].weight: 70000 is out of range 0..65535
+$BAD3:9: services[0].backends[1].addr: '198.18.0.300' is not an IPv4 or IPv6 address"
+check "check prints every error, one line each in file order, exit 2 (exit $rc: ${out//$'\n'/ | })" \
+	test "$rc" -eq 2 -a "$out" = "$want"
+json_err=$("$BIN" --json check -c "$BAD3" 2>/dev/null)
+check "check --json: every error in 'errors', the first in 'error' ($json_err)" \
+	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["count"]==3 and len(d["errors"])==3 and d["error"]==d["errors"][0] and ":4:" in d["error"]' "$json_err"
 check "check touched nothing: same state" same_state
 
 # decap status IFACE --json, as documented (on a back end's interface).

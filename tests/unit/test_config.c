@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Configuration parsing and validation: every field, defaults, and one test
  * per error with its exact FILE:LINE: KEY: message. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -502,6 +503,77 @@ static void test_name_and_prime_helpers(void **state)
 	assert_false(config_is_prime(1));
 }
 
+/* Collecting every error: each one once, the cross-key checks of a block
+ * with an error skipped, the first kept in err. */
+struct collected {
+	char lines[16][256];
+	int n;
+};
+
+static void collect(const char *line, void *arg)
+{
+	struct collected *c = arg;
+
+	if (c->n < 16)
+		snprintf(c->lines[c->n], sizeof(c->lines[0]), "%s", line);
+	c->n++;
+}
+
+static void test_every_error(void **state)
+{
+	static const char yaml[] =
+		"bogus: 1\n"						/* 1 */
+		"services:\n"						/* 2 */
+		"  - name: web\n"					/* 3 */
+		"    vip: 198.18.0.1\n"					/* 4 */
+		"    port: 99999\n"					/* 5 */
+		"    proto: tcp\n"					/* 6 */
+		"    backends:\n"					/* 7 */
+		"      - addr: 198.18.0.10\n"				/* 8 */
+		"        weight: 70000\n"				/* 9 */
+		"      - addr: 198.18.0.300\n"				/* 10 */
+		"      - addr: 198.18.0.11\n"				/* 11 */
+		"      - addr: 198.18.0.11\n"				/* 12 */
+		"  - name: web\n"					/* 13 */
+		"    vip: 198.18.0.1\n"					/* 14 */
+		"    port: 80\n"						/* 15 */
+		"    proto: tcp\n"					/* 16 */
+		"    helth: {}\n"					/* 17 */
+		"  - name: ok\n"					/* 18 */
+		"    vip: 198.18.0.2\n"					/* 19 */
+		"    port: 80\n"						/* 20 */
+		"    proto: tcp\n"					/* 21 */
+		"    backends:\n"					/* 22 */
+		"      - addr: 198.18.0.12\n";				/* 23 */
+	static const char *const want[] = {
+		"lb.yaml:1: bogus: unknown key",
+		"lb.yaml:5: services[0].port: 99999 is out of range 1..65535",
+		"lb.yaml:9: services[0].backends[0].weight: 70000 is out of range 0..65535",
+		"lb.yaml:10: services[0].backends[1].addr: '198.18.0.300' is not an IPv4 or IPv6 address",
+		"lb.yaml:12: services[0].backends[3]: duplicate back end (first on line 11)",
+		"lb.yaml:17: services[1].helth: unknown key (did you mean 'health'?)",
+	};
+	struct collected got = {};
+	struct lb_config cfg;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(config_load_string_all(yaml, strlen(yaml), "lb.yaml",
+						&cfg, err, sizeof(err),
+						collect, &got),
+			 -EINVAL);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]) && i < 16; i++)
+		if (strcmp(got.lines[i], want[i]))
+			fail_msg("error %zu: got \"%s\", want \"%s\"", i,
+				 got.lines[i], want[i]);
+	/* services[1] had errors: not checked as a duplicate of web, and
+	 * service "ok" after it is read and checked as usual. */
+	assert_int_equal(got.n, sizeof(want) / sizeof(want[0]));
+	assert_string_equal(err, want[0]);
+	/* Without a collector, the same file stops at the first error. */
+	expect_error(yaml, want[0]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -525,6 +597,7 @@ int main(void)
 		cmocka_unit_test(test_load_agent_scale_errors),
 		cmocka_unit_test(test_persistence_flood_guard),
 		cmocka_unit_test(test_name_and_prime_helpers),
+		cmocka_unit_test(test_every_error),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
