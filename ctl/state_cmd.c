@@ -268,6 +268,7 @@ int state_backend_weight(struct lb_state *st, const char *spec,
 {
 	struct lb_service *s;
 	struct lb_backend *b;
+	bool was_drained;
 	__u32 old;
 	int ret;
 
@@ -281,11 +282,13 @@ int state_backend_weight(struct lb_state *st, const char *spec,
 	if (ret)
 		return ret;
 	old = b->weight;
+	was_drained = b->drained;
 	b->weight = weight;
 	b->drained = false;
 	ret = rebuild(st, s, err, errlen);
-	if (ret) {
+	if (ret) { /* the table did not change: neither does the back end */
 		b->weight = old;
+		b->drained = was_drained;
 		return ret;
 	}
 	pr_info("service %s: back end %s weight %u -> %u\n", s->name, addr,

@@ -209,10 +209,14 @@ static const struct lb_service_cfg *cfg_find(const struct lb_config *cfg,
 
 /* Ids the new config needs beyond what it keeps, against what is free
  * once the removed services and back ends are gone. */
+/* Ids the config needs against ids free once it applies. A removed
+ * service frees its ids at once; a back end dropped from a service that
+ * stays drains first (state_sweep frees it), so its id is not free yet. */
 static int plan_capacity(struct lb_state *st, const struct lb_config *cfg,
 			 char *err, size_t errlen)
 {
-	size_t need_svc = 0, need_be = 0, gone_svc = 0, gone_be = 0, i, j;
+	size_t need_svc = 0, need_be = 0, gone_svc = 0, gone_be = 0, held = 0;
+	size_t i, j, free_be;
 
 	for (i = 0; i < st->n_svc; i++) {
 		struct lb_service *s = st->svc[i];
@@ -224,7 +228,8 @@ static int plan_capacity(struct lb_state *st, const struct lb_config *cfg,
 			continue;
 		}
 		for (j = 0; j < s->n_be; j++)
-			gone_be += !cfg_has_backend(sc, &s->be[j].addr);
+			held += !cfg_has_backend(sc, &s->be[j].addr) &&
+				!cfg_standby(sc, &s->be[j].addr);
 	}
 	for (i = 0; i < cfg->n_services; i++) {
 		const struct lb_service_cfg *sc = &cfg->services[i];
@@ -239,10 +244,11 @@ static int plan_capacity(struct lb_state *st, const struct lb_config *cfg,
 		return state_err(err, errlen, -ENOSPC,
 				 "the config needs more services than max_services=%u",
 				 st->dp->max_services);
-	if (need_be > free_ids(st->be_used, st->dp->max_backends) + gone_be)
+	free_be = free_ids(st->be_used, st->dp->max_backends) + gone_be;
+	if (need_be > free_be)
 		return state_err(err, errlen, -ENOSPC,
-				 "the config needs more back ends than max_backends=%u",
-				 st->dp->max_backends);
+				 "the config needs %zu new back ends, %zu ids are free of max_backends=%u (%zu held by back ends draining out: wait for them or raise max_backends)",
+				 need_be, free_be, st->dp->max_backends, held);
 	return 0;
 }
 

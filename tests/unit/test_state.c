@@ -377,6 +377,34 @@ static int del(const char *a, bool now)
 	return state_backend_del(&st, "web", a, now, err, sizeof(err));
 }
 
+/* max_backends full: a config that swaps a back end for a new one needs
+ * an id the old one holds while it drains. Refused whole, with the reason,
+ * until the sweep has let it go. */
+static void test_apply_full_refused_whole(void **state)
+{
+#define FULL16(last)                                                           \
+	BE(11, 1) BE(12, 1) BE(13, 1) BE(14, 1) BE(15, 1) BE(16, 1) BE(17, 1) \
+	BE(18, 1) BE(19, 1) BE(20, 1) BE(21, 1) BE(22, 1) BE(23, 1) BE(24, 1) \
+	BE(25, 1) BE(last, 1)
+	struct fake_maps before;
+
+	apply_ok(HEAD WEB(FULL16(26)));
+	before = fake;
+	check_err(apply(HEAD WEB(FULL16(27))), -ENOSPC,
+		  "max_backends=16 (1 held by back ends draining out");
+	assert_memory_equal(&fake, &before, sizeof(fake));
+	assert_null(be_of(svc("web"), "198.18.0.27"));
+	assert_false(be("web", "198.18.0.26")->removing);
+
+	/* once the back end left (nothing pinned: at the next sweep), the
+	 * same file applies */
+	assert_int_equal(del("198.18.0.26", false), 0);
+	state_sweep(&st);
+	apply_ok(HEAD WEB(FULL16(27)));
+	assert_non_null(be_of(svc("web"), "198.18.0.27"));
+#undef FULL16
+}
+
 static void test_backend_del(void **state)
 {
 	__u32 id12, id13;
@@ -478,6 +506,13 @@ static void test_weight(void **state)
 	fake_fail("dp_table_set", 1, -EIO);
 	check_err(weight("198.18.0.12", 500), -EIO, "cannot rebuild the table");
 	check_int(be("web", "198.18.0.12")->weight, 100, "weight after a failure");
+	assert_memory_equal(&fake, &before, sizeof(fake));
+	/* ... and a drained back end stays drained */
+	assert_int_equal(drain("198.18.0.12", true), 0);
+	before = fake;
+	fake_fail("dp_table_set", 1, -EIO);
+	check_err(weight("198.18.0.12", 500), -EIO, "cannot rebuild the table");
+	assert_true(be("web", "198.18.0.12")->drained);
 	assert_memory_equal(&fake, &before, sizeof(fake));
 }
 
@@ -842,6 +877,7 @@ int main(void)
 		T(test_apply_diff),
 		T(test_apply_removes_a_service),
 		T(test_apply_rejected),
+		T(test_apply_full_refused_whole),
 		T(test_service_add_del),
 		T(test_backend_add_errors),
 		T(test_backend_add),
