@@ -16,6 +16,7 @@
 #include "config.h"
 #include "dataplane.h"
 #include "log.h"
+#include "notify.h"
 #include "state.h"
 
 #define TICK_US (STATE_TICK_MS * 1000) /* the load tick (loop lag is measured against it) */
@@ -47,6 +48,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	pr_info("signal %d: stopping the controller\n", (int)sig);
+	notify_stopping();
 	event_base_loopbreak(arg);
 }
 
@@ -90,6 +92,7 @@ int daemon_run(struct dp *dp, const char *cfg_path, const struct lb_config *cfg)
 	struct loop l = {};
 	struct lb_state st;
 	struct api *api = NULL;
+	struct notify *sd = NULL;
 	char err[512];
 	int ret;
 
@@ -125,12 +128,15 @@ int daemon_run(struct dp *dp, const char *cfg_path, const struct lb_config *cfg)
 		dp->adopted  ? "re-adopted" :
 			       "attached",
 		dp->ifname, st.n_svc, XLB_RUN_DIR, dp->ifname);
+	/* attached, configured, answering: READY=1 (under systemd) */
+	sd = notify_ready(l.base, &st);
 	event_base_dispatch(l.base);
 	ret = XLB_EXIT_OK;
 	pr_info("controller stopped; the data path stays attached to '%s' "
 		"(xdp-lb detach %s removes it)\n",
 		dp->ifname, dp->ifname);
 out:
+	notify_free(sd);
 	loop_free(&l);
 	api_stop(api);
 	state_free(&st); /* stops the probes, which live on base */
