@@ -37,7 +37,7 @@ HDR_CHECKS := $(patsubst bpf/%.h,$(BUILD)/hdrcheck/%.ok,$(BPF_HDRS))
 
 .DELETE_ON_ERROR:
 .PHONY: all deps test test-unit test-prog test-e2e demo bench vmlinux clean \
-	hdrcheck
+	hdrcheck install uninstall deb
 
 all: $(BUILD)/xdp-lb $(BPF_OBJS) $(HDR_CHECKS) $(UNIT_BINS) $(PROG_BINS)
 
@@ -69,7 +69,7 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 
 $(BUILD)/ctl/%.o: ctl/%.c | $(BUILD)/ctl
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 # Objects that include the skeleton depend on it explicitly.
 $(BUILD)/ctl/dataplane.o $(BUILD)/ctl/dp_maps.o $(BUILD)/ctl/dp_flows.o \
@@ -82,7 +82,7 @@ $(BUILD)/libxlb.a: $(LIB_OBJS)
 
 $(BUILD)/xdp-lb: $(BUILD)/ctl/main.o $(BUILD)/libxlb.a
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libxlb.a | $(BUILD)/tests
 	$(call msg,TEST,$@)
@@ -150,6 +150,57 @@ bench: deps
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)./tests/e2e/demo.sh
+
+# make install [DESTDIR=...] [PREFIX=/usr/local] [SBINDIR=...] [MANDIR=...]
+# The unit reads SYSCONFDIR/xdp-lb/IFACE.yaml and runs SBINDIR/xdp-lb.
+PREFIX      ?= /usr/local
+SBINDIR     ?= $(PREFIX)/sbin
+MANDIR      ?= $(PREFIX)/share/man
+DOCDIR      ?= $(PREFIX)/share/doc/xdp-lb
+SYSCONFDIR  ?= /etc
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+INSTALL     ?= install
+INSTALLED   := $(SBINDIR)/xdp-lb $(MANDIR)/man8/xdp-lb.8 \
+               $(UNITDIR)/xdp-lb@.service $(BASHCOMPDIR)/xdp-lb \
+               $(DOCDIR)/examples/example.yaml $(DOCDIR)/README.md \
+               $(DOCDIR)/config.md $(DOCDIR)/modes.md
+
+install: $(BUILD)/xdp-lb
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(SYSCONFDIR)/xdp-lb
+	$(Q)$(INSTALL) -m 0755 $(BUILD)/xdp-lb $(DESTDIR)$(SBINDIR)/xdp-lb
+	$(Q)$(INSTALL) -m 0644 docs/xdp-lb.8 $(DESTDIR)$(MANDIR)/man8/xdp-lb.8
+	$(Q)sed 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		dist/xdp-lb@.service.in >$(DESTDIR)$(UNITDIR)/xdp-lb@.service
+	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/xdp-lb@.service
+	$(Q)$(INSTALL) -m 0644 dist/xdp-lb.bash-completion \
+		$(DESTDIR)$(BASHCOMPDIR)/xdp-lb
+	$(Q)$(INSTALL) -m 0644 dist/example.yaml $(DESTDIR)$(DOCDIR)/examples/
+	$(Q)$(INSTALL) -m 0644 README.md docs/config.md docs/modes.md \
+		$(DESTDIR)$(DOCDIR)/
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/xdp-lb 2>/dev/null
+
+# make deb: a Debian package from debian/ (dpkg-buildpackage, debhelper),
+# built from a copy of the tree in $(BUILD)/deb/src with Debian's flags;
+# the .deb lands in $(BUILD)/deb/.
+deb:
+	$(call msg,DEB,$(BUILD)/deb)
+	$(Q)rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/src
+	$(Q)tar -cf - --exclude=./$(BUILD) --exclude=./.git . | \
+		tar -xf - -C $(BUILD)/deb/src
+	$(Q)cd $(BUILD)/deb/src && \
+		DEB_BUILD_OPTIONS="$${DEB_BUILD_OPTIONS:-parallel=$$(nproc)}" \
+		dpkg-buildpackage -us -uc -b \
+		$(if $(filter 1,$(V)),,>../build.log 2>&1) || \
+		{ tail -30 ../build.log; exit 1; }
+	$(Q)ls $(BUILD)/deb/*.deb
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux.h

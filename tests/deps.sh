@@ -7,6 +7,9 @@ PKGS="clang llvm make gcc pkg-config libbpf-dev libxdp-dev bpftool
       libcmocka-dev libyaml-dev libjson-c-dev libevent-dev libelf-dev
       zlib1g-dev libnl-3-dev libnl-route-3-dev libsystemd-dev iproute2 iputils-ping procps ethtool python3 curl
       ${EXTRA_PKGS:-}"
+# make deb and tests/e2e/test_package.sh: the Debian tools, and systemd
+# for systemd-analyze verify (not as PID 1)
+PKGS="$PKGS debhelper dpkg-dev lintian systemd man-db"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -5,6 +5,8 @@
 # attached and the whole config is in the maps (checked with the controller
 # frozen at READY), with a STATUS= summary that follows changes; WATCHDOG=1
 # comes from the loop every WATCHDOG_USEC/2; SIGTERM sends STOPPING=1.
+# The controller runs with the unit's capability bounding set and
+# no_new_privs, as systemd would start it.
 source "$(dirname "$0")/lib.sh"
 topo_up xsd || { not_ok "topology"; exit 1; }
 CFG=/tmp/xlb-e2e-$P.yaml
@@ -43,11 +45,25 @@ python3 "$E2E_DIR/notify_listen.py" "$SOCK" "$NLOG" --on-ready ready_state \
 PIDS+=($!)
 wait_until 5 test -S "$SOCK" || { not_ok "notify listener up"; exit 1; }
 
+# The unit's CapabilityBoundingSet=CAP_A CAP_B as setpriv's +a,+b.
+UNIT=$ROOT/dist/xdp-lb@.service.in
+caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$UNIT" | tr 'A-Z' 'a-z' |
+	sed 's/cap_/+/g; s/ /,/g')
+SANDBOX=/tmp/xlb-e2e-$P.sandbox
+CLEAN_FILES+=("$SANDBOX")
+printf '#!/bin/sh\nexec setpriv --bounding-set=-all,%s --inh-caps=-all --no-new-privs -- %s "$@"\n' \
+	"$caps" "$BIN" >"$SANDBOX"
+chmod +x "$SANDBOX"
+
 # lines FIELD: the notify log's lines carrying FIELD (e.g. WATCHDOG=1).
 lines() { grep -F -- "$1" "$NLOG"; }
 export NOTIFY_SOCKET=$SOCK WATCHDOG_USEC=$WD_US
-lb_start "$CFG" || { not_ok "controller starts"; exit 1; }
+BIN=$SANDBOX lb_start "$CFG" || { not_ok "controller starts with the unit's capabilities ($caps)"; exit 1; }
 unset NOTIFY_SOCKET WATCHDOG_USEC
+bnd=$(awk '/^CapBnd:/ {print $2}' "/proc/$LB_PID/status")
+# CAP_NET_ADMIN is bit 12, CAP_SYS_ADMIN bit 21
+check "the controller runs with the unit's capabilities only ($caps: CapBnd $bnd)" \
+	[ "$bnd" = 0000000000201000 ]
 wait_until 10 grep -q on_ready_check= "$NLOG"
 ready=$(lines READY=1)
 check "READY=1 sent once, by the controller ($LB_PID)" \
