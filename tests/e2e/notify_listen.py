@@ -9,8 +9,8 @@ SECONDS is the kernel's receive time (SO_TIMESTAMP, wall clock), so a busy
 listener does not shift it.
 With --on-ready CMD, the sender of READY=1 is stopped (SIGSTOP) as soon as
 the message arrives, CMD runs (bash -c) against the frozen state, its exit
-status is logged as "SECONDS PID on_ready_check=STATUS", and the sender
-continues (SIGCONT). So CMD sees what was done before READY=1, nothing
+status is logged as "SECONDS PID on_ready_check=STATUS" (SECONDS: when the
+sender continues), and the sender continues (SIGCONT). So CMD sees what was done before READY=1, nothing
 after. Exits after --lifetime seconds at most, or on SIGTERM.
 """
 import argparse
@@ -69,9 +69,10 @@ def main():
                     rc = subprocess.run(["bash", "-c", a.on_ready],
                                         timeout=30).returncode
                 finally:
+                    resumed = time.time()
                     os.kill(pid, signal.SIGCONT)
                 log.write("%.6f %d %s\n" % (now, pid, "|".join(fields)))
-                log.write("%.6f %d on_ready_check=%d\n" % (now, pid, rc))
+                log.write("%.6f %d on_ready_check=%d\n" % (resumed, pid, rc))
                 continue
             log.write("%.6f %d %s\n" % (now, pid, "|".join(fields)))
 
