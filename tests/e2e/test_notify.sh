@@ -5,12 +5,15 @@
 # attached and the whole config is in the maps (checked with the controller
 # frozen at READY), with a STATUS= summary that follows changes; WATCHDOG=1
 # comes from the loop every WATCHDOG_USEC/2; SIGTERM sends STOPPING=1.
-# The controller runs with the unit's capability bounding set and
-# no_new_privs, as systemd would start it.
+# The controller runs in the unit's sandbox as unit_sandbox.sh builds it:
+# read-only file systems but /sys/fs/bpf and /run/xdp-lb, a private /tmp,
+# the unit's capability bounding set and no_new_privs.
 source "$(dirname "$0")/lib.sh"
 topo_up xsd || { not_ok "topology"; exit 1; }
-CFG=/tmp/xlb-e2e-$P.yaml
-SOCK=/tmp/xlb-e2e-$P.notify
+# Not in /tmp: the controller's /tmp is private (systemd's socket is in
+# /run too).
+CFG=/run/xlb-e2e-$P.yaml
+SOCK=/run/xlb-e2e-$P.notify
 NLOG=/tmp/xlb-e2e-$P.notify.log
 CLEAN_FILES+=("$CFG" "$SOCK" "$NLOG")
 write_config "$CFG" 100 100 100
@@ -51,8 +54,7 @@ caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$UNIT" | tr 'A-Z' 'a-z' |
 	sed 's/cap_/+/g; s/ /,/g')
 SANDBOX=/tmp/xlb-e2e-$P.sandbox
 CLEAN_FILES+=("$SANDBOX")
-printf '#!/bin/sh\nexec setpriv --bounding-set=-all,%s --inh-caps=-all --no-new-privs -- %s "$@"\n' \
-	"$caps" "$BIN" >"$SANDBOX"
+printf '#!/bin/sh\nexec %s %s %s "$@"\n' "$E2E_DIR/unit_sandbox.sh" "$caps" "$BIN" >"$SANDBOX"
 chmod +x "$SANDBOX"
 
 # lines FIELD: the notify log's lines carrying FIELD (e.g. WATCHDOG=1).
@@ -64,6 +66,10 @@ bnd=$(awk '/^CapBnd:/ {print $2}' "/proc/$LB_PID/status")
 # CAP_NET_ADMIN is bit 12, CAP_SYS_ADMIN bit 21
 check "the controller runs with the unit's capabilities only ($caps: CapBnd $bnd)" \
 	[ "$bnd" = 0000000000201000 ]
+check "the sandbox holds: the controller's / is read-only" \
+	bash -c '! nsenter -t "$1" -m touch /var/tmp/xlb-e2e-probe 2>/dev/null' _ "$LB_PID"
+check "the sandbox holds: its /tmp is private" \
+	bash -c '! nsenter -t "$1" -m test -e "$2"' _ "$LB_PID" "$NLOG"
 wait_until 10 grep -q on_ready_check= "$NLOG"
 ready=$(lines READY=1)
 check "READY=1 sent once, by the controller ($LB_PID)" \
