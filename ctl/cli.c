@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <net/if.h>
 #include <stdarg.h>
@@ -141,6 +142,7 @@ static int set_value(const struct cli_opt *o, const char *val,
 	struct lb_addr addr;
 	__u16 port;
 	__u8 mac[6], proto;
+	int ret;
 
 	switch (o->type) {
 	case CLI_FLAG:
@@ -163,10 +165,11 @@ static int set_value(const struct cli_opt *o, const char *val,
 			return bad_value(o, val, "an IPv4 or IPv6 address");
 		break;
 	case CLI_MAC:
-		if (lb_mac_parse(val, mac))
-			return bad_value(
-				o, val,
-				"a MAC address (like 02:00:00:00:00:12)");
+		ret = lb_mac_parse(val, mac);
+		if (ret)
+			return bad_value(o, val, ret == -EADDRNOTAVAIL ?
+					 "a unicast MAC address (broadcast, multicast and all-zero are refused)" :
+					 "a MAC address (like 02:00:00:00:00:12)");
 		break;
 	case CLI_ENDPOINT:
 		if (lb_endpoint_parse(val, &addr, &port, &proto))

@@ -193,6 +193,10 @@ static void test_bad_values(void **state)
 		     "lb.yaml:8: services[0].backends[0].weight: '-1' is not a number (0..65535)");
 	expect_error(SVC("    backends:\n      - addr: 198.18.0.11\n        mac: 02:00\n"),
 		     "lb.yaml:8: services[0].backends[0].mac: '02:00' is not a MAC address");
+	expect_error(SVC("    backends:\n      - addr: 198.18.0.11\n        mac: \"-1:-1:-1:-1:-1:-1\"\n"),
+		     "lb.yaml:8: services[0].backends[0].mac: '-1:-1:-1:-1:-1:-1' is not a MAC address");
+	expect_error(SVC("    backends:\n      - addr: 198.18.0.11\n        mac: ff:ff:ff:ff:ff:ff\n"),
+		     "lb.yaml:8: services[0].backends[0].mac: 'ff:ff:ff:ff:ff:ff' is not a unicast MAC address");
 	expect_error(SVC("    backends:\n      - addr: nohost\n"),
 		     "lb.yaml:7: services[0].backends[0].addr: 'nohost' is not an IPv4 or IPv6 address");
 }
