@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The command line's tables: parsing typed options and rendering usage. */
 #include "cli.h"
+#include "text.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -28,6 +29,7 @@ int cli_fail(int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	text_oneline(msg, sizeof(msg));
 	if (cli_json) {
 		struct json_object *o = json_object_new_object();
 

@@ -14,6 +14,7 @@
 #include <yaml.h>
 
 #include "config_keys.h"
+#include "text.h"
 
 int cfg_err(struct cfg_ctx *c, const yaml_node_t *n, const char *key,
 	    const char *fmt, ...)
@@ -29,6 +30,7 @@ int cfg_err(struct cfg_ctx *c, const yaml_node_t *n, const char *key,
 			 n->start_mark.line + 1, key, msg);
 	else
 		snprintf(line, sizeof(line), "%s: %s: %s", c->name, key, msg);
+	text_oneline(line, sizeof(line));
 	if (!c->n_errs++)
 		snprintf(c->err, c->errlen, "%s", line);
 	if (c->on_err)
@@ -316,6 +318,7 @@ static int load_fail(struct cfg_ctx *c, int ret, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(c->err, c->errlen, fmt, ap);
 	va_end(ap);
+	text_oneline(c->err, c->errlen);
 	if (c->on_err)
 		c->on_err(c->err, c->arg);
 	return ret;

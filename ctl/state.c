@@ -14,6 +14,7 @@
 #include "log.h"
 #include "maglev.h"
 #include "state_int.h"
+#include "text.h"
 
 #define RESOLVE_TIMEOUT_MS 1000
 
@@ -26,6 +27,7 @@ int state_err(char *err, size_t errlen, int ret, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
+	text_oneline(err, errlen);
 	return ret;
 }
 
