@@ -21,7 +21,7 @@ CFLAGS     += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -Iinclude -Ictl -I$
 BPF_CFLAGS := -g -O2 --target=bpf -mcpu=v3 -Wall -Werror -D__TARGET_ARCH_$(ARCH) \
               -I. -Iinclude -Ibpf -MMD -MP
 PKGS       := libbpf libxdp yaml-0.1 json-c libevent libnl-route-3.0
-LIBS       := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lxdp -lyaml -ljson-c -levent -lnl-route-3 -lnl-3) -lelf -lz
+LIBS       := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lxdp -lyaml -ljson-c -levent -lnl-route-3 -lnl-3) -lelf -lz -lpthread
 TEST_LIBS  := $(LIBS) -lcmocka
 
 CTL_SRCS   := $(wildcard ctl/*.c)
