@@ -114,6 +114,11 @@ int dp_stats_svc_clear(struct dp *dp, __u32 svc_id);
  * slot); returns how many flows. */
 long dp_flows_purge_backend(struct dp *dp, __u32 id,
 			    const struct backend_info *bi);
+/* The same for n back ends in one walk of each table (a service's whole
+ * set: its removal costs one walk, not one per back end); bis[i] for
+ * ids[i], or NULL. */
+long dp_flows_purge_backends(struct dp *dp, const __u32 *ids,
+			     const struct backend_info *bis, size_t n);
 struct flow_timeouts;
 /* Delete the n flows (keys of key_size) a walk found expired at now; a
  * flow that is no longer expired when taken out (used again since the walk)

@@ -22,6 +22,7 @@
 #include <event2/event.h>
 #include <cmocka.h>
 
+#include "api.h"
 #include "check.h"
 
 #include "fake_dp.h"
@@ -317,6 +318,48 @@ static void test_service_add_del(void **state)
 	assert_null(fake_vip_find(&vip, 80, IPPROTO_TCP));
 	assert_null(fake_vip_find(&vip, 0, IPPROTO_ICMP));
 	check_int(st.n_svc, 0, "services");
+}
+
+/*
+ * service del of a service with many back ends walks the flow tables once
+ * for all of them (one walk each took seconds of a blocked loop with
+ * thousands of back ends and a big table). A request with a NUL byte in
+ * a name is refused, not matched on the name's prefix.
+ */
+static void test_service_del_one_walk(void **state)
+{
+	struct json_object *req, *rep, *v;
+	__u32 ids[5];
+	int i;
+
+	apply_ok(HEAD WEB(BE(11, 100) BE(12, 100) BE(13, 100) BE(14, 100)
+			  BE(15, 100)));
+	for (i = 0; i < 5; i++) {
+		char a[32];
+
+		snprintf(a, sizeof(a), "198.18.0.%d", 11 + i);
+		ids[i] = be("web", a)->id;
+		fake_flows_add(ids[i], 2, false);
+	}
+	req = json_tokener_parse("{\"cmd\":\"service_del\",\"service\":\"web\\u0000x\"}");
+	assert_non_null(req);
+	rep = api_handle(&st, req);
+	json_object_put(req);
+	assert_true(json_object_object_get_ex(rep, "error", &v));
+	if (!strstr(json_object_get_string(v), "NUL"))
+		fail_msg("a NUL in the name: \"%s\"", json_object_get_string(v));
+	json_object_put(rep);
+	assert_non_null(state_find_service(&st, "web"));
+
+	assert_int_equal(state_service_del(&st, "web", err, sizeof(err)), 0);
+	check_int(fake_calls("dp_flows_purge_backend"), 0,
+		  "per-back-end flow walks for service del");
+	check_int(fake_calls("dp_flows_purge_backends"), 1,
+		  "flow walks for service del of 5 back ends");
+	for (i = 0; i < 5; i++) {
+		check_int(fake.flows[ids[i]], 0, "flows of back end %d", i);
+		check_int(st.be_used[ids[i]], 0, "id of back end %d freed", i);
+	}
 }
 
 static int add(const char *a, __u32 w, const char *mac)
@@ -879,6 +922,7 @@ int main(void)
 		T(test_apply_rejected),
 		T(test_apply_full_refused_whole),
 		T(test_service_add_del),
+		T(test_service_del_one_walk),
 		T(test_backend_add_errors),
 		T(test_backend_add),
 		T(test_backend_del),
