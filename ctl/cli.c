@@ -210,9 +210,10 @@ static int usage_line(const struct cli_cmd *c, const char *path,
 	char syn[512];
 
 	/* The root command's path is "xdp-lb" already. */
-	return cli_fail(XLB_EXIT_USAGE, "%susage: %s%s", why,
-			c->sub_meta ? "" : "xdp-lb ",
-			cli_synopsis(c, path, syn, sizeof(syn)));
+	return cli_fail(XLB_EXIT_USAGE, "%susage: %s%s (xdp-lb%s%s --help)",
+			why, c->sub_meta ? "" : "xdp-lb ",
+			cli_synopsis(c, path, syn, sizeof(syn)),
+			c->sub_meta ? "" : " ", c->sub_meta ? "" : path);
 }
 
 static int bad_option(const struct cli_cmd *c, const char *path, int argc,
@@ -280,8 +281,15 @@ static int check_rest(const struct cli_cmd *c, const char *path, int argc,
 
 	for (i = 0; i < n; i++)
 		want += !c->opts[i].long_name;
-	if ((size_t)(argc - optind) != want)
-		return usage_line(c, path, "");
+	if ((size_t)(argc - optind) < want)
+		return usage_line(c, path, "missing arguments; ");
+	if ((size_t)(argc - optind) > want) {
+		char why[128];
+
+		snprintf(why, sizeof(why), "unexpected argument '%.64s'; ",
+			 argv[optind + want]);
+		return usage_line(c, path, why);
+	}
 	for (i = 0; i < n; i++) {
 		o = &c->opts[i];
 		if (o->long_name) {
