@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "config.h"
 #include "dataplane.h"
+#include "linkwatch.h"
 #include "log.h"
 #include "state.h"
 
@@ -90,6 +91,7 @@ int daemon_run(struct dp *dp, const char *cfg_path, const struct lb_config *cfg)
 	struct loop l = {};
 	struct lb_state st;
 	struct api *api = NULL;
+	struct linkwatch *lw;
 	char err[512];
 	int ret;
 
@@ -120,6 +122,10 @@ int daemon_run(struct dp *dp, const char *cfg_path, const struct lb_config *cfg)
 	ret = loop_events(&l);
 	if (ret)
 		goto out;
+	/* interfaces that go and come back: logged, in status, re-attached */
+	lw = linkwatch_start(l.base, dp, err, sizeof(err));
+	if (!lw)
+		pr_warn("%s: a deleted interface will not be noticed\n", err);
 	pr_info("xdp-lb %s on '%s': %zu services, control socket %s/%s.sock\n",
 		dp->replaced ? "replaced" :
 		dp->adopted  ? "re-adopted" :
@@ -130,6 +136,7 @@ int daemon_run(struct dp *dp, const char *cfg_path, const struct lb_config *cfg)
 	pr_info("controller stopped; the data path stays attached to '%s' "
 		"(xdp-lb detach %s removes it)\n",
 		dp->ifname, dp->ifname);
+	linkwatch_stop(lw);
 out:
 	loop_free(&l);
 	api_stop(api);
