@@ -493,13 +493,14 @@ int state_adopt(struct lb_state *st)
 	dp_vip_foreach(st->dp, adopt_vip, st);
 	for (id = 0; id < st->dp->max_backends; id++) {
 		if (dp_backend_get(st->dp, id, &bi) ||
-		    bi.state != XLB_BE_ACTIVE)
+		    bi.state == XLB_BE_UNUSED)
 			continue;
 		for (i = 0; i < st->n_svc; i++)
 			if (st->svc[i]->id == bi.svc_id)
 				break;
-		if (i == st->n_svc) {
-			/* orphan: its service is gone */
+		if (i == st->n_svc ||
+		    (bi.state != XLB_BE_ACTIVE && bi.state != XLB_BE_DOWN)) {
+			/* orphan (its service is gone) or unknown: cleared */
 			dp_backend_clear(st->dp, id);
 			continue;
 		}
@@ -512,6 +513,9 @@ int state_adopt(struct lb_state *st)
 		 * is not needed, the config sets it right after. Until then
 		 * keep it in the table if it was. */
 		nb.weight = LB_DEFAULT_WEIGHT;
+		/* down when the controller stopped: stays down (its probes
+		 * start from down) rather than taking new flows at once */
+		nb.down = bi.state == XLB_BE_DOWN;
 		if (backend_insert(st->svc[i], &nb)) {
 			st->be_used[id] = 1;
 			n++;

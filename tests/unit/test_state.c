@@ -606,6 +606,29 @@ static void test_adopt_keeps_ids(void **state)
 	assert_memory_equal(fake.be, before.be, sizeof(fake.be));
 }
 
+/*
+ * A back end that was down when the controller stopped is re-adopted (same
+ * id, flows kept, still down), not skipped with its slot left behind while
+ * the config gives the same address a second id.
+ */
+static void test_adopt_down_backend(void **state)
+{
+	__u32 id12;
+
+	apply_ok(HEAD WEB(BE(11, 100) BE(12, 100)));
+	id12 = be("web", "198.18.0.12")->id;
+	fake.be[id12].state = XLB_BE_DOWN; /* as its probes left it */
+	fake_flows_add(id12, 4, false);
+	state_free(&st);
+	assert_int_equal(state_init(&st, &dp, NULL), 0);
+	assert_int_equal(state_adopt(&st), 0);
+	apply_ok(HEAD WEB(BE(11, 100) BE(12, 100)));
+	check_int(be("web", "198.18.0.12")->id, id12,
+		  "a down back end keeps its id across a restart");
+	check_int(svc("web")->n_be, 2, "back ends after the restart");
+	check_int(fake.flows[id12], 4, "its flows across a restart");
+}
+
 /* ---- load policy and slow start ---- */
 
 static void test_load_policy_cuts_a_loaded_back_end(void **state)
@@ -931,6 +954,7 @@ int main(void)
 		T(test_weight),
 		T(test_sweep_expires_and_counts),
 		T(test_adopt_keeps_ids),
+		T(test_adopt_down_backend),
 		T(test_load_policy_cuts_a_loaded_back_end),
 		T(test_slow_start_ramp),
 		L(test_health_transitions),
