@@ -37,7 +37,7 @@ HDR_CHECKS := $(patsubst bpf/%.h,$(BUILD)/hdrcheck/%.ok,$(BPF_HDRS))
 
 .DELETE_ON_ERROR:
 .PHONY: all deps test test-unit test-prog test-e2e demo bench vmlinux clean \
-	hdrcheck
+	hdrcheck fuzz fuzz-ctl san soak
 
 all: $(BUILD)/xdp-lb $(BPF_OBJS) $(HDR_CHECKS) $(UNIT_BINS) $(PROG_BINS)
 
@@ -151,11 +151,41 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)./tests/e2e/demo.sh
 
+# libFuzzer harnesses for the controller (tests/fuzz/): the config parser
+# and the control socket's request handler over the fake data plane, with
+# ASan+UBSan. `make fuzz-ctl` runs each FUZZ_SECONDS (default 120); the
+# unit layer replays their corpus (test_state_corpus). Not part of test.
+FUZZ_BUILD  := build-fuzz
+FUZZ_CC     ?= clang
+FUZZ_CFLAGS := -g -O1 -Wall -std=gnu11 -Iinclude -Ictl -I$(BUILD) -Itests/unit \
+               -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+               $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null)
+FUZZ_LIB    := $(patsubst %.c,$(FUZZ_BUILD)/%.o,tests/unit/fake_dp.c \
+               $(filter-out ctl/main.c ctl/neigh.c ctl/dataplane.c ctl/decap.c \
+                 $(wildcard ctl/dp_*.c),$(CTL_SRCS)))
+
+$(FUZZ_BUILD)/%.o: %.c $(BUILD)/xdp_lb.skel.h
+	$(call msg,FUZZCC,$@)
+	$(Q)mkdir -p $(dir $@) && $(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_BUILD)/libfuzz.a: $(FUZZ_LIB)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_BUILD)/libfuzz.a
+	$(call msg,FUZZ,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_BUILD)/libfuzz.a $(LIBS) -o $@
+
+fuzz-ctl: $(FUZZ_BUILD)/fuzz_config $(FUZZ_BUILD)/fuzz_api
+	$(Q)./tests/fuzz/run.sh
+
+# Part A adds fuzz-dp; the lead merges it in here.
+fuzz: fuzz-ctl
+
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux.h
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(FUZZ_BUILD) build-san
 
 -include $(wildcard $(BUILD)/*.d $(BUILD)/ctl/*.d $(BUILD)/tests/*.d \
 	$(BUILD)/hdrcheck/*.d)
