@@ -17,7 +17,7 @@ endif
 
 CFLAGS     ?= -O2 -g
 CFLAGS     += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -Iinclude -Ictl -I$(BUILD) -MMD -MP \
-              $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null)
+              $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null) $(EXTRA_CFLAGS)
 BPF_CFLAGS := -g -O2 --target=bpf -mcpu=v3 -Wall -Werror -D__TARGET_ARCH_$(ARCH) \
               -I. -Iinclude -Ibpf -MMD -MP
 PKGS       := libbpf libxdp yaml-0.1 json-c libevent libnl-route-3.0
@@ -72,7 +72,7 @@ $(BUILD)/ctl/%.o: ctl/%.c | $(BUILD)/ctl
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 # Objects that include the skeleton depend on it explicitly.
-$(BUILD)/ctl/dataplane.o $(BUILD)/ctl/dp_maps.o $(BUILD)/ctl/dp_flows.o \
+$(BUILD)/ctl/dataplane.o $(BUILD)/ctl/dp_maps.o $(BUILD)/ctl/dp_flows.o $(BUILD)/ctl/dp_links.o \
 $(BUILD)/ctl/maps.o: $(BUILD)/xdp_lb.skel.h
 $(BUILD)/ctl/decap.o: $(BUILD)/decap.skel.h
 
@@ -129,7 +129,15 @@ $(BUILD)/tests/%: tests/prog/%.c $(BUILD)/xdp_lb.skel.h $(BUILD)/tests/libprog.a
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/fill_flows
+	$(Q)$(MAKE) --no-print-directory san
 	$(Q)./tests/run.sh all
+
+# The san layer of tests/run.sh: everything again with ASan+UBSan in
+# build-san/ (its unit and prog tests, and an ASan controller for one e2e).
+SAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+              -fno-sanitize-recover=undefined
+san:
+	$(Q)$(MAKE) --no-print-directory BUILD=build-san EXTRA_CFLAGS="$(SAN_CFLAGS)" all
 
 test-unit test-prog test-e2e: all $(BUILD)/fill_flows
 	$(Q)./tests/run.sh $(subst test-,,$@)
