@@ -186,6 +186,10 @@ $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_BUILD)/libfuzz.a
 fuzz-ctl: $(FUZZ_BUILD)/fuzz_config $(FUZZ_BUILD)/fuzz_api
 	$(Q)./tests/fuzz/run.sh
 
+# A bounded soak (SOAK_SECONDS, default 600), not part of test.
+soak: all
+	$(Q)./tests/soak.sh
+
 # Part A adds fuzz-dp; the lead merges it in here.
 fuzz: fuzz-ctl
 
