@@ -80,6 +80,25 @@ check "a broadcast MAC over the socket is refused ($rep)" grep -q 'not a unicast
 rep=$(sock_req '{"cmd":"backend_add","service":"web","addr":"198.18.0.14","mac":"-1:-1:-1:-1:-1:-1"}')
 check "a MAC of signed numbers over the socket is refused ($rep)" grep -q 'not a MAC address' <<<"$rep"
 
+# ---- defects 5 and 6: a reload that parses for seconds does not hold the
+# loop: status, sent while the controller parses, answers first ----
+cp "$CFG" "$CFG.good"
+CLEAN_FILES+=("$CFG.good" "$CFG.rl")
+python3 -c 'print("services: []\nbogus: [" + "1," * 1500000 + "1]")' >"$CFG"
+( xlb reload >"$CFG.rl" 2>&1; echo "rc=$? at $(date +%s%N)" >>"$CFG.rl" ) &
+rl=$!
+sleep 0.2
+xlb status >/dev/null
+st_ns=$(date +%s%N)
+wait "$rl"
+rl_ns=$(sed -n 's/^rc=.* at //p' "$CFG.rl")
+check "status sent during a 3 MB reload answers before the reload ($(((rl_ns - st_ns) / 1000000)) ms earlier)" \
+	test "$st_ns" -lt "$rl_ns"
+check "the reload is rejected in one line: $(head -1 "$CFG.rl")" \
+	grep -q "bogus: unknown key" "$CFG.rl"
+cp "$CFG.good" "$CFG"
+check "a good reload after it works" xlb reload
+
 # ---- defect 4: out of file descriptors ----
 # The controller gets a descriptor limit just above what it uses; 150
 # idle root connections then exhaust it. Expected: accept pauses (no
