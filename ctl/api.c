@@ -21,6 +21,7 @@
 #include "config.h"
 #include "log.h"
 #include "state.h"
+#include "text.h"
 
 #define MAX_REQUEST (64 * 1024)
 
@@ -68,10 +69,14 @@ int api_controller_running(const char *ifname)
 struct json_object *api_reply_err(int code, const char *msg)
 {
 	struct json_object *o = json_object_new_object();
+	char line[1024];
 
+	/* one line whatever it echoes (a key of the request, a value) */
+	snprintf(line, sizeof(line), "%s", msg);
+	text_oneline(line, sizeof(line));
 	json_object_object_add(o, "ok", json_object_new_boolean(0));
 	json_object_object_add(o, "code", json_object_new_int(code));
-	json_object_object_add(o, "error", json_object_new_string(msg));
+	json_object_object_add(o, "error", json_object_new_string(line));
 	return o;
 }
 
