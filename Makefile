@@ -17,11 +17,11 @@ endif
 
 CFLAGS     ?= -O2 -g
 CFLAGS     += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -Iinclude -Ictl -I$(BUILD) -MMD -MP \
-              $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null)
+              $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null) $(EXTRA_CFLAGS)
 BPF_CFLAGS := -g -O2 --target=bpf -mcpu=v3 -Wall -Werror -D__TARGET_ARCH_$(ARCH) \
               -I. -Iinclude -Ibpf -MMD -MP
 PKGS       := libbpf libxdp yaml-0.1 json-c libevent libnl-route-3.0 libsystemd
-LIBS       := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lxdp -lyaml -ljson-c -levent -lnl-route-3 -lnl-3 -lsystemd) -lelf -lz
+LIBS       := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lxdp -lyaml -ljson-c -levent -lnl-route-3 -lnl-3 -lsystemd) -lelf -lz -lpthread
 TEST_LIBS  := $(LIBS) -lcmocka
 
 CTL_SRCS   := $(wildcard ctl/*.c)
@@ -37,7 +37,7 @@ HDR_CHECKS := $(patsubst bpf/%.h,$(BUILD)/hdrcheck/%.ok,$(BPF_HDRS))
 
 .DELETE_ON_ERROR:
 .PHONY: all deps test test-unit test-prog test-e2e demo bench vmlinux clean \
-	hdrcheck install uninstall deb
+	hdrcheck install uninstall deb fuzz fuzz-ctl san soak
 
 all: $(BUILD)/xdp-lb $(BPF_OBJS) $(HDR_CHECKS) $(UNIT_BINS) $(PROG_BINS)
 
@@ -72,7 +72,7 @@ $(BUILD)/ctl/%.o: ctl/%.c | $(BUILD)/ctl
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 # Objects that include the skeleton depend on it explicitly.
-$(BUILD)/ctl/dataplane.o $(BUILD)/ctl/dp_maps.o $(BUILD)/ctl/dp_flows.o \
+$(BUILD)/ctl/dataplane.o $(BUILD)/ctl/dp_maps.o $(BUILD)/ctl/dp_flows.o $(BUILD)/ctl/dp_links.o \
 $(BUILD)/ctl/maps.o: $(BUILD)/xdp_lb.skel.h
 $(BUILD)/ctl/decap.o: $(BUILD)/decap.skel.h
 
@@ -129,7 +129,15 @@ $(BUILD)/tests/%: tests/prog/%.c $(BUILD)/xdp_lb.skel.h $(BUILD)/tests/libprog.a
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/fill_flows
+	$(Q)$(MAKE) --no-print-directory san
 	$(Q)./tests/run.sh all
+
+# The san layer of tests/run.sh: everything again with ASan+UBSan in
+# build-san/ (its unit and prog tests, and an ASan controller for one e2e).
+SAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+              -fno-sanitize-recover=undefined
+san:
+	$(Q)$(MAKE) --no-print-directory BUILD=build-san EXTRA_CFLAGS="$(SAN_CFLAGS)" all
 
 test-unit test-prog test-e2e: all $(BUILD)/fill_flows
 	$(Q)./tests/run.sh $(subst test-,,$@)
@@ -201,12 +209,45 @@ deb:
 		$(if $(filter 1,$(V)),,>../build.log 2>&1) || \
 		{ tail -30 ../build.log; exit 1; }
 	$(Q)ls $(BUILD)/deb/*.deb
+# libFuzzer harnesses for the controller (tests/fuzz/): the config parser
+# and the control socket's request handler over the fake data plane, with
+# ASan+UBSan. `make fuzz-ctl` runs each FUZZ_SECONDS (default 120); the
+# unit layer replays their corpus (test_state_corpus). Not part of test.
+FUZZ_BUILD  := build-fuzz
+FUZZ_CC     ?= clang
+FUZZ_CFLAGS := -g -O1 -Wall -std=gnu11 -Iinclude -Ictl -I$(BUILD) -Itests/unit \
+               -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+               $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null)
+FUZZ_LIB    := $(patsubst %.c,$(FUZZ_BUILD)/%.o,tests/unit/fake_dp.c \
+               $(filter-out ctl/main.c ctl/neigh.c ctl/dataplane.c ctl/decap.c \
+                 $(wildcard ctl/dp_*.c),$(CTL_SRCS)))
+
+$(FUZZ_BUILD)/%.o: %.c $(BUILD)/xdp_lb.skel.h
+	$(call msg,FUZZCC,$@)
+	$(Q)mkdir -p $(dir $@) && $(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_BUILD)/libfuzz.a: $(FUZZ_LIB)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_BUILD)/libfuzz.a
+	$(call msg,FUZZ,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_BUILD)/libfuzz.a $(LIBS) -o $@
+
+fuzz-ctl: $(FUZZ_BUILD)/fuzz_config $(FUZZ_BUILD)/fuzz_api
+	$(Q)./tests/fuzz/run.sh
+
+# A bounded soak (SOAK_SECONDS, default 600), not part of test.
+soak: all
+	$(Q)./tests/soak.sh
+
+# Part A adds fuzz-dp; the lead merges it in here.
+fuzz: fuzz-ctl
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux.h
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(FUZZ_BUILD) build-san
 
 -include $(wildcard $(BUILD)/*.d $(BUILD)/ctl/*.d $(BUILD)/tests/*.d \
 	$(BUILD)/hdrcheck/*.d)

@@ -138,20 +138,45 @@ const char *lb_endpoint_str(const struct lb_addr *a, __u16 port, __u8 proto,
 	return buf;
 }
 
+static int hex_digit(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* Exactly six pairs of hex digits separated by ':' (no signs, no spaces,
+ * no single digits: sscanf's %x took "-1" and " 0"), then unicast. */
 int lb_mac_parse(const char *s, __u8 mac[6])
 {
-	unsigned int m[6];
-	char tail;
-	int i;
+	__u8 m[6], any = 0;
+	int i, hi, lo;
 
 	if (!s || strlen(s) != 17)
 		return -EINVAL;
-	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &m[0], &m[1], &m[2], &m[3],
-		   &m[4], &m[5], &tail) != 6)
-		return -EINVAL;
-	for (i = 0; i < 6; i++)
-		mac[i] = (__u8)m[i];
+	for (i = 0; i < 6; i++) {
+		hi = hex_digit(s[i * 3]);
+		lo = hex_digit(s[i * 3 + 1]);
+		if (hi < 0 || lo < 0 || (i < 5 && s[i * 3 + 2] != ':'))
+			return -EINVAL;
+		m[i] = (__u8)(hi << 4 | lo);
+		any |= m[i];
+	}
+	if (!any || (m[0] & 1)) /* all-zero; group bit: multicast, broadcast */
+		return -EADDRNOTAVAIL;
+	memcpy(mac, m, 6);
 	return 0;
+}
+
+const char *lb_mac_problem(int err)
+{
+	return err == -EADDRNOTAVAIL ?
+		       "not a unicast MAC address (broadcast, multicast and all-zero are refused)" :
+		       "not a MAC address (like 02:00:00:00:00:12)";
 }
 
 const char *lb_mac_str(const __u8 mac[6], char *buf, size_t len)

@@ -39,8 +39,11 @@ int lb_endpoint_parse(const char *s, struct lb_addr *a, __u16 *port,
 const char *lb_endpoint_str(const struct lb_addr *a, __u16 port, __u8 proto,
 			    char *buf, size_t len);
 
-/* Parse "02:00:00:00:00:12"; 0 or -EINVAL. */
+/* Parse "02:00:00:00:00:12": six hex pairs, a unicast address. 0,
+ * -EINVAL (not a MAC) or -EADDRNOTAVAIL (broadcast, multicast, all-zero). */
 int lb_mac_parse(const char *s, __u8 mac[6]);
+/* "not a MAC address (like ...)" or "not a unicast MAC address (...)". */
+const char *lb_mac_problem(int err);
 const char *lb_mac_str(const __u8 mac[6], char *buf, size_t len);
 
 /* Parse a decimal unsigned integer within [min, max]; 0 or -EINVAL/-ERANGE. */

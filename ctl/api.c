@@ -21,6 +21,7 @@
 #include "config.h"
 #include "log.h"
 #include "state.h"
+#include "text.h"
 
 #define MAX_REQUEST (64 * 1024)
 
@@ -65,13 +66,17 @@ int api_controller_running(const char *ifname)
 
 /* ---- request handling ---- */
 
-static struct json_object *reply_err(int code, const char *msg)
+struct json_object *api_reply_err(int code, const char *msg)
 {
 	struct json_object *o = json_object_new_object();
+	char line[1024];
 
+	/* one line whatever it echoes (a key of the request, a value) */
+	snprintf(line, sizeof(line), "%s", msg);
+	text_oneline(line, sizeof(line));
 	json_object_object_add(o, "ok", json_object_new_boolean(0));
 	json_object_object_add(o, "code", json_object_new_int(code));
-	json_object_object_add(o, "error", json_object_new_string(msg));
+	json_object_object_add(o, "error", json_object_new_string(line));
 	return o;
 }
 
@@ -91,6 +96,25 @@ static const char *str_arg(struct json_object *req, const char *key)
 	    !json_object_is_type(v, json_type_string))
 		return NULL;
 	return json_object_get_string(v);
+}
+
+/* A string argument with a NUL byte inside would name its prefix: a
+ * request that carries one is refused whole. */
+static const char *nul_arg(struct json_object *req)
+{
+	struct json_object_iterator it = json_object_iter_begin(req);
+	struct json_object_iterator end = json_object_iter_end(req);
+
+	for (; !json_object_iter_equal(&it, &end);
+	     json_object_iter_next(&it)) {
+		struct json_object *v = json_object_iter_peek_value(&it);
+
+		if (json_object_is_type(v, json_type_string) &&
+		    strlen(json_object_get_string(v)) !=
+			    (size_t)json_object_get_string_len(v))
+			return json_object_iter_peek_name(&it);
+	}
+	return NULL;
 }
 
 static bool bool_arg(struct json_object *req, const char *key)
@@ -121,7 +145,29 @@ static struct json_object *result(int ret, const char *err)
 {
 	if (!ret)
 		return reply_ok();
-	return reply_err(ret == -EINVAL ? XLB_EXIT_USAGE : XLB_EXIT_FAIL, err);
+	return api_reply_err(ret == -EINVAL ? XLB_EXIT_USAGE : XLB_EXIT_FAIL, err);
+}
+
+struct json_object *api_reload_apply(struct lb_state *st, int load_ret,
+				     struct lb_config *cfg, char *err,
+				     size_t errlen)
+{
+	int ret;
+
+	if (load_ret) {
+		pr_warn("reload rejected: %s\n", err);
+		return api_reply_err(XLB_EXIT_USAGE, err);
+	}
+	ret = state_apply_config(st, cfg, err, errlen);
+	config_free(cfg);
+	if (ret) {
+		pr_warn("reload rejected: %s\n", err);
+		return api_reply_err(ret == -EINVAL ? XLB_EXIT_USAGE :
+						  XLB_EXIT_FAIL,
+				 err);
+	}
+	pr_info("reloaded %s\n", st->config_path);
+	return reply_ok();
 }
 
 static struct json_object *do_reload(struct lb_state *st, char *err,
@@ -131,23 +177,10 @@ static struct json_object *do_reload(struct lb_state *st, char *err,
 	int ret;
 
 	if (!st->config_path[0])
-		return reply_err(XLB_EXIT_FAIL,
+		return api_reply_err(XLB_EXIT_FAIL,
 				 "the controller was started without a config file");
 	ret = config_load_file(st->config_path, &cfg, err, errlen);
-	if (ret) {
-		pr_warn("reload rejected: %s\n", err);
-		return reply_err(XLB_EXIT_USAGE, err);
-	}
-	ret = state_apply_config(st, &cfg, err, errlen);
-	config_free(&cfg);
-	if (ret) {
-		pr_warn("reload rejected: %s\n", err);
-		return reply_err(ret == -EINVAL ? XLB_EXIT_USAGE :
-						  XLB_EXIT_FAIL,
-				 err);
-	}
-	pr_info("reloaded %s\n", st->config_path);
-	return reply_ok();
+	return api_reload_apply(st, ret, &cfg, err, errlen);
 }
 
 struct json_object *api_handle(struct lb_state *st, struct json_object *req)
@@ -160,8 +193,13 @@ struct json_object *api_handle(struct lb_state *st, struct json_object *req)
 	struct json_object *o;
 	int ret;
 
+	if (nul_arg(req)) {
+		snprintf(err, sizeof(err), "\"%s\" holds a NUL byte",
+			 nul_arg(req));
+		return api_reply_err(XLB_EXIT_USAGE, err);
+	}
 	if (!cmd)
-		return reply_err(XLB_EXIT_USAGE, "request without \"cmd\"");
+		return api_reply_err(XLB_EXIT_USAGE, "request without \"cmd\"");
 	if (!strcmp(cmd, "status")) {
 		struct json_object *f;
 
@@ -177,21 +215,21 @@ struct json_object *api_handle(struct lb_state *st, struct json_object *req)
 		const char *ep = str_arg(req, "endpoint");
 
 		if (!name || !ep)
-			return reply_err(XLB_EXIT_USAGE,
+			return api_reply_err(XLB_EXIT_USAGE,
 					 "service_add needs name and endpoint");
 		ret = state_service_add(st, name, ep, err, sizeof(err));
 		return result(ret, err);
 	}
 	if (!svc)
-		return reply_err(XLB_EXIT_USAGE, "request without \"service\"");
+		return api_reply_err(XLB_EXIT_USAGE, "request without \"service\"");
 	if (!strcmp(cmd, "service_del"))
 		return result(state_service_del(st, svc, err, sizeof(err)),
 			      err);
 	if (!addr)
-		return reply_err(XLB_EXIT_USAGE, "request without \"addr\"");
+		return api_reply_err(XLB_EXIT_USAGE, "request without \"addr\"");
 	ret = u32_arg(req, "weight", &weight);
 	if (ret && ret != -ENOENT)
-		return reply_err(XLB_EXIT_USAGE, "weight must be 0..65535");
+		return api_reply_err(XLB_EXIT_USAGE, "weight must be 0..65535");
 	if (!strcmp(cmd, "backend_add"))
 		ret = state_backend_add(st, svc, addr, weight,
 					str_arg(req, "mac"), err, sizeof(err));
@@ -210,114 +248,8 @@ struct json_object *api_handle(struct lb_state *st, struct json_object *req)
 			      state_backend_weight(st, svc, addr, weight, err,
 						   sizeof(err));
 	else
-		return reply_err(XLB_EXIT_USAGE, "unknown command");
+		return api_reply_err(XLB_EXIT_USAGE, "unknown command");
 	return result(ret, err);
-}
-
-/* ---- server ---- */
-
-static void conn_event(struct bufferevent *bev, short what, void *arg)
-{
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
-		bufferevent_free(bev);
-}
-
-static void conn_written(struct bufferevent *bev, void *arg)
-{
-	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		bufferevent_free(bev);
-}
-
-static void conn_read(struct bufferevent *bev, void *arg)
-{
-	struct api *api = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	struct json_object *req, *rep;
-	const char *out;
-	size_t len;
-	char *line;
-
-	line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
-	if (!line) {
-		if (evbuffer_get_length(in) > MAX_REQUEST)
-			bufferevent_free(bev);
-		return;
-	}
-	req = json_tokener_parse(line);
-	free(line);
-	if (!req || !json_object_is_type(req, json_type_object))
-		rep = reply_err(XLB_EXIT_USAGE, "malformed request");
-	else
-		rep = api_handle(api->st, req);
-	json_object_put(req);
-	out = json_object_to_json_string_ext(rep, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	bufferevent_write(bev, out, strlen(out));
-	bufferevent_write(bev, "\n", 1);
-	json_object_put(rep);
-	bufferevent_setcb(bev, NULL, conn_written, conn_event, api);
-}
-
-static void accept_cb(struct evconnlistener *lis, evutil_socket_t fd,
-		      struct sockaddr *sa, int salen, void *arg)
-{
-	struct event_base *base = evconnlistener_get_base(lis);
-	struct timeval tv = { .tv_sec = 10 };
-	struct bufferevent *bev;
-
-	bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (!bev) {
-		close(fd);
-		return;
-	}
-	bufferevent_setcb(bev, conn_read, NULL, conn_event, arg);
-	bufferevent_set_timeouts(bev, &tv, &tv);
-	bufferevent_enable(bev, EV_READ | EV_WRITE);
-}
-
-struct api *api_start(struct event_base *base, struct lb_state *st,
-		      const char *ifname, char *err, size_t errlen)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct api *api;
-	mode_t old;
-
-	api = calloc(1, sizeof(*api));
-	if (!api) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	api->st = st;
-	if (mkdir(XLB_RUN_DIR, 0700) && errno != EEXIST) {
-		snprintf(err, errlen, "cannot create %s: %s", XLB_RUN_DIR,
-			 strerror(errno));
-		free(api);
-		return NULL;
-	}
-	api_sock_path(ifname, api->path, sizeof(api->path));
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", api->path);
-	unlink(api->path); /* stale: the caller holds IFACE.lock */
-	old = umask(0077);
-	api->lis = evconnlistener_new_bind(
-		base, accept_cb, api,
-		LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 16,
-		(struct sockaddr *)&sa, sizeof(sa));
-	umask(old);
-	if (!api->lis) {
-		snprintf(err, errlen, "cannot listen on %s: %s", api->path,
-			 strerror(errno));
-		free(api);
-		return NULL;
-	}
-	return api;
-}
-
-void api_stop(struct api *api)
-{
-	if (!api)
-		return;
-	evconnlistener_free(api->lis);
-	unlink(api->path);
-	free(api);
 }
 
 /* ---- client ---- */

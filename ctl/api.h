@@ -38,4 +38,13 @@ struct json_object *api_call(const char *ifname, struct json_object *req,
 /* Handle one request against the state (exposed for tests). */
 struct json_object *api_handle(struct lb_state *st, struct json_object *req);
 
+/* For the server (api_server.c): {"ok": false, "code": .., "error": ..};
+ * and the second half of a reload whose file was read off the loop
+ * (load_ret and err from config_load_file; cfg is freed). */
+struct lb_config;
+struct json_object *api_reply_err(int code, const char *msg);
+struct json_object *api_reload_apply(struct lb_state *st, int load_ret,
+				     struct lb_config *cfg, char *err,
+				     size_t errlen);
+
 #endif

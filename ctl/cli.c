@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The command line's tables: parsing typed options and rendering usage. */
 #include "cli.h"
+#include "text.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <net/if.h>
 #include <stdarg.h>
@@ -27,6 +29,7 @@ int cli_fail(int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	text_oneline(msg, sizeof(msg));
 	if (cli_json) {
 		struct json_object *o = json_object_new_object();
 
@@ -141,6 +144,7 @@ static int set_value(const struct cli_opt *o, const char *val,
 	struct lb_addr addr;
 	__u16 port;
 	__u8 mac[6], proto;
+	int ret;
 
 	switch (o->type) {
 	case CLI_FLAG:
@@ -163,10 +167,11 @@ static int set_value(const struct cli_opt *o, const char *val,
 			return bad_value(o, val, "an IPv4 or IPv6 address");
 		break;
 	case CLI_MAC:
-		if (lb_mac_parse(val, mac))
-			return bad_value(
-				o, val,
-				"a MAC address (like 02:00:00:00:00:12)");
+		ret = lb_mac_parse(val, mac);
+		if (ret)
+			return bad_value(o, val, ret == -EADDRNOTAVAIL ?
+					 "a unicast MAC address (broadcast, multicast and all-zero are refused)" :
+					 "a MAC address (like 02:00:00:00:00:12)");
 		break;
 	case CLI_ENDPOINT:
 		if (lb_endpoint_parse(val, &addr, &port, &proto))
@@ -205,9 +210,10 @@ static int usage_line(const struct cli_cmd *c, const char *path,
 	char syn[512];
 
 	/* The root command's path is "xdp-lb" already. */
-	return cli_fail(XLB_EXIT_USAGE, "%susage: %s%s", why,
-			c->sub_meta ? "" : "xdp-lb ",
-			cli_synopsis(c, path, syn, sizeof(syn)));
+	return cli_fail(XLB_EXIT_USAGE, "%susage: %s%s (xdp-lb%s%s --help)",
+			why, c->sub_meta ? "" : "xdp-lb ",
+			cli_synopsis(c, path, syn, sizeof(syn)),
+			c->sub_meta ? "" : " ", c->sub_meta ? "" : path);
 }
 
 static int bad_option(const struct cli_cmd *c, const char *path, int argc,
@@ -275,8 +281,15 @@ static int check_rest(const struct cli_cmd *c, const char *path, int argc,
 
 	for (i = 0; i < n; i++)
 		want += !c->opts[i].long_name;
-	if ((size_t)(argc - optind) != want)
-		return usage_line(c, path, "");
+	if ((size_t)(argc - optind) < want)
+		return usage_line(c, path, "missing arguments; ");
+	if ((size_t)(argc - optind) > want) {
+		char why[128];
+
+		snprintf(why, sizeof(why), "unexpected argument '%.64s'; ",
+			 argv[optind + want]);
+		return usage_line(c, path, why);
+	}
 	for (i = 0; i < n; i++) {
 		o = &c->opts[i];
 		if (o->long_name) {

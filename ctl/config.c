@@ -7,13 +7,17 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "config_keys.h"
+#include "text.h"
 
 int cfg_err(struct cfg_ctx *c, const yaml_node_t *n, const char *key,
 	    const char *fmt, ...)
@@ -29,6 +33,7 @@ int cfg_err(struct cfg_ctx *c, const yaml_node_t *n, const char *key,
 			 n->start_mark.line + 1, key, msg);
 	else
 		snprintf(line, sizeof(line), "%s: %s: %s", c->name, key, msg);
+	text_oneline(line, sizeof(line));
 	if (!c->n_errs++)
 		snprintf(c->err, c->errlen, "%s", line);
 	if (c->on_err)
@@ -316,6 +321,7 @@ static int load_fail(struct cfg_ctx *c, int ret, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(c->err, c->errlen, fmt, ap);
 	va_end(ap);
+	text_oneline(c->err, c->errlen);
 	if (c->on_err)
 		c->on_err(c->err, c->arg);
 	return ret;
@@ -339,6 +345,68 @@ static int parse_doc(struct cfg_ctx *c, struct lb_config *cfg)
 	return cfg_walk(c, &cfg_top_block, root, "", cfg);
 }
 
+/*
+ * One pass over the events before the document is built: refuse nesting
+ * deeper than XLB_CONFIG_MAX_DEPTH as soon as it is seen (libyaml's
+ * scanner costs grow with the square of the depth, and the document would
+ * be built in full first), and a second document, which the loader below
+ * would silently ignore.
+ */
+static int prescan(const char *buf, size_t len, const char *name, char *err,
+		   size_t errlen)
+{
+	yaml_parser_t p;
+	yaml_event_t ev;
+	int depth = 0, docs = 0, ret = 0;
+	bool done = false;
+
+	if (!yaml_parser_initialize(&p)) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		return -ENOMEM;
+	}
+	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
+	while (!done && !ret) {
+		if (!yaml_parser_parse(&p, &ev)) {
+			ret = 1; /* the loader reports the syntax error */
+			break;
+		}
+		switch (ev.type) {
+		case YAML_DOCUMENT_START_EVENT:
+			if (++docs > 1) {
+				snprintf(err, errlen,
+					 "%s:%zu: a second YAML document: a configuration is one document (remove the '---' and what follows, or merge them)",
+					 name, ev.start_mark.line + 1);
+				ret = -EINVAL;
+			}
+			break;
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			if (++depth > XLB_CONFIG_MAX_DEPTH) {
+				snprintf(err, errlen,
+					 "%s:%zu: nested deeper than %d levels",
+					 name, ev.start_mark.line + 1,
+					 XLB_CONFIG_MAX_DEPTH);
+				ret = -EINVAL;
+			}
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			depth--;
+			break;
+		case YAML_STREAM_END_EVENT:
+			done = true;
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&p);
+	if (ret < 0)
+		text_oneline(err, errlen);
+	return ret < 0 ? ret : 0;
+}
+
 int config_load_string_all(const char *buf, size_t len, const char *name,
 			   struct lb_config *cfg, char *err, size_t errlen,
 			   config_err_fn fn, void *arg)
@@ -346,10 +414,18 @@ int config_load_string_all(const char *buf, size_t len, const char *name,
 	struct cfg_ctx c = { .name = name, .err = err, .errlen = errlen,
 			     .on_err = fn, .arg = arg };
 	yaml_parser_t parser;
+	char tmp[512];
 	yaml_document_t doc;
 	int ret;
 
 	memset(cfg, 0, sizeof(*cfg));
+	if (len > XLB_CONFIG_MAX_BYTES)
+		return load_fail(&c, -EFBIG,
+				 "%s: %zu bytes, larger than the limit of %d bytes",
+				 name, len, XLB_CONFIG_MAX_BYTES);
+	ret = prescan(buf, len, name, tmp, sizeof(tmp));
+	if (ret)
+		return load_fail(&c, ret, "%s", tmp);
 	if (!yaml_parser_initialize(&parser))
 		return load_fail(&c, -ENOMEM, "%s: out of memory", name);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
@@ -377,33 +453,89 @@ int config_load_string(const char *buf, size_t len, const char *name,
 				      NULL);
 }
 
+/* Read a whole file of at most XLB_CONFIG_MAX_BYTES into a fresh buffer
+ * (a pipe or /dev/stdin too); one line in err otherwise. */
+static int read_file(const char *path, char **out, size_t *out_len,
+		     char *err, size_t errlen)
+{
+	size_t len = 0, cap = 64 * 1024;
+	struct stat st;
+	char *buf, *nb;
+	ssize_t n;
+	int fd, ret = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: cannot open: %s", path,
+			 strerror(errno));
+		return ret;
+	}
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s: is a directory, not a configuration file",
+			 path);
+		close(fd);
+		return -EISDIR;
+	}
+	buf = malloc(cap);
+	while (buf) {
+		if (len + 1 >= cap) {
+			if (cap > XLB_CONFIG_MAX_BYTES) {
+				snprintf(err, errlen,
+					 "%s: larger than the limit of %d bytes",
+					 path, XLB_CONFIG_MAX_BYTES);
+				ret = -EFBIG;
+				break;
+			}
+			nb = realloc(buf, cap * 2);
+			if (!nb)
+				break;
+			buf = nb;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = -errno;
+			snprintf(err, errlen, "%s: cannot read: %s", path,
+				 strerror(errno));
+			break;
+		}
+		if (n == 0)
+			break;
+		len += n;
+	}
+	close(fd);
+	if (!buf && !ret) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		ret = -ENOMEM;
+	}
+	if (ret) {
+		free(buf);
+		text_oneline(err, errlen);
+		return ret;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	*out_len = len;
+	return 0;
+}
+
 int config_load_file_all(const char *path, struct lb_config *cfg,
 			 char *err, size_t errlen, config_err_fn fn,
 			 void *arg)
 {
 	struct cfg_ctx c = { .err = err, .errlen = errlen, .on_err = fn,
 			     .arg = arg };
-	char *buf = NULL;
+	char *buf = NULL, tmp[512];
 	size_t len = 0;
-	FILE *f;
 	int ret;
 
 	memset(cfg, 0, sizeof(*cfg));
-	f = fopen(path, "r");
-	if (!f)
-		return load_fail(&c, -errno, "%s: cannot open: %s", path,
-				 strerror(errno));
-	if (fseek(f, 0, SEEK_END) || (long)(len = ftell(f)) < 0 ||
-	    fseek(f, 0, SEEK_SET) || !(buf = malloc(len + 1)) ||
-	    fread(buf, 1, len, f) != len) {
-		ret = load_fail(&c, -EIO, "%s: cannot read: %s", path,
-				strerror(errno ? errno : EIO));
-		free(buf);
-		fclose(f);
-		return ret;
-	}
-	fclose(f);
-	buf[len] = '\0';
+	ret = read_file(path, &buf, &len, tmp, sizeof(tmp));
+	if (ret)
+		return load_fail(&c, ret, "%s", tmp);
 	ret = config_load_string_all(buf, len, path, cfg, err, errlen, fn, arg);
 	free(buf);
 	return ret;

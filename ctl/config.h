@@ -15,6 +15,11 @@
 
 #define LB_CMD_MAX 512 /* a standby's start/stop command */
 
+/* A configuration file is at most this big and this deeply nested: far
+ * above any real one (65,536 back ends take ~3 MB), small enough that
+ * parsing one never stops the loop for long. */
+#define XLB_CONFIG_MAX_BYTES (8 * 1024 * 1024)
+#define XLB_CONFIG_MAX_DEPTH 32
 #define LB_NAME_MAX 64		/* service name, including the NUL */
 #define LB_WEIGHT_MAX 65535	/* weights are 0..65535, 0 = drain */
 

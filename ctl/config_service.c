@@ -87,10 +87,9 @@ static int parse_mac(struct cfg_ctx *c, const struct cfg_key *k,
 	ret = cfg_want_scalar(c, n, key, &s);
 	if (ret)
 		return ret;
-	if (lb_mac_parse(s, b->mac))
-		return cfg_err(c, n, key,
-			       "'%s' is not a MAC address (like 02:00:00:00:00:12)",
-			       s);
+	ret = lb_mac_parse(s, b->mac);
+	if (ret)
+		return cfg_err(c, n, key, "'%s' is %s", s, lb_mac_problem(ret));
 	b->has_mac = true;
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "config.h"
 #include "dataplane.h"
+#include "linkwatch.h"
 #include "log.h"
 #include "notify.h"
 #include "state.h"
@@ -93,6 +94,7 @@ int daemon_run(struct dp *dp, const char *cfg_path, const struct lb_config *cfg)
 	struct lb_state st;
 	struct api *api = NULL;
 	struct notify *sd = NULL;
+	struct linkwatch *lw;
 	char err[512];
 	int ret;
 
@@ -123,6 +125,10 @@ int daemon_run(struct dp *dp, const char *cfg_path, const struct lb_config *cfg)
 	ret = loop_events(&l);
 	if (ret)
 		goto out;
+	/* interfaces that go and come back: logged, in status, re-attached */
+	lw = linkwatch_start(l.base, dp, err, sizeof(err));
+	if (!lw)
+		pr_warn("%s: a deleted interface will not be noticed\n", err);
 	pr_info("xdp-lb %s on '%s': %zu services, control socket %s/%s.sock\n",
 		dp->replaced ? "replaced" :
 		dp->adopted  ? "re-adopted" :
@@ -135,6 +141,7 @@ int daemon_run(struct dp *dp, const char *cfg_path, const struct lb_config *cfg)
 	pr_info("controller stopped; the data path stays attached to '%s' "
 		"(xdp-lb detach %s removes it)\n",
 		dp->ifname, dp->ifname);
+	linkwatch_stop(lw);
 out:
 	notify_free(sd);
 	loop_free(&l);

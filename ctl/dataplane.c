@@ -180,7 +180,7 @@ static int read_meta(const char *dir, struct lb_meta *m)
 
 /* The probe program on the interface's tc egress (clsact, our handle and
  * priority), replacing an earlier copy of ours. */
-static int tc_attach(struct dp *dp)
+int dp_tc_attach(struct dp *dp)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = dp->ifindex,
 		    .attach_point = BPF_TC_EGRESS);
@@ -206,7 +206,7 @@ static void tc_detach(int ifindex)
 	bpf_tc_detach(&hook, &opts); /* absent is fine */
 }
 
-static int write_meta(struct dp *dp)
+int dp_write_meta(struct dp *dp)
 {
 	struct lb_meta m = { .table_size = dp->table_size,
 			     .max_flows = dp->max_flows,
@@ -555,7 +555,7 @@ static int open_setup(struct dp *dp, struct open_ctx *c)
 	struct bpf_map *ports = dp->skel->maps.tx_ports;
 	int ret;
 
-	ret = write_meta(dp);
+	ret = dp_write_meta(dp);
 	if (ret) {
 		snprintf(c->err, c->errlen, "cannot write the size record: %s",
 			 strerror(-ret));
@@ -583,6 +583,7 @@ static int open_attach(struct dp *dp, struct open_ctx *c)
 	const struct dp_opts *o = c->o;
 	int ret;
 
+	dp->mode = c->cur_id ? c->cur_mode : o->mode;
 	if (c->cur_id) {
 		ret = replace_prog(dp->ifindex,
 				   bpf_program__fd(dp->skel->progs.xdp_lb),
@@ -633,7 +634,7 @@ int dp_open(struct dp *dp, const struct dp_opts *o, char *err, size_t errlen)
 	ret = open_attach(dp, &c);
 	if (ret)
 		goto err_detach_int;
-	ret = tc_attach(dp);
+	ret = dp_tc_attach(dp);
 	if (ret)
 		pr_warn("cannot attach the probe program to tc egress of '%s': %s (tunnel-mode probes will fail)\n",
 			o->ifname, strerror(-ret));

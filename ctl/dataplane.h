@@ -52,6 +52,14 @@ struct dp {
 	__u64 sweep_revived, sweep_lost;
 	__u64 nat_released; /* mappings of deleted flows, released at once */
 	__u64 sweep_seen;   /* entries the last full sweep walked */
+	enum xdp_attach_mode mode; /* how the program is attached */
+	/* the interfaces as the link watch last saw them (dp_links.c) */
+	struct dp_link {
+		bool gone;	  /* no interface of that name now */
+		__u64 since_ms;	  /* wall clock of the last change, 0: none */
+		__u32 lost, back; /* times it went, came back re-attached */
+		char detail[160]; /* the last change, one line */
+	} ext_link, int_link;
 };
 
 /* ---- load and attach (dataplane.c) ---------------------------------- */
@@ -74,6 +82,21 @@ void dp_pin_dir(const char *ifname, char *buf, size_t len);
 int dp_attached_prog(int ifindex, __u32 *id, char *name, size_t len,
 		     enum xdp_attach_mode *mode);
 const char *dp_mode_str(enum xdp_attach_mode m);
+/* The tc egress probe program on dp->ifindex; the size record (with
+ * dp->int_ifindex). 0 or a negative errno. */
+int dp_tc_attach(struct dp *dp);
+int dp_write_meta(struct dp *dp);
+
+/* ---- interfaces that go and come back (dp_links.c) -------------------- */
+
+/* Compare the interfaces' names with what the kernel has now: one gone is
+ * marked and logged; one back (a new ifindex under the same name) gets the
+ * loaded program attached again, and, for nat's internal one, its tx_ports
+ * slot and the size record rewritten. Returns true if anything changed. */
+bool dp_links_check(struct dp *dp);
+struct json_object;
+/* {"external": {...}, "internal": {...}} into o as "links". */
+void dp_links_json(const struct dp *dp, struct json_object *o);
 
 /* ---- map accessors (dp_maps.c) ---------------------------------------- */
 
@@ -114,6 +137,11 @@ int dp_stats_svc_clear(struct dp *dp, __u32 svc_id);
  * slot); returns how many flows. */
 long dp_flows_purge_backend(struct dp *dp, __u32 id,
 			    const struct backend_info *bi);
+/* The same for n back ends in one walk of each table (a service's whole
+ * set: its removal costs one walk, not one per back end); bis[i] for
+ * ids[i], or NULL. */
+long dp_flows_purge_backends(struct dp *dp, const __u32 *ids,
+			     const struct backend_info *bis, size_t n);
 struct flow_timeouts;
 /* Delete the n flows (keys of key_size) a walk found expired at now; a
  * flow that is no longer expired when taken out (used again since the walk)

@@ -307,20 +307,30 @@ long dp_flows_sweep(struct dp *dp, const struct flow_timeouts *to, __u64 now,
 
 /* ---- purge ------------------------------------------------------------ */
 
-/* Delete the flows of one table pinned to back end id, and their nat
- * mappings. */
-static long purge_map(struct dp *dp, int map, __u32 id,
-		      const struct backend_info *bi)
+/* The back ends one purge deletes: pos[id] is 1 + its index in ids (0:
+ * not purged), so one walk serves any number of them. */
+struct purge_set {
+	const __u32 *ids;
+	const struct backend_info *bis; /* NULL: read each slot */
+	__u32 *pos;
+	__u32 max;
+};
+
+/* Delete the flows of one table pinned to a back end of the set, and
+ * their nat mappings. */
+static long purge_map(struct dp *dp, int map, const struct purge_set *ps)
 {
 	struct key_list pick = { .key_size = flows_key_size(map) };
 	int fd = flows_fd(dp, map), ret;
 	const struct flow_value *vals;
+	const struct backend_info *bi;
 	struct flow_value v;
 	struct batch_it it;
 	bool first = true;
 	__u64 token = 0;
 	long deleted = 0;
 	size_t i;
+	__u32 p;
 
 	ret = batch_init(&it, fd, pick.key_size, sizeof(*vals));
 	while (!ret) {
@@ -329,7 +339,8 @@ static long purge_map(struct dp *dp, int map, __u32 id,
 			break;
 		vals = it.vals;
 		for (i = 0; i < it.count; i++)
-			if (vals[i].backend_id == id)
+			if (vals[i].backend_id < ps->max &&
+			    ps->pos[vals[i].backend_id])
 				key_list_add(&pick, batch_key(&it, i));
 	}
 	batch_fini(&it);
@@ -339,24 +350,44 @@ static long purge_map(struct dp *dp, int map, __u32 id,
 		if (bpf_map_lookup_and_delete_elem(fd, key, &v))
 			continue;
 		deleted++;
+		p = v.backend_id < ps->max ? ps->pos[v.backend_id] : 0;
+		bi = ps->bis && p ? &ps->bis[p - 1] : NULL;
 		nat_release(dp, key, pick.key_size, &v, bi);
 	}
 	free(pick.keys);
 	return ret < 0 ? ret : deleted;
 }
 
-long dp_flows_purge_backend(struct dp *dp, __u32 id,
-			    const struct backend_info *bi)
+long dp_flows_purge_backends(struct dp *dp, const __u32 *ids,
+			     const struct backend_info *bis, size_t n)
 {
+	struct purge_set ps = { .ids = ids, .bis = bis,
+				.max = dp->max_backends };
 	long a, b;
+	size_t i;
 
-	a = purge_map(dp, 0, id, bi);
+	if (!n)
+		return 0;
+	ps.pos = calloc(ps.max, sizeof(*ps.pos));
+	if (!ps.pos)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		if (ids[i] < ps.max)
+			ps.pos[ids[i]] = i + 1;
+	a = purge_map(dp, 0, &ps);
+	b = a < 0 ? 0 : purge_map(dp, 1, &ps);
+	free(ps.pos);
 	if (a < 0)
 		return a;
-	b = purge_map(dp, 1, id, bi);
 	if (b < 0)
 		return b;
 	return a + b;
+}
+
+long dp_flows_purge_backend(struct dp *dp, __u32 id,
+			    const struct backend_info *bi)
+{
+	return dp_flows_purge_backends(dp, &id, bi, 1);
 }
 
 /* ---- nat mappings ----------------------------------------------------- */

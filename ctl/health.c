@@ -15,6 +15,7 @@
  */
 #include "health.h"
 #include "agent.h"
+#include "log.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -85,6 +86,7 @@ struct health_probe {
 	size_t len;
 	char buf[128]; /* http: start of the reply; agent: its line */
 	bool has_agent;
+	bool local_warned; /* a local failure was logged (once a run) */
 	struct agent_reply agent; /* agent: the last good reply */
 	__u64 next_ns; /* the next probe's planned start (monotonic) */
 	__u64 start_ns; /* the running probe's start */
@@ -176,6 +178,28 @@ static bool fail_errno(struct health_probe *p, const char *what, int err)
 
 	snprintf(detail, sizeof(detail), "%s: %s", what, strerror(err));
 	return finish(p, false, detail);
+}
+
+/* The probe could not run for a reason on this machine (out of file
+ * descriptors, buffers or memory): that says nothing about the back end,
+ * so it is recorded (status shows it) but not fed to the state machine. */
+static bool local_errno(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOBUFS ||
+	       err == ENOMEM;
+}
+
+static void skip_local(struct health_probe *p, const char *what, int err)
+{
+	char detail[DETAIL_LEN];
+
+	probe_close(p);
+	snprintf(detail, sizeof(detail), "%s: %s (local, not counted)", what,
+		 strerror(err));
+	record(p, false, detail);
+	if (!p->local_warned)
+		pr_warn("health probe: %s\n", detail);
+	p->local_warned = true;
 }
 
 static bool fail_timeout(struct health_probe *p)
@@ -376,9 +400,13 @@ static void probe_begin(struct health_probe *p)
 	p->fd = socket(p->addr.family,
 		       SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (p->fd < 0) {
-		fail_errno(p, "socket", errno);
+		if (local_errno(errno))
+			skip_local(p, "socket", errno);
+		else
+			fail_errno(p, "socket", errno);
 		return;
 	}
+	p->local_warned = false;
 	if (p->cfg.mark && setsockopt(p->fd, SOL_SOCKET, SO_MARK, &p->cfg.mark,
 				      sizeof(p->cfg.mark))) {
 		fail_errno(p, "SO_MARK", errno);
@@ -386,7 +414,10 @@ static void probe_begin(struct health_probe *p)
 	}
 	if (connect(p->fd, (struct sockaddr *)&sa, salen) &&
 	    errno != EINPROGRESS) {
-		fail_errno(p, "connect", errno);
+		if (local_errno(errno))
+			skip_local(p, "connect", errno);
+		else
+			fail_errno(p, "connect", errno);
 		return;
 	}
 	event_assign(p->io, p->base, p->fd, EV_WRITE, on_io, p);

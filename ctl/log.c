@@ -15,6 +15,7 @@ static const int syslog_prio[] = { LOG_WARNING, LOG_INFO, LOG_DEBUG };
 #undef LOG_DEBUG
 
 #include "log.h"
+#include "text.h"
 
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
@@ -55,14 +56,11 @@ static void timestamp(char *buf, size_t len)
 static void vlog(enum log_level lvl, const char *fmt, va_list ap)
 {
 	char msg[4096], ts[32];
-	size_t n;
 
 	if (lvl > cur_level)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	n = strlen(msg);
-	while (n && msg[n - 1] == '\n')
-		msg[--n] = '\0';
+	text_oneline(msg, sizeof(msg));
 	timestamp(ts, sizeof(ts));
 	/* One fprintf: a line is never split by another writer. */
 	fprintf(stderr, "%s %s: %s\n", ts, level_name[lvl], msg);

@@ -76,6 +76,14 @@ static void print_json(struct json_object *o)
 	json_object_put(o);
 }
 
+/* One line for a failed call: an interface that does not exist is a
+ * usage error (exit 2) for every command, anything else a runtime one. */
+static int fail_call(int ret, const char *err)
+{
+	return cli_fail(ret == -ENODEV ? XLB_EXIT_USAGE : XLB_EXIT_FAIL, "%s",
+			err);
+}
+
 /* Hold the controller lock; one line and exit 1 if a controller has it
  * ("a controller for 'eth1' is running" + busy). */
 static int lock_controller(const char *ifname, const char *busy, int *fd)
@@ -119,8 +127,7 @@ static int open_datapath(struct dp *dp, struct dp_opts *o, bool from_pins)
 		ret = dp_open(dp, o, err, sizeof(err));
 	lock_drop(o->ifname, LOCK_DATAPATH, lk);
 	if (ret)
-		return cli_fail(ret == -ENODEV ? XLB_EXIT_USAGE : XLB_EXIT_FAIL,
-				"%s", err);
+		return fail_call(ret, err);
 	return 0;
 }
 
@@ -189,7 +196,7 @@ static int cmd_detach(struct cli_args *a)
 	lock_drop(a->iface, LOCK_DATAPATH, dlk);
 	lock_drop(a->iface, LOCK_CONTROLLER, lk);
 	if (ret)
-		return dlk < 0 ? ret : cli_fail(XLB_EXIT_FAIL, "%s", err);
+		return dlk < 0 ? ret : fail_call(ret, err);
 	if (!cli_json)
 		printf("detached xdp-lb from '%s'\n", a->iface);
 	return XLB_EXIT_OK;
@@ -309,12 +316,14 @@ static int cmd_check(struct cli_args *a)
 static int cmd_decap_attach(struct cli_args *a)
 {
 	char err[512];
+	int ret;
 
 	if (geteuid() != 0)
 		return cli_fail(XLB_EXIT_FAIL,
 				"decap attach needs root (CAP_BPF, CAP_NET_ADMIN)");
-	if (decap_attach(a->iface, a->xdp_mode, err, sizeof(err)))
-		return cli_fail(XLB_EXIT_FAIL, "%s", err);
+	ret = decap_attach(a->iface, a->xdp_mode, err, sizeof(err));
+	if (ret)
+		return fail_call(ret, err);
 	if (!cli_json)
 		printf("decap attached to '%s'\n", a->iface);
 	return XLB_EXIT_OK;
@@ -323,9 +332,10 @@ static int cmd_decap_attach(struct cli_args *a)
 static int cmd_decap_detach(struct cli_args *a)
 {
 	char err[512];
+	int ret = decap_detach(a->iface, err, sizeof(err));
 
-	if (decap_detach(a->iface, err, sizeof(err)))
-		return cli_fail(XLB_EXIT_FAIL, "%s", err);
+	if (ret)
+		return fail_call(ret, err);
 	if (!cli_json)
 		printf("decap detached from '%s'\n", a->iface);
 	return XLB_EXIT_OK;
@@ -335,9 +345,10 @@ static int cmd_decap_status(struct cli_args *a)
 {
 	__u64 done = 0, passed = 0;
 	char err[512];
+	int ret = decap_counters(a->iface, &done, &passed, err, sizeof(err));
 
-	if (decap_counters(a->iface, &done, &passed, err, sizeof(err)))
-		return cli_fail(XLB_EXIT_FAIL, "%s", err);
+	if (ret)
+		return fail_call(ret, err);
 	if (cli_json)
 		print_json(json_pack("interface", json_object_new_string(a->iface),
 				     "decapsulated", json_object_new_int64(done),
@@ -543,9 +554,8 @@ int main(int argc, char **argv)
 		log_set_level(LOG_DEBUG);
 	if (a.syslog)
 		log_open_syslog();
-	if (a.next >= argc) {
-		usage(stderr);
-		return XLB_EXIT_USAGE;
-	}
+	if (a.next >= argc)
+		return cli_fail(XLB_EXIT_USAGE,
+				"no command given (xdp-lb --help lists them)");
 	return run(commands, "", argc - a.next, argv + a.next, &a);
 }

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "maglev.h"
 #include "state_int.h"
+#include "text.h"
 
 #define RESOLVE_TIMEOUT_MS 1000
 
@@ -26,6 +27,7 @@ int state_err(char *err, size_t errlen, int ret, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
+	text_oneline(err, errlen);
 	return ret;
 }
 
@@ -386,14 +388,48 @@ int backend_remove_now(struct lb_state *st, struct lb_service *s,
 	return 0;
 }
 
+/* backend_release() for every back end of s, with one walk of the flow
+ * tables for all (a service of thousands of back ends goes in
+ * milliseconds, not seconds of a blocked loop). */
+static void service_release_backends(struct lb_state *st,
+				     struct lb_service *s)
+{
+	struct backend_info *bis = calloc(s->n_be, sizeof(*bis));
+	__u32 *ids = calloc(s->n_be, sizeof(*ids));
+	size_t i;
+	long n;
+
+	if (!bis || !ids) { /* one walk each, as before */
+		free(bis);
+		free(ids);
+		for (i = 0; i < s->n_be; i++)
+			backend_release(st, &s->be[i]);
+		return;
+	}
+	for (i = 0; i < s->n_be; i++) {
+		probe_stop(&s->be[i]);
+		ids[i] = s->be[i].id;
+		if (dp_backend_get(st->dp, ids[i], &bis[i]))
+			memset(&bis[i], 0, sizeof(bis[i]));
+		dp_backend_clear(st->dp, ids[i]);
+	}
+	n = dp_flows_purge_backends(st->dp, ids, bis, s->n_be);
+	if (n > 0)
+		pr_info("service %s: removed %ld pinned flows of %zu back ends\n",
+			s->name, n, s->n_be);
+	for (i = 0; i < s->n_be; i++)
+		st->be_used[ids[i]] = 0;
+	free(bis);
+	free(ids);
+}
+
 void service_remove(struct lb_state *st, struct lb_service *s)
 {
 	size_t i;
 
 	dp_vip_del(st->dp, &s->vip, s->port, s->proto);
 	dp_table_del(st->dp, s->id);
-	for (i = 0; i < s->n_be; i++)
-		backend_release(st, &s->be[i]);
+	service_release_backends(st, s);
 	dp_stats_svc_clear(st->dp, s->id);
 	st->svc_used[s->id] = 0;
 	for (i = 0; i < st->n_svc; i++) {
@@ -457,13 +493,14 @@ int state_adopt(struct lb_state *st)
 	dp_vip_foreach(st->dp, adopt_vip, st);
 	for (id = 0; id < st->dp->max_backends; id++) {
 		if (dp_backend_get(st->dp, id, &bi) ||
-		    bi.state != XLB_BE_ACTIVE)
+		    bi.state == XLB_BE_UNUSED)
 			continue;
 		for (i = 0; i < st->n_svc; i++)
 			if (st->svc[i]->id == bi.svc_id)
 				break;
-		if (i == st->n_svc) {
-			/* orphan: its service is gone */
+		if (i == st->n_svc ||
+		    (bi.state != XLB_BE_ACTIVE && bi.state != XLB_BE_DOWN)) {
+			/* orphan (its service is gone) or unknown: cleared */
 			dp_backend_clear(st->dp, id);
 			continue;
 		}
@@ -476,6 +513,9 @@ int state_adopt(struct lb_state *st)
 		 * is not needed, the config sets it right after. Until then
 		 * keep it in the table if it was. */
 		nb.weight = LB_DEFAULT_WEIGHT;
+		/* down when the controller stopped: stays down (its probes
+		 * start from down) rather than taking new flows at once */
+		nb.down = bi.state == XLB_BE_DOWN;
 		if (backend_insert(st->svc[i], &nb)) {
 			st->be_used[id] = 1;
 			n++;

@@ -125,14 +125,20 @@ int state_backend_add(struct lb_state *st, const char *spec,
 		return state_err(err, errlen, -EINVAL,
 				 "weight %u is out of range 0..%u", weight,
 				 LB_WEIGHT_MAX);
+	ret = mac ? lb_mac_parse(mac, nb.mac) : 0;
+	if (ret)
+		return state_err(err, errlen, -EINVAL, "'%s' is %s", mac,
+				 lb_mac_problem(ret));
 	b = find_backend(s, &nb.addr);
 	if (b && b->removing) {
 		/* Added back while it drained for removal: keep it. */
 		b->removing = false;
 		b->drained = false;
 		b->weight = weight;
-		if (mac && !lb_mac_parse(mac, b->mac))
+		if (mac) {
+			memcpy(b->mac, nb.mac, sizeof(b->mac));
 			backend_write(st, s, b);
+		}
 		ret = rebuild(st, s, err, errlen);
 		if (ret)
 			return ret;
@@ -144,12 +150,7 @@ int state_backend_add(struct lb_state *st, const char *spec,
 		return state_err(err, errlen, -EEXIST,
 				 "service '%s' has back end %s already", s->name,
 				 addr);
-	if (mac) {
-		if (lb_mac_parse(mac, nb.mac))
-			return state_err(err, errlen, -EINVAL,
-					 "'%s' is not a MAC address (like 02:00:00:00:00:12)",
-					 mac);
-	} else {
+	if (!mac) {
 		ret = resolve_mac(st, &nb.addr, s->vip_flags, nb.mac, err,
 				  errlen);
 		if (ret)

@@ -308,7 +308,8 @@ static int sync_backends(struct lb_state *st, struct lb_service *s,
 			    (!b->probe && b->hc.type != HEALTH_NONE)) {
 				b->hc = bc->health;
 				b->ac = bc->agent;
-				probe_start(st, s, b);
+				/* one that is down (re-adopted down) starts so */
+				probe_start_as(st, s, b, b->down);
 				*changed = true;
 			}
 			if (memcmp(b->mac, macs[j], 6)) {

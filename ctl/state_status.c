@@ -270,6 +270,7 @@ struct json_object *state_status_json(struct lb_state *st, bool fresh)
 		state_sweep(st);
 	json_object_object_add(o, "interface",
 			       json_object_new_string(st->dp->ifname));
+	dp_links_json(st->dp, o);
 	json_object_object_add(o, "now", json_wall_time(wall_ms()));
 	json_object_object_add(o, "now_ms", json_object_new_int64(wall_ms()));
 	json_object_object_add(o, "now_mono_ms",

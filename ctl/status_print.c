@@ -99,6 +99,26 @@ static void print_service(struct json_object *s)
 		print_scale(sc);
 }
 
+/* An interface that went (and whether it came back): one line each. */
+static void print_links(struct json_object *rep)
+{
+	struct json_object *links;
+
+	if (!json_object_object_get_ex(rep, "links", &links))
+		return;
+	json_object_object_foreach(links, role, l) {
+		if (!strcmp(jstr(l, "state"), "up") && !jint(l, "lost"))
+			continue;
+		printf("%s %s %s: %s (gone %" PRId64 " times, re-attached %" PRId64
+		       ")\n",
+		       strcmp(jstr(l, "state"), "up") ? "WARNING:" : "note:",
+		       strcmp(role, "internal") ? "interface" :
+						  "internal interface",
+		       jstr(l, "name"), jstr(l, "detail"), jint(l, "lost"),
+		       jint(l, "back"));
+	}
+}
+
 void status_print(struct json_object *rep)
 {
 	struct json_object *svcs, *outc, *sc;
@@ -108,6 +128,7 @@ void status_print(struct json_object *rep)
 	       " entries per family\n",
 	       jstr(rep, "interface"), jint(rep, "table_size"),
 	       jint(rep, "max_flows"));
+	print_links(rep);
 	if (json_object_object_get_ex(rep, "services", &svcs))
 		for (i = 0; i < json_object_array_length(svcs); i++)
 			print_service(json_object_array_get_idx(svcs, i));

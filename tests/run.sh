@@ -7,7 +7,12 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
 layers=${1:-all}
-[ "$layers" = all ] && layers="unit prog e2e"
+[ "$layers" = all ] && layers="unit prog san e2e"
+# san: the unit and prog tests again, built with ASan+UBSan into
+# build-san/ (make san), and one e2e test against an ASan controller.
+SAN_BUILD=${SAN_BUILD:-build-san}
+SAN_E2E=${SAN_E2E:-test_ctl_faults}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 passed=0
 failed=0
 failures=()
@@ -47,6 +52,22 @@ for layer in $layers; do
 			run_one "$layer" "$name" "$BUILD/tests/$name"
 		done
 		;;
+	san)
+		for src in tests/unit/test_*.c tests/prog/test_*.c; do
+			name=$(basename "$src" .c)
+			run_one san "$name" "$SAN_BUILD/tests/$name"
+		done
+		# the controller under ASan: any report fails the test
+		asan=$(mktemp -d /tmp/xlb-asan.XXXXXX)
+		run_one san "$SAN_E2E (ASan controller)" env BIN="$PWD/$SAN_BUILD/xdp-lb" \
+			ASAN_OPTIONS="log_path=$asan/report:detect_leaks=0" \
+			bash -c 'bash "$1"; rc=$?; if ls "$2" | grep -q .; then
+				echo "not ok - sanitizer reports from the controller:"
+				cat "$2"/* | head -40; exit 1; fi
+			echo "ok - no sanitizer report from the controller"; exit $rc' \
+			_ "tests/e2e/$SAN_E2E.sh" "$asan"
+		rm -rf "$asan"
+		;;
 	e2e)
 		for t in tests/e2e/test_*.sh; do
 			[ -e "$t" ] || continue
@@ -54,7 +75,7 @@ for layer in $layers; do
 		done
 		;;
 	*)
-		echo "unknown layer '$layer' (unit, prog, e2e, all)" >&2
+		echo "unknown layer '$layer' (unit, prog, san, e2e, all)" >&2
 		exit 2
 		;;
 	esac

@@ -3,6 +3,7 @@
  * per error with its exact FILE:LINE: KEY: message. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -11,6 +12,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <cmocka.h>
+
+#include "check.h"
 
 #include "config.h"
 #include "xdp_lb.h"
@@ -193,6 +196,10 @@ static void test_bad_values(void **state)
 		     "lb.yaml:8: services[0].backends[0].weight: '-1' is not a number (0..65535)");
 	expect_error(SVC("    backends:\n      - addr: 198.18.0.11\n        mac: 02:00\n"),
 		     "lb.yaml:8: services[0].backends[0].mac: '02:00' is not a MAC address");
+	expect_error(SVC("    backends:\n      - addr: 198.18.0.11\n        mac: \"-1:-1:-1:-1:-1:-1\"\n"),
+		     "lb.yaml:8: services[0].backends[0].mac: '-1:-1:-1:-1:-1:-1' is not a MAC address");
+	expect_error(SVC("    backends:\n      - addr: 198.18.0.11\n        mac: ff:ff:ff:ff:ff:ff\n"),
+		     "lb.yaml:8: services[0].backends[0].mac: 'ff:ff:ff:ff:ff:ff' is not a unicast MAC address");
 	expect_error(SVC("    backends:\n      - addr: nohost\n"),
 		     "lb.yaml:7: services[0].backends[0].addr: 'nohost' is not an IPv4 or IPv6 address");
 }
@@ -574,6 +581,51 @@ static void test_every_error(void **state)
 	expect_error(yaml, want[0]);
 }
 
+/* Pathological files: refused fast, with one line naming FILE and why. */
+static void test_limits_size_and_depth(void **state)
+{
+	size_t n = 200 * 1024, big = XLB_CONFIG_MAX_BYTES + 1;
+	char *deep = malloc(n + 8), *huge = malloc(big + 1);
+	struct lb_config cfg;
+
+	(void)state;
+	assert_non_null(deep);
+	assert_non_null(huge);
+	memcpy(deep, "a: ", 3);
+	memset(deep + 3, '[', n);
+	deep[n + 3] = '\0';
+	expect_error(deep, "lb.yaml:1: nested deeper than 32 levels");
+	memset(huge, ' ', big);
+	huge[big] = '\0';
+	check_int(config_load_string(huge, big, "lb.yaml", &cfg, err,
+				     sizeof(err)),
+		  -EFBIG, "a file over the size limit");
+	if (!strstr(err, "larger than the limit"))
+		fail_msg("size limit message: \"%s\"", err);
+	free(deep);
+	free(huge);
+}
+
+static void test_file_is_a_directory(void **state)
+{
+	struct lb_config cfg;
+
+	(void)state;
+	check_int(config_load_file("/", &cfg, err, sizeof(err)), -EISDIR,
+		  "a directory as the config file");
+	check_str(err, "/: is a directory, not a configuration file",
+		  "a directory: one clear line");
+}
+
+static void test_second_document_refused(void **state)
+{
+	(void)state;
+	expect_error("max_flows: 2048\n---\nbogus: 1\n",
+		     "lb.yaml:2: a second YAML document");
+	expect_error("---\nmax_flows: 2048\n...\n---\n",
+		     "lb.yaml:4: a second YAML document");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -598,6 +650,9 @@ int main(void)
 		cmocka_unit_test(test_persistence_flood_guard),
 		cmocka_unit_test(test_name_and_prime_helpers),
 		cmocka_unit_test(test_every_error),
+		cmocka_unit_test(test_limits_size_and_depth),
+		cmocka_unit_test(test_file_is_a_directory),
+		cmocka_unit_test(test_second_document_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

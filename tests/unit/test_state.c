@@ -22,6 +22,7 @@
 #include <event2/event.h>
 #include <cmocka.h>
 
+#include "api.h"
 #include "check.h"
 
 #include "fake_dp.h"
@@ -319,6 +320,48 @@ static void test_service_add_del(void **state)
 	check_int(st.n_svc, 0, "services");
 }
 
+/*
+ * service del of a service with many back ends walks the flow tables once
+ * for all of them (one walk each took seconds of a blocked loop with
+ * thousands of back ends and a big table). A request with a NUL byte in
+ * a name is refused, not matched on the name's prefix.
+ */
+static void test_service_del_one_walk(void **state)
+{
+	struct json_object *req, *rep, *v;
+	__u32 ids[5];
+	int i;
+
+	apply_ok(HEAD WEB(BE(11, 100) BE(12, 100) BE(13, 100) BE(14, 100)
+			  BE(15, 100)));
+	for (i = 0; i < 5; i++) {
+		char a[32];
+
+		snprintf(a, sizeof(a), "198.18.0.%d", 11 + i);
+		ids[i] = be("web", a)->id;
+		fake_flows_add(ids[i], 2, false);
+	}
+	req = json_tokener_parse("{\"cmd\":\"service_del\",\"service\":\"web\\u0000x\"}");
+	assert_non_null(req);
+	rep = api_handle(&st, req);
+	json_object_put(req);
+	assert_true(json_object_object_get_ex(rep, "error", &v));
+	if (!strstr(json_object_get_string(v), "NUL"))
+		fail_msg("a NUL in the name: \"%s\"", json_object_get_string(v));
+	json_object_put(rep);
+	assert_non_null(state_find_service(&st, "web"));
+
+	assert_int_equal(state_service_del(&st, "web", err, sizeof(err)), 0);
+	check_int(fake_calls("dp_flows_purge_backend"), 0,
+		  "per-back-end flow walks for service del");
+	check_int(fake_calls("dp_flows_purge_backends"), 1,
+		  "flow walks for service del of 5 back ends");
+	for (i = 0; i < 5; i++) {
+		check_int(fake.flows[ids[i]], 0, "flows of back end %d", i);
+		check_int(st.be_used[ids[i]], 0, "id of back end %d freed", i);
+	}
+}
+
 static int add(const char *a, __u32 w, const char *mac)
 {
 	err[0] = '\0';
@@ -561,6 +604,29 @@ static void test_adopt_keeps_ids(void **state)
 	check_int(fake.flows[id12], 9, "flows across a restart");
 	assert_memory_equal(fake.table, before.table, sizeof(fake.table));
 	assert_memory_equal(fake.be, before.be, sizeof(fake.be));
+}
+
+/*
+ * A back end that was down when the controller stopped is re-adopted (same
+ * id, flows kept, still down), not skipped with its slot left behind while
+ * the config gives the same address a second id.
+ */
+static void test_adopt_down_backend(void **state)
+{
+	__u32 id12;
+
+	apply_ok(HEAD WEB(BE(11, 100) BE(12, 100)));
+	id12 = be("web", "198.18.0.12")->id;
+	fake.be[id12].state = XLB_BE_DOWN; /* as its probes left it */
+	fake_flows_add(id12, 4, false);
+	state_free(&st);
+	assert_int_equal(state_init(&st, &dp, NULL), 0);
+	assert_int_equal(state_adopt(&st), 0);
+	apply_ok(HEAD WEB(BE(11, 100) BE(12, 100)));
+	check_int(be("web", "198.18.0.12")->id, id12,
+		  "a down back end keeps its id across a restart");
+	check_int(svc("web")->n_be, 2, "back ends after the restart");
+	check_int(fake.flows[id12], 4, "its flows across a restart");
 }
 
 /* ---- load policy and slow start ---- */
@@ -879,6 +945,7 @@ int main(void)
 		T(test_apply_rejected),
 		T(test_apply_full_refused_whole),
 		T(test_service_add_del),
+		T(test_service_del_one_walk),
 		T(test_backend_add_errors),
 		T(test_backend_add),
 		T(test_backend_del),
@@ -887,6 +954,7 @@ int main(void)
 		T(test_weight),
 		T(test_sweep_expires_and_counts),
 		T(test_adopt_keeps_ids),
+		T(test_adopt_down_backend),
 		T(test_load_policy_cuts_a_loaded_back_end),
 		T(test_slow_start_ramp),
 		L(test_health_transitions),
