@@ -249,6 +249,9 @@ enum xlb_reason {
 	XLB_DROP_NAT_OFF,	 /* nat service but no internal interface */
 	XLB_DROP_NAT_FLOOD,	 /* nat: new flow over the flood guard's rate
 				  * (no mapping, so it cannot be forwarded) */
+	XLB_DROP_NAT_NO_IFACE,	 /* nat: the interface to redirect to is gone
+				  * (empty tx_ports slot: the internal one
+				  * for requests, the external for replies) */
 	XLB_REASON_MAX,
 };
 
@@ -265,6 +268,7 @@ _Static_assert(XLB_REASON_MAX <= XLB_REASON_SLOTS, "reason slots");
 			"tx_icmp_error", "tx_unpinned", "drop_encap",           \
 			"redirect_nat", "redirect_nat_reply",                   \
 			"drop_nat_no_port", "drop_nat_off", "drop_nat_flood",   \
+			"drop_nat_no_iface",                                    \
 	}
 
 #endif /* XDP_LB_H */
