@@ -602,6 +602,7 @@ static int forward(const struct dpm *m, const struct walk *w,
 	}
 	if (!ret && !(flags & XLB_VIP_F_NAT)) /* nat: redirect_nat */
 		o->reason = w->reason;
+	o->flags = flags;
 	return ret;
 }
 
@@ -658,6 +659,7 @@ static int icmp_nat(struct dpm *m, struct walk *w, const __u8 *in,
 		return -XLB_DROP_NAT_NO_IFACE;
 	o->verdict = XDP_REDIRECT;
 	o->reason = XLB_TX_ICMP_ERROR;
+	o->flags = w->vip->meta.flags;
 	return 0;
 }
 
@@ -833,6 +835,7 @@ int dpm_run(struct dpm *m, const __u8 *in, __u32 len, bool internal,
 
 	memcpy(o->data, in, len);
 	o->len = len;
+	o->flags = 0;
 	ret = internal ? nat_reply(m, in, len, o) : lb_ext(m, in, len, o);
 	if (ret == -1000)
 		return -1;

@@ -53,6 +53,7 @@ struct dpm_cfg {
 struct dpm_out {
 	int verdict; /* XDP_* */
 	__u32 reason; /* enum xlb_reason */
+	__u32 flags;  /* forwarded: the service's vip_meta.flags (its mode) */
 	__u8 data[DPM_FRAME_MAX];
 	__u32 len;
 };

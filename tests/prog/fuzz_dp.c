@@ -19,7 +19,10 @@ __u32 rnd(struct fuzz *fz, __u32 n)
 
 const char *mode_name(enum fuzz_mode m)
 {
-	return m == MODE_DSR ? "dsr" : m == MODE_TUNNEL ? "tunnel" : "nat";
+	return m == MODE_DSR	? "dsr" :
+	       m == MODE_TUNNEL ? "tunnel" :
+	       m == MODE_NAT	? "nat" :
+				  "mixed";
 }
 
 void on_cpu0(void)
@@ -300,7 +303,8 @@ static void mutate_one(struct fuzz *fz, struct frame *fr)
 
 bool pick_frame(struct fuzz *fz, struct frame *in)
 {
-	bool internal = fz->mode == MODE_NAT && fz->nreplies && !rnd(fz, 4);
+	bool internal = (fz->mode == MODE_NAT || fz->mode == MODE_MIXED) &&
+			fz->nreplies && !rnd(fz, 4);
 	__u32 n;
 
 	if (internal)

@@ -10,7 +10,8 @@
 #include "xdp_env.h"
 #include "../fuzz/dp_model.h"
 
-enum fuzz_mode { MODE_DSR, MODE_TUNNEL, MODE_NAT };
+/* MODE_MIXED: a mode per service, and services change modes */
+enum fuzz_mode { MODE_DSR, MODE_TUNNEL, MODE_NAT, MODE_MIXED };
 
 struct frame {
 	__u8 data[DPM_FRAME_MAX];

@@ -5,7 +5,8 @@
  * echo requests, VLAN tags, IPv4 options, IPv6 extension headers,
  * fragments, and the back ends' replies on the nat internal side), go
  * through the XDP program (BPF_PROG_TEST_RUN) and through the reference
- * model (tests/fuzz/dp_model.c), in dsr, tunnel and nat mode. A frame
+ * model (tests/fuzz/dp_model.c), in dsr, tunnel and nat mode, and mixed
+ * (a mode per service, changed under traffic). A frame
  * fails the run when the two differ in verdict, reason (the program's
  * stats_reason counter) or any output byte, or when the program's output
  * breaks an invariant of its own: never XDP_ABORTED, a passed frame
@@ -19,7 +20,7 @@
  * within an epoch back ends go down and up and tables are swapped.
  *
  * XLB_FUZZ_SEED=N    (default 1: the test suite's fixed run)
- * XLB_FUZZ_FRAMES=N  frames per mode (default 33,334: 10^5 in all)
+ * XLB_FUZZ_FRAMES=N  frames per mode (default 25,000: 10^5 in all)
  * XLB_FUZZ_SECONDS=S run each mode S seconds instead (make fuzz-dp)
  * Run one mode: test_fuzz_dp fuzz_dp_nat
  */
@@ -74,6 +75,24 @@ static void model_vip(struct dpm_cfg *c, int family, const char *vip,
 	v->meta.svc_id = svc;
 }
 
+/* A service's mode in the mixed run (index: service id). */
+static const __u32 mixed_modes[] = {
+	[SVC_TCP4] = XLB_VIP_F_NAT,	  [SVC_UDP4] = XLB_VIP_F_TUNNEL,
+	[SVC_TCP6] = 0,			  [SVC_UDP6] = XLB_VIP_F_NAT,
+	[SVC_NO_TABLE4] = XLB_VIP_F_TUNNEL, [SVC_EMPTY4] = XLB_VIP_F_NAT,
+	[SVC_UNUSED_BE4] = 0,		  [SVC_NO_TABLE6] = XLB_VIP_F_NAT,
+};
+
+/* Persistence on two services, whatever their mode. */
+static __u32 persist_flags(__u32 svc)
+{
+	if (svc == SVC_UDP4)
+		return XLB_VIP_F_SRC_IP | 24 << XLB_VIP_PREFIX_SHIFT;
+	if (svc == SVC_TCP6)
+		return XLB_VIP_F_SRC_IP | 64 << XLB_VIP_PREFIX_SHIFT;
+	return 0;
+}
+
 /* The model's copy of what env_populate() wrote, then the mode. */
 static void fuzz_configure(struct fuzz *fz)
 {
@@ -118,16 +137,12 @@ static void fuzz_configure(struct fuzz *fz)
 		const struct svc_def *d = &svc_defs[i];
 		__u32 flags = fz->mode == MODE_TUNNEL ? XLB_VIP_F_TUNNEL :
 			      fz->mode == MODE_NAT    ? XLB_VIP_F_NAT :
+			      fz->mode == MODE_MIXED  ? mixed_modes[d->id] :
 							0;
 
-		/* src-ip persistence on two services, every mode */
-		if (d->id == SVC_UDP4)
-			flags |= XLB_VIP_F_SRC_IP | 24 << XLB_VIP_PREFIX_SHIFT;
-		if (d->id == SVC_TCP6)
-			flags |= XLB_VIP_F_SRC_IP | 64 << XLB_VIP_PREFIX_SHIFT;
-		vip_mode(fz, d, flags);
+		vip_mode(fz, d, flags | persist_flags(d->id));
 	}
-	if (fz->mode == MODE_NAT) { /* port mapping on two back ends */
+	if (fz->mode >= MODE_NAT) { /* port mapping on two back ends */
 		struct backend_info bi = backend_get(fz->e, 2);
 
 		bi.port = htons(8080);
@@ -205,7 +220,7 @@ static void epoch(struct fuzz *fz)
 		stats_zero(fz->e->skel->maps.flood, 1);
 		c->cfg = cfg;
 	}
-	if (fz->mode == MODE_NAT) {
+	if (fz->mode >= MODE_NAT) {
 		tx_port_set(fz, XLB_PORT_INT, rnd(fz, 10) != 0);
 		tx_port_set(fz, XLB_PORT_EXT, rnd(fz, 20) != 0);
 	}
@@ -220,8 +235,15 @@ static void epoch(struct fuzz *fz)
 static void change(struct fuzz *fz)
 {
 	struct dpm_cfg *c = dpm_cfg(fz->m);
+	__u32 what = rnd(fz, fz->mode == MODE_MIXED ? 3 : 2);
 
-	if (rnd(fz, 2)) {
+	if (what == 2) { /* a service changes its mode: its flows stay */
+		const struct svc_def *d = &svc_defs[rnd(fz, 4)];
+		static const __u32 modes[] = { 0, XLB_VIP_F_TUNNEL,
+					       XLB_VIP_F_NAT };
+
+		vip_mode(fz, d, modes[rnd(fz, 3)] | persist_flags(d->id));
+	} else if (what) {
 		__u32 id = 1 + rnd(fz, 8);
 		struct backend_info bi = c->be[id];
 
@@ -300,7 +322,7 @@ static void fuzz_mode(struct env *e, enum fuzz_mode mode)
 {
 	struct fuzz *fz = calloc(1, sizeof(*fz));
 	const char *s = getenv("XLB_FUZZ_SEED"), *fr, *secs;
-	__u64 t0 = coarse_ns(), limit = 0, nframes = 33334, i;
+	__u64 t0 = coarse_ns(), limit = 0, nframes = 25000, i;
 
 	if (!fz)
 		fail_msg("out of memory");
@@ -363,6 +385,11 @@ static void test_fuzz_dp_nat(void **state)
 	fuzz_mode(*state, MODE_NAT);
 }
 
+static void test_fuzz_dp_mixed(void **state)
+{
+	fuzz_mode(*state, MODE_MIXED);
+}
+
 static int setup_fuzz(void **state)
 {
 	return env_setup_sized(state, &fuzz_sizes);
@@ -373,6 +400,8 @@ static const struct CMUnitTest tests[] = {
 	{ "fuzz_dp_tunnel", test_fuzz_dp_tunnel, setup_fuzz, env_teardown,
 	  NULL },
 	{ "fuzz_dp_nat", test_fuzz_dp_nat, setup_fuzz, env_teardown, NULL },
+	{ "fuzz_dp_mixed", test_fuzz_dp_mixed, setup_fuzz, env_teardown,
+	  NULL },
 };
 
 int main(int argc, char **argv)
