@@ -231,7 +231,9 @@ enum xlb_reason {
 	XLB_TX_FORWARDED = 0,	 /* sent to a back end */
 	XLB_PASS_NOT_IP,	 /* not IPv4/IPv6 (ARP, LLDP, ...) */
 	XLB_PASS_NOT_VIP,	 /* IP, but not a configured service */
-	XLB_PASS_MALFORMED,	 /* truncated header or bad IHL: the stack decides */
+	XLB_PASS_MALFORMED,	 /* truncated header, bad IHL or data offset, an
+				  * IP length past the frame or short of the
+				  * headers: the stack decides */
 	XLB_PASS_FRAGMENT,	 /* IP fragment: no ports, never balanced */
 	XLB_PASS_IPV6_EXT,	 /* IPv6 extension header before L4 */
 	XLB_PASS_NOT_L4,	 /* IP protocol other than TCP/UDP */
