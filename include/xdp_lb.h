@@ -126,9 +126,11 @@ _Static_assert(sizeof(struct flow_key_v6) == 40, "flow_key_v6 size");
 
 /* TCP state as seen from the client side (DSR sees one direction only). */
 enum flow_state {
-	XLB_FLOW_NEW = 0,	  /* UDP, or TCP first packet not a SYN */
-	XLB_FLOW_SYN = 1,	  /* SYN seen */
-	XLB_FLOW_ESTABLISHED = 2, /* ACK without SYN seen */
+	XLB_FLOW_NEW = 0,	  /* UDP (TCP never: see ESTABLISHED) */
+	XLB_FLOW_SYN = 1,	  /* SYN without ACK seen (an opening) */
+	XLB_FLOW_ESTABLISHED = 2, /* ACK without SYN after the SYN, or a
+				   * first packet that opens nothing (mid-
+				   * flow: after a restart or an eviction) */
 	XLB_FLOW_FIN = 3,	  /* FIN seen from the client */
 	XLB_FLOW_RST = 4,	  /* RST seen from the client */
 };

@@ -71,6 +71,7 @@ static void tab_put(struct tab *t, const void *k, const void *v)
 struct mflow {
 	__u32 backend_id;
 	__be16 nat_port;
+	__u8 state; /* enum flow_state */
 };
 
 struct dpm {
@@ -286,6 +287,7 @@ struct walk {
 	__u8 key[40]; /* flow_key_v4 or flow_key_v6 */
 	__u32 seed;   /* tunnel: the outer source's input */
 	bool no_pin;  /* ICMP error: look up, never pin */
+	__u8 tcp;     /* TCP flags (0: UDP) */
 	__u32 be_id;
 	__be16 nat_port;
 	__u32 reason; /* when forwarded */
@@ -373,8 +375,49 @@ static int nat_alloc(struct dpm *m, const struct walk *w,
 	return -XLB_DROP_NAT_NO_PORT;
 }
 
+#define TF_FIN 0x01
+#define TF_SYN 0x02
+#define TF_RST 0x04
+#define TF_ACK 0x10
+
+/* The TCP state of a flow from the client's side (include/xdp_lb.h, enum
+ * flow_state): UDP stays NEW; RST and FIN seen from the client; a SYN (a
+ * connection opening); established once an ACK without SYN follows it.
+ * A first packet that opens nothing (a mid-flow packet, after a restart
+ * or an eviction) is an established connection. */
+static __u8 flow_state(const struct walk *w, const struct mflow *old)
+{
+	__u8 f = w->tcp;
+
+	if (w->vip->proto != IPPROTO_TCP)
+		return XLB_FLOW_NEW;
+	if (f & TF_RST)
+		return XLB_FLOW_RST;
+	if (f & TF_FIN)
+		return XLB_FLOW_FIN;
+	if ((f & TF_SYN) && !(f & TF_ACK))
+		return XLB_FLOW_SYN;
+	if (!old)
+		return XLB_FLOW_ESTABLISHED;
+	if ((f & TF_ACK) && old->state == XLB_FLOW_SYN)
+		return XLB_FLOW_ESTABLISHED;
+	return old->state;
+}
+
+static void flow_out(struct dpm_out *o, const struct walk *w,
+		     const struct mflow *f)
+{
+	o->flow = true;
+	o->flow_fam = w->v.fam;
+	memcpy(o->flow_key, w->key, sizeof(o->flow_key));
+	o->flow_backend = f->backend_id;
+	o->flow_nat_port = f->nat_port;
+	o->flow_state = f->state;
+}
+
 /* Pinned back end, or the service table's pick (pinned unless no_pin). */
-static int resolve(struct dpm *m, struct walk *w, const __u8 *frame)
+static int resolve(struct dpm *m, struct walk *w, const __u8 *frame,
+		   struct dpm_out *o)
 {
 	struct tab *t = w->v.fam == 4 ? &m->flows4 : &m->flows6;
 	__u32 flags = w->vip->meta.flags, svc = w->vip->meta.svc_id, h;
@@ -390,6 +433,10 @@ static int resolve(struct dpm *m, struct walk *w, const __u8 *frame)
 		    (!nat || f->nat_port)) {
 			w->be_id = f->backend_id;
 			w->nat_port = f->nat_port;
+			if (!w->no_pin) {
+				f->state = flow_state(w, f);
+				flow_out(o, w, f);
+			}
 			return 0;
 		}
 	}
@@ -439,7 +486,9 @@ static int resolve(struct dpm *m, struct walk *w, const __u8 *frame)
 	}
 	nf.backend_id = w->be_id;
 	nf.nat_port = w->nat_port;
+	nf.state = flow_state(w, NULL);
 	tab_put(t, w->key, &nf);
+	flow_out(o, w, &nf);
 	return 0;
 }
 
@@ -683,7 +732,7 @@ static int icmp_err(struct dpm *m, struct walk *w, const __u8 *in,
 	w->reason = XLB_TX_ICMP_ERROR;
 	if (w->vip->meta.flags & XLB_VIP_F_NAT)
 		return icmp_nat(m, w, in, o, q, pp);
-	ret = resolve(m, w, in);
+	ret = resolve(m, w, in, o);
 	return ret < 0 ? ret : forward(m, w, in, o);
 }
 
@@ -822,7 +871,9 @@ static int lb_ext(struct dpm *m, const __u8 *in, __u32 len,
 	else
 		flow_key(&w, ip + 8, ip + 24, in + w.v.l4, in + w.v.l4 + 2, p);
 	w.reason = XLB_TX_FORWARDED;
-	ret = resolve(m, &w, in);
+	if (p == IPPROTO_TCP)
+		w.tcp = in[w.v.l4 + 13] & (TF_FIN | TF_SYN | TF_RST | TF_ACK);
+	ret = resolve(m, &w, in, o);
 	if (ret < 0)
 		return ret;
 	return forward(m, &w, in, o);
@@ -836,6 +887,7 @@ int dpm_run(struct dpm *m, const __u8 *in, __u32 len, bool internal,
 	memcpy(o->data, in, len);
 	o->len = len;
 	o->flags = 0;
+	o->flow = false;
 	ret = internal ? nat_reply(m, in, len, o) : lb_ext(m, in, len, o);
 	if (ret == -1000)
 		return -1;

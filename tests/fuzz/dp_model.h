@@ -56,6 +56,13 @@ struct dpm_out {
 	__u32 flags;  /* forwarded: the service's vip_meta.flags (its mode) */
 	__u8 data[DPM_FRAME_MAX];
 	__u32 len;
+	/* the flow entry this frame pinned or refreshed (flow == true) */
+	bool flow;
+	int flow_fam; /* 4: key is a flow_key_v4, 6: a flow_key_v6 */
+	__u8 flow_key[40];
+	__u32 flow_backend;
+	__be16 flow_nat_port;
+	__u8 flow_state; /* enum flow_state */
 };
 
 struct dpm;

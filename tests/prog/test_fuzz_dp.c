@@ -8,7 +8,8 @@
  * model (tests/fuzz/dp_model.c), in dsr, tunnel and nat mode, and mixed
  * (a mode per service, changed under traffic). A frame
  * fails the run when the two differ in verdict, reason (the program's
- * stats_reason counter) or any output byte, or when the program's output
+ * stats_reason counter), any output byte or the flow entry (back end,
+ * nat port, TCP state), or when the program's output
  * breaks an invariant of its own: never XDP_ABORTED, a passed frame
  * untouched, every checksum that was valid still valid, IP lengths
  * consistent with the frame, dsr changing the MACs only, tunnel carrying
@@ -286,6 +287,33 @@ static int run_bpf(struct fuzz *fz, const struct frame *in, struct frame *out,
 	return opts.retval;
 }
 
+/* The flow entry the model pinned or refreshed, in the program's map:
+ * same back end, nat port and TCP state. */
+static bool flow_differs(struct fuzz *fz, const struct dpm_out *mo)
+{
+	struct bpf_map *m = mo->flow_fam == 4 ? fz->e->skel->maps.flows_v4 :
+						fz->e->skel->maps.flows_v6;
+	struct flow_value fv;
+
+	if (!mo->flow)
+		return false;
+	if (bpf_map_lookup_elem(bpf_map__fd(m), mo->flow_key, &fv))
+		memset(&fv, 0xff, sizeof(fv));
+	if (fv.backend_id == mo->flow_backend &&
+	    fv.nat_port == mo->flow_nat_port && fv.state == mo->flow_state)
+		return false;
+	if (fz->printed++ < 5)
+		print_error("fuzz_dp %s: flow entry differs at frame %llu: "
+			    "program backend %u nat port %u state %s, model "
+			    "backend %u nat port %u state %s\n",
+			    mode_name(fz->mode),
+			    (unsigned long long)fz->st.frames, fv.backend_id,
+			    ntohs(fv.nat_port), state_name(fv.state),
+			    mo->flow_backend, ntohs(mo->flow_nat_port),
+			    state_name(mo->flow_state));
+	return true;
+}
+
 static void one_frame(struct fuzz *fz, struct frame *in, bool internal)
 {
 	struct frame out;
@@ -309,6 +337,9 @@ static void one_frame(struct fuzz *fz, struct frame *in, bool internal)
 	    (verdict != XDP_DROP &&
 	     (out.len != mo->len || memcmp(out.data, mo->data, out.len)))) {
 		report_divergence(fz, in, &out, verdict, internal);
+		fz->left = 0;
+	} else if (flow_differs(fz, mo)) {
+		fz->st.diverged++;
 		fz->left = 0;
 	}
 	if (check_invariants(fz, in, &out, verdict, internal))
