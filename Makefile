@@ -37,7 +37,7 @@ HDR_CHECKS := $(patsubst bpf/%.h,$(BUILD)/hdrcheck/%.ok,$(BPF_HDRS))
 
 .DELETE_ON_ERROR:
 .PHONY: all deps test test-unit test-prog test-e2e demo bench vmlinux clean \
-	hdrcheck install uninstall deb fuzz fuzz-ctl san soak
+	hdrcheck install uninstall deb fuzz fuzz-ctl fuzz-dp san soak
 
 all: $(BUILD)/xdp-lb $(BPF_OBJS) $(HDR_CHECKS) $(UNIT_BINS) $(PROG_BINS)
 
@@ -112,7 +112,13 @@ $(STATE_BINS): $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/tests/fake_dp.o \
 # The packet tests' shared fixture (tests/prog/ files not named test_*),
 # in an archive: a test binary takes only what it uses.
 PROG_LIB_SRCS := $(filter-out $(PROG_SRCS),$(wildcard tests/prog/*.c))
-PROG_LIB_OBJS := $(patsubst tests/prog/%.c,$(BUILD)/tests/%.o,$(PROG_LIB_SRCS))
+PROG_LIB_OBJS := $(patsubst tests/prog/%.c,$(BUILD)/tests/%.o,$(PROG_LIB_SRCS)) \
+                 $(BUILD)/tests/dp_model.o
+
+# The data path's reference model, for the differential fuzzer.
+$(BUILD)/tests/dp_model.o: tests/fuzz/dp_model.c | $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/tests/%.o: tests/prog/%.c $(BUILD)/xdp_lb.skel.h | $(BUILD)/tests
 	$(call msg,CC,$@)
@@ -145,6 +151,17 @@ test-unit test-prog test-e2e: all $(BUILD)/fill_flows
 $(BUILD)/fill_flows: bench/fill_flows.c include/xdp_lb.h | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(LIBS) -o $@
+
+# Differential fuzzing of the data path against its reference model
+# (tests/fuzz/dp_model.c, harness tests/prog/test_fuzz_dp.c): every mode
+# for FUZZ_SECONDS (default 120) from a random seed; FUZZ_SEED=N repeats
+# a run. Root. `make test` runs it with a fixed seed, 10^5 frames.
+FUZZ_SECONDS ?= 120
+fuzz-dp: all
+	$(Q)seed=$${FUZZ_SEED:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}; \
+	echo "fuzz-dp: seed $$seed, $(FUZZ_SECONDS) s per mode"; \
+	XLB_FUZZ_SEED=$$seed XLB_FUZZ_SECONDS=$(FUZZ_SECONDS) \
+		$(BUILD)/tests/test_fuzz_dp
 
 # Benchmarks print figures; they never fail on speed. Not part of test.
 bench: deps
@@ -240,8 +257,8 @@ fuzz-ctl: $(FUZZ_BUILD)/fuzz_config $(FUZZ_BUILD)/fuzz_api
 soak: all
 	$(Q)./tests/soak.sh
 
-# Part A adds fuzz-dp; the lead merges it in here.
-fuzz: fuzz-ctl
+# All the fuzzers: the data path's (fuzz-dp) and the controller's (fuzz-ctl).
+fuzz: fuzz-dp fuzz-ctl
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux.h

@@ -80,11 +80,14 @@ static __always_inline void icmp6_echo_reply(struct ethhdr *eth,
  * quoted IP header (IPv4), a quoted UDP checksum, and the ICMP checksum
  * over all of it (ICMPv6: with its pseudo-header, which holds the outer
  * destination). oip: the error's IP header; q: the quoted one, ports its
- * first two words (checked), icsum: the ICMP checksum; v6: ICMPv6 in IPv6.
+ * first two words (checked), icsum: the ICMP checksum; v6: ICMPv6 in IPv6;
+ * end: the error's IP end: nothing past it is rewritten (the checksums do
+ * not cover it).
  */
 static __always_inline int icmp_nat_quote(bool v6, void *oip, void *q,
 					  __be16 *ports, __u16 *icsum,
-					  void *data_end, struct flow_value *fv,
+					  void *data_end, void *end,
+					  struct flow_value *fv,
 					  struct lb_ctx *lc,
 					  struct backend_info **bep)
 {
@@ -115,7 +118,7 @@ static __always_inline int icmp_nat_quote(bool v6, void *oip, void *q,
 		return -XLB_PASS_NOT_VIP;
 	/* a quoted UDP sum, when quoted whole (IPv4: 0 means none) */
 	if (proto == IPPROTO_UDP && (void *)(ports + 4) <= data_end &&
-	    (v6 || ports[3])) {
+	    (void *)(ports + 4) <= end && (v6 || ports[3])) {
 		ucsum = (__u16 *)&ports[3];
 		old_u = *ucsum;
 	}
@@ -160,7 +163,7 @@ static __always_inline int process_icmp4(struct hdr_cursor *c, void *data_end,
 	__be16 *ports;
 	__u32 pk;
 
-	if ((void *)(ic + 1) > data_end)
+	if ((void *)(ic + 1) > data_end || (void *)(ic + 1) > c->end)
 		return -XLB_PASS_MALFORMED;
 	if (ic->type == ICMP_ECHO && ic->code == 0) {
 		vk.addr = iph->daddr;
@@ -176,10 +179,14 @@ static __always_inline int process_icmp4(struct hdr_cursor *c, void *data_end,
 	if (ic->type != ICMP_DEST_UNREACH && ic->type != ICMP_TIME_EXCEEDED)
 		return -XLB_PASS_NOT_L4;
 	in = (void *)(ic + 1);
-	if ((void *)(in + 1) > data_end || in->version != 4 || in->ihl < 5)
+	if ((void *)(in + 1) > data_end || (void *)(in + 1) > c->end ||
+	    in->version != 4 || in->ihl < 5)
 		return -XLB_PASS_MALFORMED;
+	/* a non-first fragment has data, not ports, after its header */
+	if (in->frag_off & bpf_htons(IP_OFFSET))
+		return -XLB_PASS_FRAGMENT;
 	ports = (void *)in + in->ihl * 4;
-	if ((void *)(ports + 2) > data_end)
+	if ((void *)(ports + 2) > data_end || (void *)(ports + 2) > c->end)
 		return -XLB_PASS_MALFORMED;
 	if (in->protocol != IPPROTO_TCP && in->protocol != IPPROTO_UDP)
 		return -XLB_PASS_NOT_VIP;
@@ -199,7 +206,7 @@ static __always_inline int process_icmp4(struct hdr_cursor *c, void *data_end,
 	fk.proto = in->protocol;
 	if (vm->flags & XLB_VIP_F_NAT)
 		return icmp_nat_quote(false, iph, in, ports, &ic->checksum,
-				      data_end,
+				      data_end, c->end,
 				      bpf_map_lookup_elem(&flows_v4, &fk), lc,
 				      bep);
 	lc->seed = fk.src ^ ((__u32)fk.sport << 16 | fk.dport);
@@ -222,7 +229,7 @@ static __always_inline int process_icmp6(struct hdr_cursor *c, void *data_end,
 	__be16 *ports;
 	__u32 pk[4];
 
-	if ((void *)(ic + 1) > data_end)
+	if ((void *)(ic + 1) > data_end || (void *)(ic + 1) > c->end)
 		return -XLB_PASS_MALFORMED;
 	if (ic->icmp6_type == ICMPV6_ECHO_REQUEST && ic->icmp6_code == 0) {
 		__builtin_memcpy(vk.addr, &ip6h->daddr, sizeof(vk.addr));
@@ -241,7 +248,8 @@ static __always_inline int process_icmp6(struct hdr_cursor *c, void *data_end,
 		return -XLB_PASS_NOT_L4;
 	in = (void *)(ic + 1);
 	ports = (void *)(in + 1);
-	if ((void *)(ports + 2) > data_end || in->version != 6)
+	if ((void *)(ports + 2) > data_end || (void *)(ports + 2) > c->end ||
+	    in->version != 6)
 		return -XLB_PASS_MALFORMED;
 	if (in->nexthdr != IPPROTO_TCP && in->nexthdr != IPPROTO_UDP)
 		return -XLB_PASS_NOT_VIP;
@@ -262,7 +270,7 @@ static __always_inline int process_icmp6(struct hdr_cursor *c, void *data_end,
 	fk.proto = in->nexthdr;
 	if (vm->flags & XLB_VIP_F_NAT)
 		return icmp_nat_quote(true, ip6h, in, ports, &ic->icmp6_cksum,
-				      data_end,
+				      data_end, c->end,
 				      bpf_map_lookup_elem(&flows_v6, &fk), lc,
 				      bep);
 	lc->seed = fk.src[0] ^ fk.src[1] ^ fk.src[2] ^ fk.src[3] ^

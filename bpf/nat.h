@@ -64,6 +64,11 @@ static __always_inline int nat_alloc(const struct backend_info *be,
 	if (!cfg || !next || !cfg->nat_port_min || !nat_ifindex ||
 	    cfg->nat_port_max < cfg->nat_port_min)
 		return -XLB_DROP_NAT_OFF;
+	/* the internal interface is gone: no port for a flow that cannot
+	 * be sent anywhere */
+	key = XLB_PORT_INT;
+	if (!bpf_map_lookup_elem(&tx_ports, &key))
+		return -XLB_DROP_NAT_NO_IFACE;
 	span = cfg->nat_port_max - cfg->nat_port_min + 1;
 	start = __sync_fetch_and_add(next, 1) % span;
 	for (int i = 0; i < 4; i++) {
@@ -140,87 +145,91 @@ static __always_inline int nat_rewrite6(struct ipv6hdr *ip6h, void *l4,
 	return 0;
 }
 
-/* Out of the internal interface to the back end's MAC. */
+/* Out of the internal interface to the back end's MAC: XDP_REDIRECT, or
+ * XDP_DROP when its tx_ports slot is empty (the interface was deleted):
+ * the fallback action of bpf_redirect_map, instead of XDP_ABORTED. */
 static __always_inline int nat_redirect(struct ethhdr *eth,
 					const struct backend_info *be)
 {
 	eth_set_addrs(eth, be->mac, int_mac);
-	return bpf_redirect_map(&tx_ports, XLB_PORT_INT, 0);
+	return bpf_redirect_map(&tx_ports, XLB_PORT_INT, XDP_DROP);
 }
 
 /*
  * A packet on the internal interface: a reply to one of our mappings is
  * translated back and sent out of the external interface to the client's
- * side; anything else is the kernel's.
+ * side (XDP_REDIRECT, or XDP_DROP when that interface is gone); anything
+ * else is the kernel's, untouched, counted by the reason it is not ours:
+ * parsed as strictly as the client side (parsing.h), so a malformed
+ * header, a fragment or an extension header is never translated.
  */
 static __always_inline int nat_reply(struct xdp_md *ctx, __u32 *reason)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	void *data = (void *)(long)ctx->data;
 	struct hdr_cursor c = { .pos = data };
+	struct l4_info l4 = {};
+	struct iphdr *iph = NULL;
+	struct ipv6hdr *ip6h = NULL;
 	struct nat_value *v;
 	struct nat_key k = {};
 	struct ethhdr *eth;
 	struct tcphdr *th;
 	__u16 *sum;
-	int proto;
+	int ret;
 
-	*reason = XLB_PASS_NOT_VIP;
-	proto = parse_eth(&c, data_end, &eth);
-	if (proto == ETH_P_IP) {
-		struct iphdr *iph;
-
-		proto = parse_ipv4(&c, data_end, &iph);
-		if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
-			return XDP_PASS;
-		th = c.pos;
-		if ((void *)((__be16 *)th + 2) > data_end)
-			return XDP_PASS;
+	ret = parse_eth(&c, data_end, &eth);
+	if (ret == ETH_P_IP)
+		ret = parse_ipv4(&c, data_end, &iph);
+	else if (ret == ETH_P_IPV6)
+		ret = parse_ipv6(&c, data_end, &ip6h);
+	else if (ret >= 0)
+		ret = -XLB_PASS_NOT_IP;
+	if (ret >= 0)
+		ret = parse_l4(&c, data_end, ret, &l4);
+	if (ret < 0) {
+		*reason = -ret;
+		return XDP_PASS;
+	}
+	th = c.pos; /* ports sit at the same place in UDP */
+	if ((void *)((__be16 *)th + 2) > data_end)
+		return XDP_PASS; /* checked by parse_l4; for the verifier */
+	k.bport = l4.sport;
+	k.lport = l4.dport;
+	k.proto = ret;
+	if (iph) {
 		k.baddr[0] = iph->saddr;
-		k.bport = th->source;
-		k.lport = th->dest;
-		k.proto = proto;
 		k.family = AF_INET;
-		v = bpf_map_lookup_elem(&nat_rev, &k);
-		if (!v)
-			return XDP_PASS;
-		sum = l4_csum(th, data_end, proto, false);
+	} else if (ip6h) {
+		__builtin_memcpy(k.baddr, &ip6h->saddr, sizeof(k.baddr));
+		k.family = AF_INET6;
+	}
+	v = bpf_map_lookup_elem(&nat_rev, &k);
+	if (!v) {
+		*reason = XLB_PASS_NOT_VIP;
+		return XDP_PASS;
+	}
+	sum = l4_csum(th, data_end, k.proto, !iph);
+	if (iph) {
 		addr_replace(&iph->saddr, v->vaddr, 1, &iph->check, sum, NULL);
 		addr_replace(&iph->daddr, v->caddr, 1, &iph->check, sum, NULL);
-	} else if (proto == ETH_P_IPV6) {
-		struct ipv6hdr *ip6h;
-
-		proto = parse_ipv6(&c, data_end, &ip6h);
-		if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
-			return XDP_PASS;
-		th = c.pos;
-		if ((void *)((__be16 *)th + 2) > data_end)
-			return XDP_PASS;
-		__builtin_memcpy(k.baddr, &ip6h->saddr, sizeof(k.baddr));
-		k.bport = th->source;
-		k.lport = th->dest;
-		k.proto = proto;
-		k.family = AF_INET6;
-		v = bpf_map_lookup_elem(&nat_rev, &k);
-		if (!v)
-			return XDP_PASS;
-		sum = l4_csum(th, data_end, proto, true);
+	} else if (ip6h) {
 		addr_replace(ip6h->saddr.in6_u.u6_addr32, v->vaddr, 4, NULL,
 			     sum, NULL);
 		addr_replace(ip6h->daddr.in6_u.u6_addr32, v->caddr, 4, NULL,
 			     sum, NULL);
-	} else {
-		*reason = XLB_PASS_NOT_IP;
-		return XDP_PASS;
 	}
-	if ((void *)((__be16 *)th + 2) > data_end)
-		return XDP_PASS;
 	port_replace(&th->source, v->vport, sum, NULL);
 	port_replace(&th->dest, v->cport, sum, NULL);
-	udp_zero_fix(sum, proto);
+	udp_zero_fix(sum, k.proto);
 	eth_set_addrs(eth, v->cmac, if_mac);
+	if (bpf_redirect_map(&tx_ports, XLB_PORT_EXT, XDP_DROP) !=
+	    XDP_REDIRECT) {
+		*reason = XLB_DROP_NAT_NO_IFACE;
+		return XDP_DROP;
+	}
 	*reason = XLB_REDIRECT_NAT_REPLY;
-	return bpf_redirect_map(&tx_ports, XLB_PORT_EXT, 0);
+	return XDP_REDIRECT;
 }
 
 #endif

@@ -3,6 +3,12 @@
  * Bounded packet parsing. Every helper takes the cursor and data_end, checks
  * `hdr + 1 > data_end` before reading, and returns the next protocol (>= 0)
  * or a negative enum xlb_reason saying why the packet is not ours.
+ *
+ * The IP length fields are checked against the frame: a packet that claims
+ * more bytes than the frame holds (or fewer than its own header) is
+ * malformed; a frame longer than its IP packet (Ethernet padding) is fine,
+ * and the cursor's `end` (the IP packet's end) bounds everything after
+ * the IP header: L4 headers, ICMP quotes.
  */
 #ifndef XLB_PARSING_H
 #define XLB_PARSING_H
@@ -16,6 +22,7 @@
 
 struct hdr_cursor {
 	void *pos;
+	void *end; /* end of the IP packet (<= data_end), after parse_ipv4/6 */
 };
 
 /* Ethernet plus at most one 802.1Q/802.1ad tag; returns the ethertype in
@@ -48,7 +55,7 @@ static __always_inline int parse_ipv4(struct hdr_cursor *c, void *data_end,
 				      struct iphdr **iphp)
 {
 	struct iphdr *iph = c->pos;
-	__u32 hlen;
+	__u32 hlen, tot;
 
 	if ((void *)(iph + 1) > data_end)
 		return -XLB_PASS_MALFORMED;
@@ -57,9 +64,13 @@ static __always_inline int parse_ipv4(struct hdr_cursor *c, void *data_end,
 	hlen = iph->ihl * 4;
 	if (c->pos + hlen > data_end)
 		return -XLB_PASS_MALFORMED;
+	tot = bpf_ntohs(iph->tot_len);
+	if (tot < hlen || c->pos + tot > data_end)
+		return -XLB_PASS_MALFORMED;
 	if (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET))
 		return -XLB_PASS_FRAGMENT;
 	*iphp = iph;
+	c->end = c->pos + tot;
 	c->pos += hlen;
 	return iph->protocol;
 }
@@ -69,13 +80,18 @@ static __always_inline int parse_ipv6(struct hdr_cursor *c, void *data_end,
 				      struct ipv6hdr **ip6hp)
 {
 	struct ipv6hdr *ip6h = c->pos;
+	__u32 plen;
 
 	if ((void *)(ip6h + 1) > data_end)
 		return -XLB_PASS_MALFORMED;
 	if (ip6h->version != 6)
 		return -XLB_PASS_MALFORMED;
+	plen = bpf_ntohs(ip6h->payload_len);
+	if ((void *)(ip6h + 1) + plen > data_end)
+		return -XLB_PASS_MALFORMED;
 	*ip6hp = ip6h;
 	c->pos = ip6h + 1;
+	c->end = c->pos + plen;
 	switch (ip6h->nexthdr) {
 	case IPPROTO_TCP:
 	case IPPROTO_UDP:
@@ -95,7 +111,8 @@ static __always_inline int parse_ipv6(struct hdr_cursor *c, void *data_end,
 	}
 }
 
-/* Ports (and TCP flags) of a TCP or UDP header. */
+/* Ports (and TCP flags) of a TCP or UDP header, which must lie whole
+ * within the IP packet (TCP: its data offset's worth, 20 to 60 bytes). */
 struct l4_info {
 	__be16 sport;
 	__be16 dport;
@@ -108,7 +125,8 @@ static __always_inline int parse_l4(struct hdr_cursor *c, void *data_end,
 	if (proto == IPPROTO_TCP) {
 		struct tcphdr *th = c->pos;
 
-		if ((void *)(th + 1) > data_end || th->doff < 5)
+		if ((void *)(th + 1) > data_end || th->doff < 5 ||
+		    c->pos + th->doff * 4 > c->end)
 			return -XLB_PASS_MALFORMED;
 		l4->sport = th->source;
 		l4->dport = th->dest;
@@ -121,7 +139,7 @@ static __always_inline int parse_l4(struct hdr_cursor *c, void *data_end,
 	if (proto == IPPROTO_UDP) {
 		struct udphdr *uh = c->pos;
 
-		if ((void *)(uh + 1) > data_end)
+		if ((void *)(uh + 1) > data_end || (void *)(uh + 1) > c->end)
 			return -XLB_PASS_MALFORMED;
 		l4->sport = uh->source;
 		l4->dport = uh->dest;

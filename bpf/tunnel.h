@@ -54,6 +54,7 @@ static __always_inline int tunnel_encap(struct xdp_md *ctx, const __u32 l2len,
 	void *data, *data_end;
 	struct lb_cfg *cfg;
 	__u32 key = 0, h = tun_mix(seed), inner_len;
+	long pad;
 	__u8 tos;
 
 	if (inner6 && !outer6)
@@ -64,6 +65,28 @@ static __always_inline int tunnel_encap(struct xdp_md *ctx, const __u32 l2len,
 	/* be points into a map: keep what we need before the packet moves */
 	__builtin_memcpy(mac, be->mac, ETH_ALEN);
 	__builtin_memcpy(daddr, be->addr, sizeof(daddr));
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	/* only the IP packet goes in, as long as its IP length says (checked
+	 * against the frame by parsing.h): Ethernet padding after it is cut */
+	if (inner6) {
+		struct ipv6hdr *in = data + l2len;
+
+		if ((void *)(in + 1) > data_end)
+			return -XLB_DROP_ENCAP;
+		inner_len = bpf_ntohs(in->payload_len) + sizeof(*in);
+	} else {
+		struct iphdr *in = data + l2len;
+
+		if ((void *)(in + 1) > data_end)
+			return -XLB_DROP_ENCAP;
+		inner_len = bpf_ntohs(in->tot_len);
+	}
+	pad = (long)(data_end - data) - (long)(l2len + inner_len);
+	if (pad > 0 && bpf_xdp_adjust_tail(ctx, (int)-pad))
+		return -XLB_DROP_ENCAP;
+	/* a fresh ctx: the verifier refuses a kept &ctx->data_end */
+	asm volatile("" : "+r"(ctx));
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;
 	if (data + L2_MAX > data_end)

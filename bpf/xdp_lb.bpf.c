@@ -150,7 +150,7 @@ static __always_inline bool reason_drops(__u32 reason)
 {
 	return reason == XLB_DROP_NO_BACKEND || reason == XLB_DROP_ENCAP ||
 	       reason == XLB_DROP_NAT_NO_PORT || reason == XLB_DROP_NAT_OFF ||
-	       reason == XLB_DROP_NAT_FLOOD;
+	       reason == XLB_DROP_NAT_FLOOD || reason == XLB_DROP_NAT_NO_IFACE;
 }
 
 SEC("xdp")
@@ -195,7 +195,9 @@ int xdp_lb(struct xdp_md *ctx)
 		reason = lc.reason;
 		if (lc.nat) {
 			action = nat_redirect(eth, be);
-			if (reason != XLB_TX_ICMP_ERROR)
+			if (action != XDP_REDIRECT)
+				reason = XLB_DROP_NAT_NO_IFACE;
+			else if (reason != XLB_TX_ICMP_ERROR)
 				reason = XLB_REDIRECT_NAT;
 		}
 		else if (!lc.tunnel)

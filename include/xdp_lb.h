@@ -126,9 +126,11 @@ _Static_assert(sizeof(struct flow_key_v6) == 40, "flow_key_v6 size");
 
 /* TCP state as seen from the client side (DSR sees one direction only). */
 enum flow_state {
-	XLB_FLOW_NEW = 0,	  /* UDP, or TCP first packet not a SYN */
-	XLB_FLOW_SYN = 1,	  /* SYN seen */
-	XLB_FLOW_ESTABLISHED = 2, /* ACK without SYN seen */
+	XLB_FLOW_NEW = 0,	  /* UDP (TCP never: see ESTABLISHED) */
+	XLB_FLOW_SYN = 1,	  /* SYN without ACK seen (an opening) */
+	XLB_FLOW_ESTABLISHED = 2, /* ACK without SYN after the SYN, or a
+				   * first packet that opens nothing (mid-
+				   * flow: after a restart or an eviction) */
 	XLB_FLOW_FIN = 3,	  /* FIN seen from the client */
 	XLB_FLOW_RST = 4,	  /* RST seen from the client */
 };
@@ -231,7 +233,9 @@ enum xlb_reason {
 	XLB_TX_FORWARDED = 0,	 /* sent to a back end */
 	XLB_PASS_NOT_IP,	 /* not IPv4/IPv6 (ARP, LLDP, ...) */
 	XLB_PASS_NOT_VIP,	 /* IP, but not a configured service */
-	XLB_PASS_MALFORMED,	 /* truncated header or bad IHL: the stack decides */
+	XLB_PASS_MALFORMED,	 /* truncated header, bad IHL or data offset, an
+				  * IP length past the frame or short of the
+				  * headers: the stack decides */
 	XLB_PASS_FRAGMENT,	 /* IP fragment: no ports, never balanced */
 	XLB_PASS_IPV6_EXT,	 /* IPv6 extension header before L4 */
 	XLB_PASS_NOT_L4,	 /* IP protocol other than TCP/UDP */
@@ -249,6 +253,9 @@ enum xlb_reason {
 	XLB_DROP_NAT_OFF,	 /* nat service but no internal interface */
 	XLB_DROP_NAT_FLOOD,	 /* nat: new flow over the flood guard's rate
 				  * (no mapping, so it cannot be forwarded) */
+	XLB_DROP_NAT_NO_IFACE,	 /* nat: the interface to redirect to is gone
+				  * (empty tx_ports slot: the internal one
+				  * for requests, the external for replies) */
 	XLB_REASON_MAX,
 };
 
@@ -265,6 +272,7 @@ _Static_assert(XLB_REASON_MAX <= XLB_REASON_SLOTS, "reason slots");
 			"tx_icmp_error", "tx_unpinned", "drop_encap",           \
 			"redirect_nat", "redirect_nat_reply",                   \
 			"drop_nat_no_port", "drop_nat_off", "drop_nat_flood",   \
+			"drop_nat_no_iface",                                    \
 	}
 
 #endif /* XDP_LB_H */

@@ -73,6 +73,8 @@ struct pkt_spec {
 	__u16 payload;	   /* L4 payload bytes */
 	__u16 trailer;	   /* bytes after the IP packet (Ethernet padding) */
 	__u16 cut;	   /* non-zero: frame truncated to this many bytes */
+	__u32 ip_len;	   /* IP_LEN(n): n written as the IPv4 total length
+			    * or IPv6 payload length instead of the real one */
 	__u8 ttl;	   /* IPv4 TTL / IPv6 hop limit; 0 = 64 */
 	/* ICMP: an echo request unless one of these says otherwise. */
 	bool echo_reply;   /* echo reply (type 0 / 129) */
@@ -85,6 +87,7 @@ struct pkt_spec {
 /* clang-format on */
 
 #define IHL_FIELD(n) (0x10 | (n))
+#define IP_LEN(n) (0x10000u | (n))
 
 static inline void put16(__u8 *p, __u16 v)
 {
@@ -284,7 +287,7 @@ static inline int build_pkt(const struct pkt_spec *s, struct pkt *p, char *err,
 
 		b[l3] = (s->version ? s->version : 4) << 4 |
 			(s->ihl_field ? s->ihl_field & 0xf : ihl);
-		put16(b + l3 + 2, end - l3);
+		put16(b + l3 + 2, s->ip_len ? s->ip_len & 0xffff : end - l3);
 		put16(b + l3 + 4, 0x1234);
 		put16(b + l3 + 6, s->frag);
 		b[l3 + 8] = s->ttl ? s->ttl : 64;
@@ -300,7 +303,8 @@ static inline int build_pkt(const struct pkt_spec *s, struct pkt *p, char *err,
 		__u8 v = s->version ? s->version : 6;
 
 		put32(b + l3, (__u32)v << 28 | 0x12345); /* flow label */
-		put16(b + l3 + 4, end - l3 - 40);
+		put16(b + l3 + 4,
+		      s->ip_len ? s->ip_len & 0xffff : end - l3 - 40);
 		b[l3 + 6] = s->v6_ext ? v6_ext_nexthdr(s->v6_ext) : s->proto;
 		b[l3 + 7] = s->ttl ? s->ttl : 64;
 		memcpy(b + l3 + 8, src, 16);

@@ -45,7 +45,8 @@ static __u16 rd16(const __u8 *p)
  * What the data path must send for in (L2 header of l2len bytes) to back
  * end bi: the L2 header to the next hop, a new outer header written here
  * byte by byte with its checksum computed from scratch, then the packet
- * from its IP header on, unchanged. seed and h follow the documented
+ * from its IP header on, unchanged, as long as its IP length says
+ * (Ethernet padding after it is not carried). seed and h follow the documented
  * derivation of the outer source (tunnel.h).
  */
 static void encapsulated(const struct pkt *in, size_t l2len,
@@ -109,8 +110,8 @@ static void encapsulated(const struct pkt *in, size_t l2len,
 		memcpy(o + 16, bi->addr, 4);
 		put16(o + 10, csum_fold(csum_add(0, o, 20)));
 	}
-	memcpy(o + room, ip, in->len - l2len);
-	want->len = in->len + room;
+	memcpy(o + room, ip, inner_len);
+	want->len = l2len + room + inner_len;
 }
 
 /* One packet through a tunnel service to back end be (byte-exact). */
@@ -258,6 +259,44 @@ static void test_tunnel_icmp_error(void **state)
 	}
 }
 
+/*
+ * Issue 12, defect 8: the inner IP length is checked against the frame
+ * before it goes into the outer header: a claim of 65535 bytes (the outer
+ * length wrapped to 19) or of more than the frame holds is malformed and
+ * passed; a frame longer than its IP length (Ethernet padding) is
+ * encapsulated as long as the IP length says, the outer length right.
+ */
+static void test_tunnel_ip_len(void **state)
+{
+	struct env *e = *state;
+	struct pkt_spec s4 = tcp_spec(&fam4, 44300, TF_SYN);
+	struct pkt_spec s6 = tcp_spec(&fam6, 44300, TF_SYN);
+	struct pkt_spec m;
+
+	tunnel_setup(e, &fam4);
+	tunnel_setup(e, &fam6);
+	m = s4;
+	m.ip_len = IP_LEN(65535);
+	send_unchanged(e, &m, XDP_PASS, "inner total length 65535");
+	m.ip_len = IP_LEN(140);
+	send_unchanged(e, &m, XDP_PASS, "inner total length 140, 40 in frame");
+	m = s6;
+	m.ip_len = IP_LEN(1000);
+	send_unchanged(e, &m, XDP_PASS, "inner payload length past the frame");
+	expect_u64(reason_get(e, XLB_PASS_MALFORMED).packets, 3,
+		   "pass_malformed");
+	expect_u64(reason_get(e, XLB_TX_FORWARDED).packets, 0, "tx_forwarded");
+	s4.trailer = 6;
+	send_tunneled(e, &s4, 14,
+		      table_slot(e, SVC_TCP4, flow_hash(&s4) % e->sz.table_size),
+		      "padded IPv4 SYN");
+	s6.tcp_flags = TF_ACK;
+	s6.trailer = 13;
+	send_tunneled(e, &s6, 14,
+		      table_slot(e, SVC_TCP6, flow_hash(&s6) % e->sz.table_size),
+		      "padded IPv6 ACK");
+}
+
 /* ---- main ------------------------------------------------------------- */
 
 static const struct CMUnitTest tests[] = {
@@ -265,6 +304,7 @@ static const struct CMUnitTest tests[] = {
 	SCENARIO(tunnel_v6_in_v6),
 	SCENARIO(tunnel_v4_in_v6_and_v6_in_v4),
 	SCENARIO(tunnel_icmp_error),
+	SCENARIO(tunnel_ip_len),
 };
 
 int main(int argc, char **argv)

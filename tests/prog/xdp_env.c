@@ -699,6 +699,45 @@ void vip_flags(struct env *e, const struct family_setup *f, __u32 flags)
 	vip_flags_proto(e, f, IPPROTO_TCP, flags);
 }
 
+/* ---- nat ---- */
+
+void nat_setup_proto(struct env *e, const struct family_setup *f, __u8 proto,
+		     __u16 port_min, __u16 port_max)
+{
+	struct lb_cfg cfg = { .nat_port_min = port_min,
+			      .nat_port_max = port_max };
+
+	if (!nat_test_ifindex)
+		fail_msg("no internal interface for the nat tests (unshare or 'ip link add' failed: root needed)");
+	addr_of(AF_INET, NAT_SRC4, &cfg.nat_src4);
+	addr_of(AF_INET6, NAT_SRC6, cfg.nat_src6);
+	vip_flags_proto(e, f, proto, XLB_VIP_F_NAT);
+	cfg_set(e, &cfg);
+}
+
+void nat_setup(struct env *e, const struct family_setup *f, __u16 port_min,
+	       __u16 port_max)
+{
+	nat_setup_proto(e, f, IPPROTO_TCP, port_min, port_max);
+}
+
+int prog_run_on(struct env *e, const struct pkt *in, struct pkt *out,
+		__u32 ifindex)
+{
+	struct xdp_md ctx = { .data_end = in->len, .ingress_ifindex = ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in->data,
+		    .data_size_in = in->len, .data_out = out->data,
+		    .data_size_out = sizeof(out->data), .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx), .repeat = 1);
+
+	memset(out, 0, sizeof(*out));
+	if (bpf_prog_test_run_opts(e->prog, &opts))
+		fail_msg("BPF_PROG_TEST_RUN on ifindex %u: %s", ifindex,
+			 strerror(errno));
+	out->len = opts.data_size_out;
+	return opts.retval;
+}
+
 /* ---- the runner -------------------------------------------------------- */
 
 int xdp_test_main(int argc, char **argv, const char *group,

@@ -342,6 +342,24 @@ void vip_flags_proto(struct env *e, const struct family_setup *f,
 
 void vip_flags(struct env *e, const struct family_setup *f, __u32 flags);
 
+/* ---- nat ---- */
+
+#define NAT_SRC4 "10.2.0.1"
+#define NAT_SRC6 "fd00:2::1"
+
+/* Make f's VIP (proto) a nat service with ports port_min..port_max and
+ * the addresses above, or fail the test (no internal interface). */
+void nat_setup_proto(struct env *e, const struct family_setup *f, __u8 proto,
+		     __u16 port_min, __u16 port_max);
+
+void nat_setup(struct env *e, const struct family_setup *f, __u16 port_min,
+	       __u16 port_max);
+
+/* One test run with the frame arriving on ifindex (nat: the internal
+ * interface, nat_test_ifindex). */
+int prog_run_on(struct env *e, const struct pkt *in, struct pkt *out,
+		__u32 ifindex);
+
 /* ---- the fixture table ------------------------------------------------ */
 
 struct pkt_case {
