@@ -197,6 +197,8 @@ int backend_write(struct lb_state *st, struct lb_service *s,
 	memcpy(bi.mac, b->mac, 6);
 	bi.state = backend_is_down(b) && !s->all_down ? XLB_BE_DOWN :
 							  XLB_BE_ACTIVE;
+	if (!backend_takes_new(b))
+		bi.flags |= XLB_BE_F_NO_NEW;
 	bi.family = b->addr.family;
 	bi.svc_id = s->id;
 	bi.port = htons(b->port);
@@ -221,8 +223,7 @@ int service_rebuild(struct lb_state *st, struct lb_service *s)
 	for (i = 0; i < s->n_be; i++) {
 		const struct lb_backend *b = &s->be[i];
 
-		if (b->removing || b->drained || !b->weight ||
-		    backend_agent_off(b))
+		if (!backend_takes_new(b))
 			continue;
 		candidates++;
 		alive += !backend_is_down(b);

@@ -65,6 +65,14 @@ static inline bool backend_agent_off(const struct lb_backend *b)
 				b->agent.state == AGENT_MAINT);
 }
 
+/* In the table unless down: not drained, weight > 0, not off by its
+ * agent, not being removed. The data path reads it as XLB_BE_F_NO_NEW. */
+static inline bool backend_takes_new(const struct lb_backend *b)
+{
+	return !b->removing && !b->drained && b->weight &&
+	       !backend_agent_off(b);
+}
+
 static inline bool backend_is_down(const struct lb_backend *b)
 {
 	return b->down || b->agent_down;

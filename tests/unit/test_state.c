@@ -516,6 +516,32 @@ static void test_weight(void **state)
 	assert_memory_equal(&fake, &before, sizeof(fake));
 }
 
+/* The slot's XLB_BE_F_NO_NEW says "out of the table, pinned flows go on"
+ * to the data path (a SYN reusing a client port is picked again): set by
+ * drain, weight 0 and removal, cleared by undrain and a weight again. */
+static void test_no_new_flag(void **state)
+{
+	__u32 id;
+
+	apply_ok(HEAD WEB(BE(11, 100) BE(12, 100)));
+	id = be("web", "198.18.0.12")->id;
+	fake_flows_add(id, 3, false);
+	check_int(fake.be[id].flags, 0, "active: takes new flows");
+	assert_int_equal(drain("198.18.0.12", true), 0);
+	check_int(fake.be[id].flags, XLB_BE_F_NO_NEW, "drained");
+	assert_int_equal(drain("198.18.0.12", false), 0);
+	check_int(fake.be[id].flags, 0, "undrained");
+	assert_int_equal(weight("198.18.0.12", 0), 0);
+	check_int(fake.be[id].flags, XLB_BE_F_NO_NEW, "weight 0");
+	assert_int_equal(weight("198.18.0.12", 50), 0);
+	check_int(fake.be[id].flags, 0, "weight 50");
+	assert_int_equal(del("198.18.0.12", false), 0);
+	check_int(fake.be[id].state, XLB_BE_ACTIVE, "removing: its slot");
+	check_int(fake.be[id].flags, XLB_BE_F_NO_NEW, "removing");
+	check_int(fake.be[be("web", "198.18.0.11")->id].flags, 0,
+		  "the other back end");
+}
+
 /* ---- sweeps ---- */
 
 static void test_sweep_expires_and_counts(void **state)
@@ -885,6 +911,7 @@ int main(void)
 		T(test_backend_del_now_and_add_back),
 		T(test_drain_undrain),
 		T(test_weight),
+		T(test_no_new_flag),
 		T(test_sweep_expires_and_counts),
 		T(test_adopt_keeps_ids),
 		T(test_load_policy_cuts_a_loaded_back_end),
