@@ -37,6 +37,17 @@ void backend_init(struct lb_backend *b)
 	b->ramp = POLICY_ONE;
 }
 
+/* Slow start begins now, at the ramp's start: the first table that has b
+ * (added, or up again) gives it 5% of its weight, and status says so at
+ * once, not only after the next load evaluation. */
+void backend_ramp_begin(const struct lb_service *s, struct lb_backend *b)
+{
+	if (!s->load.slow_start)
+		return;
+	b->up_since = now_ns();
+	b->ramp = policy_ramp(&s->load, b->up_since, b->up_since);
+}
+
 /* b's health state begins now (added, probes restarted, or flipped). */
 void health_since_now(struct lb_backend *b)
 {

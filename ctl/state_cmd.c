@@ -158,8 +158,7 @@ int state_backend_add(struct lb_state *st, const char *spec,
 	nb.weight = weight;
 	nb.hc = s->health;
 	nb.ac = s->agent;
-	if (s->load.slow_start)
-		nb.up_since = now_ns();
+	backend_ramp_begin(s, &nb);
 	ret = backend_add(st, s, &nb, false, &b);
 	if (ret == -ENOSPC)
 		return state_err(err, errlen, ret,

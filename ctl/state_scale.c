@@ -179,8 +179,7 @@ static void sb_add(struct lb_state *st, struct lb_service *s,
 	nb.ac = sb->cfg.agent;
 	nb.capacity = sb->cfg.capacity;
 	nb.standby = true;
-	if (s->load.slow_start)
-		nb.up_since = now;
+	backend_ramp_begin(s, &nb);
 	if (sb->cfg.has_mac)
 		memcpy(nb.mac, sb->cfg.mac, 6);
 	else if (resolve_mac(st, &nb.addr, s->vip_flags, nb.mac, err,
