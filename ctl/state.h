@@ -52,6 +52,7 @@ struct lb_backend {
 	bool agent_down;	   /* agent said down (own agent probe) */
 	__u32 capacity;		   /* flows that make 100%, 0: not set */
 	__u32 factor;		   /* load factor, permille */
+	struct policy_mem pmem;	   /* the load policy's memory */
 	__u32 ramp;		   /* slow-start ramp, permille */
 	__u64 up_since;		   /* slow start began (ns), 0: none */
 	bool standby;		   /* started by the scaler */
