@@ -288,6 +288,7 @@ int state_backend_weight(struct lb_state *st, const char *spec,
 	if (ret) { /* the table did not change: neither does the back end */
 		b->weight = old;
 		b->drained = was_drained;
+		backend_write(st, s, b); /* its slot's XLB_BE_F_NO_NEW too */
 		return ret;
 	}
 	pr_info("service %s: back end %s weight %u -> %u\n", s->name, addr,
