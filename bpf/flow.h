@@ -3,8 +3,10 @@
  * Flow pinning: a packet of a known flow goes to the back end the flow is
  * pinned to (flows_v4/flows_v6) while that back end is active; a new flow
  * takes the service table's slot for its hash and is pinned there, unless
- * the new-flow flood guard is over its rate. The flow's TCP state and
- * last-seen time are kept for the controller's sweep.
+ * the new-flow flood guard is over its rate. A packet that opens a new
+ * connection on an existing entry (flow_opens_new()) is a new flow too:
+ * picked from the current table, its entry replaced. The flow's TCP state
+ * and last-seen time are kept for the controller's sweep.
  */
 #ifndef XLB_FLOW_H
 #define XLB_FLOW_H
@@ -137,6 +139,73 @@ static __always_inline __u8 initial_state(const struct l4_info *l4, __u8 proto)
 	return XLB_FLOW_ESTABLISHED;
 }
 
+/* A SYN that meets an entry in SYN state seen less than this long ago is
+ * a retransmission of that entry's opening SYN (Linux resends it after 1,
+ * then 2 s; last_seen is refreshed at most once a second). */
+#define XLB_SYN_RETX_NS (3 * NSEC_PER_SEC)
+/* UDP has no SYN: a datagram on an entry idle longer than this is a new
+ * flow for a back end that takes no new flows. */
+#define XLB_UDP_NEW_NS (60 * NSEC_PER_SEC)
+
+/*
+ * Does this packet open a new connection on an existing entry fv, pinned
+ * to the usable back end be? Then it is picked from the current table like
+ * a miss, and the entry replaced. TCP: a SYN without ACK (and without
+ * RST/FIN) opens a connection. On an entry closed by FIN or RST it is
+ * always new (the client reuses its port). On an entry whose back end
+ * takes no new flows it is new unless it is the entry's own opening SYN
+ * again: state SYN and seen within XLB_SYN_RETX_NS. On a SYN or
+ * established entry of a back end that takes new flows it stays. UDP: a
+ * datagram is new when the back end takes no new flows and the entry was
+ * idle longer than XLB_UDP_NEW_NS. docs/modes.md has the reasoning.
+ */
+static __always_inline bool flow_opens_new(const struct flow_value *fv,
+					   const struct backend_info *be,
+					   const struct l4_info *l4,
+					   __u8 proto, __u64 now)
+{
+	bool takes_new = !(be->flags & XLB_BE_F_NO_NEW);
+	__u64 age = now > fv->last_seen ? now - fv->last_seen : 0;
+
+	if (proto == IPPROTO_UDP)
+		return !takes_new && age > XLB_UDP_NEW_NS;
+	if (!l4->syn || l4->ack || l4->rst || l4->fin)
+		return false;
+	if (fv->state == XLB_FLOW_FIN || fv->state == XLB_FLOW_RST)
+		return true;
+	if (takes_new)
+		return false;
+	return fv->state != XLB_FLOW_SYN || age >= XLB_SYN_RETX_NS;
+}
+
+/*
+ * nat: the new flow's port. A flow that opened again on the back end its
+ * entry had keeps its port (the back end's TIME_WAIT for it accepts the new
+ * SYN: what nat_time_wait keeps the entry for); on another back end it
+ * gets a fresh mapping and the old one goes.
+ */
+static __always_inline int nat_port_for(struct lb_ctx *lc,
+					const struct backend_info *be,
+					__u32 old_id, __be16 old_port)
+{
+	struct backend_info *old_be;
+	int ret;
+
+	if (old_port && old_id == lc->backend_id) {
+		lc->nat_port = old_port;
+		return 0;
+	}
+	ret = nat_alloc(be, lc->vport, lc->proto, lc->family, lc->caddr,
+			lc->cport, lc->vaddr, lc->cmac, &lc->nat_port);
+	if (ret < 0 || !old_port)
+		return ret;
+	old_be = bpf_map_lookup_elem(&backends, &old_id);
+	if (old_be)
+		nat_free(old_be, lc->vport, lc->proto, lc->family, lc->caddr,
+			 lc->cport, old_port);
+	return 0;
+}
+
 /*
  * Resolve the back end for a flow: the pinned one if it is still usable,
  * otherwise a fresh pick that is pinned (insert or overwrite). The hash
@@ -153,6 +222,8 @@ static __always_inline int resolve_flow(void *flows, void *key,
 	struct flow_value *fv, nv = {};
 	struct backend_info *be;
 	__u64 now = bpf_ktime_get_coarse_ns();
+	__u32 old_id = XLB_NO_BACKEND; /* no entry */
+	__be16 old_port = 0;
 	int ret;
 
 	fv = bpf_map_lookup_elem(flows, key);
@@ -160,14 +231,23 @@ static __always_inline int resolve_flow(void *flows, void *key,
 		be = bpf_map_lookup_elem(&backends, &fv->backend_id);
 		if (be && be->state == XLB_BE_ACTIVE &&
 		    be->svc_id == lc->svc_id && (!lc->nat || fv->nat_port)) {
-			lc->nat_port = fv->nat_port;
-			lc->backend_id = fv->backend_id;
-			if (!lc->no_pin)
-				flow_touch(fv, l4, proto, now);
-			*bep = be;
-			return 0;
+			if (lc->no_pin ||
+			    !flow_opens_new(fv, be, l4, proto, now)) {
+				lc->nat_port = fv->nat_port;
+				lc->backend_id = fv->backend_id;
+				if (!lc->no_pin)
+					flow_touch(fv, l4, proto, now);
+				*bep = be;
+				return 0;
+			}
+			/* a new connection on the entry: picked again (the
+			 * old pick as scalars: the paths below stay one) */
+			old_id = fv->backend_id;
+			old_port = fv->nat_port;
 		}
-		/* The back end was removed: pick again. */
+		/* else the back end was removed: pick again. */
+		else
+			old_id = fv->backend_id;
 	}
 	if (lc->persist)
 		lc->flow_hash = jhash2(pkey, pkey_words, XLB_HASH_SEED);
@@ -185,12 +265,14 @@ static __always_inline int resolve_flow(void *flows, void *key,
 	if (!flood_allow(now)) {
 		if (lc->nat) /* no mapping: cannot be forwarded at all */
 			return -XLB_DROP_NAT_FLOOD;
+		/* the old entry must not carry the rest of this connection */
+		if (old_id != XLB_NO_BACKEND)
+			bpf_map_delete_elem(flows, key);
 		lc->reason = XLB_TX_UNPINNED;
 		return 0;
 	}
 	if (lc->nat) {
-		ret = nat_alloc(be, lc->vport, lc->proto, lc->family, lc->caddr,
-				lc->cport, lc->vaddr, lc->cmac, &lc->nat_port);
+		ret = nat_port_for(lc, be, old_id, old_port);
 		if (ret < 0)
 			return ret;
 		nv.nat_port = lc->nat_port;

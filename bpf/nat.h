@@ -99,6 +99,27 @@ static __always_inline int nat_alloc(const struct backend_info *be,
 	return -XLB_DROP_NAT_NO_PORT;
 }
 
+/* Delete the mapping of port toward back end be if it is still this
+ * client's (a flow that moved to another back end). */
+static __always_inline void nat_free(const struct backend_info *be,
+				     __be16 vport, __u8 proto, int family,
+				     const __be32 *caddr, __be16 cport,
+				     __be16 port)
+{
+	struct nat_value *v;
+	struct nat_key k = {};
+
+	__builtin_memcpy(k.baddr, be->addr, sizeof(k.baddr));
+	k.bport = be->port ? be->port : vport;
+	k.lport = port;
+	k.proto = proto;
+	k.family = family;
+	v = bpf_map_lookup_elem(&nat_rev, &k);
+	if (v && v->cport == cport && v->caddr[0] == caddr[0] &&
+	    v->caddr[3] == caddr[3])
+		bpf_map_delete_elem(&nat_rev, &k);
+}
+
 /* Rewrite a client's packet toward back end be (IPv4). */
 static __always_inline int nat_rewrite4(struct iphdr *iph, void *l4,
 					void *data_end, __u8 proto,

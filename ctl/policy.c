@@ -34,16 +34,60 @@ static __u32 clamp_factor(const struct load_policy *p, double f)
 	return (__u32)(f + 0.5);
 }
 
+/* A signal moved from a when it differs by more than 5%, and held still
+ * when it differs from the last evaluation's by at most 2% (of whichever
+ * is bigger): noise in flow counts and agent reports is not movement. */
+static bool sig_moved(double a, double b)
+{
+	double m = a > b ? a : b;
+
+	return m > 0 && (a > b ? a - b : b - a) > 0.05 * m;
+}
+
+static bool sig_still(double a, double b)
+{
+	double m = a > b ? a : b;
+
+	return (a > b ? a - b : b - a) <= 0.02 * m;
+}
+
+/*
+ * Above the band: the cut. In proportion, mean / signal, but from the
+ * factor in force when the overload was first seen (mem->ref), not from
+ * the last cut's: the load answers a cut only after a while (flows end,
+ * an agent averages), and a signal that has not answered yet must not cut
+ * again. So the same signal gives the same factor however often it is
+ * evaluated, and a signal on its way down never raises it. Only once the
+ * signal has answered (moved since the cut, then held still) and is still
+ * above the band does the next cut start from the current factor.
+ */
+static double cut(struct policy_mem *m, double f, double s, double mean)
+{
+	double target;
+
+	if (!m->ref) {
+		m->ref = (__u32)f;
+		m->cut_signal = s;
+	} else if (sig_moved(s, m->cut_signal) && sig_still(s, m->last)) {
+		m->ref = (__u32)f; /* the load answered: measure from here */
+		m->cut_signal = s;
+	}
+	target = m->ref * mean / s;
+	return target < f ? target : f;
+}
+
 bool policy_eval(const struct load_policy *p, const struct load_input *in,
-		 __u32 *factor, size_t n)
+		 __u32 *factor, struct policy_mem *mem, size_t n)
 {
 	size_t i, m = 0;
 	bool by_load = true, changed = false;
 	double sum = 0, flows = 0, mean;
 
 	for (i = 0; i < n; i++) {
-		if (!in[i].in_table || !in[i].weight)
+		if (!in[i].in_table || !in[i].weight) {
+			mem[i].ref = 0;
 			continue;
+		}
 		m++;
 		by_load &= in[i].has_load;
 		flows += in[i].flows;
@@ -62,27 +106,33 @@ bool policy_eval(const struct load_policy *p, const struct load_input *in,
 			continue;
 		s = signal_of(&in[i], by_load);
 		if (!p->enabled) {
+			mem[i].ref = 0;
 			target = POLICY_ONE;
 		} else if (m < 2 ||
 		    (by_load ? mean < 1.0 : flows / m < p->min_flows)) {
 			/* nothing to even out: back to full, step by step */
+			mem[i].ref = 0;
 			target = f + p->step * (POLICY_ONE / 100.0);
 		} else if (s * 100.0 > mean * (100.0 + p->margin)) {
-			target = f * mean / s; /* cut in proportion */
+			target = cut(&mem[i], f, s, mean);
 		} else if (s * 100.0 < mean * (100.0 + p->restore)) {
 			/* grow back, no further than the middle of the band
 			 * if the signal follows the share */
 			double line = mean *
 				      (200.0 + p->restore + p->margin) / 200.0;
 
+			mem[i].ref = 0;
 			target = s > 0 ? f * line / s : POLICY_ONE;
 			if (target > f + p->step * (POLICY_ONE / 100.0))
 				target = f + p->step * (POLICY_ONE / 100.0);
 			if (target < f)
 				target = f;
 		} else {
-			continue; /* within the band: hold */
+			mem[i].ref = 0; /* within the band: hold */
+			mem[i].last = s;
+			continue;
 		}
+		mem[i].last = s;
 		nf = clamp_factor(p, target);
 		if (nf != factor[i]) {
 			factor[i] = nf;

@@ -9,7 +9,9 @@
  * capacity); otherwise its live flows per unit of configured weight. A
  * back end whose signal is above the mean of the service by more than
  * `margin` percent has its factor cut in proportion (factor x mean /
- * signal, at least `floor`); one below mean x (1 + `restore`/100) gets it
+ * signal, at least `floor`), once: from the factor it had when the
+ * overload began, until its signal has answered (cut() in policy.c), so
+ * a cut converges instead of compounding; one below mean x (1 + `restore`/100) gets it
  * back, by at most `step` per evaluation and no further than the point
  * where, if its signal follows its share, it would reach the middle of
  * the band; in the band nothing moves (hysteresis).
@@ -52,12 +54,22 @@ struct load_input {
 	__u32 load;	/* percent */
 };
 
+/* What the policy remembers of a back end between evaluations (zeroed at
+ * its start): the cut under way, so that a load that has not answered a
+ * cut yet is not cut again. */
+struct policy_mem {
+	__u32 ref;	   /* factor the cut is measured from, 0: no cut */
+	double cut_signal; /* the signal when it was */
+	double last;	   /* the signal at the last evaluation */
+};
+
 /*
- * One evaluation: factor[i] (permille, in/out) for n back ends. Back ends
- * not in the table keep their factor. Returns true when a factor changed.
+ * One evaluation: factor[i] (permille, in/out) and mem[i] for n back
+ * ends. Back ends not in the table keep their factor. Returns true when a
+ * factor changed.
  */
 bool policy_eval(const struct load_policy *p, const struct load_input *in,
-		 __u32 *factor, size_t n);
+		 __u32 *factor, struct policy_mem *mem, size_t n);
 
 /* The slow-start ramp (permille) of a back end that came up at since_ns:
  * POLICY_RAMP_START at since, growing linearly to POLICY_ONE after

@@ -39,6 +39,17 @@ void backend_init(struct lb_backend *b)
 	b->ramp = POLICY_ONE;
 }
 
+/* Slow start begins now, at the ramp's start: the first table that has b
+ * (added, or up again) gives it 5% of its weight, and status says so at
+ * once, not only after the next load evaluation. */
+void backend_ramp_begin(const struct lb_service *s, struct lb_backend *b)
+{
+	if (!s->load.slow_start)
+		return;
+	b->up_since = now_ns();
+	b->ramp = policy_ramp(&s->load, b->up_since, b->up_since);
+}
+
 /* b's health state begins now (added, probes restarted, or flipped). */
 void health_since_now(struct lb_backend *b)
 {
@@ -199,6 +210,8 @@ int backend_write(struct lb_state *st, struct lb_service *s,
 	memcpy(bi.mac, b->mac, 6);
 	bi.state = backend_is_down(b) && !s->all_down ? XLB_BE_DOWN :
 							  XLB_BE_ACTIVE;
+	if (!backend_takes_new(b))
+		bi.flags |= XLB_BE_F_NO_NEW;
 	bi.family = b->addr.family;
 	bi.svc_id = s->id;
 	bi.port = htons(b->port);
@@ -223,8 +236,7 @@ int service_rebuild(struct lb_state *st, struct lb_service *s)
 	for (i = 0; i < s->n_be; i++) {
 		const struct lb_backend *b = &s->be[i];
 
-		if (b->removing || b->drained || !b->weight ||
-		    backend_agent_off(b))
+		if (!backend_takes_new(b))
 			continue;
 		candidates++;
 		alive += !backend_is_down(b);

@@ -52,6 +52,7 @@ struct lb_backend {
 	bool agent_down;	   /* agent said down (own agent probe) */
 	__u32 capacity;		   /* flows that make 100%, 0: not set */
 	__u32 factor;		   /* load factor, permille */
+	struct policy_mem pmem;	   /* the load policy's memory */
 	__u32 ramp;		   /* slow-start ramp, permille */
 	__u64 up_since;		   /* slow start began (ns), 0: none */
 	bool standby;		   /* started by the scaler */
@@ -63,6 +64,14 @@ static inline bool backend_agent_off(const struct lb_backend *b)
 {
 	return b->has_agent && (b->agent.state == AGENT_DRAIN ||
 				b->agent.state == AGENT_MAINT);
+}
+
+/* In the table unless down: not drained, weight > 0, not off by its
+ * agent, not being removed. The data path reads it as XLB_BE_F_NO_NEW. */
+static inline bool backend_takes_new(const struct lb_backend *b)
+{
+	return !b->removing && !b->drained && b->weight &&
+	       !backend_agent_off(b);
 }
 
 static inline bool backend_is_down(const struct lb_backend *b)

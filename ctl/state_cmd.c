@@ -159,8 +159,7 @@ int state_backend_add(struct lb_state *st, const char *spec,
 	nb.weight = weight;
 	nb.hc = s->health;
 	nb.ac = s->agent;
-	if (s->load.slow_start)
-		nb.up_since = now_ns();
+	backend_ramp_begin(s, &nb);
 	ret = backend_add(st, s, &nb, false, &b);
 	if (ret == -ENOSPC)
 		return state_err(err, errlen, ret,
@@ -290,6 +289,7 @@ int state_backend_weight(struct lb_state *st, const char *spec,
 	if (ret) { /* the table did not change: neither does the back end */
 		b->weight = old;
 		b->drained = was_drained;
+		backend_write(st, s, b); /* its slot's XLB_BE_F_NO_NEW too */
 		return ret;
 	}
 	pr_info("service %s: back end %s weight %u -> %u\n", s->name, addr,

@@ -327,8 +327,8 @@ static int sync_backends(struct lb_state *st, struct lb_service *s,
 		nb.ac = bc->agent;
 		nb.capacity = bc->capacity;
 		nb.port = bc->port;
-		if (s->load.slow_start && !fresh)
-			nb.up_since = now_ns(); /* added to a running service */
+		if (!fresh) /* added to a running service */
+			backend_ramp_begin(s, &nb);
 		memcpy(nb.mac, macs[j], 6);
 		ret = backend_add(st, s, &nb, false, &b);
 		if (ret)

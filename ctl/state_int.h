@@ -51,6 +51,8 @@ int state_err(char *err, size_t errlen, int ret, const char *fmt, ...)
 
 /* A back end as it starts: full load factor, no ramp, not a standby. */
 void backend_init(struct lb_backend *b);
+/* Slow start begins now (if s has one): up_since and the ramp's start. */
+void backend_ramp_begin(const struct lb_service *s, struct lb_backend *b);
 /* b's health state begins now (added, probes restarted, or flipped). */
 void health_since_now(struct lb_backend *b);
 int alloc_id(__u8 *used, __u32 max, __u32 *id);

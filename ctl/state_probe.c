@@ -87,8 +87,8 @@ static void on_probe(void *arg, bool ok, bool changed, bool up,
 		return;
 	}
 	b->down = !up;
-	if (up && s->load.slow_start)
-		b->up_since = now_ns(); /* ramp up again */
+	if (up)
+		backend_ramp_begin(s, b); /* ramp up again */
 	health_since_now(b);
 	b->n_health_why = health_probe_history(
 		b->probe, b->health_why, up ? b->hc.rise : b->hc.fall);
@@ -127,6 +127,8 @@ static void on_agent(void *arg, bool ok, bool changed, bool up,
 	was_down = backend_is_down(b);
 	if (!agent_take(s, b, r, true))
 		return;
+	if (was_down && !backend_is_down(b))
+		backend_ramp_begin(s, b); /* its agent says up again */
 	if (was_down != backend_is_down(b))
 		service_health_changed(ref->st, s);
 	else

@@ -50,6 +50,7 @@ bool backend_load_pct(const struct lb_state *st,
 static bool service_eval_load(struct lb_state *st, struct lb_service *s,
 			      __u64 now)
 {
+	struct policy_mem *mem;
 	struct load_input *in;
 	__u32 *f, *old;
 	char ab[LB_ADDRSTRLEN];
@@ -61,7 +62,8 @@ static bool service_eval_load(struct lb_state *st, struct lb_service *s,
 	in = calloc(s->n_be, sizeof(*in));
 	f = calloc(s->n_be, sizeof(*f));
 	old = calloc(s->n_be, sizeof(*old));
-	if (!in || !f || !old)
+	mem = calloc(s->n_be, sizeof(*mem));
+	if (!in || !f || !old || !mem)
 		goto out;
 	for (i = 0; i < s->n_be; i++) {
 		struct lb_backend *b = &s->be[i];
@@ -72,8 +74,9 @@ static bool service_eval_load(struct lb_state *st, struct lb_service *s,
 		in[i].flows = st->counts[b->id];
 		in[i].has_load = backend_load_pct(st, b, &in[i].load);
 		f[i] = b->factor;
+		mem[i] = b->pmem;
 	}
-	policy_eval(&s->load, in, f, s->n_be);
+	policy_eval(&s->load, in, f, mem, s->n_be);
 	for (i = 0; i < s->n_be; i++) {
 		struct lb_backend *b = &s->be[i];
 
@@ -85,6 +88,7 @@ static bool service_eval_load(struct lb_state *st, struct lb_service *s,
 						 (__u32)in[i].flows,
 				in[i].has_load ? "%" : "", f[i] / 10);
 		b->factor = f[i];
+		b->pmem = mem[i];
 		b->ramp = policy_ramp(&s->load, b->up_since, now);
 		if (b->ramp == POLICY_ONE)
 			b->up_since = 0;
@@ -94,6 +98,7 @@ out:
 	free(in);
 	free(f);
 	free(old);
+	free(mem);
 	return changed;
 }
 
@@ -179,8 +184,7 @@ static void sb_add(struct lb_state *st, struct lb_service *s,
 	nb.ac = sb->cfg.agent;
 	nb.capacity = sb->cfg.capacity;
 	nb.standby = true;
-	if (s->load.slow_start)
-		nb.up_since = now;
+	backend_ramp_begin(s, &nb);
 	if (sb->cfg.has_mac)
 		memcpy(nb.mac, sb->cfg.mac, 6);
 	else if (resolve_mac(st, &nb.addr, s->vip_flags, nb.mac, err,

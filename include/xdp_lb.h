@@ -98,9 +98,19 @@ struct backend_info {
 	__u32 svc_id;	 /* the service this back end belongs to */
 	__be32 addr[4];	 /* back-end address (IPv4 in addr[0]) */
 	__be16 port;	 /* nat: the back end's port (0: the VIP's) */
-	__u16 pad;
+	__u8 flags;	 /* XLB_BE_F_* */
+	__u8 pad;
 };
 _Static_assert(sizeof(struct backend_info) == 32, "backend_info size");
+
+/* backend_info.flags: the back end takes no new flows (drained, weight 0,
+ * its agent said drain or maint, or being removed): it is out of the
+ * table, its pinned flows go on, and a packet that opens a new connection
+ * on one of its flow entries is picked again from the table (flow.h,
+ * docs/modes.md "Drain and reused client ports"). The byte was padding
+ * before: a program that does not know it ignores it, so the pins of
+ * `backends` stay as they are across `xdp-lb upgrade` either way. */
+#define XLB_BE_F_NO_NEW (1u << 0)
 
 /* Key of flows_v4: one client connection to an IPv4 service. */
 struct flow_key_v4 {

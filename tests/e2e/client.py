@@ -25,6 +25,16 @@ peer HOST PORT SPORT   one GET /peer with Connection: close from source port
                        SPORT, read to the server's close (the back end
                        closes first and holds TIME_WAIT); prints the body
                        ("bN ADDR PORT": the back end and the source it saw).
+ports HOST PORT LIST    one GET /peer per source port in LIST ("46000-46035"
+                       or "46001,46007"), each bound to that port, read to
+                       the server's close (the back end closes first, so
+                       the port is free again at once on the client); prints
+                       JSON {"b1": [ports], ..., "errors": [ports]}.
+                       Bounded: 3 s per connection, 120 s in all.
+holdport HOST PORT SPORT SECS
+                       one keep-alive GET / from source port SPORT; prints
+                       who answered, then holds the connection open SECS
+                       seconds (or until SIGTERM) and closes it.
 retry HOST PORT N      like count, but a failed request is retried on a new
                        connection (up to 10 times, 0.1 s apart), as a client
                        would; "errors" counts requests that never succeeded,
@@ -193,7 +203,70 @@ def peer(host, port, sport):
     print(body.decode().strip())
 
 
+def port_list(spec):
+    out = []
+    for part in spec.split(","):
+        a, _, b = part.partition("-")
+        out += range(int(a), int(b or a) + 1)
+    return out
+
+
+def connect_from(host, port, sport, timeout):
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.settimeout(timeout)
+    s.bind(("::" if fam == socket.AF_INET6 else "0.0.0.0", sport))
+    s.connect((host, port))
+    return s
+
+
+def ports(host, port, spec):
+    out = {"errors": []}
+    deadline = time.monotonic() + 120
+    for sport in port_list(spec):
+        try:
+            if time.monotonic() > deadline:
+                raise OSError("out of time")
+            with connect_from(host, port, sport, 3) as s:
+                s.sendall(b"GET /peer HTTP/1.1\r\nHost: x\r\n"
+                          b"Connection: close\r\n\r\n")
+                data = b""
+                while True:
+                    b = s.recv(4096)
+                    if not b:
+                        break
+                    data += b
+            name = data.partition(b"\r\n\r\n")[2].split()[0].decode()
+            out.setdefault(name, []).append(sport)
+        except (OSError, IndexError):
+            out["errors"].append(sport)
+    print(json.dumps(out, sort_keys=True))
+    return 0
+
+
+def holdport(host, port, sport, secs):
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    s = connect_from(host, port, sport, 3)
+    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    data = b""
+    while not data.partition(b"\r\n\r\n")[2].endswith(b"\n"):
+        b = s.recv(4096)
+        if not b:
+            break
+        data += b
+    print(data.partition(b"\r\n\r\n")[2].decode().strip(), flush=True)
+    time.sleep(secs)
+    s.close()
+    return 0
+
+
 def main():
+    if sys.argv[1] == "ports":
+        return ports(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    if sys.argv[1] == "holdport":
+        return holdport(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]),
+                        int(sys.argv[5]))
     cmd, host, port, arg = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     if cmd == "idle":
         return idle(host, port, arg, int(sys.argv[5]))

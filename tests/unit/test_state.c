@@ -559,6 +559,32 @@ static void test_weight(void **state)
 	assert_memory_equal(&fake, &before, sizeof(fake));
 }
 
+/* The slot's XLB_BE_F_NO_NEW says "out of the table, pinned flows go on"
+ * to the data path (a SYN reusing a client port is picked again): set by
+ * drain, weight 0 and removal, cleared by undrain and a weight again. */
+static void test_no_new_flag(void **state)
+{
+	__u32 id;
+
+	apply_ok(HEAD WEB(BE(11, 100) BE(12, 100)));
+	id = be("web", "198.18.0.12")->id;
+	fake_flows_add(id, 3, false);
+	check_int(fake.be[id].flags, 0, "active: takes new flows");
+	assert_int_equal(drain("198.18.0.12", true), 0);
+	check_int(fake.be[id].flags, XLB_BE_F_NO_NEW, "drained");
+	assert_int_equal(drain("198.18.0.12", false), 0);
+	check_int(fake.be[id].flags, 0, "undrained");
+	assert_int_equal(weight("198.18.0.12", 0), 0);
+	check_int(fake.be[id].flags, XLB_BE_F_NO_NEW, "weight 0");
+	assert_int_equal(weight("198.18.0.12", 50), 0);
+	check_int(fake.be[id].flags, 0, "weight 50");
+	assert_int_equal(del("198.18.0.12", false), 0);
+	check_int(fake.be[id].state, XLB_BE_ACTIVE, "removing: its slot");
+	check_int(fake.be[id].flags, XLB_BE_F_NO_NEW, "removing");
+	check_int(fake.be[be("web", "198.18.0.11")->id].flags, 0,
+		  "the other back end");
+}
+
 /* ---- sweeps ---- */
 
 static void test_sweep_expires_and_counts(void **state)
@@ -671,6 +697,10 @@ static void test_slow_start_ramp(void **state)
 	assert_int_equal(add("198.18.0.12", 100, "02:00:00:00:00:12"), 0);
 	b = be("web", "198.18.0.12");
 	check_int(b->up_since, clock_ns, "added at run time: ramp begins");
+	/* the first table that has it, before any tick: the ramp's start */
+	check_int(b->ramp, POLICY_RAMP_START, "ramp at its add");
+	check_int(backend_effective_weight(b), 5, "effective weight at its add");
+	assert_in_range(slots("web", "198.18.0.12"), 1, TABLE / 10);
 	state_tick(&st);
 	b = be("web", "198.18.0.12");
 	check_int(b->ramp, POLICY_RAMP_START, "ramp at its start");
@@ -686,6 +716,39 @@ static void test_slow_start_ramp(void **state)
 	check_int(b->up_since, 0, "ramp over");
 	assert_in_range(slots("web", "198.18.0.12"), TABLE / 2 - 2,
 			TABLE / 2 + 2);
+}
+
+/* A back end added by a reload to a running service: its first table has
+ * it at the ramp's start, and so does status. */
+static void test_slow_start_on_reload(void **state)
+{
+	struct json_object *j, *bes;
+	struct lb_backend *b;
+	size_t i;
+
+	apply_ok(HEAD WEB(BE(11, 100) BE(12, 100)) "    slow_start: 20\n");
+	apply_ok(HEAD WEB(BE(11, 100) BE(12, 100) BE(13, 100))
+		 "    slow_start: 20\n");
+	b = be("web", "198.18.0.13");
+	check_int(b->ramp, POLICY_RAMP_START, "ramp in the reload's table");
+	check_int(backend_effective_weight(b), 5, "its effective weight");
+	/* 5 of 205: about 2.4% of the slots */
+	assert_in_range(slots("web", "198.18.0.13"), 1, TABLE * 4 / 100);
+	j = state_status_json(&st, false);
+	bes = json_object_object_get(
+		json_object_array_get_idx(json_object_object_get(j, "services"), 0),
+		"backends");
+	for (i = 0; i < json_object_array_length(bes); i++) {
+		struct json_object *o = json_object_array_get_idx(bes, i);
+
+		if (strcmp(json_object_get_string(json_object_object_get(o, "addr")),
+			   "198.18.0.13"))
+			continue;
+		check_int(json_object_get_int(json_object_object_get(
+				  o, "effective_weight")),
+			  5, "status: effective_weight at once");
+	}
+	json_object_put(j);
 }
 
 /* ---- the event loop: health probes and standby commands ---- */
@@ -773,6 +836,7 @@ static void test_health_transitions(void **state)
 		      "    proto: tcp\n"
 		      "    health: { interval_ms: 20, timeout_ms: 20,"
 		      " rise: 1, fall: 1 }\n"
+		      "    slow_start: 60\n"
 		      "    backends:\n"
 		      "      - { addr: 127.0.0.1, mac: \"02:00:00:00:00:01\" }\n"
 		      "      - { addr: 127.0.0.2, mac: \"02:00:00:00:00:02\" }\n",
@@ -807,6 +871,9 @@ static void test_health_transitions(void **state)
 	assert_false(svc("web")->all_down);
 	check_int(slots("web", "127.0.0.2"), TABLE, "the back end back up");
 	check_int(fake.be[id1].state, XLB_BE_DOWN, "the one still down");
+	/* up again: slow start from its start in the very first table */
+	check_int(be("web", "127.0.0.2")->ramp, POLICY_RAMP_START,
+		  "ramp of the back end up again");
 	close(l2);
 }
 
@@ -952,11 +1019,13 @@ int main(void)
 		T(test_backend_del_now_and_add_back),
 		T(test_drain_undrain),
 		T(test_weight),
+		T(test_no_new_flag),
 		T(test_sweep_expires_and_counts),
 		T(test_adopt_keeps_ids),
 		T(test_adopt_down_backend),
 		T(test_load_policy_cuts_a_loaded_back_end),
 		T(test_slow_start_ramp),
+		T(test_slow_start_on_reload),
 		L(test_health_transitions),
 		L(test_scaler_steps),
 		T(test_status_json),
