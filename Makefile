@@ -75,6 +75,8 @@ $(BUILD)/ctl/%.o: ctl/%.c | $(BUILD)/ctl
 $(BUILD)/ctl/dataplane.o $(BUILD)/ctl/dp_maps.o $(BUILD)/ctl/dp_flows.o \
 $(BUILD)/ctl/maps.o: $(BUILD)/xdp_lb.skel.h
 $(BUILD)/ctl/decap.o: $(BUILD)/decap.skel.h
+# The console page is built into www.o (.incbin).
+$(BUILD)/ctl/www.o: ctl/www/index.html
 
 $(BUILD)/libxlb.a: $(LIB_OBJS)
 	$(call msg,AR,$@)

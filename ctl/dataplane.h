@@ -52,6 +52,7 @@ struct dp {
 	__u64 sweep_revived, sweep_lost;
 	__u64 nat_released; /* mappings of deleted flows, released at once */
 	__u64 sweep_seen;   /* entries the last full sweep walked */
+	__u64 sweep_seen6;  /* of them in flows_v6 */
 };
 
 /* ---- load and attach (dataplane.c) ---------------------------------- */
@@ -139,6 +140,7 @@ struct dp_sweep {
 	bool done;
 	__u64 token;
 	__u64 seen; /* entries walked this round */
+	__u64 seen6; /* of them in flows_v6 */
 };
 
 void dp_sweep_begin(struct dp_sweep *c);
@@ -161,6 +163,7 @@ struct dp_nat_scan {
 	bool first;
 	bool done;
 	__u64 token;
+	__u64 kept; /* mappings walked and left in place */
 };
 void dp_nat_scan_begin(struct dp_nat_scan *c);
 long dp_nat_scan_step(struct dp *dp, struct dp_nat_scan *c, int max_batches);
