@@ -7,6 +7,9 @@ PKGS="clang llvm make gcc pkg-config libbpf-dev libxdp-dev bpftool
       libcmocka-dev libyaml-dev libjson-c-dev libevent-dev libelf-dev
       zlib1g-dev libnl-3-dev libnl-route-3-dev iproute2 iputils-ping procps ethtool python3 curl
       ${EXTRA_PKGS:-}"
+# The HTTP listener's tests: promtool checks /metrics, headless Chromium
+# drives the console over the DevTools protocol (tests/e2e/console.py).
+PKGS="$PKGS prometheus chromium python3-websocket"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
