@@ -96,7 +96,10 @@ static const char *str(struct json_object *o, const char *key)
 static void emit_num(struct evbuffer *b, const struct line *l,
 		     const char *num)
 {
-	evbuffer_add_printf(b, "%.*s} %s\n", (int)l->len, l->buf, num);
+	if (l->buf[l->len - 1] == '{') /* no labels */
+		evbuffer_add_printf(b, "%.*s %s\n", (int)l->len - 1, l->buf, num);
+	else
+		evbuffer_add_printf(b, "%.*s} %s\n", (int)l->len, l->buf, num);
 }
 
 /* Close the labels and write the line with v (a JSON number or boolean);

@@ -94,7 +94,7 @@ def row(addr):
     return f'document.querySelector(\'tr.be[data-svc="web"][data-addr="{addr}"]\')'
 
 
-def shot(url, out, secs):
+def take_shot(url, out, secs):
     tmp = tempfile.mkdtemp(prefix='xlb-chromium-')
     chrome = None
     try:
@@ -115,7 +115,7 @@ def shot(url, out, secs):
 
 def main():
     if sys.argv[1] == 'shot':
-        return shot(sys.argv[2], sys.argv[3], float(sys.argv[4]))
+        return take_shot(sys.argv[2], sys.argv[3], float(sys.argv[4]))
     url, status_cmd, kill_cmd, kill_addr, drain_addr, token, shot = sys.argv[1:8]
     results = []
 
