@@ -37,7 +37,7 @@ static struct event_rec *newest(void)
 }
 
 void events_add(const char *kind, const char *service, const char *backend,
-	       const char *fmt, ...)
+		const char *fmt, ...)
 {
 	struct event_rec *e = newest();
 	va_list ap;

@@ -21,7 +21,7 @@
  * that the newest event already reports as rebuilt is counted in it
  * (load feedback rebuilds every few seconds). */
 void events_add(const char *kind, const char *service, const char *backend,
-	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* The events after sequence number since (0: all kept), oldest first, as
  * { "seq": newest, "events": [ { "seq", "at", "at_ms", "kind",

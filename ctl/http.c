@@ -52,7 +52,7 @@ static void headers(struct evhttp_request *req, const char *type)
 }
 
 static void reply_json(struct evhttp_request *req, int code,
-		       struct json_object *o)
+		       const char *reason, struct json_object *o)
 {
 	struct evbuffer *b = evbuffer_new();
 	const char *s = json_object_to_json_string_ext(
@@ -63,7 +63,7 @@ static void reply_json(struct evhttp_request *req, int code,
 		evbuffer_add(b, s, strlen(s));
 		evbuffer_add(b, "\n", 1);
 	}
-	evhttp_send_reply(req, code, code == 200 ? "OK" : "Error", b);
+	evhttp_send_reply(req, code, reason, b);
 	if (b)
 		evbuffer_free(b);
 	json_object_put(o);
@@ -79,8 +79,7 @@ static void reply_error(struct evhttp_request *req, int code,
 	if (code == 401)
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 				  "WWW-Authenticate", "Bearer");
-	reply_json(req, code, o);
-	(void)reason;
+	reply_json(req, code, reason, o);
 }
 
 /* ---- GET ---- */
@@ -137,7 +136,7 @@ static void get_events(struct evhttp_request *req)
 			n = strtoull(since, NULL, 10);
 		evhttp_clear_headers(&q);
 	}
-	reply_json(req, 200, events_json(n));
+	reply_json(req, 200, "OK", events_json(n));
 }
 
 /* ---- POST /api/v1/action ---- */
@@ -219,7 +218,8 @@ static void post_action(struct xlb_http *h, struct evhttp_request *req)
 	json_object_put(o);
 	if (json_object_object_get_ex(rep, "code", &c))
 		code = json_object_get_int(c) == XLB_EXIT_USAGE ? 400 : 409;
-	reply_json(req, code, rep);
+	reply_json(req, code, code == 200 ? "OK" : code == 400 ? "Bad Request" :
+		   "Conflict", rep);
 }
 
 static void on_request(struct evhttp_request *req, void *arg)
@@ -245,7 +245,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 	else if (!strcmp(path, "/api/v1/status")) {
 		struct json_object *o = state_status_json(h->st, false);
 
-		reply_json(req, 200, o);
+		reply_json(req, 200, "OK", o);
 	} else if (!strcmp(path, "/api/v1/events"))
 		get_events(req);
 	else

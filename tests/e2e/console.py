@@ -4,7 +4,9 @@
 (Debian chromium and python3-websocket; run it with Debian's python3).
 
 console.py URL STATUS_CMD KILL_CMD KILL_ADDR DRAIN_ADDR TOKEN SCREENSHOT
-console.py shot URL SCREENSHOT SECS   (open the page, SECS later a screenshot)
+console.py shot URL SCREENSHOT SECS   (open the page, SECS later print how
+                                      often it read the status, and save a
+                                      screenshot unless SCREENSHOT is -)
 
 STATUS_CMD prints `xdp-lb status --json`; KILL_CMD stops the server of
 back end KILL_ADDR (service web). Checks, one line each (PASS/FAIL text):
@@ -101,7 +103,15 @@ def take_shot(url, out, secs):
         chrome, page = launch(tmp)
         page.call('Page.enable')
         page.call('Page.navigate', url=url)
-        time.sleep(secs)
+        start = time.time()
+        page.wait('window.xlbPolls >= 2', secs)  # loaded, read once
+        t0, p0 = time.time(), page.js('window.xlbPolls')
+        time.sleep(max(1.0, start + secs - time.time()))
+        n, dt = page.js('window.xlbPolls') - p0, time.time() - t0
+        print(f'polls {n} in {dt:.1f} s: every {dt / max(n, 1):.2f} s; '
+              f'render_ms {page.js("window.xlbRenderMs")}', flush=True)
+        if out == '-':
+            return
         png = page.call('Page.captureScreenshot', format='png',
                         captureBeyondViewport=True)
         with open(out, 'wb') as f:
