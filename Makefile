@@ -148,6 +148,7 @@ bench: deps
 	$(Q)./bench/controller.sh
 	$(Q)./bench/pps.sh
 	$(Q)./bench/tcp.sh
+	$(Q)./bench/http.sh
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
