@@ -8,6 +8,7 @@ console.py shot URL SCREENSHOT SECS   (open the page, SECS later print how
                                       often it read the status, and save a
                                       screenshot unless SCREENSHOT is -)
 
+Bounded in time (SIGALRM); SIGTERM ends it too, killing Chromium.
 STATUS_CMD prints `xdp-lb status --json`; KILL_CMD stops the server of
 back end KILL_ADDR (service web). Checks, one line each (PASS/FAIL text):
 the page shows every back end of status; KILL_ADDR shows down without a
@@ -19,6 +20,7 @@ import base64
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -68,19 +70,32 @@ def launch(tmp):
          '--no-first-run', '--no-default-browser-check',
          '--user-data-dir=' + tmp, '--remote-debugging-port=0',
          '--window-size=1500,1000', 'about:blank'],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    port_file = os.path.join(tmp, 'DevToolsActivePort')
-    end = time.time() + 30
-    while time.time() < end and not os.path.exists(port_file):
-        time.sleep(0.1)
-    with open(port_file) as f:
-        port = int(f.readline())
-    with urllib.request.urlopen(f'http://127.0.0.1:{port}/json/list',
-                                timeout=10) as r:
-        targets = [t for t in json.load(r) if t['type'] == 'page']
-    ws = websocket.create_connection(targets[0]['webSocketDebuggerUrl'],
-                                     timeout=20, suppress_origin=True)
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)  # its own process group: killed whole
+    try:
+        port_file = os.path.join(tmp, 'DevToolsActivePort')
+        end = time.time() + 30
+        while time.time() < end and not os.path.exists(port_file):
+            time.sleep(0.1)
+        with open(port_file) as f:
+            port = int(f.readline())
+        with urllib.request.urlopen(f'http://127.0.0.1:{port}/json/list',
+                                    timeout=10) as r:
+            targets = [t for t in json.load(r) if t['type'] == 'page']
+        ws = websocket.create_connection(targets[0]['webSocketDebuggerUrl'],
+                                         timeout=20, suppress_origin=True)
+    except BaseException:
+        stop(chrome)
+        raise
     return chrome, Page(ws)
+
+
+def stop(chrome):
+    try:
+        os.killpg(chrome.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    chrome.wait()
 
 
 def backend_state(status_cmd, addr):
@@ -118,8 +133,7 @@ def take_shot(url, out, secs):
             f.write(base64.b64decode(png['data']))
     finally:
         if chrome:
-            chrome.kill()
-            chrome.wait()
+            stop(chrome)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -185,10 +199,15 @@ def main():
         check(f'the browser session ran to its end ({e})', False)
     finally:
         if chrome:
-            chrome.kill()
-            chrome.wait()
+            stop(chrome)
         shutil.rmtree(tmp, ignore_errors=True)
     sys.exit(0 if all(results) else 1)
 
 
+# SIGTERM (the test's trap, timeout) ends through the finally blocks,
+# which kill Chromium.
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+# and the whole run is bounded: 60 s more than the longest wait asked for
+signal.signal(signal.SIGALRM, lambda *_: sys.exit('console.py: out of time'))
+signal.alarm(60 + (int(float(sys.argv[4])) if sys.argv[1] == 'shot' else 60))
 main()
