@@ -88,6 +88,9 @@ struct json_object *events_json(__u64 since)
 	struct json_object *arr = json_object_new_array();
 	__u64 first = next_seq > EVENTS_MAX ? next_seq - EVENTS_MAX : 1, s;
 
+	/* A reader ahead of us saw an earlier controller: all again. */
+	if (since >= next_seq)
+		since = 0;
 	/* A folded rebuild changes its entry: the newest is always sent. */
 	if (since >= next_seq - 1 && next_seq > 1)
 		since = next_seq - 2;

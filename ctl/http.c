@@ -187,6 +187,20 @@ static bool action_allowed(const char *cmd)
 	return false;
 }
 
+/* "ADDR:PORT" of the client, for the log. */
+static const char *peer(struct evhttp_request *req)
+{
+	struct evhttp_connection *c = evhttp_request_get_connection(req);
+	static char buf[80];
+	char *addr = NULL;
+	ev_uint16_t port = 0;
+
+	if (c)
+		evhttp_connection_get_peer(c, &addr, &port);
+	snprintf(buf, sizeof(buf), "%s:%u", addr ? addr : "?", port);
+	return buf;
+}
+
 static void post_action(struct xlb_http *h, struct evhttp_request *req)
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
@@ -195,10 +209,13 @@ static void post_action(struct xlb_http *h, struct evhttp_request *req)
 	struct json_object *o, *rep, *c;
 	size_t len = evbuffer_get_length(in);
 	char body[BODY_MAX + 1];
-	int code = 200;
+	int code;
 
-	if (authorize(h, req))
+	code = authorize(h, req);
+	if (code) {
+		pr_warn("http: action from %s refused (%d)\n", peer(req), code);
 		return;
+	}
 	if (!type || strncmp(type, "application/json", 16))
 		return reply_error(req, 415, "Unsupported Media Type",
 				   "send Content-Type: application/json");
@@ -215,9 +232,14 @@ static void post_action(struct xlb_http *h, struct evhttp_request *req)
 				   "expected {\"cmd\": backend_drain|backend_undrain|backend_weight|backend_del, \"service\", \"addr\"[, \"weight\"]}");
 	}
 	rep = api_handle(h->st, o); /* what the CLI's commands run */
-	json_object_put(o);
+	code = 200;
 	if (json_object_object_get_ex(rep, "code", &c))
 		code = json_object_get_int(c) == XLB_EXIT_USAGE ? 400 : 409;
+	pr_info("http: %s from %s: %s\n",
+		json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+		peer(req), code == 200 ? "done" :
+		json_object_get_string(json_object_object_get(rep, "error")));
+	json_object_put(o);
 	reply_json(req, code, code == 200 ? "OK" : code == 400 ? "Bad Request" :
 		   "Conflict", rep);
 }

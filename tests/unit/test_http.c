@@ -35,6 +35,8 @@ static const char *STATUS =
 	"  \"flow_table\": { \"ipv4\": { \"entries\": 1, \"capacity\": 1024 },"
 	"                  \"ipv6\": { \"entries\": 0, \"capacity\": 1024 } },"
 	"  \"expired_flows\": 0, \"sweep_last_us\": 1500, \"counts_age_ms\": 250,"
+	"  \"nat\": { \"mappings\": 5, \"ports_total\": 41000, \"expired\": 8,"
+	"           \"orphans\": 1 },"
 	"  \"loop\": { \"lag\": { \"le\": [0.001], \"buckets\": [9], \"count\": 10,"
 	"                       \"sum\": 0.02 } } }";
 
@@ -81,6 +83,9 @@ static void test_metrics_from_status(void **state)
 	expect_line(t, "xdp_lb_outcome_packets_total{reason=\"pass_not_vip\"} 4");
 	expect_line(t, "xdp_lb_flow_table_capacity{family=\"ipv6\"} 1024");
 	expect_line(t, "xdp_lb_sweep_duration_seconds 0.0015");
+	expect_line(t, "xdp_lb_nat_mappings 5");
+	expect_line(t, "xdp_lb_nat_ports 41000");
+	expect_line(t, "xdp_lb_nat_orphans_total 1");
 	expect_line(t, "xdp_lb_event_loop_lag_seconds_bucket{le=\"+Inf\"} 10");
 	expect_line(t, "# TYPE xdp_lb_backend_packets_total counter");
 	/* a null in status is no sample, not a zero */
@@ -113,6 +118,10 @@ static void test_events_ring(void **state)
 	o = events_json(2);
 	check_int(json_object_array_length(json_object_object_get(o, "events")),
 		  1, "since the newest: the newest again (it may have changed)");
+	json_object_put(o);
+	o = events_json(99);
+	check_int(json_object_array_length(json_object_object_get(o, "events")),
+		  2, "since a sequence number not reached yet: all again");
 	json_object_put(o);
 	for (i = 0; i < EVENTS_MAX + 10; i++)
 		events_add("weight", "web", "198.18.0.11", "weight %d", i);
