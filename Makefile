@@ -75,6 +75,8 @@ $(BUILD)/ctl/%.o: ctl/%.c | $(BUILD)/ctl
 $(BUILD)/ctl/dataplane.o $(BUILD)/ctl/dp_maps.o $(BUILD)/ctl/dp_flows.o $(BUILD)/ctl/dp_links.o \
 $(BUILD)/ctl/maps.o: $(BUILD)/xdp_lb.skel.h
 $(BUILD)/ctl/decap.o: $(BUILD)/decap.skel.h
+# The console page is built into www.o (.incbin).
+$(BUILD)/ctl/www.o: ctl/www/index.html
 
 $(BUILD)/libxlb.a: $(LIB_OBJS)
 	$(call msg,AR,$@)
@@ -171,6 +173,7 @@ bench: deps
 	$(Q)./bench/controller.sh
 	$(Q)./bench/pps.sh
 	$(Q)./bench/tcp.sh
+	$(Q)./bench/http.sh
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -19,6 +19,8 @@
 #include <event2/listener.h>
 
 #include "config.h"
+#include "events.h"
+#include "http.h"
 #include "log.h"
 #include "state.h"
 #include "text.h"
@@ -156,17 +158,28 @@ struct json_object *api_reload_apply(struct lb_state *st, int load_ret,
 
 	if (load_ret) {
 		pr_warn("reload rejected: %s\n", err);
+		events_add("reload", NULL, NULL, "rejected: %s", err);
 		return api_reply_err(XLB_EXIT_USAGE, err);
 	}
-	ret = state_apply_config(st, cfg, err, errlen);
+	/* A new listener is bound (and the token read) first: if that
+	 * fails, nothing changes. */
+	ret = st->http ? http_prepare(st->http, &cfg->http, err, errlen) : 0;
+	if (!ret)
+		ret = state_apply_config(st, cfg, err, errlen);
 	config_free(cfg);
+	if (ret)
+		http_abort(st->http);
+	else
+		http_commit(st->http);
 	if (ret) {
 		pr_warn("reload rejected: %s\n", err);
+		events_add("reload", NULL, NULL, "rejected: %s", err);
 		return api_reply_err(ret == -EINVAL ? XLB_EXIT_USAGE :
 						  XLB_EXIT_FAIL,
 				 err);
 	}
 	pr_info("reloaded %s\n", st->config_path);
+	events_add("reload", NULL, NULL, "reloaded %s", st->config_path);
 	return reply_ok();
 }
 

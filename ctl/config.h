@@ -70,6 +70,15 @@ struct lb_service_cfg {
 	bool broken; /* had an error (config_load_*_all reads on) */
 };
 
+/* The operator's HTTP listener (metrics, console, API); off unless set. */
+#define LB_HTTP_PATH_MAX 256
+struct lb_http_cfg {
+	bool enabled;		/* an http block with listen */
+	struct lb_addr addr;	/* listen address */
+	__u16 port;
+	char token_file[LB_HTTP_PATH_MAX]; /* "": actions refused */
+};
+
 struct lb_config {
 	__u32 table_size;   /* prime, default XLB_DEFAULT_TABLE_SIZE */
 	__u32 max_flows;    /* per family flow table entries */
@@ -88,6 +97,7 @@ struct lb_config {
 	__u16 nat_port_min, nat_port_max;
 	struct lb_addr nat_src4, nat_src6; /* family 0: the internal
 					    * interface's address */
+	struct lb_http_cfg http;
 	struct lb_service_cfg *services;
 	size_t n_services;
 };

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "dataplane.h"
 #include "linkwatch.h"
+#include "http.h"
 #include "log.h"
 #include "notify.h"
 #include "state.h"
@@ -108,15 +109,23 @@ int daemon_run(struct dp *dp, const char *cfg_path, const struct lb_config *cfg)
 		return cli_fail(XLB_EXIT_FAIL, "out of memory");
 	}
 	st.base = l.base; /* health probes run on this loop */
-	if (dp->adopted)
+	/* The HTTP listener is bound first: if it cannot be, nothing is
+	 * adopted or applied. */
+	st.http = http_new(l.base, &st);
+	ret = st.http ? http_prepare(st.http, &cfg->http, err, sizeof(err)) :
+			(snprintf(err, sizeof(err), "out of memory"), -ENOMEM);
+	if (!ret && dp->adopted)
 		state_adopt(&st);
-	ret = state_apply_config(&st, cfg, err, sizeof(err));
+	if (!ret)
+		ret = state_apply_config(&st, cfg, err, sizeof(err));
 	if (ret) {
+		http_free(st.http);
 		state_free(&st);
 		event_base_free(l.base);
 		return cli_fail(ret == -EINVAL ? XLB_EXIT_USAGE : XLB_EXIT_FAIL,
 				"%s", err);
 	}
+	http_commit(st.http);
 	api = api_start(l.base, &st, dp->ifname, err, sizeof(err));
 	if (!api) {
 		ret = cli_fail(XLB_EXIT_FAIL, "%s", err);
@@ -146,6 +155,8 @@ out:
 	notify_free(sd);
 	loop_free(&l);
 	api_stop(api);
+	http_free(st.http);
+	st.http = NULL;
 	state_free(&st); /* stops the probes, which live on base */
 	event_base_free(l.base);
 	return ret;

@@ -60,6 +60,7 @@ struct dp {
 		__u32 lost, back; /* times it went, came back re-attached */
 		char detail[160]; /* the last change, one line */
 	} ext_link, int_link;
+	__u64 sweep_seen6;  /* of them in flows_v6 */
 };
 
 /* ---- load and attach (dataplane.c) ---------------------------------- */
@@ -167,6 +168,7 @@ struct dp_sweep {
 	bool done;
 	__u64 token;
 	__u64 seen; /* entries walked this round */
+	__u64 seen6; /* of them in flows_v6 */
 };
 
 void dp_sweep_begin(struct dp_sweep *c);
@@ -189,6 +191,7 @@ struct dp_nat_scan {
 	bool first;
 	bool done;
 	__u64 token;
+	__u64 kept; /* mappings walked and left in place */
 };
 void dp_nat_scan_begin(struct dp_nat_scan *c);
 long dp_nat_scan_step(struct dp *dp, struct dp_nat_scan *c, int max_batches);

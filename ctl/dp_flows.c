@@ -250,7 +250,7 @@ long dp_flows_sweep_step(struct dp *dp, struct dp_sweep *c,
 	struct sweep_arg sa = { .to = to, .now = now, .live = live,
 				.max = dp->max_backends };
 	size_t key_size = flows_key_size(c->map);
-	int fd = flows_fd(dp, c->map);
+	int fd = flows_fd(dp, c->map), map = c->map;
 	struct batch_it it;
 	long deleted;
 	int ret, b;
@@ -280,6 +280,8 @@ long dp_flows_sweep_step(struct dp *dp, struct dp_sweep *c,
 					  sa.expired.n, key_size, to, now,
 					  &dp->sweep_revived, &dp->sweep_lost);
 	c->seen += sa.seen;
+	if (map == 1)
+		c->seen6 += sa.seen; /* a step ends with its map */
 	free(sa.expired.keys);
 	batch_fini(&it);
 	return step_end(&c->done, ret, deleted);
@@ -302,6 +304,7 @@ long dp_flows_sweep(struct dp *dp, const struct flow_timeouts *to, __u64 now,
 		n += r;
 	}
 	dp->sweep_seen = c.seen;
+	dp->sweep_seen6 = c.seen6;
 	return n;
 }
 
@@ -470,10 +473,13 @@ long dp_nat_scan_step(struct dp *dp, struct dp_nat_scan *c, int max_batches)
 		}
 		keys = it.keys;
 		vals = it.vals;
+		c->kept += it.count;
 		for (i = 0; i < it.count; i++)
 			if (!nat_owned(dp, &keys[i], &vals[i]) &&
-			    !bpf_map_delete_elem(it.fd, &keys[i]))
+			    !bpf_map_delete_elem(it.fd, &keys[i])) {
 				n++;
+				c->kept--;
+			}
 	}
 	batch_fini(&it);
 	return step_end(&c->done, ret, n);

@@ -22,8 +22,8 @@
 #include "decap.h"
 #include "lock.h"
 #include "log.h"
+#include "version.h"
 
-#define XLB_VERSION "0.1.0"
 #define DRAIN_TIMEOUT_MAX (86400 * 7)
 #define DRAIN_TIMEOUT_DEFAULT 300
 

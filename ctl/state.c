@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "events.h"
 #include "log.h"
 #include "maglev.h"
 #include "state_int.h"
@@ -242,11 +243,16 @@ int service_rebuild(struct lb_state *st, struct lb_service *s)
 		alive += !backend_is_down(b);
 	}
 	all_down = candidates > 0 && alive == 0;
-	if (all_down && !s->all_down)
+	if (all_down && !s->all_down) {
 		pr_warn("service %s: ALL %zu back ends are DOWN: keeping the last table (fail-open)\n",
 			s->name, candidates);
-	else if (!all_down && s->all_down)
+		events_add("down", s->name, NULL,
+			  "ALL %zu back ends are DOWN: last table kept",
+			  candidates);
+	} else if (!all_down && s->all_down) {
 		pr_info("service %s: %zu back ends up again\n", s->name, alive);
+		events_add("up", s->name, NULL, "%zu back ends up again", alive);
+	}
 	s->all_down = all_down;
 	for (i = 0; i < s->n_be; i++) {
 		ret = backend_write(st, s, &s->be[i]);
@@ -268,9 +274,14 @@ int service_rebuild(struct lb_state *st, struct lb_service *s)
 	free(mb);
 	if (ret)
 		return ret;
-	if (!any)
-		return dp_table_del(st->dp, s->id);
-	return dp_table_set(st->dp, s->id, st->table);
+	ret = any ? dp_table_set(st->dp, s->id, st->table) :
+		    dp_table_del(st->dp, s->id);
+	if (!ret) {
+		s->rebuilds++;
+		events_add("rebuild", s->name, NULL, "table rebuilt (%zu back ends)",
+			  s->n_be);
+	}
+	return ret;
 }
 
 /* A probe flipped: new table, and the flows of down back ends go so that

@@ -18,6 +18,7 @@
 #include "conntrack.h"
 #include "dataplane.h"
 #include "health.h"
+#include "hist.h"
 #include "agent.h"
 #include "policy.h"
 
@@ -57,6 +58,7 @@ struct lb_backend {
 	__u64 up_since;		   /* slow start began (ns), 0: none */
 	bool standby;		   /* started by the scaler */
 	__u16 port;		   /* nat: its port, 0: the VIP's */
+	__u64 probes_ok, probes_failed; /* health probe results */
 };
 
 /* Out of the table by an agent's drain or maint. */
@@ -125,6 +127,8 @@ struct lb_service {
 	struct lb_scale_cfg scale;
 	__u64 over_since, under_since; /* ns, 0: not now */
 	char scale_detail[192];	  /* the scaler's last step */
+	__u64 rebuilds;		  /* tables swapped in */
+	struct lb_hist probe_hist; /* its health probes' latency */
 };
 
 struct event_base;
@@ -153,6 +157,7 @@ struct lb_state {
 	/* nat mappings deleted by the orphan scan (flows evicted from the
 	 * table); the scan's cursor, start and last duration */
 	__u64 nat_orphans;
+	__u64 nat_mappings; /* counted by the last scan or status */
 	struct dp_nat_scan nat_cur;
 	bool nat_scanning;
 	__u64 nat_scan_start, nat_scan_us;
@@ -169,9 +174,12 @@ struct lb_state {
 	/* counts[] were computed at counts_at (ns) over table_flows entries;
 	 * status sweeps again only if that table is small */
 	__u64 counts_at, table_flows;
+	__u64 table_flows6; /* of them IPv6 */
 	/* event loop lag, from the tick: last and largest (ms) */
 	__u64 last_tick_ns;
 	__u32 lag_last_ms, lag_max_ms;
+	struct lb_hist lag_hist;
+	struct xlb_http *http; /* the HTTP listener (http.c), NULL: none */
 };
 
 int state_init(struct lb_state *st, struct dp *dp, const char *config_path);
@@ -221,5 +229,8 @@ void state_tick(struct lb_state *st);
  * (otherwise only up to STATUS_SWEEP_MAX_FLOWS entries; beyond, the counts
  * are the timer's last round's, counts_age_ms old). */
 struct json_object *state_status_json(struct lb_state *st, bool fresh);
+/* The same object from what the last sweep counted: no sweep, no walk of
+ * the nat mappings unless walk (what /metrics serves). */
+struct json_object *state_status_build(struct lb_state *st, bool walk);
 
 #endif

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "events.h"
 #include "log.h"
 #include "state_int.h"
 
@@ -88,6 +89,7 @@ int state_service_add(struct lb_state *st, const char *name,
 	}
 	sync_icmp(st);
 	pr_info("service %s: added %s\n", name, endpoint);
+	events_add("service", name, NULL, "added %s", endpoint);
 	return 0;
 }
 
@@ -101,6 +103,7 @@ int state_service_del(struct lb_state *st, const char *spec, char *err,
 	if (ret)
 		return ret;
 	pr_info("service %s: removed\n", s->name);
+	events_add("service", s->name, NULL, "removed");
 	service_remove(st, s);
 	sync_icmp(st);
 	return 0;
@@ -174,6 +177,7 @@ int state_backend_add(struct lb_state *st, const char *spec,
 				 strerror(-ret));
 	pr_info("service %s: back end %s added, weight %u\n", s->name, addr,
 		weight);
+	events_add("add", s->name, addr, "added, weight %u", weight);
 	return 0;
 }
 
@@ -228,6 +232,7 @@ int state_backend_del(struct lb_state *st, const char *spec,
 			return ret;
 		pr_info("service %s: back end %s draining before removal\n",
 			s->name, addr);
+		events_add("remove", s->name, addr, "draining before removal");
 		state_sweep(st); /* gone at once if nothing is pinned */
 		return 0;
 	}
@@ -237,6 +242,7 @@ int state_backend_del(struct lb_state *st, const char *spec,
 				 "cannot rebuild the table: %s",
 				 strerror(-ret));
 	pr_info("service %s: back end %s removed now\n", s->name, addr);
+	events_add("remove", s->name, addr, "removed now");
 	return 0;
 }
 
@@ -259,6 +265,8 @@ int state_backend_drain(struct lb_state *st, const char *spec,
 		return ret;
 	pr_info("service %s: back end %s %s\n", s->name, addr,
 		drain ? "draining" : "undrained");
+	events_add(drain ? "drain" : "undrain", s->name, addr, "%s",
+		  drain ? "draining" : "undrained");
 	return 0;
 }
 
@@ -294,5 +302,6 @@ int state_backend_weight(struct lb_state *st, const char *spec,
 	}
 	pr_info("service %s: back end %s weight %u -> %u\n", s->name, addr,
 		old, weight);
+	events_add("weight", s->name, addr, "weight %u -> %u", old, weight);
 	return 0;
 }

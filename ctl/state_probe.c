@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "events.h"
 #include "log.h"
 #include "state_int.h"
 
@@ -52,6 +53,9 @@ static bool agent_take(struct lb_service *s, struct lb_backend *b,
 			s->name, lb_addr_str(&b->addr, ab, sizeof(ab)),
 			agent_state_name(b->agent.state),
 			r->desc[0] ? ": " : "", r->desc);
+		events_add("agent", s->name, ab, "agent says %s%s%s",
+			  agent_state_name(b->agent.state),
+			  r->desc[0] ? ": " : "", r->desc);
 		return true;
 	}
 	return false;
@@ -63,6 +67,21 @@ static struct lb_backend *ref_backend(const struct be_ref *ref,
 {
 	*sp = service_by_id(ref->st, ref->svc_id);
 	return *sp ? backend_by_id(*sp, ref->be_id) : NULL;
+}
+
+/* One more result: counted, its latency into the service's histogram. */
+static void probe_count(struct lb_service *s, struct lb_backend *b, bool ok)
+{
+	struct health_result r;
+
+	if (ok)
+		b->probes_ok++;
+	else
+		b->probes_failed++;
+	if (!s->probe_hist.le_us)
+		hist_init_probe(&s->probe_hist);
+	if (health_probe_history(b->probe, &r, 1) == 1)
+		hist_observe(&s->probe_hist, (r.end_ns - r.start_ns) / 1000);
 }
 
 static void on_probe(void *arg, bool ok, bool changed, bool up,
@@ -78,6 +97,7 @@ static void on_probe(void *arg, bool ok, bool changed, bool up,
 	if (!b)
 		return;
 	snprintf(b->health_detail, sizeof(b->health_detail), "%s", detail);
+	probe_count(s, b, ok);
 	r = health_probe_agent(b->probe);
 	if (b->hc.type == HEALTH_AGENT && ok && r)
 		admin = agent_take(s, b, r, false);
@@ -101,6 +121,9 @@ static void on_probe(void *arg, bool ok, bool changed, bool up,
 		(unsigned long long)(b->health_why[b->n_health_why - 1].end_ns -
 				     b->health_why[0].start_ns) / 1000000,
 		detail);
+	events_add(up ? "up" : "down", s->name, ab, "%s after %u %s probe%s: %s",
+		  up ? "up" : "DOWN", b->n_health_why, up ? "good" : "failed",
+		  b->n_health_why == 1 ? "" : "s", detail);
 	service_health_changed(ref->st, s);
 }
 

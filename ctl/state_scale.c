@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "events.h"
 #include "log.h"
 #include "proc.h"
 #include "state_int.h"
@@ -133,6 +134,8 @@ static void sb_set(struct lb_service *s, struct lb_standby *sb,
 		 lb_addr_str(&sb->cfg.addr, ab, sizeof(ab)), sb->last);
 	pr_info("service %s: standby %s %s: %s\n", s->name, ab,
 		sb_names[state], sb->last);
+	events_add("scale", s->name, ab, "standby %s: %s", sb_names[state],
+		  sb->last);
 }
 
 static void on_sb_cmd(void *arg, int code, const char *what);
@@ -385,6 +388,8 @@ static void scaler_step(struct lb_state *st, struct lb_service *s, __u64 now)
 	}
 }
 
+#define TICK_NS (STATE_TICK_MS * 1000000ull)
+
 void state_tick(struct lb_state *st)
 {
 	__u64 now = now_ns();
@@ -394,6 +399,12 @@ void state_tick(struct lb_state *st)
 		__u64 gap_ms = (now - st->last_tick_ns) / 1000000;
 
 		st->lag_last_ms = gap_ms > STATE_TICK_MS ? gap_ms - STATE_TICK_MS : 0;
+		if (!st->lag_hist.le_us)
+			hist_init_lag(&st->lag_hist);
+		hist_observe(&st->lag_hist,
+			     now - st->last_tick_ns > TICK_NS ?
+				     (now - st->last_tick_ns - TICK_NS) / 1000 :
+				     0);
 		if (st->lag_last_ms > st->lag_max_ms)
 			st->lag_max_ms = st->lag_last_ms;
 	}

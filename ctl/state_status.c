@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "state_int.h"
+#include "version.h"
 
 /* status sweeps the tables itself up to this many entries (about 20 ms) */
 #define STATUS_SWEEP_MAX_FLOWS 65536
@@ -150,6 +151,10 @@ static struct json_object *backend_json(struct lb_state *st,
 							     b->agent_detail));
 		json_object_object_add(o, "agent", a);
 	}
+	json_object_object_add(o, "probes_ok",
+			       json_object_new_uint64(b->probes_ok));
+	json_object_object_add(o, "probes_failed",
+			       json_object_new_uint64(b->probes_failed));
 	if (dp_stats_backend(st->dp, b->id, &c))
 		memset(&c, 0, sizeof(c));
 	add_counters(o, &c);
@@ -244,6 +249,9 @@ static struct json_object *service_json(struct lb_state *st,
 		json_object_object_add(sc, "standby", sba);
 		json_object_object_add(o, "scale", sc);
 	}
+	json_object_object_add(o, "table_rebuilds",
+			       json_object_new_uint64(s->rebuilds));
+	json_object_object_add(o, "probe_latency", hist_json(&s->probe_hist));
 	if (dp_stats_svc(st->dp, s->id, &c))
 		memset(&c, 0, sizeof(c));
 	add_counters(o, &c);
@@ -255,7 +263,38 @@ static struct json_object *service_json(struct lb_state *st,
 	return o;
 }
 
+/* The flow tables per family: entries at the last sweep, capacity. */
+static struct json_object *flow_table_json(const struct lb_state *st)
+{
+	struct json_object *o = json_object_new_object(), *f;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		f = json_object_new_object();
+		json_object_object_add(f, "entries", json_object_new_uint64(
+				i ? st->table_flows6 :
+				    st->table_flows - st->table_flows6));
+		json_object_object_add(f, "capacity", json_object_new_uint64(
+						      st->dp->max_flows));
+		json_object_object_add(o, i ? "ipv6" : "ipv4", f);
+	}
+	return o;
+}
+
 struct json_object *state_status_json(struct lb_state *st, bool fresh)
+{
+	bool walk = fresh || !st->counts_at ||
+		    st->table_flows <= STATUS_SWEEP_MAX_FLOWS;
+
+	/* Fresh counts from a full sweep while that is quick; over a big
+	 * table, those of the timer's last round (counts_age_ms old), so a
+	 * status never holds the event loop for a whole sweep. */
+	if (walk)
+		state_sweep(st);
+	return state_status_build(st, walk);
+}
+
+struct json_object *state_status_build(struct lb_state *st, bool walk)
 {
 	static const char *const names[] = XLB_REASON_NAMES;
 	struct reason_counters rc[XLB_REASON_MAX];
@@ -263,11 +302,7 @@ struct json_object *state_status_json(struct lb_state *st, bool fresh)
 	char buf[32];
 	size_t i;
 
-	/* Fresh counts from a full sweep while that is quick; over a big
-	 * table, those of the timer's last round (counts_age_ms old), so a
-	 * status never holds the event loop for a whole sweep. */
-	if (fresh || !st->counts_at || st->table_flows <= STATUS_SWEEP_MAX_FLOWS)
-		state_sweep(st);
+	json_object_object_add(o, "version", json_object_new_string(XLB_VERSION));
 	json_object_object_add(o, "interface",
 			       json_object_new_string(st->dp->ifname));
 	dp_links_json(st->dp, o);
@@ -281,6 +316,7 @@ struct json_object *state_status_json(struct lb_state *st, bool fresh)
 			       json_object_new_int64(st->lag_last_ms));
 	json_object_object_add(r, "lag_max_ms",
 			       json_object_new_int64(st->lag_max_ms));
+	json_object_object_add(r, "lag", hist_json(&st->lag_hist));
 	json_object_object_add(o, "loop", r);
 	json_object_object_add(o, "table_size",
 			       json_object_new_int64(st->dp->table_size));
@@ -302,8 +338,16 @@ struct json_object *state_status_json(struct lb_state *st, bool fresh)
 		r = json_object_new_object();
 		json_object_object_add(r, "internal", json_object_new_string(
 						       st->dp->int_ifname));
-		json_object_object_add(r, "mappings", json_object_new_int64(
-						       dp_nat_count(st->dp)));
+		if (walk) { /* mappings <= flows: as quick as the sweep */
+			long n = dp_nat_count(st->dp);
+
+			if (n >= 0)
+				st->nat_mappings = n;
+		}
+		json_object_object_add(r, "mappings", json_object_new_uint64(
+						       st->nat_mappings));
+		json_object_object_add(r, "ports_total", json_object_new_int64(
+				st->nat_port_max - st->nat_port_min + 1));
 		json_object_object_add(r, "expired", json_object_new_uint64(
 				st->dp->nat_released + st->nat_orphans));
 		json_object_object_add(r, "orphans",
@@ -331,6 +375,7 @@ struct json_object *state_status_json(struct lb_state *st, bool fresh)
 			       json_object_new_uint64(st->dp->sweep_lost));
 	json_object_object_add(o, "table_flows",
 			       json_object_new_uint64(st->table_flows));
+	json_object_object_add(o, "flow_table", flow_table_json(st));
 	json_object_object_add(o, "counts_age_ms", json_object_new_uint64(
 				(now_ns() - st->counts_at) / 1000000));
 	json_object_object_add(o, "sweep_last_us",

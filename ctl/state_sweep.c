@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "events.h"
 #include "log.h"
 #include "state_int.h"
 
@@ -36,6 +37,8 @@ static void finish_removals(struct lb_state *st, __u64 now)
 			pr_info("service %s: back end %s removed (%s)\n",
 				s->name, lb_addr_str(&b->addr, ab, sizeof(ab)),
 				late ? "drain timeout" : "drained");
+			events_add("remove", s->name, ab, "removed (%s)",
+				  late ? "drain timeout" : "drained");
 			backend_remove_now(st, s, b);
 		}
 	}
@@ -50,6 +53,7 @@ void state_sweep(struct lb_state *st)
 	took = now_ns() - now;
 	st->counts_at = now + took;
 	st->table_flows = st->dp->sweep_seen;
+	st->table_flows6 = st->dp->sweep_seen6;
 	st->sweep_last_us = took / 1000;
 	if (st->sweep_last_us > st->sweep_max_us)
 		st->sweep_max_us = st->sweep_last_us;
@@ -104,6 +108,8 @@ static bool nat_scan_step(struct lb_state *st)
 	if (!st->nat_cur.done)
 		return true;
 	st->nat_scanning = false;
+	if (n >= 0)
+		st->nat_mappings = st->nat_cur.kept;
 	st->nat_scan_us = (now_ns() - st->nat_scan_start) / 1000;
 	return false;
 }
@@ -138,6 +144,7 @@ bool state_sweep_step(struct lb_state *st)
 		       sizeof(*st->counts) * st->dp->max_backends);
 		st->counts_at = now_ns();
 		st->table_flows = st->step_cur.seen;
+		st->table_flows6 = st->step_cur.seen6;
 		st->step_round_us = (st->counts_at - st->step_start) / 1000;
 		finish_removals(st, now_ns());
 	}

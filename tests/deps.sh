@@ -10,6 +10,9 @@ PKGS="clang llvm make gcc pkg-config libbpf-dev libxdp-dev bpftool
 # make deb and tests/e2e/test_package.sh: the Debian tools, and systemd
 # for systemd-analyze verify (not as PID 1)
 PKGS="$PKGS debhelper dpkg-dev lintian systemd man-db"
+# The HTTP listener's tests: promtool checks /metrics, headless Chromium
+# drives the console over the DevTools protocol (tests/e2e/console.py).
+PKGS="$PKGS prometheus chromium python3-websocket"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

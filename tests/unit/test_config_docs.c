@@ -211,6 +211,7 @@ static const struct cfg_block *child_block(const char *key)
 		{ "scale", &cfg_scale_block },
 		{ "backends", &cfg_backend_block },
 		{ "standby", &cfg_backend_block },
+		{ "http", &cfg_http_block },
 	};
 	size_t i;
 
@@ -423,6 +424,8 @@ static const struct place {
 		   "        start: 'true'\n        stop: 'true'\n"
 		   "    scale:\n      high: 80\n      low: 30\n      ",
 	  "", "services[0].scale.", "high low" },
+	{ &cfg_http_block, "http:\n  listen: 127.0.0.1:9180\n  ", "", "http.",
+	  "listen" },
 };
 
 /* Loads before + key: value + after; the error must be want at the key's
