@@ -44,6 +44,15 @@ struct lb_scale_cfg {
 	__u32 drain_timeout; /* seconds a stopping standby may drain */
 };
 
+/* Announcing VIPs: routes in a kernel table that a routing daemon (BIRD)
+ * exports by BGP (docs/cluster.md). */
+struct lb_announce_cfg {
+	bool enabled;	       /* the services' default */
+	bool withdraw_on_exit; /* SIGTERM/SIGINT withdraws the routes */
+	__u32 table;	       /* kernel routing table, never main/local */
+	__u32 protocol;	       /* the routes' protocol number: ours */
+};
+
 struct lb_service_cfg {
 	char name[LB_NAME_MAX];
 	struct lb_addr vip;
@@ -61,6 +70,7 @@ struct lb_service_cfg {
 	bool nat;		   /* mode: nat */
 	bool persist;		   /* persistence: src-ip */
 	__u8 persist_prefix;	   /* bits of the client address that count */
+	bool announce;		   /* route the VIP while it can serve */
 	int line;
 	bool broken; /* had an error (config_load_*_all reads on) */
 };
@@ -83,6 +93,7 @@ struct lb_config {
 	__u16 nat_port_min, nat_port_max;
 	struct lb_addr nat_src4, nat_src6; /* family 0: the internal
 					    * interface's address */
+	struct lb_announce_cfg announce;
 	struct lb_service_cfg *services;
 	size_t n_services;
 };

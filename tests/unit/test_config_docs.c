@@ -211,6 +211,7 @@ static const struct cfg_block *child_block(const char *key)
 		{ "scale", &cfg_scale_block },
 		{ "backends", &cfg_backend_block },
 		{ "standby", &cfg_backend_block },
+		{ "announce", &cfg_announce_block },
 	};
 	size_t i;
 
@@ -386,6 +387,8 @@ static void test_module_defaults_are_the_tables(void **state)
 	expect_defaults(&cfg_top_block, &cfg, sizeof(cfg));
 	expect_defaults(&cfg_timeouts_block, &cfg.timeouts,
 			sizeof(cfg.timeouts));
+	expect_defaults(&cfg_announce_block, &cfg.announce,
+			sizeof(cfg.announce));
 	snprintf(buf, sizeof(buf), "%u-%u", cfg.nat_port_min,
 		 cfg.nat_port_max);
 	assert_string_equal(buf, key_named(&cfg_top_block, "nat_ports")->doc_def);
@@ -423,6 +426,7 @@ static const struct place {
 		   "        start: 'true'\n        stop: 'true'\n"
 		   "    scale:\n      high: 80\n      low: 30\n      ",
 	  "", "services[0].scale.", "high low" },
+	{ &cfg_announce_block, "announce:\n  ", "", "announce.", "" },
 };
 
 /* Loads before + key: value + after; the error must be want at the key's
