@@ -112,6 +112,7 @@ int daemon_run(struct dp *dp, const char *cfg_path, const struct lb_config *cfg)
 		return cli_fail(ret == -EINVAL ? XLB_EXIT_USAGE : XLB_EXIT_FAIL,
 				"%s", err);
 	}
+	state_announce_start(&st);
 	api = api_start(l.base, &st, dp->ifname, err, sizeof(err));
 	if (!api) {
 		ret = cli_fail(XLB_EXIT_FAIL, "%s", err);
@@ -126,6 +127,7 @@ int daemon_run(struct dp *dp, const char *cfg_path, const struct lb_config *cfg)
 			       "attached",
 		dp->ifname, st.n_svc, XLB_RUN_DIR, dp->ifname);
 	event_base_dispatch(l.base);
+	state_announce_exit(&st);
 	ret = XLB_EXIT_OK;
 	pr_info("controller stopped; the data path stays attached to '%s' "
 		"(xdp-lb detach %s removes it)\n",
