@@ -31,12 +31,13 @@ UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 PROG_SRCS  := $(wildcard tests/prog/test_*.c)
 PROG_BINS  := $(patsubst tests/prog/%.c,$(BUILD)/tests/%,$(PROG_SRCS))
-BPF_OBJS   := $(BUILD)/xdp_lb.bpf.o $(BUILD)/decap.bpf.o $(BUILD)/xdp_pass.bpf.o
+BPF_OBJS   := $(BUILD)/xdp_lb.bpf.o $(BUILD)/decap.bpf.o $(BUILD)/xdp_pass.bpf.o \
+              $(BUILD)/tc_rehash.bpf.o
 BPF_HDRS   := $(wildcard bpf/*.h)
 HDR_CHECKS := $(patsubst bpf/%.h,$(BUILD)/hdrcheck/%.ok,$(BPF_HDRS))
 
 .DELETE_ON_ERROR:
-.PHONY: all deps test test-unit test-prog test-e2e demo bench vmlinux clean \
+.PHONY: all deps test test-unit test-prog test-e2e demo demo-cluster bench vmlinux clean \
 	hdrcheck
 
 all: $(BUILD)/xdp-lb $(BPF_OBJS) $(HDR_CHECKS) $(UNIT_BINS) $(PROG_BINS)
@@ -60,6 +61,11 @@ $(BUILD)/hdrcheck/%.ok: bpf/%.h vmlinux.h | $(BUILD)/hdrcheck
 		-MF $(@:.ok=.d) -MT $@ && touch $@
 
 $(BUILD)/xdp_pass.bpf.o: tests/e2e/xdp_pass.bpf.c vmlinux.h | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# The cluster test's router: L4 multipath hashing on veth.
+$(BUILD)/tc_rehash.bpf.o: tests/e2e/tc_rehash.bpf.c vmlinux.h | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -150,6 +156,11 @@ bench: deps
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)./tests/e2e/demo.sh
+
+# Several balancer nodes behind a BIRD router with ECMP (docs/cluster.md).
+demo-cluster: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)./tests/e2e/demo_cluster.sh
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux.h
