@@ -127,6 +127,7 @@ struct lb_announce {
 	bool drained;	       /* `node drain`: every route withdrawn */
 	struct lb_addr *have;  /* the routes in place */
 	size_t n_have;
+	__u64 refreshed_ns;    /* routes last re-added (CLOCK_MONOTONIC) */
 	int last_err;	       /* the last route change that failed */
 	char err_vip[LB_ADDRSTRLEN];
 };

@@ -109,6 +109,28 @@ static void announce(struct lb_state *st, const struct lb_addr *vip)
 	a->have[a->n_have++] = *vip;
 }
 
+/* The kernel deletes a route whose device goes down, and anyone may flush
+ * the table: the routes in place are added again every so often. */
+#define ANNOUNCE_REFRESH_NS (2 * 1000000000ull)
+
+static void refresh(struct lb_state *st)
+{
+	struct lb_announce *a = &st->ann;
+	__u64 now = now_ns();
+	size_t i;
+	int ret;
+
+	if (now - a->refreshed_ns < ANNOUNCE_REFRESH_NS)
+		return;
+	a->refreshed_ns = now;
+	for (i = 0; i < a->n_have; i++) {
+		ret = route_host_set(&a->have[i], a->cfg.table, a->cfg.protocol,
+				     st->dp->ifindex, true);
+		if (ret)
+			route_failed(a, &a->have[i], ret, "refresh");
+	}
+}
+
 void state_announce_sync(struct lb_state *st)
 {
 	struct lb_announce *a = &st->ann;
@@ -116,6 +138,7 @@ void state_announce_sync(struct lb_state *st)
 
 	if (!a->configured)
 		return;
+	refresh(st);
 	for (i = a->n_have; i-- > 0;)
 		if (!vip_wanted(st, &a->have[i]))
 			withdraw(st, i);

@@ -16,6 +16,10 @@
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+# The system's python3 first: a version manager's shim (pyenv) costs up to
+# 2 s per start on a busy machine, and this test starts python often.
+[ -x /usr/bin/python3 ] && PATH=/usr/bin:$PATH
+
 CVIP4=198.18.3.100
 CVIP6=fd00:3::100
 CL_NODES=${CL_NODES:-3}
@@ -40,7 +44,7 @@ nexthops_is() { [ "$(nexthops "$1")" = "$2" ]; }
 
 # node_status I EXPR: status_get on node I.
 node_status() {
-	xlbn "$1" status --json |
+	timeout 10 "$BIN" -i "$P-n${1}x" status --json |
 		python3 -c 'import json,sys; s=json.load(sys.stdin); print(eval(sys.argv[1]))' "$2"
 }
 # new_flows I [SVC]: node I's new flows to service SVC (0 web, 1 web6).
@@ -125,6 +129,10 @@ cl_node_config() { # FILE W1 W2 W3
 	local f=$1 svc vip fam
 	cat >"$f" <<YAML
 table_size: 4099
+# Short idle timeouts so that live flow counts show the streams alone:
+# closed connections go after 1 s, flows a node stopped seeing after 3 s.
+flow_timeouts: { tcp_syn: 3, tcp_established: 3, tcp_fin: 1, tcp_rst: 1 }
+sweep_interval: 1
 announce:
   enabled: true
   table: 100
@@ -220,8 +228,16 @@ bird_stop() {
 node_up() { # I
 	local i=$1
 	cl_ns "n$i" || return 1
+	# A link that goes down and up again keeps its IPv6 addresses.
+	in_ns "$P-n$i" sysctl -qw net.ipv6.conf.all.keep_addr_on_down=1 \
+		net.ipv6.conf.default.keep_addr_on_down=1
 	cl_link "$P-n$i" "$P-n${i}x" "$P-n${i}p"
 	ip -n "$P-n$i" addr add "198.18.2.1$i/24" dev "$P-n${i}x"
+	# No unknown-unicast floods to a node: when a node's port dies the
+	# bridge forgets its MAC at once (a switch ages it out in minutes), and
+	# XDP on the other nodes would forward the flooded frames (it does not
+	# look at the destination MAC), hiding the node's death.
+	bridge -n "$P-sw" link set dev "$P-n${i}p" flood off
 	ip -n "$P-n$i" addr add "fd00:2::1$i/64" dev "$P-n${i}x" nodad
 	# XDP_TX on a veth needs an XDP program on its peer.
 	ip -n "$P-sw" link set dev "$P-n${i}p" xdpdrv \
@@ -330,11 +346,11 @@ streams_start() {
 	PIDS+=($!)
 }
 streams_ready() { grep -q '^ready' "$1"; }
-# streams_end PID OUT: stop them; prints their JSON report.
+# streams_end PID: stop them (not in a subshell: it waits for them); the
+# JSON report is then the last line of their output.
 streams_end() {
 	kill -USR1 "$1" 2>/dev/null
 	wait "$1"
-	tail -1 "$2"
 }
 
 # ms_since T0: milliseconds since T0 (from now_ms).
@@ -359,7 +375,27 @@ flows_elsewhere() {
 	done
 	echo "$sum"
 }
+# All nodes' live web flows: STREAMS once closed connections are gone.
+flows_total_is() { [ "$(flows_elsewhere 0)" = "$1" ]; }
 flows_elsewhere_at_least() { [ "$(flows_elsewhere "$1")" -ge "$2" ]; }
+
+# The router's BGP sessions and since when they are in their state: a
+# session that flapped (BFD under heavy load) shows a new time.
+sessions() { birdc_of rt show protocols | awk '$2 == "BGP" {print $1, $4, $5}'; }
+
+# spread_stable N [HOST SVC]: spread, run again (once) if a session flapped
+# meanwhile, so that the shares measure ECMP, not the flap.
+spread_stable() {
+	local before out
+	before=$(sessions)
+	out=$(spread "$@")
+	if [ "$(sessions)" != "$before" ]; then
+		diag "a BGP session flapped during the spread (busy machine): once more" >&2
+		before=$(sessions)
+		out=$(spread "$@")
+	fi
+	echo "$out"
+}
 
 # spread N [HOST SVC]: N new connections; prints the new flows each node
 # took over them, then the client's tally.
