@@ -391,6 +391,7 @@ spread_stable() {
 	out=$(spread "$@")
 	if [ "$(sessions)" != "$before" ]; then
 		diag "a BGP session flapped during the spread (busy machine): once more" >&2
+		diff <(echo "$before") <(sessions) | sed 's/^/#   /' >&2
 		before=$(sessions)
 		out=$(spread "$@")
 	fi
