@@ -298,7 +298,14 @@ cluster_up() {
 		node_wait "$i" || return 1
 	done
 	wait_until "$ESTABLISH_S" nexthops_is "$CVIP4" "$CL_NODES" &&
-		wait_until "$ESTABLISH_S" nexthops_is "$CVIP6" "$CL_NODES"
+		wait_until "$ESTABLISH_S" nexthops_is "$CVIP6" "$CL_NODES" &&
+		wait_until "$ESTABLISH_S" bfd_up_is $((2 * CL_NODES))
+}
+
+# bfd_up_is N: the router has N BFD sessions up (BGP sessions come up
+# first; one whose BFD session is not up yet may still be reset).
+bfd_up_is() {
+	[ "$(birdc_of rt show bfd sessions | grep -c ' Up ')" = "$1" ]
 }
 
 cluster_down_quiet() {
