@@ -96,6 +96,7 @@ struct prune {
 	struct nl_sock *sk;
 	__u32 table;
 	__u8 proto;
+	int ifindex;
 	const struct lb_addr *keep;
 	size_t n_keep;
 	int deleted, err;
@@ -110,8 +111,11 @@ static void prune_one(struct nl_object *obj, void *arg)
 	size_t i;
 	int ret;
 
+	struct rtnl_nexthop *nh = rtnl_route_nexthop_n(r, 0);
+
 	if (rtnl_route_get_table(r) != p->table ||
-	    rtnl_route_get_protocol(r) != p->proto || !dst)
+	    rtnl_route_get_protocol(r) != p->proto || !dst || !nh ||
+	    rtnl_route_nh_get_ifindex(nh) != p->ifindex)
 		return;
 	a.family = nl_addr_get_family(dst);
 	if ((a.family != AF_INET && a.family != AF_INET6) ||
@@ -129,11 +133,11 @@ static void prune_one(struct nl_object *obj, void *arg)
 		p->deleted++;
 }
 
-int route_host_prune(__u32 table, __u8 proto, const struct lb_addr *keep,
-		     size_t n_keep)
+int route_host_prune(__u32 table, __u8 proto, int ifindex,
+		     const struct lb_addr *keep, size_t n_keep)
 {
-	struct prune p = { .table = table, .proto = proto, .keep = keep,
-			   .n_keep = n_keep };
+	struct prune p = { .table = table, .proto = proto, .ifindex = ifindex,
+			   .keep = keep, .n_keep = n_keep };
 	struct nl_cache *cache = NULL;
 	int ret;
 

@@ -22,10 +22,11 @@ const char *route_strerror(int err);
  * is not an error). */
 int route_host_set(const struct lb_addr *a, __u32 table, __u8 proto,
 		   int ifindex, bool add);
-/* Delete every host route of table with protocol proto whose address is
- * not one of keep[]: what an earlier controller left. Returns how many
- * went. */
-int route_host_prune(__u32 table, __u8 proto, const struct lb_addr *keep,
-		     size_t n_keep);
+/* Delete every host route of table with protocol proto through device
+ * ifindex whose address is not one of keep[]: what an earlier controller
+ * of that interface left (a controller of another interface keeps its
+ * own). Returns how many went. */
+int route_host_prune(__u32 table, __u8 proto, int ifindex,
+		     const struct lb_addr *keep, size_t n_keep);
 
 #endif

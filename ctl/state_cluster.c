@@ -187,8 +187,8 @@ void state_announce_start(struct lb_state *st)
 			path);
 	}
 	state_announce_sync(st);
-	ret = route_host_prune(a->cfg.table, a->cfg.protocol, a->have,
-			       a->n_have);
+	ret = route_host_prune(a->cfg.table, a->cfg.protocol, st->dp->ifindex,
+			       a->have, a->n_have);
 	if (ret < 0)
 		pr_warn("announce: cannot clear old routes of table %u: %s\n",
 			a->cfg.table, route_strerror(ret));

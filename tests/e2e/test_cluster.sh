@@ -171,4 +171,17 @@ node_stop 2 TERM
 check "SIGTERM with withdraw_on_exit: node 2's table 100 is empty" [ "$(routes_in_100 2)" = 0 ]
 check "the router drops node 2" wait_until "$CONVERGE_S" nexthops_is "$CVIP4" $((N - 1))
 
+# ---- a restarted controller clears what an earlier run left, only that ----
+ip -n "$P-n2" route add 198.18.3.200/32 dev "$P-n2x" table 100 proto 201
+ip -n "$P-n2" route add 198.18.3.201/32 dev lo table 100 proto 201
+ip -n "$P-n2" route add 198.18.3.202/32 dev "$P-n2x" table 100 proto static
+node_launch 2
+node_wait 2
+has_route() { [ -n "$(ip -n "$P-n2" route show table 100 "$1" ${2:+proto $2})" ]; }
+check "restart: its VIP routes are back in table 100" wait_until 5 has_route "$CVIP4" 201
+stale_gone() { ! has_route 198.18.3.200; }
+check "restart: a stale route of its own (proto 201, its device) was withdrawn" stale_gone
+both_stay() { has_route 198.18.3.201 201 && has_route 198.18.3.202 static; }
+check "restart: routes of another device or protocol stay" both_stay
+
 diag "cluster test: $(ms_since "$T_START") ms; node killed -> moved ${KILL_MS:-?} ms; drained -> withdrawn ${DRAIN_MS:-?} ms; streams broken $broken, longest echo wait $gap ms"
