@@ -51,6 +51,7 @@ struct lb_announce_cfg {
 	bool withdraw_on_exit; /* SIGTERM/SIGINT withdraws the routes */
 	__u32 table;	       /* kernel routing table, never main/local */
 	__u32 protocol;	       /* the routes' protocol number: ours */
+	__u32 hold_ms;	       /* health quiet this long before announcing */
 };
 
 struct lb_service_cfg {

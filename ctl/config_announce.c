@@ -52,6 +52,8 @@ static const struct cfg_key announce_keys[] = {
 	    .doc_range = "1..2147483647, not 253..255"),
 	U32("protocol", struct lb_announce_cfg, protocol, 5, 255,
 	    LB_DEFAULT_ANNOUNCE_PROTOCOL),
+	U32("hold_ms", struct lb_announce_cfg, hold_ms, 0, 600000,
+	    LB_DEFAULT_ANNOUNCE_HOLD_MS),
 	FUNC("withdraw_on_exit", parse_bool, "boolean", "true, false",
 	     "false", .off = offsetof(struct lb_announce_cfg, withdraw_on_exit)),
 };

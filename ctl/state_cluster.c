@@ -27,22 +27,6 @@ static size_t backends_up(const struct lb_service *s)
 	return n;
 }
 
-/* Does some service of this VIP want it routed? */
-static bool vip_wanted(const struct lb_state *st, const struct lb_addr *vip)
-{
-	size_t i;
-
-	if (st->ann.drained)
-		return false;
-	for (i = 0; i < st->n_svc; i++) {
-		const struct lb_service *s = st->svc[i];
-
-		if (s->announce && lb_addr_eq(&s->vip, vip) && backends_up(s))
-			return true;
-	}
-	return false;
-}
-
 static ssize_t have_index(const struct lb_announce *a,
 			  const struct lb_addr *vip)
 {
@@ -52,6 +36,38 @@ static ssize_t have_index(const struct lb_announce *a,
 		if (lb_addr_eq(&a->have[i], vip))
 			return i;
 	return -1;
+}
+
+/* How long until s's back ends have kept their health for hold_ms (0:
+ * they have): a table still changing is not the other nodes' table. */
+static __u64 settle_ms(const struct lb_state *st, const struct lb_service *s)
+{
+	__u64 now = now_ns(), hold = st->ann.cfg.hold_ms * 1000000ull, last = 0;
+	size_t i;
+
+	for (i = 0; i < s->n_be; i++)
+		if (s->be[i].health_since_ns > last)
+			last = s->be[i].health_since_ns;
+	return now - last >= hold ? 0 : (hold - (now - last)) / 1000000;
+}
+
+/* Does some service of this VIP want it routed? One that is routed
+ * stays while it can serve; a new one waits for its health to settle. */
+static bool vip_wanted(const struct lb_state *st, const struct lb_addr *vip)
+{
+	bool routed = have_index(&st->ann, vip) >= 0;
+	size_t i;
+
+	if (st->ann.drained)
+		return false;
+	for (i = 0; i < st->n_svc; i++) {
+		const struct lb_service *s = st->svc[i];
+
+		if (s->announce && lb_addr_eq(&s->vip, vip) && backends_up(s) &&
+		    (routed || !settle_ms(st, s)))
+			return true;
+	}
+	return false;
 }
 
 static void route_failed(struct lb_announce *a, const struct lb_addr *vip,
@@ -252,6 +268,7 @@ void state_cluster_json(struct lb_state *st, struct json_object *o)
 	json_object_object_add(r, "table", json_object_new_int64(a->cfg.table));
 	json_object_object_add(r, "protocol",
 			       json_object_new_int64(a->cfg.protocol));
+	json_object_object_add(r, "hold_ms", json_object_new_int64(a->cfg.hold_ms));
 	json_object_object_add(r, "withdraw_on_exit",
 			       json_object_new_boolean(a->cfg.withdraw_on_exit));
 	arr = json_object_new_array();
@@ -280,6 +297,9 @@ static bool announce_why(const struct lb_state *st, const struct lb_service *s,
 	else if (!up)
 		snprintf(buf, len, "no back end up%s", routed ?
 			 " (another service of the vip keeps it routed)" : "");
+	else if (!routed && settle_ms(st, s))
+		snprintf(buf, len, "health settling: %llu ms to go (hold_ms)",
+			 (unsigned long long)settle_ms(st, s));
 	else if (!routed)
 		snprintf(buf, len, "route not added: %s",
 			 a->last_err && !strcmp(a->err_vip,

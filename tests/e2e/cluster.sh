@@ -137,6 +137,7 @@ announce:
   enabled: true
   table: 100
   protocol: 201
+  hold_ms: 1000
   withdraw_on_exit: true
 services:
 YAML
