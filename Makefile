@@ -31,12 +31,13 @@ UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 PROG_SRCS  := $(wildcard tests/prog/test_*.c)
 PROG_BINS  := $(patsubst tests/prog/%.c,$(BUILD)/tests/%,$(PROG_SRCS))
-BPF_OBJS   := $(BUILD)/xdp_lb.bpf.o $(BUILD)/decap.bpf.o $(BUILD)/xdp_pass.bpf.o
+BPF_OBJS   := $(BUILD)/xdp_lb.bpf.o $(BUILD)/decap.bpf.o $(BUILD)/xdp_pass.bpf.o \
+              $(BUILD)/tc_rehash.bpf.o
 BPF_HDRS   := $(wildcard bpf/*.h)
 HDR_CHECKS := $(patsubst bpf/%.h,$(BUILD)/hdrcheck/%.ok,$(BPF_HDRS))
 
 .DELETE_ON_ERROR:
-.PHONY: all deps test test-unit test-prog test-e2e demo bench vmlinux clean \
+.PHONY: all deps test test-unit test-prog test-e2e demo demo-cluster bench vmlinux clean \
 	hdrcheck install uninstall deb fuzz fuzz-ctl fuzz-dp san soak
 
 all: $(BUILD)/xdp-lb $(BPF_OBJS) $(HDR_CHECKS) $(UNIT_BINS) $(PROG_BINS)
@@ -60,6 +61,11 @@ $(BUILD)/hdrcheck/%.ok: bpf/%.h vmlinux.h | $(BUILD)/hdrcheck
 		-MF $(@:.ok=.d) -MT $@ && touch $@
 
 $(BUILD)/xdp_pass.bpf.o: tests/e2e/xdp_pass.bpf.c vmlinux.h | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# The cluster test's router: L4 multipath hashing on veth.
+$(BUILD)/tc_rehash.bpf.o: tests/e2e/tc_rehash.bpf.c vmlinux.h | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -221,7 +227,8 @@ uninstall:
 deb:
 	$(call msg,DEB,$(BUILD)/deb)
 	$(Q)rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/src
-	$(Q)tar -cf - --exclude=./$(BUILD) --exclude=./.git . | \
+	$(Q)tar -cf - --exclude=./$(BUILD) --exclude=./build-san --exclude=./build-fuzz \
+		--exclude=./.git . | \
 		tar -xf - -C $(BUILD)/deb/src
 	$(Q)cd $(BUILD)/deb/src && \
 		DEB_BUILD_OPTIONS="$${DEB_BUILD_OPTIONS:-parallel=$$(nproc)}" \
@@ -262,6 +269,10 @@ soak: all
 
 # All the fuzzers: the data path's (fuzz-dp) and the controller's (fuzz-ctl).
 fuzz: fuzz-dp fuzz-ctl
+# Several balancer nodes behind a BIRD router with ECMP (docs/cluster.md).
+demo-cluster: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)./tests/e2e/demo_cluster.sh
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux.h

@@ -233,6 +233,10 @@ struct json_object *api_handle(struct lb_state *st, struct json_object *req)
 		ret = state_service_add(st, name, ep, err, sizeof(err));
 		return result(ret, err);
 	}
+	if (!strcmp(cmd, "node_drain") || !strcmp(cmd, "node_undrain"))
+		return result(state_node_drain(st, !strcmp(cmd, "node_drain"),
+					       err, sizeof(err)),
+			      err);
 	if (!svc)
 		return api_reply_err(XLB_EXIT_USAGE, "request without \"service\"");
 	if (!strcmp(cmd, "service_del"))

@@ -264,3 +264,26 @@ int cmd_backend_drain(struct cli_args *a)
 		       a->addr, a->service);
 	return XLB_EXIT_OK;
 }
+
+/* The node's VIP routes withdrawn (drain) or back (undrain). */
+static int node_cmd(struct cli_args *a, bool drain)
+{
+	int ret = call(a, request(drain ? "node_drain" : "node_undrain"),
+		       NULL);
+
+	if (!ret && !cli_json)
+		printf("node %s: %s\n", drain ? "drained" : "undrained",
+		       drain ? "no VIP is announced (flows in progress keep going)" :
+			       "VIPs that can serve are announced again");
+	return ret;
+}
+
+int cmd_node_drain(struct cli_args *a)
+{
+	return node_cmd(a, true);
+}
+
+int cmd_node_undrain(struct cli_args *a)
+{
+	return node_cmd(a, false);
+}

@@ -14,5 +14,7 @@ int cmd_backend_del(struct cli_args *a);
 int cmd_backend_drain(struct cli_args *a);
 int cmd_backend_undrain(struct cli_args *a);
 int cmd_backend_weight(struct cli_args *a);
+int cmd_node_drain(struct cli_args *a);
+int cmd_node_undrain(struct cli_args *a);
 
 #endif

@@ -334,6 +334,7 @@ static int parse_doc(struct cfg_ctx *c, struct lb_config *cfg)
 	c->cfg = cfg;
 	cfg_defaults(&cfg_top_block, cfg);
 	cfg_defaults(&cfg_timeouts_block, &cfg->timeouts);
+	cfg_defaults(&cfg_announce_block, &cfg->announce);
 	cfg->nat_port_min = LB_DEFAULT_NAT_PORT_MIN;
 	cfg->nat_port_max = LB_DEFAULT_NAT_PORT_MAX;
 	if (!root || cfg_empty(root))

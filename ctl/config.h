@@ -49,6 +49,16 @@ struct lb_scale_cfg {
 	__u32 drain_timeout; /* seconds a stopping standby may drain */
 };
 
+/* Announcing VIPs: routes in a kernel table that a routing daemon (BIRD)
+ * exports by BGP (docs/cluster.md). */
+struct lb_announce_cfg {
+	bool enabled;	       /* the services' default */
+	bool withdraw_on_exit; /* SIGTERM/SIGINT withdraws the routes */
+	__u32 table;	       /* kernel routing table, never main/local */
+	__u32 protocol;	       /* the routes' protocol number: ours */
+	__u32 hold_ms;	       /* health quiet this long before announcing */
+};
+
 struct lb_service_cfg {
 	char name[LB_NAME_MAX];
 	struct lb_addr vip;
@@ -66,6 +76,7 @@ struct lb_service_cfg {
 	bool nat;		   /* mode: nat */
 	bool persist;		   /* persistence: src-ip */
 	__u8 persist_prefix;	   /* bits of the client address that count */
+	bool announce;		   /* route the VIP while it can serve */
 	int line;
 	bool broken; /* had an error (config_load_*_all reads on) */
 };
@@ -98,6 +109,7 @@ struct lb_config {
 	struct lb_addr nat_src4, nat_src6; /* family 0: the internal
 					    * interface's address */
 	struct lb_http_cfg http;
+	struct lb_announce_cfg announce;
 	struct lb_service_cfg *services;
 	size_t n_services;
 };

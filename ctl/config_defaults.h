@@ -19,6 +19,11 @@
 #define LB_DEFAULT_NAT_PORT_MIN 20000
 #define LB_DEFAULT_NAT_PORT_MAX 60999
 
+/* announce: the kernel table and route protocol number of our routes */
+#define LB_DEFAULT_ANNOUNCE_TABLE 100
+#define LB_DEFAULT_ANNOUNCE_PROTOCOL 201
+#define LB_DEFAULT_ANNOUNCE_HOLD_MS 3000
+
 /* flow_timeouts: idle seconds */
 #define CT_DEFAULT_TCP_SYN 60
 #define CT_DEFAULT_TCP_ESTABLISHED 900

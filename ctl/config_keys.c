@@ -445,6 +445,8 @@ static const struct cfg_key top_keys[] = {
 	FUNC("tunnel_source6", parse_tun6, "prefix", "IPv6, length 32..128",
 	     "none"),
 	FUNC("http", parse_http, "mapping", "see http", "none (no listener)"),
+	FUNC("announce", parse_announce, "mapping", "see announce",
+	     "see announce"),
 	FUNC("services", parse_services, "list", "see services", "none"),
 };
 
@@ -456,5 +458,6 @@ const struct cfg_block *const cfg_blocks[] = {
 	&cfg_top_block,	   &cfg_timeouts_block, &cfg_service_block,
 	&cfg_health_block, &cfg_agent_block,	&cfg_load_block,
 	&cfg_backend_block, &cfg_scale_block, &cfg_http_block,
+	&cfg_announce_block,
 };
 const size_t cfg_n_blocks = N_KEYS(cfg_blocks);

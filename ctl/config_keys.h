@@ -100,7 +100,7 @@ extern const struct cfg_block *const cfg_blocks[];
 extern const size_t cfg_n_blocks;
 extern const struct cfg_block cfg_top_block, cfg_timeouts_block,
 	cfg_service_block, cfg_health_block, cfg_agent_block, cfg_load_block,
-	cfg_scale_block, cfg_backend_block, cfg_http_block;
+	cfg_scale_block, cfg_backend_block, cfg_http_block, cfg_announce_block;
 
 /* Parse functions of keys that hold a block, shared by the tables. */
 int parse_health(struct cfg_ctx *c, const struct cfg_key *k,
@@ -111,6 +111,11 @@ int parse_load(struct cfg_ctx *c, const struct cfg_key *k,
 	       const yaml_node_t *n, const char *key, void *obj);
 int parse_scale(struct cfg_ctx *c, const struct cfg_key *k,
 		const yaml_node_t *n, const char *key, void *obj);
+int parse_announce(struct cfg_ctx *c, const struct cfg_key *k,
+		   const yaml_node_t *n, const char *key, void *obj);
+/* true/false (also yes/no) into the bool at k->off. */
+int parse_bool(struct cfg_ctx *c, const struct cfg_key *k,
+	       const yaml_node_t *n, const char *key, void *obj);
 int parse_services(struct cfg_ctx *c, const struct cfg_key *k,
 		   const yaml_node_t *n, const char *key, void *obj);
 int parse_http(struct cfg_ctx *c, const struct cfg_key *k,

@@ -221,7 +221,8 @@ static int parse_standby(struct cfg_ctx *c, const struct cfg_key *k,
 /* ---- a service ---- */
 
 enum { S_NAME, S_VIP, S_PORT, S_PROTO, S_HEALTH, S_MODE, S_PERSIST, S_AGENT,
-       S_LOAD, S_SLOW_START, S_BACKENDS, S_STANDBY, S_SCALE, S_N };
+       S_LOAD, S_SLOW_START, S_BACKENDS, S_STANDBY, S_SCALE, S_ANNOUNCE,
+       S_N };
 
 static int parse_name(struct cfg_ctx *c, const struct cfg_key *k,
 		      const yaml_node_t *n, const char *key, void *obj)
@@ -369,6 +370,9 @@ static const struct cfg_key service_keys[] = {
 			   "see backends and standby", "none"),
 	[S_SCALE] = FUNC("scale", parse_scale, "mapping", "see scale",
 			 "required with standby"),
+	[S_ANNOUNCE] = FUNC("announce", parse_bool, "boolean", "true, false",
+			    "announce.enabled",
+			    .off = offsetof(struct lb_service_cfg, announce)),
 };
 
 const struct cfg_block cfg_service_block = {
@@ -448,6 +452,7 @@ int parse_services(struct cfg_ctx *c, const struct cfg_key *k,
 		health_cfg_defaults(&s->health);
 		s->health.type = HEALTH_NONE; /* no health block: no probes */
 		policy_defaults(&s->load);
+		s->announce = cfg->announce.enabled;
 		c->svc = s;
 		r = cfg_walk(c, &cfg_service_block, sn, path, s);
 		c->svc = NULL;

@@ -126,6 +126,7 @@ int daemon_run(struct dp *dp, const char *cfg_path, const struct lb_config *cfg)
 				"%s", err);
 	}
 	http_commit(st.http);
+	state_announce_start(&st);
 	api = api_start(l.base, &st, dp->ifname, err, sizeof(err));
 	if (!api) {
 		ret = cli_fail(XLB_EXIT_FAIL, "%s", err);
@@ -146,6 +147,7 @@ int daemon_run(struct dp *dp, const char *cfg_path, const struct lb_config *cfg)
 	/* attached, configured, answering: READY=1 (under systemd) */
 	sd = notify_ready(l.base, &st);
 	event_base_dispatch(l.base);
+	state_announce_exit(&st);
 	ret = XLB_EXIT_OK;
 	pr_info("controller stopped; the data path stays attached to '%s' "
 		"(xdp-lb detach %s removes it)\n",

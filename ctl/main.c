@@ -412,6 +412,14 @@ static const struct cli_cmd backend_cmds[] = {
 	{},
 };
 
+static const struct cli_cmd node_cmds[] = {
+	{ .name = "drain", .fn = cmd_node_drain,
+	  .help = "withdraw every VIP route of this node (several nodes: docs/cluster.md)" },
+	{ .name = "undrain", .fn = cmd_node_undrain,
+	  .help = "announce the VIPs that can serve again" },
+	{},
+};
+
 static const struct cli_cmd service_cmds[] = {
 	{ .name = "add", .fn = cmd_service_add,
 	  .help = "add a service without back ends",
@@ -447,6 +455,8 @@ static const struct cli_cmd commands[] = {
 	  .help = "add or remove a service" },
 	{ .name = "backend", .sub = backend_cmds,
 	  .help = "add, remove, drain or weigh a back end" },
+	{ .name = "node", .sub = node_cmds,
+	  .help = "drain or undrain this balancer node (VIP announcements)" },
 	{ .name = "reload", .fn = cmd_reload,
 	  .help = "re-read the config file, apply the differences" },
 	{ .name = "decap", .sub = decap_cmds,

@@ -109,6 +109,7 @@ void state_free(struct lb_state *st)
 	free(st->table);
 	free(st->counts);
 	free(st->step_counts);
+	free(st->ann.have);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -298,6 +299,7 @@ void service_health_changed(struct lb_state *st, struct lb_service *s)
 			strerror(-ret));
 		return;
 	}
+	state_announce_sync(st); /* the VIP's route follows health */
 	if (s->all_down)
 		return;
 	for (i = 0; i < s->n_be; i++) {

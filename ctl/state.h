@@ -129,6 +129,20 @@ struct lb_service {
 	char scale_detail[192];	  /* the scaler's last step */
 	__u64 rebuilds;		  /* tables swapped in */
 	struct lb_hist probe_hist; /* its health probes' latency */
+	bool announce;		  /* route the VIP while it can serve */
+};
+
+/* The VIP routes this controller keeps in the announce table
+ * (state_cluster.c, docs/cluster.md). */
+struct lb_announce {
+	struct lb_announce_cfg cfg;
+	bool configured;       /* cfg came from a config */
+	bool drained;	       /* `node drain`: every route withdrawn */
+	struct lb_addr *have;  /* the routes in place */
+	size_t n_have;
+	__u64 refreshed_ns;    /* routes last re-added (CLOCK_MONOTONIC) */
+	int last_err;	       /* the last route change that failed */
+	char err_vip[LB_ADDRSTRLEN];
 };
 
 struct event_base;
@@ -180,6 +194,7 @@ struct lb_state {
 	__u32 lag_last_ms, lag_max_ms;
 	struct lb_hist lag_hist;
 	struct xlb_http *http; /* the HTTP listener (http.c), NULL: none */
+	struct lb_announce ann;
 };
 
 int state_init(struct lb_state *st, struct dp *dp, const char *config_path);
@@ -223,6 +238,28 @@ int state_backend_weight(struct lb_state *st, const char *spec,
  * scaling; and the loop's lag (how much later than planned the tick ran). */
 #define STATE_TICK_MS 250
 void state_tick(struct lb_state *st);
+
+/* ---- several nodes (state_cluster.c) ---- */
+/* Take the announce settings of a config: routes move when the table or
+ * protocol changed. */
+void state_announce_config(struct lb_state *st,
+			   const struct lb_announce_cfg *cfg);
+/* Make the routes in place equal to those wanted: a VIP is routed while
+ * the node is not drained and one of its announce services can serve. */
+void state_announce_sync(struct lb_state *st);
+/* At start: the drain mark of an earlier run, and routes of ours that no
+ * VIP wants any more deleted. */
+void state_announce_start(struct lb_state *st);
+/* On SIGTERM/SIGINT: withdraw every route if withdraw_on_exit. */
+void state_announce_exit(struct lb_state *st);
+/* `node drain` / `node undrain`. */
+int state_node_drain(struct lb_state *st, bool drain, char *err,
+		     size_t errlen);
+/* The node and per-service parts of status: announce, fingerprint. */
+void state_cluster_json(struct lb_state *st, struct json_object *o);
+void state_cluster_service_json(struct lb_state *st,
+				const struct lb_service *s,
+				struct json_object *o);
 
 /* The whole state, as `status --json` prints it. Caller puts it. */
 /* The status object. fresh: sweep the tables first whatever their size

@@ -391,6 +391,7 @@ static int apply_globals(struct lb_state *st, const struct lb_config *cfg)
 					      st->dp->int_addr4;
 	st->nat_src6 = cfg->nat_src6.family ? cfg->nat_src6 :
 					      st->dp->int_addr6;
+	state_announce_config(st, &cfg->announce);
 	return write_cfg(st);
 }
 
@@ -434,6 +435,7 @@ static int apply_service(struct lb_state *st, const struct lb_service_cfg *sc,
 	if (memcmp(&s->load, &sc->load, sizeof(s->load)))
 		s->next_eval = 0; /* evaluate at the next tick */
 	s->load = sc->load;
+	s->announce = sc->announce;
 	ret = sync_backends(st, s, sc, macs, &changed, changed);
 	if (ret)
 		return ret;
@@ -492,6 +494,7 @@ int state_apply_config(struct lb_state *st, const struct lb_config *cfg,
 			goto fail_apply;
 	}
 	sync_icmp(st);
+	state_announce_sync(st);
 	ret = 0;
 	goto out;
 fail_apply:

@@ -426,4 +426,5 @@ void state_tick(struct lb_state *st)
 		if (s->n_sb)
 			scaler_step(st, s, now);
 	}
+	state_announce_sync(st);
 }

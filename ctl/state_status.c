@@ -260,6 +260,7 @@ static struct json_object *service_json(struct lb_state *st,
 		json_object_array_add(arr,
 				      backend_json(st, &s->be[i], wsum, flows));
 	json_object_object_add(o, "backends", arr);
+	state_cluster_service_json(st, s, o);
 	return o;
 }
 
@@ -326,6 +327,7 @@ struct json_object *state_status_build(struct lb_state *st, bool walk)
 	for (i = 0; i < st->n_svc; i++)
 		json_object_array_add(arr, service_json(st, st->svc[i]));
 	json_object_object_add(o, "services", arr);
+	state_cluster_json(st, o);
 	r = json_object_new_object();
 	json_object_object_add(r, "new_flow_rate",
 			       json_object_new_int64(st->new_flow_rate));

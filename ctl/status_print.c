@@ -73,6 +73,19 @@ static void print_scale(struct json_object *sc)
 	}
 }
 
+/* announced yes/no and why; the table's fingerprint */
+static void print_service_cluster(struct json_object *s)
+{
+	struct json_object *an;
+
+	if (!json_object_object_get_ex(s, "announce", &an))
+		return;
+	printf("  announced %s: %s; table fingerprint %s\n",
+	       json_object_get_boolean(json_object_object_get(an, "announced")) ?
+		       "yes" : "no",
+	       jstr(an, "why"), jstr(s, "fingerprint"));
+}
+
 static void print_service(struct json_object *s)
 {
 	bool persist = strcmp(jstr(s, "persistence"), "none");
@@ -85,6 +98,7 @@ static void print_service(struct json_object *s)
 	       jint(s, "flows"), jint(s, "packets"), jint(s, "new_flows"),
 	       persist ? "  persistence " : "",
 	       persist ? jstr(s, "persistence") : "");
+	print_service_cluster(s);
 	if (!json_object_object_get_ex(s, "backends", &bes) ||
 	    !json_object_array_length(bes)) {
 		printf("  (no back ends)\n");
@@ -129,6 +143,15 @@ void status_print(struct json_object *rep)
 	       jstr(rep, "interface"), jint(rep, "table_size"),
 	       jint(rep, "max_flows"));
 	print_links(rep);
+	if (json_object_object_get_ex(rep, "node", &sc))
+		printf("node %s  announce table %" PRId64 " proto %" PRId64
+		       "  %zu route(s)%s%s\n",
+		       json_object_get_boolean(json_object_object_get(sc, "drained")) ?
+			       "DRAINED" : "in service",
+		       jint(sc, "table"), jint(sc, "protocol"),
+		       json_object_array_length(json_object_object_get(sc, "routes")),
+		       *jstr(sc, "error") ? "  last route error: " : "",
+		       jstr(sc, "error"));
 	if (json_object_object_get_ex(rep, "services", &svcs))
 		for (i = 0; i < json_object_array_length(svcs); i++)
 			print_service(json_object_array_get_idx(svcs, i));

@@ -6,6 +6,7 @@ set -e
 PKGS="clang llvm make gcc pkg-config libbpf-dev libxdp-dev bpftool
       libcmocka-dev libyaml-dev libjson-c-dev libevent-dev libelf-dev
       zlib1g-dev libnl-3-dev libnl-route-3-dev libsystemd-dev iproute2 iputils-ping procps ethtool python3 curl
+      bird2
       ${EXTRA_PKGS:-}"
 # make deb and tests/e2e/test_package.sh: the Debian tools, and systemd
 # for systemd-analyze verify (not as PID 1)

@@ -4,6 +4,8 @@
 
 GET /            -> "NAME\n"
 GET /slow?secs=N -> one line "NAME i\n" per second for N seconds (a long download)
+GET /echo        -> every line the client sends after the request, sent
+                    back as "NAME line" (a long-lived stream)
 GET /bytes?n=N   -> N bytes of a fixed pseudo-random stream (blob(N)), with
                     an X-Backend: NAME header (byte-exact transfer checks)
 Usage: backend.py NAME [PORT]   (listens on :: and 0.0.0.0)
@@ -43,6 +45,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("X-Backend", NAME)
             self.end_headers()
             self.wfile.write(body)
+            return
+        if url.path == "/echo":
+            self.send_response(200)
+            self.send_header("Connection", "close")
+            self.end_headers()
+            prefix = NAME.encode() + b" "
+            while True:
+                line = self.rfile.readline(4096)
+                if not line:
+                    break
+                self.wfile.write(prefix + line)
+            self.close_connection = True
             return
         if url.path == "/peer":  # who connected: address and port as seen here
             body = f"{NAME} {self.client_address[0]} {self.client_address[1]}\n".encode()

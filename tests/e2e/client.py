@@ -35,6 +35,15 @@ holdport HOST PORT SPORT SECS
                        one keep-alive GET / from source port SPORT; prints
                        who answered, then holds the connection open SECS
                        seconds (or until SIGTERM) and closes it.
+streams HOST PORT N SECS
+                       N long-lived connections to /echo, each sending a
+                       numbered line every 100 ms and checking that every
+                       echo comes back byte for byte, in order, from the
+                       back end that answered first; until SIGUSR1 or SECS.
+                       Prints "ready" once all are open, then at the end a
+                       JSON report: broken (with why), moved back ends,
+                       lines, max_gap_ms (the longest wait for an echo: the
+                       recovery time when a path dies).
 retry HOST PORT N      like count, but a failed request is retried on a new
                        connection (up to 10 times, 0.1 s apart), as a client
                        would; "errors" counts requests that never succeeded,
@@ -43,6 +52,7 @@ retry HOST PORT N      like count, but a failed request is retried on a new
 import hashlib
 import http.client
 import json
+import select
 import signal
 import socket
 import sys
@@ -118,6 +128,112 @@ def hold(host, port, secs):
         return 1
     print(f"held connection: {n} requests, all answered by {first}")
     return 0
+
+
+class Stream:
+    def __init__(self, host, port, idx):
+        self.idx, self.seq, self.pending, self.buf = idx, 0, [], b""
+        self.name, self.why, self.lines, self.max_gap = None, None, 0, 0.0
+        self.sock = socket.create_connection((host, port), timeout=3)
+        self.sock.sendall(b"GET /echo HTTP/1.1\r\nHost: x\r\n\r\n")
+        head = b""
+        while b"\r\n\r\n" not in head:
+            b = self.sock.recv(1)
+            if not b:
+                raise OSError("closed before the reply header")
+            head += b
+        if b" 200 " not in head.split(b"\r\n")[0]:
+            raise OSError("bad reply %r" % head[:40])
+        self.sock.setblocking(False)
+
+    def line(self, seq):
+        return b"s%d %d %s\n" % (self.idx, seq, b"x" * (seq % 37))
+
+    def send(self, now):
+        if self.why:
+            return
+        try:
+            self.sock.send(self.line(self.seq))
+        except BlockingIOError:
+            return  # counted as a gap when the echo is late
+        except OSError as e:
+            self.why = f"send: {e}"
+            return
+        self.pending.append((self.seq, now))
+        self.seq += 1
+
+    def recv(self, now):
+        try:
+            data = self.sock.recv(65536)
+        except BlockingIOError:
+            return
+        except OSError as e:
+            self.why = f"recv: {e}"
+            return
+        if not data:
+            self.why = "closed by the peer"
+            return
+        self.buf += data
+        while b"\n" in self.buf and not self.why:
+            got, self.buf = self.buf.split(b"\n", 1)
+            name, _, rest = got.partition(b" ")
+            if not self.pending:
+                self.why = "an echo nobody sent"
+                break
+            seq, sent = self.pending.pop(0)
+            if self.name is None:
+                self.name = name.decode()
+            if name.decode() != self.name:
+                self.why = f"moved from {self.name} to {name.decode()}"
+            elif rest + b"\n" != self.line(seq):
+                self.why = f"line {seq} came back changed"
+            self.lines += 1
+            self.max_gap = max(self.max_gap, now - sent)
+
+    def gap(self, now):
+        return max(self.max_gap, now - self.pending[0][1] if self.pending else 0)
+
+
+def streams(host, port, n, secs):
+    stop = []
+    signal.signal(signal.SIGUSR1, lambda *_: stop.append(1))
+    ss = [Stream(host, port, i) for i in range(n)]
+    end, tick = time.monotonic() + secs, time.monotonic()
+    ready = False
+    while time.monotonic() < end and not stop:
+        now = time.monotonic()
+        if now >= tick:
+            for s in ss:
+                s.send(now)
+            tick += 0.1
+        r, _, _ = select.select([s.sock for s in ss if not s.why], [], [],
+                                max(0, min(tick - time.monotonic(), 0.1)))
+        for s in ss:
+            if s.sock in r:
+                s.recv(time.monotonic())
+        if not ready and all(s.name or s.why for s in ss):
+            ready = True
+            print("ready " + json.dumps({s.idx: s.name for s in ss}), flush=True)
+    drain_end = time.monotonic() + 5  # the echoes still under way
+    while any(s.pending and not s.why for s in ss) and time.monotonic() < drain_end:
+        r, _, _ = select.select([s.sock for s in ss if not s.why], [], [], 0.1)
+        for s in ss:
+            if s.sock in r:
+                s.recv(time.monotonic())
+    now = time.monotonic()
+    for s in ss:
+        if not s.why and s.pending:
+            s.why = f"{len(s.pending)} lines never echoed"
+        s.sock.close()
+    rep = {"streams": n, "broken": sum(1 for s in ss if s.why),
+           "lines": sum(s.lines for s in ss),
+           "max_gap_ms": round(1000 * max(s.gap(now) for s in ss)),
+           "why": sorted({s.why for s in ss if s.why}),
+           "backends": {}}
+    for s in ss:
+        rep["backends"][s.name] = rep["backends"].get(s.name, 0) + 1
+    print(json.dumps(rep, sort_keys=True), flush=True)
+    return 1 if rep["broken"] else 0
 
 
 def slow(host, port, secs):
@@ -270,6 +386,8 @@ def main():
     cmd, host, port, arg = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     if cmd == "idle":
         return idle(host, port, arg, int(sys.argv[5]))
+    if cmd == "streams":
+        return streams(host, port, arg, int(sys.argv[5]))
     if cmd == "download":
         return download(host, port, arg, int(sys.argv[5]))
     return {"count": count, "hold": hold, "slow": slow, "retry": retry,

@@ -69,6 +69,46 @@ static void test_pin_survives_table_change_v6(void **state)
 	pin_survives_table_change(*state, &fam6);
 }
 
+/*
+ * Several nodes (docs/cluster.md): a flow that began on another balancer
+ * arrives here mid-stream (that node died, ECMP moved the flow). Its first
+ * packet is an ACK with data, no SYN: it is forwarded by the table, never
+ * dropped or reset, and pinned as established, so that a later table
+ * change here does not move it.
+ */
+static void midflow_adopted(struct env *e, const struct family_setup *f)
+{
+	struct pkt_spec data = tcp_spec(f, 43000, TF_ACK | TF_PSH);
+	struct pkt_spec ack = tcp_spec(f, 43000, TF_ACK);
+	struct flow_value fv;
+	struct pkt in;
+	__u32 pick;
+
+	build(&data, &in);
+	pick = table_slot(e, f->svc, flow_hash(&data) % e->sz.table_size);
+	expect_u64(flow_get(e, &data, &fv), 0, "a flow entry before its first packet here");
+	expect_u64(pick == f->spare, 0, "the spare back end is not in the table");
+	send_tx(e, &data, pick, "mid-flow ACK of a flow never seen here");
+	fv = flow_must(e, &data, "after the mid-flow ACK");
+	expect_u64(fv.backend_id, pick, "mid-flow ACK pinned to the table's pick: backend");
+	expect_state(fv.state, XLB_FLOW_ESTABLISHED,
+		     "flow state after a mid-flow ACK");
+
+	table_all(e, f->svc, f->spare); /* a weight change here */
+	send_tx(e, &ack, pick, "next ACK after the table changed");
+	expect_reasons(e, XLB_TX_FORWARDED, 2, 2 * in.len);
+}
+
+static void test_midflow_adopted_v4(void **state)
+{
+	midflow_adopted(*state, &fam4);
+}
+
+static void test_midflow_adopted_v6(void **state)
+{
+	midflow_adopted(*state, &fam6);
+}
+
 /* The back end is removed (slot freed, table rebuilt without it): its
  * flows are picked again from the table and pinned to the new choice. */
 static void test_backend_removed_repicked(void **state)
@@ -481,6 +521,8 @@ static const struct CMUnitTest scenarios[] = {
 	SCENARIO(pin_survives_table_change_v4),
 	SCENARIO(pin_survives_table_change_v6),
 	SCENARIO(backend_removed_repicked),
+	SCENARIO(midflow_adopted_v4),
+	SCENARIO(midflow_adopted_v6),
 	SCENARIO(backend_moved_service_repicked),
 	SCENARIO(backend_removed_stale_table_drops),
 	SCENARIO(table_deleted_drops),

@@ -626,6 +626,42 @@ static void test_second_document_refused(void **state)
 		     "lb.yaml:4: a second YAML document");
 }
 
+/* announce: defaults, the services inheriting enabled, a service's own
+ * key, the kernel's tables refused, booleans checked. */
+static void test_announce(void **state)
+{
+	struct lb_config cfg;
+
+	assert_int_equal(load(SVC(""), &cfg), 0);
+	assert_false(cfg.announce.enabled);
+	assert_false(cfg.announce.withdraw_on_exit);
+	assert_int_equal(cfg.announce.table, 100);
+	assert_int_equal(cfg.announce.protocol, 201);
+	assert_false(cfg.services[0].announce);
+	config_free(&cfg);
+	assert_int_equal(load("announce:\n  enabled: true\n  table: 7\n"
+			      "  protocol: 99\n  withdraw_on_exit: yes\n"
+			      SVC("")
+			      "  - name: quiet\n    vip: 198.18.0.101\n"
+			      "    port: 80\n    proto: tcp\n"
+			      "    announce: false\n",
+			      &cfg),
+			 0);
+	assert_true(cfg.announce.enabled);
+	assert_true(cfg.announce.withdraw_on_exit);
+	assert_int_equal(cfg.announce.table, 7);
+	assert_int_equal(cfg.announce.protocol, 99);
+	assert_true(cfg.services[0].announce);
+	assert_false(cfg.services[1].announce);
+	config_free(&cfg);
+	expect_error("announce:\n  table: 254\n",
+		     "lb.yaml:2: announce.table: 254 is a table of the kernel's own");
+	expect_error("announce:\n  enabled: maybe\n",
+		     "lb.yaml:2: announce.enabled: 'maybe' is not true or false");
+	expect_error(SVC("    announce: 1\n"),
+		     "lb.yaml:6: services[0].announce: '1' is not true or false");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -653,6 +689,7 @@ int main(void)
 		cmocka_unit_test(test_limits_size_and_depth),
 		cmocka_unit_test(test_file_is_a_directory),
 		cmocka_unit_test(test_second_document_refused),
+		cmocka_unit_test(test_announce),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -212,6 +212,7 @@ static const struct cfg_block *child_block(const char *key)
 		{ "backends", &cfg_backend_block },
 		{ "standby", &cfg_backend_block },
 		{ "http", &cfg_http_block },
+		{ "announce", &cfg_announce_block },
 	};
 	size_t i;
 
@@ -387,6 +388,8 @@ static void test_module_defaults_are_the_tables(void **state)
 	expect_defaults(&cfg_top_block, &cfg, sizeof(cfg));
 	expect_defaults(&cfg_timeouts_block, &cfg.timeouts,
 			sizeof(cfg.timeouts));
+	expect_defaults(&cfg_announce_block, &cfg.announce,
+			sizeof(cfg.announce));
 	snprintf(buf, sizeof(buf), "%u-%u", cfg.nat_port_min,
 		 cfg.nat_port_max);
 	assert_string_equal(buf, key_named(&cfg_top_block, "nat_ports")->doc_def);
@@ -426,6 +429,7 @@ static const struct place {
 	  "", "services[0].scale.", "high low" },
 	{ &cfg_http_block, "http:\n  listen: 127.0.0.1:9180\n  ", "", "http.",
 	  "listen" },
+	{ &cfg_announce_block, "announce:\n  ", "", "announce.", "" },
 };
 
 /* Loads before + key: value + after; the error must be want at the key's

@@ -302,6 +302,39 @@ static void check_remove_one(const char *what, struct maglev_backend *bk,
 	free(after);
 }
 
+/*
+ * A weight change on every node (docs/cluster.md): weights 100/100/200 ->
+ * 100/100/50. A flow pinned before it keeps its back end on its node, but
+ * on another node (ECMP moved it) the new table picks again: it survives
+ * only where its slot's owner did not change. The fraction of slots that
+ * changed owner is that of such flows that break; it is about the share
+ * the third back end gave up (50% -> 20%: 30% of slots), never less.
+ */
+static void test_weight_change_moves(void **state)
+{
+	struct maglev_backend bk[3];
+	__u32 *before, *after, changed = 0, i;
+	double frac;
+
+	make_equal(bk, 3, 100);
+	bk[2].weight = 200;
+	before = build_ok(bk, 3, SIZE);
+	bk[2].weight = 50;
+	after = build_ok(bk, 3, SIZE);
+	for (i = 0; i < SIZE; i++)
+		changed += before[i] != after[i];
+	frac = (double)changed / SIZE;
+	printf("weight change 100/100/200 -> 100/100/50: %.1f%% of slots change owner\n",
+	       100 * frac);
+	if (frac < 0.30 - 0.01 || frac > 0.45) {
+		print_error("weight change moved %.3f of slots, not 0.30..0.45\n",
+			    frac);
+		fail();
+	}
+	free(before);
+	free(after);
+}
+
 static void test_remove_one_of_10(void **state)
 {
 	struct maglev_backend bk[10];
@@ -585,6 +618,7 @@ int main(void)
 		cmocka_unit_test(test_two_builds_identical),
 		cmocka_unit_test(test_golden_table),
 		cmocka_unit_test(test_remove_one_of_10),
+		cmocka_unit_test(test_weight_change_moves),
 		cmocka_unit_test(test_add_one_to_10),
 		cmocka_unit_test(test_zero_weight_gets_no_slot),
 		cmocka_unit_test(test_all_zero_weights),
