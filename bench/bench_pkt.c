@@ -1027,6 +1027,31 @@ static bool focus_keep(const struct scenario *sc)
 	       strstr(sc->name, "100") || strstr(sc->name, "pass");
 }
 
+/* Issue 14's rows: x floor per round, by the userspace and the kernel's
+ * timing (the kernel's leaves out the time the test was preempted: the
+ * steadier one on a busy machine, in whole ns). */
+static void print_issue_rows(struct scenario *sc, int ns, int floor)
+{
+	double u[MAX_ROUNDS], k[MAX_ROUNDS], um, ul, uh, km, kl, kh;
+	int i, r;
+
+	printf("# issue 14 rows (dsr, 100 back ends, behind the cycle "
+	       "wrapper): x the cycle floor, userspace timing; the kernel's\n");
+	for (i = 0; i < ns; i++) {
+		if (strncmp(sc[i].name, "cur ", 4) &&
+		    strncmp(sc[i].name, "ft ", 3))
+			continue;
+		for (r = 0; r < rounds; r++) {
+			u[r] = sc[i].ns[r] / sc[floor].ns[r];
+			k[r] = sc[i].kns[r] / sc[floor].kns[r];
+		}
+		stats(u, rounds, &um, &ul, &uh);
+		stats(k, rounds, &km, &kl, &kh);
+		printf("%-34s %6.2f (%5.2f-%6.2f)  kernel %6.2f (%5.2f-%6.2f)\n",
+		       sc[i].name, um, ul, uh, km, kl, kh);
+	}
+}
+
 /* Per-round ratio of each prototype row to its current-path twin. */
 static void print_pairs(struct scenario *sc, int ns)
 {
@@ -1420,6 +1445,7 @@ int main(int argc, char **argv)
 		printf(", - floor behind cycle %.1f (%.1f-%.1f) ns\n", m, lo,
 		       hi);
 	}
+	print_issue_rows(sc, ns, floor_of[M_CYCLE]);
 	if (with_ft)
 		print_pairs(sc, ns);
 	prog_size("xdp_lb", hit[0].prog);
