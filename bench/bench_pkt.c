@@ -66,6 +66,7 @@
  * Usage: bench_pkt [-r ROUNDS] [-n REPEAT] [-c CALLS] [-o DATAFILE]
  *                  [-i IFACE,IFACE,...]   (8 idle veths; run.sh makes them)
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -75,6 +76,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <pthread.h>
+#include <sched.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -1052,6 +1055,88 @@ static void print_issue_rows(struct scenario *sc, int ns, int floor)
 	}
 }
 
+/*
+ * Two CPUs inserting new flows at once (-f): the new-flow run (every
+ * packet a new flow, behind xdp_cycle) on CPU 0 alone, then on CPUs 0 and
+ * 1 at the same time (threads pinned), for the current path (emptied
+ * table) and the prototype; the kernel's ns/packet of each CPU over the
+ * one-CPU figure, median over rounds. The wrapper's counter is shared:
+ * the two CPUs make different flows.
+ */
+struct two_arg {
+	int cpu;
+	__u32 n;
+	double kns;
+	pthread_barrier_t *bar;
+	const struct pkt *pkt;
+};
+
+static void *two_run(void *a)
+{
+	struct two_arg *t = a;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = t->pkt->data,
+		    .data_size_in = t->pkt->len, .repeat = t->n);
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(t->cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	if (t->bar)
+		pthread_barrier_wait(t->bar);
+	t->kns = bpf_prog_test_run_opts(cyc_prog, &o) ? -1.0 : (double)o.duration;
+	return NULL;
+}
+
+static void two_cpus(const char *name, int prog, void (*empty)(void *),
+		     void *arg, const struct pkt *syn)
+{
+	double one[MAX_ROUNDS], two[MAX_ROUNDS], m, lo, hi, m2, lo2, hi2;
+	__u32 key = 0, n = 500000;
+	pthread_barrier_t bar;
+	int r, i;
+
+	if (libbpf_num_possible_cpus() < 2)
+		return;
+	if (bpf_map_update_elem(cyc_target, &key, &prog, 0))
+		die("target: %s\n", strerror(errno));
+	cyc->bss->mask = NEW_MASK;
+	for (r = 0; r < rounds; r++) {
+		struct two_arg t[2] = { { .cpu = 0, .n = n, .pkt = syn },
+					{ .cpu = 1, .n = n, .pkt = syn } };
+		pthread_t th[2];
+
+		cyc->bss->seq = r * 4 * n;
+		two_run(&t[0]);
+		one[r] = t[0].kns;
+		empty(arg);
+		pthread_barrier_init(&bar, NULL, 2);
+		for (i = 0; i < 2; i++) {
+			t[i].bar = &bar;
+			pthread_create(&th[i], NULL, two_run, &t[i]);
+		}
+		for (i = 0; i < 2; i++)
+			pthread_join(th[i], NULL);
+		pthread_barrier_destroy(&bar);
+		empty(arg);
+		two[r] = (t[0].kns + t[1].kns) / 2 / one[r];
+	}
+	stats(one, rounds, &m, &lo, &hi);
+	stats(two, rounds, &m2, &lo2, &hi2);
+	printf("%-10s new flows, one CPU %5.0f ns (%.0f-%.0f); two CPUs at "
+	       "once, each x one: %.2f (%.2f-%.2f)\n", name, m, lo, hi, m2,
+	       lo2, hi2);
+}
+
+static void empty_cur(void *li)
+{
+	flows_clear(bpf_map__fd(((struct lb_inst *)li)->skel->maps.flows_v4));
+}
+
+static void empty_ft(void *fi)
+{
+	ft_clear(fi);
+}
+
 /* Per-round ratio of each prototype row to its current-path twin. */
 static void print_pairs(struct scenario *sc, int ns)
 {
@@ -1446,8 +1531,13 @@ int main(int argc, char **argv)
 		       hi);
 	}
 	print_issue_rows(sc, ns, floor_of[M_CYCLE]);
-	if (with_ft)
+	if (with_ft) {
 		print_pairs(sc, ns);
+		printf("# two CPUs inserting at once (kernel timing, %d rounds)\n",
+		       rounds);
+		two_cpus("current", fresh[1].prog, empty_cur, &fresh[1], &syn);
+		two_cpus("prototype", ft_empt.prog, empty_ft, &ft_empt, &syn);
+	}
 	prog_size("xdp_lb", hit[0].prog);
 	if (with_ft)
 		prog_size("prototype (xdp_ft)", ft_hit.prog);
