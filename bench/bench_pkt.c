@@ -856,6 +856,8 @@ static void prog_size(const char *name, int fd)
 #define FT_NEW_BUCKETS (1u << 20) /* the default max_flows: 64 B a flow */
 static struct lb_inst never, big;
 static struct ft_inst ft_hit, ft_big, ft_never, ft_empt, ft_c3, ft_vh;
+static struct ft_inst ft_2c, ft_2c_empt; /* two-choice variant */
+static __u32 make_two_choice; /* ft_make's next instance */
 static bool with_ft, with_big, focus;
 
 static void ft_make(struct ft_inst *fi, struct lb_inst *li, __u32 nbuckets,
@@ -865,7 +867,8 @@ static void ft_make(struct ft_inst *fi, struct lb_inst *li, __u32 nbuckets,
 	struct ft_opts o = { .nbuckets = nbuckets, .vip_inline = vip_inline,
 			     .counters = counters, .share = li->skel,
 			     .table_size = XLB_DEFAULT_TABLE_SIZE,
-			     .flows_fd = flows_fd };
+			     .flows_fd = flows_fd,
+			     .two_choice = make_two_choice };
 	__u32 vip, k, lost = 0;
 	__u16 now = ft_now16();
 	int err;
@@ -988,18 +991,25 @@ static int add_issue_rows(struct scenario *sc, int ns, struct lb_inst *hit1,
 		ns++;
 		n++;
 	}
-	/* variants: all three counters; the VIP in the hash map */
-	for (i = 0; with_ft && i < 4; i++) {
-		struct ft_inst *v = i < 2 ? &ft_vh : &ft_c3;
-		int row = i == 0 ? 0 : i == 3 ? 3 : 1;
+	/* variants: the VIP in the hash map; all three counters;
+	 * two-choice buckets */
+	for (i = 0; with_ft && i < 7; i++) {
+		static const char *const vn[] = { "vip-hash", "vip-hash",
+						  "3 counters", "3 counters",
+						  "2-choice", "2-choice",
+						  "2-choice" };
+		static const int vrow[] = { 0, 1, 1, 3, 1, 3, 6 };
+		struct ft_inst *v = i < 2 ? &ft_vh : i < 4 ? &ft_c3 :
+				    i < 6 ? &ft_2c : &ft_2c_empt;
+		int row = vrow[i];
 
 		sc[ns] = sc[cur[row]];
 		sc[ns].li = NULL;
 		sc[ns].ft = v;
 		sc[ns].prog = v->prog;
 		sc[ns].vs = cur[row] + 1;
-		snprintf(sc[ns].name, sizeof(sc[0].name), "ft %s %s",
-			 i < 2 ? "vip-hash" : "3 counters", rows[row].name);
+		snprintf(sc[ns].name, sizeof(sc[0].name), "ft %s %s", vn[i],
+			 rows[row].name);
 		ns++;
 	}
 	return ns;
@@ -1018,6 +1028,11 @@ static void ft_setup(struct lb_inst *hit1)
 	ft_make(&ft_never, hit1, FT_NEW_BUCKETS, 0, 1, 1, 0);
 	if (big.skel)
 		ft_make(&ft_big, &big, 1u << 23, 1u << 22, 1, 1, 0);
+	make_two_choice = 1;
+	ft_make(&ft_2c, hit1, FT_NEW_BUCKETS, NFLOWS, 1, 1, 0);
+	ft_make(&ft_2c_empt, hit1, FT_NEW_BUCKETS, 1000000, 1, 1, 0);
+	ft_clear(&ft_2c_empt);
+	make_two_choice = 0;
 }
 
 /* Rows that -F (focus: issue 14's rows) keeps. */

@@ -36,6 +36,7 @@ const volatile __u32 ft_mask = (1u << 20) - 1;
 const volatile __u32 vip_inline = 1;
 const volatile __u32 counters = 3;
 const volatile __u64 hash_seed = FT_HASH_SEED;
+const volatile __u32 two_choice = 0;
 
 enum ft_event { FT_EV_INSERT, FT_EV_EVICT, FT_EV_BUSY, FT_EV_REPICK,
 		FT_EV_TORN, FT_EV_MAX };
@@ -49,6 +50,16 @@ struct {
 	__type(key, __u32);
 	__type(value, struct ft_bucket);
 } ft_flows SEC(".maps");
+
+/* ft_ovf: one bit per bucket, set when a flow of that (first) bucket was
+ * put into its second one (two_choice). Sized buckets / 64 at load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, (1u << 20) / 64);
+	__type(key, __u32);
+	__type(value, __u64);
+} ft_ovf SEC(".maps");
 
 /* The same maps as the data path (bench_ft reuses a loaded xdp-lb's). */
 struct {
@@ -218,8 +229,56 @@ enum { FT_INS_NEW, FT_INS_FOUND, FT_INS_BUSY };
  * FT_INS_BUSY if the lock stayed taken (the caller forwards unpinned),
  * FT_INS_NEW otherwise (into the first free way, else the oldest one).
  */
+static __always_inline bool ft_ovf_set(__u32 idx)
+{
+	__u32 w = idx / 64;
+	__u64 *word = bpf_map_lookup_elem(&ft_ovf, &w);
+
+	if (!word)
+		return false;
+	if (!(*word & (1ull << (idx & 63))))
+		__sync_fetch_and_or(word, 1ull << (idx & 63));
+	return true;
+}
+
+static __always_inline bool ft_ovf_test(__u32 idx)
+{
+	__u32 w = idx / 64;
+	__u64 *word = bpf_map_lookup_elem(&ft_ovf, &w);
+
+	return word && (*word & (1ull << (idx & 63)));
+}
+
+/* Two-choice: put kw into a free way of b2 (first bucket idx full);
+ * under idx's lock. 1 done, 0 no free way, -1 key already there. */
+static __always_inline int ft_insert2(struct ft_bucket *b2, __u32 idx,
+				      __u64 kw, __u64 *meta)
+{
+	int i;
+
+	for (i = 0; i < FT_WAYS; i++) {
+		if (RD64(b2->w[i].kw) == kw) {
+			*meta = RD64(b2->w[i].meta);
+			return -1;
+		}
+	}
+	for (i = 0; i < FT_WAYS; i++) {
+		if (RD64(b2->w[i].kw))
+			continue;
+		/* other writers claim free ways of b2 with cmpxchg too */
+		if (__sync_val_compare_and_swap(&b2->w[i].kw, 0, kw | FT_BUSY))
+			continue;
+		ft_ovf_set(idx);
+		WR64(b2->w[i].meta, *meta);
+		WR64(b2->w[i].kw, kw);
+		return 1;
+	}
+	return 0;
+}
+
 static __always_inline int ft_insert(struct ft_bucket *b, __u32 idx, __u64 kw,
-				     __u64 *meta, __u16 now16)
+				     __u64 *meta, __u16 now16,
+				     struct ft_bucket *b2)
 {
 	__u32 *lk = &ft_locks[idx & (FT_LOCKS - 1)];
 	__u32 victim = 0, age, oldest = 0;
@@ -246,8 +305,27 @@ static __always_inline int ft_insert(struct ft_bucket *b, __u32 idx, __u64 kw,
 			victim = i;
 		}
 	}
+	/* two-choice: the key may sit in its second bucket (only writers
+	 * holding this lock put it there) */
+	for (i = 0; b2 && i < FT_WAYS; i++) {
+		if (RD64(b2->w[i].kw) == kw) {
+			*meta = RD64(b2->w[i].meta);
+			*(volatile __u32 *)lk = 0;
+			return FT_INS_FOUND;
+		}
+	}
 	victim &= FT_WAYS - 1;
 	old = RD64(b->w[victim].kw);
+	if (old && b2) {
+		i = ft_insert2(b2, idx, kw, meta);
+		if (i) {
+			*(volatile __u32 *)lk = 0;
+			if (i < 0)
+				return FT_INS_FOUND;
+			ft_event(FT_EV_INSERT);
+			return FT_INS_NEW;
+		}
+	}
 	if (__sync_val_compare_and_swap(&b->w[victim].kw, old, kw | FT_BUSY) !=
 	    old) {
 		/* userspace emptied it meanwhile */
@@ -295,7 +373,7 @@ int xdp_ft(struct xdp_md *ctx)
 	struct l4_info l4 = {};
 	__u32 svc_id, flags = 0, idx, bid;
 	bool new_flow = false;
-	struct ft_bucket *b;
+	struct ft_bucket *b, *hb, *b2 = NULL;
 	struct ethhdr *eth;
 	struct iphdr *iph;
 	__u16 now16;
@@ -324,6 +402,17 @@ int xdp_ft(struct xdp_md *ctx)
 	kw = ft_kw(iph->saddr, l4.sport, svc_id);
 	now16 = bpf_ktime_get_coarse_ns() >> FT_SEEN_SHIFT;
 	way = ft_find(b, kw, &meta);
+	hb = b;
+	if (two_choice) {
+		__u32 idx2 = ft_idx2(h, ft_mask);
+
+		if (idx2 != idx)
+			b2 = bpf_map_lookup_elem(&ft_flows, &idx2);
+		if (way < 0 && b2 && ft_ovf_test(idx)) {
+			way = ft_find(b2, kw, &meta);
+			hb = b2;
+		}
+	}
 	if (way >= 0 && FT_META_NATPORT(meta) != FT_TAG(h)) {
 		ft_event(FT_EV_TORN);
 		way = -1;
@@ -337,7 +426,7 @@ int xdp_ft(struct xdp_md *ctx)
 
 			if (nst != st || FT_META_SEEN(meta) != now16)
 				__sync_val_compare_and_swap(
-					&b->w[way & (FT_WAYS - 1)].meta, meta,
+					&hb->w[way & (FT_WAYS - 1)].meta, meta,
 					ft_meta(bid, FT_META_NATPORT(meta),
 						now16, nst));
 			goto forward;
@@ -356,7 +445,7 @@ int xdp_ft(struct xdp_md *ctx)
 						XLB_FLOW_ESTABLISHED :
 						XLB_FLOW_NEW,
 					&l4, proto));
-		switch (ft_insert(b, idx, kw, &meta, now16)) {
+		switch (ft_insert(b, idx, kw, &meta, now16, b2)) {
 		case FT_INS_NEW:
 			new_flow = true;
 			break;

@@ -99,6 +99,16 @@ static inline __u64 ft_hash(__u32 src, __u32 dst, __u32 ports, __u32 proto,
 	return a;
 }
 
+/* Two-choice variant: the second bucket a flow may overflow to (bits of
+ * the hash that neither the first bucket nor, much, the slot use). A
+ * first bucket that overflowed has its bit set in ft_ovf (sticky here;
+ * a switched data path would have the sweep clear it), so a lookup
+ * reads the second line only for flows of such buckets. */
+static inline __u32 ft_idx2(__u64 h, __u32 mask)
+{
+	return (__u32)((h >> 24) ^ (h >> 44)) & mask;
+}
+
 static inline __u32 ft_slot(__u64 h, __u32 size)
 {
 	return (__u32)(((h >> 32) * size) >> 32);

@@ -33,7 +33,10 @@ int ft_load(struct ft_inst *fi, const struct ft_opts *o)
 	s->rodata->counters = o->counters;
 	s->rodata->table_size = o->table_size;
 	memcpy((void *)s->rodata->if_mac, o->if_mac, 6);
+	s->rodata->two_choice = o->two_choice;
 	err = bpf_map__set_max_entries(s->maps.ft_flows, o->nbuckets);
+	err = err ?: bpf_map__set_max_entries(s->maps.ft_ovf,
+					      (o->nbuckets + 63) / 64);
 	if (!err && o->share) {
 		struct xdp_lb *l = o->share;
 
@@ -63,6 +66,17 @@ int ft_load(struct ft_inst *fi, const struct ft_opts *o)
 		memset(fi, 0, sizeof(*fi));
 		return err;
 	}
+	fi->two_choice = o->two_choice;
+	fi->ovf_bytes = (o->nbuckets + 63) / 64 * 8;
+	fi->ovf = mmap(NULL, fi->ovf_bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       bpf_map__fd(s->maps.ft_ovf), 0);
+	if (fi->ovf == MAP_FAILED) {
+		err = -errno;
+		munmap(fi->tab, fi->bytes);
+		flowtab__destroy(s);
+		memset(fi, 0, sizeof(*fi));
+		return err;
+	}
 	return 0;
 }
 
@@ -70,6 +84,8 @@ void ft_destroy(struct ft_inst *fi)
 {
 	if (fi->tab)
 		munmap(fi->tab, fi->bytes);
+	if (fi->ovf)
+		munmap(fi->ovf, fi->ovf_bytes);
 	flowtab__destroy(fi->skel);
 	memset(fi, 0, sizeof(*fi));
 }
@@ -95,10 +111,8 @@ int ft_vip_add(struct ft_inst *fi, __u32 addr, __u16 port, __u8 proto,
 	return -ENOSPC;
 }
 
-bool ft_place(struct ft_inst *fi, __u64 h, __u64 kw, __u64 meta)
+static bool place_in(struct ft_bucket *b, __u64 kw, __u64 meta)
 {
-	struct ft_bucket *b = &fi->tab[h & (fi->nbuckets - 1)];
-
 	for (int i = 0; i < FT_WAYS; i++) {
 		if (b->w[i].kw && b->w[i].kw != kw)
 			continue;
@@ -107,6 +121,18 @@ bool ft_place(struct ft_inst *fi, __u64 h, __u64 kw, __u64 meta)
 		return true;
 	}
 	return false;
+}
+
+bool ft_place(struct ft_inst *fi, __u64 h, __u64 kw, __u64 meta)
+{
+	__u32 mask = fi->nbuckets - 1, i1 = h & mask, i2 = ft_idx2(h, mask);
+
+	if (place_in(&fi->tab[i1], kw, meta))
+		return true;
+	if (!fi->two_choice || i2 == i1 || !place_in(&fi->tab[i2], kw, meta))
+		return false;
+	fi->ovf[i1 / 64] |= 1ull << (i1 & 63);
+	return true;
 }
 
 void ft_events(struct ft_inst *fi, __u64 *ev, int n)
@@ -188,4 +214,6 @@ void ft_sweep(struct ft_inst *fi, __u16 now16, const __u16 *timeout,
 void ft_clear(struct ft_inst *fi)
 {
 	memset(fi->tab, 0, fi->bytes);
+	if (fi->ovf)
+		memset(fi->ovf, 0, fi->ovf_bytes);
 }

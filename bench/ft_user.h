@@ -25,6 +25,7 @@ struct ft_opts {
 	__u8 if_mac[6];
 	struct xdp_lb *share; /* reuse its vips_v4, svc_tables, backends */
 	int flows_fd;	      /* > 0: reuse this ft_flows */
+	__u32 two_choice;     /* overflow into a second bucket (ft_ovf) */
 };
 
 struct ft_inst {
@@ -33,6 +34,9 @@ struct ft_inst {
 	__u32 nbuckets;
 	struct ft_bucket *tab; /* the mmap'd ft_flows */
 	size_t bytes;
+	__u64 *ovf;	       /* the mmap'd ft_ovf, two_choice only */
+	size_t ovf_bytes;
+	bool two_choice;
 };
 
 int ft_load(struct ft_inst *fi, const struct ft_opts *o);

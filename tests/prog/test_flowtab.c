@@ -13,7 +13,9 @@
  *  - two_cpus_every_packet_a_flow: the same at full speed: both CPUs run
  *    bench/cycle.bpf.c in front of the prototype (every iteration
  *    another of 2,048 flows, 64 buckets) with repeat 300,000 (three times) at once;
- *    then the same table checks, from the ways themselves.
+ *    then the same table checks, from the ways themselves; and again
+ *    with the two-choice variant (a full first bucket overflows into a
+ *    second one: a key in one of its two, never both).
  *  - collisions_full_bucket_aging: one bucket: four colliding flows each
  *    keep their back end; a fifth evicts the oldest way (last-seen set
  *    back through the mmap), a hit on a full bucket inserts nothing.
@@ -53,10 +55,11 @@ struct fx {
 	__u32 table[TSIZE];
 };
 
-static int fx_setup(void **state, __u32 nbuckets)
+static int fx_setup(void **state, __u32 nbuckets, __u32 two_choice)
 {
 	struct ft_opts o = { .nbuckets = nbuckets, .vip_inline = 1,
-			     .counters = 3, .table_size = TSIZE };
+			     .counters = 3, .table_size = TSIZE,
+			     .two_choice = two_choice };
 	struct fx *f = calloc(1, sizeof(*f));
 	struct flowtab *s;
 	__u32 i, vip, svc = SVC;
@@ -96,9 +99,10 @@ static int fx_setup(void **state, __u32 nbuckets)
 	return 0;
 }
 
-static int setup_small(void **state) { return fx_setup(state, 64); }
-static int setup_one(void **state) { return fx_setup(state, 1); }
-static int setup_sweep(void **state) { return fx_setup(state, 4096); }
+static int setup_small(void **state) { return fx_setup(state, 64, 0); }
+static int setup_small2(void **state) { return fx_setup(state, 64, 1); }
+static int setup_one(void **state) { return fx_setup(state, 1, 0); }
+static int setup_sweep(void **state) { return fx_setup(state, 4096, 0); }
 
 static int fx_teardown(void **state)
 {
@@ -303,6 +307,23 @@ static void test_two_cpus_insert_and_look_up(void **state)
 		      (unsigned long long)ev[2]);
 }
 
+/* A key belongs in its first bucket; with two-choice also in its second
+ * one, when the first has its overflow bit and does not hold it too. */
+static bool key_placed_right(struct fx *f, __u64 h, __u64 kw, __u32 b)
+{
+	__u32 mask = f->ft.nbuckets - 1, i1 = h & mask;
+
+	if (b == i1)
+		return true;
+	if (!f->ft.two_choice || b != ft_idx2(h, mask) ||
+	    !(f->ft.ovf[i1 / 64] & (1ull << (i1 & 63))))
+		return false;
+	for (int j = 0; j < FT_WAYS; j++)
+		if (f->ft.tab[i1].w[j].kw == kw)
+			fail_msg("key in bucket %u and in its second %u", i1, b);
+	return true;
+}
+
 /* Every way of the table: not busy, its key once in its bucket and in
  * the bucket its hash names (flow keys of cycle.bpf.c: VIP:80/tcp), its
  * meta its own (hash tag, the table's back end). The number of ways. */
@@ -330,7 +351,7 @@ static __u32 check_ways(struct fx *f)
 						 "and %u", b, i, j);
 			h = ft_hash(src, vip, (__u32)sport << 16 | htons(80),
 				    IPPROTO_TCP, FT_HASH_SEED);
-			if ((h & (f->ft.nbuckets - 1)) != b)
+			if (!key_placed_right(f, h, kw, b))
 				fail_msg("bucket %u way %u: a key of bucket "
 					 "%llu", b, i, (unsigned long long)(h & (f->ft.nbuckets - 1)));
 			if (FT_META_NATPORT(m) != FT_TAG(h) ||
@@ -547,6 +568,8 @@ static const struct CMUnitTest tests[] = {
 					setup_small, fx_teardown),
 	cmocka_unit_test_setup_teardown(test_two_cpus_every_packet_a_flow,
 					setup_small, fx_teardown),
+	{ "test_two_cpus_every_packet_a_flow_two_choice",
+	  test_two_cpus_every_packet_a_flow, setup_small2, fx_teardown, NULL },
 	cmocka_unit_test_setup_teardown(test_collisions_full_bucket_aging,
 					setup_one, fx_teardown),
 	cmocka_unit_test_setup_teardown(test_sweep_purge_count, setup_sweep,
