@@ -137,6 +137,22 @@ $(BUILD)/tests/libprog.a: $(PROG_LIB_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/tests/test_decap: $(BUILD)/decap.skel.h
+
+# Issue 14's prototype flow table (bench/flowtab.bpf.c, bench/ft_user.c)
+# and its packet test.
+$(BUILD)/flowtab.bpf.o: bench/flowtab.bpf.c bench/flowtab.h vmlinux.h | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/cycle.bpf.o: bench/cycle.bpf.c vmlinux.h | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/test_flowtab: tests/prog/test_flowtab.c bench/ft_user.c \
+		$(BUILD)/flowtab.skel.h $(BUILD)/cycle.skel.h \
+		$(BUILD)/xdp_lb.skel.h | $(BUILD)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) -Ibench $< bench/ft_user.c $(TEST_LIBS) -lpthread -o $@
 $(BUILD)/tests/%: tests/prog/%.c $(BUILD)/xdp_lb.skel.h $(BUILD)/tests/libprog.a $(BUILD)/libxlb.a | $(BUILD)/tests
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(BUILD)/tests/libprog.a $(BUILD)/libxlb.a $(TEST_LIBS) -o $@

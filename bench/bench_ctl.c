@@ -7,6 +7,10 @@
  *     struct flow_value, 2^20 entries) holding 10^6 flows with
  *     bpf_map_lookup_batch, 4096 a batch, as ctl/dp_flows.c's batch iterator
  *     does (the count per back end is the per-flow work);
+ *  2b. the same count on issue 14's prototype table (bench/flowtab.h):
+ *     10^6 flows in 2^20 buckets, one pass through the mmap'd array
+ *     (ft_sweep: count per back end, expiry check, purge check), in the
+ *     same rounds as the batch walk; the per-round ratio is printed;
  *  3. kernel memory of xdp-lb's maps at the default sizes (XLB_DEFAULT_*):
  *     the memlock figure of /proc/self/fdinfo, which is what `bpftool map
  *     show` prints, for every map of a loaded skeleton plus one service
@@ -30,6 +34,7 @@
 #include "maglev.h"
 #include "maps.h"
 #include "xdp_lb.skel.h"
+#include "ft_user.h"
 
 #define BATCH 4096
 #define MAX_ROUNDS 64
@@ -100,13 +105,59 @@ static void bench_maglev(int rounds)
 	free(mb);
 }
 
+/* Issue 14's prototype table with n flows (as the walk's), for ft_pass. */
+static struct ft_inst ft;
+static __u64 ft_live;
+
+static void ft_fill(__u32 n)
+{
+	struct ft_opts o = { .nbuckets = 1u << 20, .vip_inline = 1,
+			     .counters = 1,
+			     .table_size = XLB_DEFAULT_TABLE_SIZE };
+	__u16 now = ft_now16();
+	__u32 k;
+	int err = ft_load(&ft, &o);
+
+	if (err) {
+		fprintf(stderr, "bench_ctl: cannot load the prototype: %s\n",
+			strerror(-err));
+		exit(1);
+	}
+	for (k = 0; k < n; k++) {
+		__u32 src = htonl(0xc6130000u + (k >> 14));
+		__u16 sport = htons(1024 + (k & 0x3fff));
+		__u64 h = ft_hash(src, htonl(0xc612000au),
+				  (__u32)sport << 16 | htons(80), 6,
+				  FT_HASH_SEED);
+
+		ft_place(&ft, h, ft_kw(src, sport, 1),
+			 ft_meta(1 + k % 100, 0, now, XLB_FLOW_ESTABLISHED));
+	}
+}
+
+/* One pass as the controller's sweep would make it: count per back end,
+ * check expiry (nothing idle) and a purge (no such back end); ms. */
+static double ft_pass(void)
+{
+	static __u64 counts[XLB_DEFAULT_MAX_BACKENDS];
+	__u16 timeout[8] = { 300, 60, 900, 10, 5 };
+	struct ft_sweep_res res;
+	__u64 t = now_ns();
+
+	memset(counts, 0, sizeof(counts));
+	ft_sweep(&ft, ft_now16(), timeout, XLB_DEFAULT_MAX_BACKENDS - 1,
+		 counts, XLB_DEFAULT_MAX_BACKENDS, &res);
+	ft_live = res.live;
+	return (now_ns() - t) / 1e6;
+}
+
 static void bench_walk(int rounds)
 {
 	__u32 max = XLB_DEFAULT_MAX_FLOWS, n = 1000000, i, j, count;
 	struct flow_key_v4 *keys = calloc(BATCH, sizeof(*keys));
 	struct flow_value *vals = calloc(BATCH, sizeof(*vals));
 	static __u64 live[XLB_DEFAULT_MAX_BACKENDS];
-	double v[MAX_ROUNDS], m, lo, hi;
+	double v[MAX_ROUNDS], ftv[MAX_ROUNDS], ratio[MAX_ROUNDS], m, lo, hi;
 	__u64 total = 0, t;
 	int fd, r;
 
@@ -143,10 +194,13 @@ static void bench_walk(int rounds)
 	       "(%u a batch), %d rounds\n",
 	       max, n, BATCH, rounds);
 	printf("fill with bpf_map_update_batch: %.0f ms\n", (now_ns() - t) / 1e6);
+	ft_fill(n);
 	for (r = 0; r < rounds; r++) {
 		__u64 in = 0, out = 0, seen = 0;
 		bool first = true;
 		int ret;
+
+		ftv[r] = ft_pass();
 
 		memset(live, 0, sizeof(live));
 		t = now_ns();
@@ -175,6 +229,18 @@ static void bench_walk(int rounds)
 	printf("walk and count per back end: %.1f ms (%.1f-%.1f), %llu flows "
 	       "seen, %.0f ns/flow\n",
 	       m, lo, hi, (unsigned long long)total, m * 1e6 / n);
+	for (r = 0; r < rounds; r++)
+		ratio[r] = ftv[r] / v[r];
+	stats(ftv, rounds, &m, &lo, &hi);
+	printf("prototype (mmap'd %u x %zu-byte buckets, %.0f MiB): sweep, "
+	       "count per back end, expiry and purge checks: %.1f ms "
+	       "(%.1f-%.1f), %llu live, %.1f ns/flow\n",
+	       ft.nbuckets, sizeof(struct ft_bucket), ft.bytes / 1048576.0, m,
+	       lo, hi, (unsigned long long)ft_live, m * 1e6 / n);
+	stats(ratio, rounds, &m, &lo, &hi);
+	printf("prototype sweep / batch walk, per round: %.3f (%.3f-%.3f)\n", m,
+	       lo, hi);
+	ft_destroy(&ft);
 	close(fd);
 	free(keys);
 	free(vals);

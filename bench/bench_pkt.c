@@ -66,6 +66,7 @@
  * Usage: bench_pkt [-r ROUNDS] [-n REPEAT] [-c CALLS] [-o DATAFILE]
  *                  [-i IFACE,IFACE,...]   (8 idle veths; run.sh makes them)
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -75,6 +76,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <pthread.h>
+#include <sched.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -89,6 +92,8 @@
 #include "floor.skel.h"
 #include "cycle.skel.h"
 #include "ablate.skel.h"
+#include "ft_user.h"
+#include "flowtab.skel.h"
 #include "../tests/prog/pktgen.h"
 #include "../bpf/jhash.h"
 
@@ -113,6 +118,8 @@ struct lb_inst {
 	int prog;
 	int nbe;
 	__u32 *table6; /* the IPv6 service's Maglev table, NULL: none */
+	__u32 *table4; /* the IPv4 service's Maglev table */
+	__u32 max_flows; /* flows_v4's size */
 };
 
 enum method { M_REPEAT, M_CYCLE, M_SINGLE, M_RESTORE };
@@ -138,6 +145,11 @@ struct scenario {
 	int expect;		/* verdict */
 	bool floor;		/* the floor of its method */
 	bool v6;		/* IPv6 row: its own floor and wrapper */
+	struct ft_inst *ft;	/* a prototype row (bench/flowtab.bpf.c) */
+	/* before every run, outside the timing: a fresh instance (a table
+	 * never used), or nothing */
+	void (*prep)(struct scenario *);
+	int vs;			/* its current-path twin (+1), 0: none */
 	double ns[MAX_ROUNDS];	/* ns/packet, userspace timing */
 	double kns[MAX_ROUNDS]; /* kernel's duration (whole ns) */
 	double ratio[MAX_ROUNDS];
@@ -153,6 +165,9 @@ struct scenario {
 static struct cycle *cyc;
 static int cyc_prog, cyc6_prog, cyc_target, rst_prog;
 static __u32 repeat = 1000000, calls = 1 << 17;
+/* flows_v4's size for the next lb_load (0: the default) */
+static __u32 load_max_flows;
+#define FT_EV_N 5
 static int rounds = 5;
 
 static void die(const char *fmt, ...)
@@ -253,6 +268,9 @@ static void lb_load(struct lb_inst *li, int nbe, __u32 nflows,
 	li->nbe = nbe;
 	/* The default sizes, loaded the controller's way (ctl/maps.c). */
 	prep.sz = xlb_default_sizes;
+	if (load_max_flows)
+		prep.sz.max_flows = load_max_flows;
+	li->max_flows = prep.sz.max_flows;
 	memcpy(prep.if_mac, LB_MAC, ETH_ALEN);
 	if (mode == FWD_NAT) { /* as tests/prog/xdp_env.c env_load */
 		prep.nat_ifindex = nat_int_ifindex;
@@ -357,7 +375,7 @@ static void lb_load(struct lb_inst *li, int nbe, __u32 nflows,
 	free(fks);
 	free(fvs);
 	free(mb);
-	free(table);
+	li->table4 = table; /* kept: bench_ft places flows by it */
 	free(keys);
 }
 
@@ -567,6 +585,45 @@ static __u64 new_flows_count(struct lb_inst *li, __u32 svc)
 	return n;
 }
 
+/* A prototype row's path check, outside the timing: a hit run inserts
+ * nothing; a new-flow run inserts one flow a packet, and the table holds
+ * them (bar evictions from full buckets, reported). Non-zero: failed. */
+static int ft_check(struct scenario *sc, __u32 n, const __u64 *ev0)
+{
+	__u64 ev[FT_EV_N], ins, evict, busy;
+	struct ft_sweep_res res;
+
+	ft_events(sc->ft, ev, FT_EV_N);
+	ins = ev[0] - ev0[0];
+	evict = ev[1] - ev0[1];
+	busy = ev[2] - ev0[2];
+	if (!sc->new_flows) {
+		/* a flow that found its bucket full at the fill (or was
+		 * evicted by one) is inserted again: counted, not failed
+		 * while it stays under 0.1% of the run */
+		if (ins || busy)
+			fprintf(stderr, "bench_pkt: %s: %llu inserts (%llu "
+					"evicting), %llu given up in a hit "
+					"run of %u\n",
+				sc->name, (unsigned long long)ins,
+				(unsigned long long)evict,
+				(unsigned long long)busy, n);
+		return busy || ins * 1000 > n;
+	}
+	ft_sweep(sc->ft, ft_now16(), NULL, 0, NULL, 0, &res);
+	if (ins != n || res.live + evict != n)
+		fprintf(stderr, "bench_pkt: %s: %llu inserts of %u packets, "
+				"%llu flows in the table, %llu evicted\n",
+			sc->name, (unsigned long long)ins, n,
+			(unsigned long long)res.live,
+			(unsigned long long)evict);
+	else if (evict)
+		fprintf(stderr, "bench_pkt: %s: %llu of %u new flows evicted "
+				"another (full buckets)\n",
+			sc->name, (unsigned long long)evict, n);
+	return ins != n || res.live + evict != n;
+}
+
 /* Run a scenario once; returns ns/packet, the kernel's figure in *kns. */
 static double run_one(struct scenario *sc, double *kns)
 {
@@ -575,9 +632,14 @@ static double run_one(struct scenario *sc, double *kns)
 		    .data_size_in = sc->pkt->len);
 	__u64 before[XLB_REASON_MAX], after[XLB_REASON_MAX], nf0 = 0;
 	__u32 key = 0, n, i;
-	__u64 t0, t1, ksum = 0;
-	int fd = sc->prog;
+	__u64 t0, t1, ksum = 0, ev0[FT_EV_N] = {};
+	int fd;
 
+	if (sc->prep)
+		sc->prep(sc);
+	if (sc->ft)
+		ft_events(sc->ft, ev0, FT_EV_N);
+	fd = sc->prog;
 	if (sc->m != M_REPEAT) {
 		if (bpf_map_update_elem(cyc_target, &key, &sc->prog, 0))
 			die("%s: target: %s\n", sc->name, strerror(errno));
@@ -706,7 +768,11 @@ static double run_one(struct scenario *sc, double *kns)
 		if (!ok)
 			sc->bad++;
 	}
-	if (sc->new_flows) {
+	if (sc->ft && ft_check(sc, n, ev0))
+		sc->bad++;
+	if (sc->new_flows && sc->ft) {
+		ft_clear(sc->ft);
+	} else if (sc->new_flows) {
 		__u64 got = flows_clear(
 			sc->v6 ? bpf_map__fd(sc->li->skel->maps.flows_v6) :
 				 bpf_map__fd(sc->li->skel->maps.flows_v4));
@@ -778,6 +844,339 @@ static void prog_size(const char *name, int fd)
 	       info.xlated_prog_len / 8, info.jited_prog_len);
 }
 
+
+/*
+ * The rows of issue 14's table for the current path (dsr, 100 back ends,
+ * behind the cycle wrapper, so against the cycle floor): hits over 2^16
+ * and (-B) 2^22 flows, new flows into a table never used (a new instance
+ * before every run) and into one emptied before; and with -f the same
+ * rows on the prototype (bench/flowtab.bpf.c), each paired with its
+ * current-path twin (printed as a per-round ratio).
+ */
+#define FT_NEW_BUCKETS (1u << 20) /* the default max_flows: 64 B a flow */
+static struct lb_inst never, big;
+static struct ft_inst ft_hit, ft_big, ft_never, ft_empt, ft_c3, ft_vh;
+static struct ft_inst ft_2c, ft_2c_empt; /* two-choice variant */
+static __u32 make_two_choice; /* ft_make's next instance */
+static bool with_ft, with_big, focus;
+
+static void ft_make(struct ft_inst *fi, struct lb_inst *li, __u32 nbuckets,
+		    __u32 nflows, __u32 vip_inline, __u32 counters,
+		    int flows_fd)
+{
+	struct ft_opts o = { .nbuckets = nbuckets, .vip_inline = vip_inline,
+			     .counters = counters, .share = li->skel,
+			     .table_size = XLB_DEFAULT_TABLE_SIZE,
+			     .flows_fd = flows_fd,
+			     .two_choice = make_two_choice };
+	__u32 vip, k, lost = 0;
+	__u16 now = ft_now16();
+	int err;
+
+	memcpy(o.if_mac, LB_MAC, ETH_ALEN);
+	err = ft_load(fi, &o);
+	if (err)
+		die("cannot load the prototype: %s\n", strerror(-err));
+	inet_pton(AF_INET, VIP4, &vip);
+	if (ft_vip_add(fi, vip, htons(80), IPPROTO_TCP, SVC4, 0))
+		die("prototype: VIP table full\n");
+	for (k = 0; k < nflows; k++) {
+		struct flow_key_v4 fk;
+		__u64 h;
+
+		flow_key(k, vip, &fk);
+		h = ft_hash(fk.src, fk.dst, (__u32)fk.sport << 16 | fk.dport,
+			    IPPROTO_TCP, FT_HASH_SEED);
+		if (!ft_place(fi, h, ft_kw(fk.src, fk.sport, SVC4),
+			      ft_meta(li->table4[ft_slot(h, XLB_DEFAULT_TABLE_SIZE)],
+				      0, now, XLB_FLOW_ESTABLISHED)))
+			lost++;
+	}
+	if (lost)
+		fprintf(stderr, "prototype: %u of %u flows found their bucket "
+				"full (%u buckets)\n", lost, nflows, nbuckets);
+}
+
+/* A table never used: a new instance before the run. */
+static void prep_never(struct scenario *sc)
+{
+	xdp_lb__destroy(never.skel);
+	free(never.table4);
+	lb_load(&never, 100, 0, FWD_DSR);
+	sc->prog = never.prog;
+}
+
+static bool ft_prefault; /* -P: write every page of a new table once */
+
+static void prep_ft_never(struct scenario *sc)
+{
+	ft_destroy(&ft_never);
+	ft_make(&ft_never, &never, FT_NEW_BUCKETS, 0, 1, 1, 0);
+	if (ft_prefault)
+		for (size_t off = 0; off < ft_never.bytes; off += 4096)
+			((volatile char *)ft_never.tab)[off] = 0;
+	sc->prog = ft_never.prog;
+}
+
+/* Fill a flow table with 10^6 flows and empty it, as a table that
+ * has served flows before (the free list's order changes: issue 14). */
+static void lb_use_once(struct lb_inst *li)
+{
+	static struct flow_key_v4 fks[8192];
+	static struct flow_value fvs[8192];
+	int fd = bpf_map__fd(li->skel->maps.flows_v4);
+	__u32 vip, i, j, count;
+
+	inet_pton(AF_INET, VIP4, &vip);
+	for (i = 0; i < 1000000; i += count) {
+		count = 1000000 - i < 8192 ? 1000000 - i : 8192;
+		for (j = 0; j < count; j++) {
+			flow_key(NFLOWS * 2 + i + j, vip, &fks[j]);
+			fvs[j].backend_id = 1;
+			fvs[j].state = XLB_FLOW_SYN;
+		}
+		if (bpf_map_update_batch(fd, fks, fvs, &count, NULL))
+			die("flows_v4 fill: %s\n", strerror(errno));
+	}
+	flows_clear(fd);
+}
+
+static int add_issue_rows(struct scenario *sc, int ns, struct lb_inst *hit1,
+			  struct lb_inst *fresh1, const struct pkt *ack,
+			  const struct pkt *syn, const struct pkt *other)
+{
+	int cur[16], n = 0, i;
+	struct {
+		const char *name;
+		struct lb_inst *li;
+		const struct pkt *pkt;
+		__u32 mask;
+		void (*prep)(struct scenario *);
+		int expect;
+	} rows[] = {
+		{ "pass (not a VIP)", hit1, other, 0, NULL, XDP_PASS },
+		{ "hit, 1 flow", hit1, ack, 0, NULL, XDP_TX },
+		{ "hit, 2^16 flows", hit1, ack, (1u << 16) - 1, NULL, XDP_TX },
+		{ "hit, 2^19 flows", hit1, ack, NFLOWS - 1, NULL, XDP_TX },
+		{ "hit, 2^22 flows", &big, ack, (1u << 22) - 1, NULL, XDP_TX },
+		{ "new, never-used", &never, syn, NEW_MASK, prep_never, XDP_TX },
+		{ "new, emptied", fresh1, syn, NEW_MASK, NULL, XDP_TX },
+	};
+	struct ft_inst *ft[] = { &ft_hit, &ft_hit, &ft_hit, &ft_hit, &ft_big,
+				 &ft_never, &ft_empt };
+
+	for (i = 0; i < (int)(sizeof(rows) / sizeof(rows[0])); i++) {
+		if (!rows[i].li->skel)
+			continue;
+		cur[i] = ns;
+		sc[ns++] = (struct scenario){
+			.m = M_CYCLE, .prog = rows[i].li->prog,
+			.li = rows[i].li, .pkt = rows[i].pkt,
+			.mask = rows[i].mask, .expect = rows[i].expect,
+			.new_flows = rows[i].mask == NEW_MASK,
+			.prep = rows[i].prep };
+		snprintf(sc[ns - 1].name, sizeof(sc[0].name), "cur %s",
+			 rows[i].name);
+	}
+	for (i = 0; with_ft && i < (int)(sizeof(rows) / sizeof(rows[0])); i++) {
+		if (!rows[i].li->skel)
+			continue;
+		sc[ns] = sc[cur[i]];
+		sc[ns].li = NULL;
+		sc[ns].ft = ft[i];
+		sc[ns].prog = ft[i]->prog;
+		sc[ns].prep = rows[i].prep ? prep_ft_never : NULL;
+		sc[ns].vs = cur[i] + 1;
+		snprintf(sc[ns].name, sizeof(sc[0].name), "ft %s", rows[i].name);
+		ns++;
+		n++;
+	}
+	/* variants: the VIP in the hash map; all three counters;
+	 * two-choice buckets */
+	for (i = 0; with_ft && i < 7; i++) {
+		static const char *const vn[] = { "vip-hash", "vip-hash",
+						  "3 counters", "3 counters",
+						  "2-choice", "2-choice",
+						  "2-choice" };
+		static const int vrow[] = { 0, 1, 1, 3, 1, 3, 6 };
+		struct ft_inst *v = i < 2 ? &ft_vh : i < 4 ? &ft_c3 :
+				    i < 6 ? &ft_2c : &ft_2c_empt;
+		int row = vrow[i];
+
+		sc[ns] = sc[cur[row]];
+		sc[ns].li = NULL;
+		sc[ns].ft = v;
+		sc[ns].prog = v->prog;
+		sc[ns].vs = cur[row] + 1;
+		snprintf(sc[ns].name, sizeof(sc[0].name), "ft %s %s", vn[i],
+			 rows[row].name);
+		ns++;
+	}
+	return ns;
+}
+
+/* The prototype's instances (-f), on hit1's (and big's) maps. */
+static void ft_setup(struct lb_inst *hit1)
+{
+	ft_make(&ft_hit, hit1, FT_NEW_BUCKETS, NFLOWS, 1, 1, 0);
+	ft_make(&ft_c3, hit1, FT_NEW_BUCKETS, 0, 1, 3,
+		bpf_map__fd(ft_hit.skel->maps.ft_flows));
+	ft_make(&ft_vh, hit1, FT_NEW_BUCKETS, 0, 0, 1,
+		bpf_map__fd(ft_hit.skel->maps.ft_flows));
+	ft_make(&ft_empt, hit1, FT_NEW_BUCKETS, 1000000, 1, 1, 0);
+	ft_clear(&ft_empt); /* used before, as lb_use_once */
+	ft_make(&ft_never, hit1, FT_NEW_BUCKETS, 0, 1, 1, 0);
+	if (big.skel)
+		ft_make(&ft_big, &big, 1u << 23, 1u << 22, 1, 1, 0);
+	make_two_choice = 1;
+	ft_make(&ft_2c, hit1, FT_NEW_BUCKETS, NFLOWS, 1, 1, 0);
+	ft_make(&ft_2c_empt, hit1, FT_NEW_BUCKETS, 1000000, 1, 1, 0);
+	ft_clear(&ft_2c_empt);
+	make_two_choice = 0;
+}
+
+/* Rows that -F (focus: issue 14's rows) keeps. */
+static bool focus_keep(const struct scenario *sc)
+{
+	if (sc->v6 || sc->m == M_SINGLE || strstr(sc->name, "stages") ||
+	    strstr(sc->name, "nat"))
+		return false;
+	return sc->floor || sc->vs || !strncmp(sc->name, "cur ", 4) ||
+	       strstr(sc->name, "100") || strstr(sc->name, "pass");
+}
+
+/* Issue 14's rows: x floor per round, by the userspace and the kernel's
+ * timing (the kernel's leaves out the time the test was preempted: the
+ * steadier one on a busy machine, in whole ns). */
+static void print_issue_rows(struct scenario *sc, int ns, int floor)
+{
+	double u[MAX_ROUNDS], k[MAX_ROUNDS], um, ul, uh, km, kl, kh;
+	int i, r;
+
+	printf("# issue 14 rows (dsr, 100 back ends, behind the cycle "
+	       "wrapper): x the cycle floor, userspace timing; the kernel's\n");
+	for (i = 0; i < ns; i++) {
+		if (strncmp(sc[i].name, "cur ", 4) &&
+		    strncmp(sc[i].name, "ft ", 3))
+			continue;
+		for (r = 0; r < rounds; r++) {
+			u[r] = sc[i].ns[r] / sc[floor].ns[r];
+			k[r] = sc[i].kns[r] / sc[floor].kns[r];
+		}
+		stats(u, rounds, &um, &ul, &uh);
+		stats(k, rounds, &km, &kl, &kh);
+		printf("%-34s %6.2f (%5.2f-%6.2f)  kernel %6.2f (%5.2f-%6.2f)\n",
+		       sc[i].name, um, ul, uh, km, kl, kh);
+	}
+}
+
+/*
+ * Two CPUs inserting new flows at once (-f): the new-flow run (every
+ * packet a new flow, behind xdp_cycle) on CPU 0 alone, then on CPUs 0 and
+ * 1 at the same time (threads pinned), for the current path (emptied
+ * table) and the prototype; the kernel's ns/packet of each CPU over the
+ * one-CPU figure, median over rounds. The wrapper's counter is shared:
+ * the two CPUs make different flows.
+ */
+struct two_arg {
+	int cpu;
+	__u32 n;
+	double kns;
+	pthread_barrier_t *bar;
+	const struct pkt *pkt;
+};
+
+static void *two_run(void *a)
+{
+	struct two_arg *t = a;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = t->pkt->data,
+		    .data_size_in = t->pkt->len, .repeat = t->n);
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(t->cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	if (t->bar)
+		pthread_barrier_wait(t->bar);
+	t->kns = bpf_prog_test_run_opts(cyc_prog, &o) ? -1.0 : (double)o.duration;
+	return NULL;
+}
+
+static void two_cpus(const char *name, int prog, void (*empty)(void *),
+		     void *arg, const struct pkt *syn)
+{
+	double one[MAX_ROUNDS], two[MAX_ROUNDS], m, lo, hi, m2, lo2, hi2;
+	__u32 key = 0, n = 500000;
+	pthread_barrier_t bar;
+	int r, i;
+
+	if (libbpf_num_possible_cpus() < 2)
+		return;
+	if (bpf_map_update_elem(cyc_target, &key, &prog, 0))
+		die("target: %s\n", strerror(errno));
+	cyc->bss->mask = NEW_MASK;
+	for (r = 0; r < rounds; r++) {
+		struct two_arg t[2] = { { .cpu = 0, .n = n, .pkt = syn },
+					{ .cpu = 1, .n = n, .pkt = syn } };
+		pthread_t th[2];
+
+		cyc->bss->seq = r * 4 * n;
+		two_run(&t[0]);
+		one[r] = t[0].kns;
+		empty(arg);
+		pthread_barrier_init(&bar, NULL, 2);
+		for (i = 0; i < 2; i++) {
+			t[i].bar = &bar;
+			pthread_create(&th[i], NULL, two_run, &t[i]);
+		}
+		for (i = 0; i < 2; i++)
+			pthread_join(th[i], NULL);
+		pthread_barrier_destroy(&bar);
+		empty(arg);
+		two[r] = (t[0].kns + t[1].kns) / 2 / one[r];
+	}
+	stats(one, rounds, &m, &lo, &hi);
+	stats(two, rounds, &m2, &lo2, &hi2);
+	printf("%-10s new flows, one CPU %5.0f ns (%.0f-%.0f); two CPUs at "
+	       "once, each x one: %.2f (%.2f-%.2f)\n", name, m, lo, hi, m2,
+	       lo2, hi2);
+}
+
+static void empty_cur(void *li)
+{
+	flows_clear(bpf_map__fd(((struct lb_inst *)li)->skel->maps.flows_v4));
+}
+
+static void empty_ft(void *fi)
+{
+	ft_clear(fi);
+}
+
+/* Per-round ratio of each prototype row to its current-path twin. */
+static void print_pairs(struct scenario *sc, int ns)
+{
+	double v[MAX_ROUNDS], m, lo, hi;
+	int i, r;
+
+	printf("# prototype / current path, same rounds: median (min-max) of "
+	       "per-round ratios (userspace timing; the kernel's)\n");
+	for (i = 0; i < ns; i++) {
+		if (!sc[i].vs)
+			continue;
+		double k[MAX_ROUNDS], km, kl, kh;
+
+		for (r = 0; r < rounds; r++) {
+			v[r] = sc[i].ns[r] / sc[sc[i].vs - 1].ns[r];
+			k[r] = sc[i].kns[r] / sc[sc[i].vs - 1].kns[r];
+		}
+		stats(v, rounds, &m, &lo, &hi);
+		stats(k, rounds, &km, &kl, &kh);
+		printf("%-34s / %-24s %5.2f (%4.2f-%4.2f)  kernel %5.2f "
+		       "(%4.2f-%4.2f)\n", sc[i].name, sc[sc[i].vs - 1].name,
+		       m, lo, hi, km, kl, kh);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static struct scenario sc[96];
@@ -802,8 +1201,20 @@ int main(int argc, char **argv)
 	int floor6_of[4] = { -1, -1, -1, -1 }; /* the IPv6 rows' floors */
 	__u64 t;
 
-	while ((opt = getopt(argc, argv, "r:n:c:o:i:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:n:c:o:i:fFBP")) != -1) {
 		switch (opt) {
+		case 'f':
+			with_ft = true;
+			break;
+		case 'F':
+			focus = true;
+			break;
+		case 'B':
+			with_big = true;
+			break;
+		case 'P':
+			ft_prefault = true;
+			break;
 		case 'r':
 			rounds = atoi(optarg);
 			break;
@@ -822,7 +1233,7 @@ int main(int argc, char **argv)
 		default:
 			fprintf(stderr, "usage: bench_pkt [-r ROUNDS] "
 					"[-n REPEAT] [-c CALLS] [-o DATAFILE] "
-					"[-i IFACE,...]\n");
+					"[-i IFACE,...] [-f] [-F] [-B] [-P]\n");
 			return 2;
 		}
 	}
@@ -868,8 +1279,10 @@ int main(int argc, char **argv)
 	modes[nmodes++] = (typeof(modes[0])){ "dsr", &hit[1], &fresh[1],
 					      FWD_DSR, XDP_TX,
 					      XLB_TX_FORWARDED };
-	/* tunnel and nat with 3, 100 and 1000 back ends */
+	/* tunnel and nat with 3, 100 and 1000 back ends (-F: tunnel 100) */
 	for (i = 0; i < NB; i++) {
+		if (focus && i != 1)
+			continue;
 		lb_load(&tun_hit[i], nbe_list[i], NFLOWS, FWD_TUNNEL);
 		lb_load(&tun_fresh[i], nbe_list[i], 0, FWD_TUNNEL);
 		modes[nmodes++] = (typeof(modes[0])){ "tunnel", &tun_hit[i],
@@ -877,7 +1290,9 @@ int main(int argc, char **argv)
 						      XDP_TX,
 						      XLB_TX_FORWARDED };
 	}
-	if (nat_int_ifindex && nat_ext_ifindex &&
+	if (focus) {
+		/* no nat rows */
+	} else if (nat_int_ifindex && nat_ext_ifindex &&
 	    nat_int_ifindex != nat_ext_ifindex) {
 		for (i = 0; i < NB; i++) {
 			lb_load(&nat_hit[i], nbe_list[i], NFLOWS, FWD_NAT);
@@ -889,6 +1304,21 @@ int main(int argc, char **argv)
 	} else {
 		fprintf(stderr, "bench_pkt: no nat rows: nat needs two "
 				"interfaces (-i)\n");
+	}
+	/* every new-flow row but "never-used": a table used before */
+	for (i = 0; i < NB; i++)
+		lb_use_once(&fresh[i]);
+	for (i = 0; i < nmodes; i++)
+		if (modes[i].fresh != &fresh[1])
+			lb_use_once(modes[i].fresh);
+	if (with_big) {
+		load_max_flows = 1u << 22;
+		lb_load(&big, 100, 1u << 22, FWD_DSR);
+		load_max_flows = 0;
+	}
+	lb_load(&never, 100, 0, FWD_DSR);
+	if (with_ft) {
+		ft_setup(&hit[1]);
 	}
 	fprintf(stderr, "setup: %.1f s (%d instances, %u flows pinned in %d, "
 			"%u IPv6 flows in 1)\n",
@@ -1033,11 +1463,15 @@ int main(int argc, char **argv)
 			 modes[i].fresh->nbe);
 	}
 
+	ns = add_issue_rows(sc, ns, &hit[1], &fresh[1], &ack, &syn, &other);
+
 	/* Rounds; within a round the order rotates by one each time. */
 	for (r = 0; r < rounds; r++) {
 		for (i = 0; i < ns; i++) {
 			struct scenario *s = &sc[(i + r) % ns];
 
+			if (focus && !focus_keep(s))
+				continue;
 			s->ns[r] = run_one(s, &s->kns[r]);
 		}
 		for (i = 0; i < ns; i++) {
@@ -1067,7 +1501,7 @@ int main(int argc, char **argv)
 				(unsigned long long)new_flows_count(modes[i].hit,
 								    SVC4));
 	for (i = 0; i < ns; i++)
-		if (sc[i].check_path)
+		if (sc[i].check_path || sc[i].ft)
 			fprintf(stderr, "path check %-30s %s\n", sc[i].name,
 				sc[i].bad ? "FAILED" : "ok (every run)");
 
@@ -1079,6 +1513,8 @@ int main(int argc, char **argv)
 	for (i = 0; i < ns; i++) {
 		double m, lo, hi, km, kl, kh, rm, rl, rh, em, el, eh;
 
+		if (focus && !focus_keep(&sc[i]))
+			continue;
 		stats(sc[i].ns, rounds, &m, &lo, &hi);
 		stats(sc[i].kns, rounds, &km, &kl, &kh);
 		stats(sc[i].ratio, rounds, &rm, &rl, &rh);
@@ -1109,7 +1545,17 @@ int main(int argc, char **argv)
 		printf(", - floor behind cycle %.1f (%.1f-%.1f) ns\n", m, lo,
 		       hi);
 	}
+	print_issue_rows(sc, ns, floor_of[M_CYCLE]);
+	if (with_ft) {
+		print_pairs(sc, ns);
+		printf("# two CPUs inserting at once (kernel timing, %d rounds)\n",
+		       rounds);
+		two_cpus("current", fresh[1].prog, empty_cur, &fresh[1], &syn);
+		two_cpus("prototype", ft_empt.prog, empty_ft, &ft_empt, &syn);
+	}
 	prog_size("xdp_lb", hit[0].prog);
+	if (with_ft)
+		prog_size("prototype (xdp_ft)", ft_hit.prog);
 	for (i = 0; i < 7; i++) {
 		char n[32];
 

@@ -11,6 +11,8 @@
 #   alone on CPU. Default (THREADED=0): everything runs in softirq on the
 #   generator's CPU (measured: see docs/benchmarks.md).
 #   XDPLB=path/to/xdp-lb picks the controller binary (copied at start).
+#   SCEN="floor xdp-lb ft" picks scenarios (default: all but ft and ft3).
+#   XLB_E2E_TAG=X prefixes the namespaces and interfaces (as e2e tests).
 #
 # Topology: namespace xbp-gen (xbp-gen0 198.18.1.1/24: the live-frame
 # generator, and the counting XDP_DROP sink on the same veth) and xbp-lb
@@ -35,6 +37,10 @@
 #           are redirected into xbp-lb1 and counted by the sink on xbp-gen1
 #           (which is also the XDP program the redirect into a veth needs);
 #           one nat mapping per flow
+#   ft      issue 14's prototype (bench/flowtab.bpf.c via bench/ft_attach):
+#           parse, inline VIP table, cache-line flow table, MAC rewrite,
+#           XDP_TX; one per-CPU per-service counter (ft3: the three
+#           counters of the data path). Checked by the sink's count only.
 # Every xdp-lb run is checked: the outcome counters (xdp-lb status --json)
 # before and after must have grown by warm-up + sent packets in the
 # expected outcome (tx_forwarded; redirect_nat) and nothing in any drop_*,
@@ -54,8 +60,10 @@ THREADED=${THREADED:-0}
 LB_CPU=${LB_CPU:-1}
 SINK_CPU=${SINK_CPU:-$LB_CPU}
 XDPLB=${XDPLB:-$ROOT/build/xdp-lb}
-SCENARIOS=(floor xdp-lb nft xdp-lb-tunnel xdp-lb-nat)
-GNS=xbp-gen LNS=xbp-lb GIF=xbp-gen0 LIF=xbp-lb0 GIF1=xbp-gen1 LIF1=xbp-lb1
+read -r -a SCENARIOS <<<"${SCEN:-floor xdp-lb nft xdp-lb-tunnel xdp-lb-nat}"
+T=${XLB_E2E_TAG:-}
+GNS=${T}xbp-gen LNS=${T}xbp-lb GIF=${T}xbp-gen0 LIF=${T}xbp-lb0
+GIF1=${T}xbp-gen1 LIF1=${T}xbp-lb1 IDLE=${T}xbp-i0
 PIN=/sys/fs/bpf/xdp-lb/$LIF
 VIP=198.18.1.100
 
@@ -63,7 +71,9 @@ for f in "$OUT/gen" "$OUT/floor.bpf.o" "$XDPLB"; do
 	[ -e "$f" ] || { echo "pps: $f missing (make -C bench; make)" >&2; exit 1; }
 done
 [ "$(id -u)" = 0 ] || { echo "pps: needs root" >&2; exit 1; }
-command -v nft >/dev/null || { echo "pps: nft missing" >&2; exit 1; }
+case " ${SCENARIOS[*]} " in *" nft "*)
+	command -v nft >/dev/null || { echo "pps: nft missing" >&2; exit 1; } ;;
+esac
 command -v jq >/dev/null || { echo "pps: jq missing" >&2; exit 1; }
 
 TMP=$(mktemp -d /tmp/xbp-pps.XXXXXX) || exit 1
@@ -98,7 +108,7 @@ ip link add $GIF1 netns $GNS type veth peer name $LIF1 netns $LNS ||
 	fail "internal veth"
 # Idle, down veth: the generator program is attached there for the run so
 # it stays in the XDP dispatcher (see gen.c).
-ip -n $GNS link add xbp-i0a type veth peer name xbp-i0b || fail "idle veth"
+ip -n $GNS link add ${IDLE}a type veth peer name ${IDLE}b || fail "idle veth"
 for ns in $GNS $LNS; do
 	ip netns exec $ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
 		net.ipv6.conf.default.disable_ipv6=1
@@ -227,6 +237,9 @@ up() {
 		ctl_up "$TMP/lb-tunnel.yaml" ;;
 	xdp-lb-nat)
 		ctl_up "$TMP/lb-nat.yaml" --internal $LIF1 ;;
+	ft | ft3)
+		nsenter --net=/run/netns/$LNS "$OUT/ft_attach" $LIF $VIP "$GMAC" "$LMAC" \
+			"$([ "$1" = ft3 ] && echo 3 || echo 1)" ;;
 	nft)
 		ip netns exec $LNS nft -f - <<-'EON'
 		table ip xbp {
@@ -242,7 +255,7 @@ up() {
 
 down() {
 	case $1 in
-	floor)
+	floor | ft | ft3)
 		ip -n $LNS link set dev $LIF xdpdrv off ;;
 	xdp-lb*)
 		ctl_down ;;
@@ -303,7 +316,7 @@ for ((r = 0; r < ROUNDS; r++)); do
 			case $s in xdp-lb*) before=$(status) ||
 				fail "no status in $s" ;; esac
 			line=$(nsenter --net=/run/netns/$GNS "$OUT/gen" -i $GIF \
-				-I xbp-i0a -S $GIF1 -d "$LMAC" -v $VIP -f "$f" \
+				-I ${IDLE}a -S $GIF1 -d "$LMAC" -v $VIP -f "$f" \
 				-t "$SECS" -c "$CHUNK" -C "$CPU") ||
 				fail "gen failed in $s"
 			chk=

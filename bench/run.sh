@@ -3,6 +3,11 @@
 # Per-packet and controller benchmarks (figures only, never pass/fail).
 # Build first: make -C bench (or `make bench` from the top). Needs root.
 #   ROUNDS=5 REPEAT=1000000 CALLS=131072 OUT=build/bench ./bench/run.sh
+#   FT=1: also issue 14's prototype flow table (bench/flowtab.bpf.c), each
+#   row beside its current-path twin; FOCUS=1: only issue 14's rows (dsr
+#   and tunnel, 100 back ends; no nat, IPv6, single or ablation rows);
+#   BIG=1: hits over 2^22 flows too (~2 GiB more kernel memory); CTL=0:
+#   no controller figures.
 # Makes one namespace, xbn-pkt, with four idle (down) veth pairs: the
 # programs that BPF_PROG_TEST_RUN runs are attached there so that a test
 # run does not pay the XDP dispatcher update (see bench_pkt.c). Removed on
@@ -35,10 +40,16 @@ echo "# $(date -u +%F) $(uname -r), $(nproc) CPUs: $(lscpu | sed -n 's/^Model na
 echo
 echo "== per-packet cost (BPF_PROG_TEST_RUN), $ROUNDS rounds"
 # nsenter keeps the root bpffs and /sys (docs/testing.md).
+OPTS=()
+[ "${FT:-0}" = 1 ] && OPTS+=(-f -P)
+[ "${FOCUS:-0}" = 1 ] && OPTS+=(-F)
+[ "${BIG:-0}" = 1 ] && OPTS+=(-B)
 nsenter --net="/run/netns/$NS" "$OUT/bench_pkt" -r "$ROUNDS" -n "$REPEAT" \
-	-c "$CALLS" -o "$OUT/pkt.dat" -i "${IFS_LIST%,}" || exit 1
+	-c "$CALLS" -o "$OUT/pkt.dat" -i "${IFS_LIST%,}" "${OPTS[@]}" || exit 1
 echo
-"$OUT/bench_ctl" -r "$ROUNDS" || exit 1
+if [ "${CTL:-1}" = 1 ]; then
+	"$OUT/bench_ctl" -r "$ROUNDS" || exit 1
+fi
 
 if command -v gnuplot >/dev/null; then
 	gnuplot -e "datafile='$OUT/pkt.dat'; outfile='$OUT/bench_pkt.png'" \
