@@ -14,6 +14,8 @@ PKGS="$PKGS debhelper dpkg-dev lintian systemd man-db"
 # The HTTP listener's tests: promtool checks /metrics, headless Chromium
 # drives the console over the DevTools protocol (tests/e2e/console.py).
 PKGS="$PKGS prometheus chromium python3-websocket"
+# make fuzz-ctl: clang's libFuzzer and sanitizer runtimes
+PKGS="$PKGS libclang-rt-14-dev"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
