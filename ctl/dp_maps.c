@@ -151,6 +151,26 @@ int dp_table_del(struct dp *dp, __u32 svc_id)
 	return ret && errno != ENOENT ? -errno : 0;
 }
 
+/* The whole array in one batch syscall, slots in key order; -errno if it
+ * did not read them all. */
+static int table_get_batch(int fd, __u32 n, __u32 *table)
+{
+	__u32 *keys = calloc(n, sizeof(*keys)), count = n, out = 0;
+	int ret;
+
+	if (!keys)
+		return -ENOMEM;
+	ret = bpf_map_lookup_batch(fd, NULL, &out, keys, table, &count, NULL);
+	if (ret && errno == ENOENT) /* the end of the array: not an error */
+		ret = 0;
+	else if (ret)
+		ret = -errno;
+	if (!ret && count != n)
+		ret = -EIO;
+	free(keys);
+	return ret;
+}
+
 int dp_table_get(struct dp *dp, __u32 svc_id, __u32 *table)
 {
 	__u32 inner_id, i;
@@ -162,8 +182,10 @@ int dp_table_get(struct dp *dp, __u32 svc_id, __u32 *table)
 	inner = bpf_map_get_fd_by_id(inner_id);
 	if (inner < 0)
 		return -errno;
-	for (i = 0; i < dp->table_size && !ret; i++)
-		ret = bpf_map_lookup_elem(inner, &i, &table[i]) ? -errno : 0;
+	if (table_get_batch(inner, dp->table_size, table)) /* else by slot */
+		for (i = 0; i < dp->table_size && !ret; i++)
+			ret = bpf_map_lookup_elem(inner, &i, &table[i]) ? -errno :
+									  0;
 	close(inner);
 	return ret;
 }

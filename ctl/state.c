@@ -277,6 +277,7 @@ int service_rebuild(struct lb_state *st, struct lb_service *s)
 		return ret;
 	ret = any ? dp_table_set(st->dp, s->id, st->table) :
 		    dp_table_del(st->dp, s->id);
+	s->fp_valid = false;
 	if (!ret) {
 		s->rebuilds++;
 		events_add("rebuild", s->name, NULL, "table rebuilt (%zu back ends)",

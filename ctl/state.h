@@ -128,6 +128,11 @@ struct lb_service {
 	__u64 over_since, under_since; /* ns, 0: not now */
 	char scale_detail[192];	  /* the scaler's last step */
 	__u64 rebuilds;		  /* tables swapped in */
+	/* the table's fingerprint (state_cluster.c), read from the map once
+	 * per table: valid until the next rebuild */
+	__u64 fp;
+	int fp_ret;
+	bool fp_valid;
 	struct lb_hist probe_hist; /* its health probes' latency */
 	bool announce;		  /* route the VIP while it can serve */
 };

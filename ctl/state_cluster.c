@@ -317,8 +317,8 @@ static bool announce_why(const struct lb_state *st, const struct lb_service *s,
  * slot's back end by its address (ids differ from node to node): equal on
  * every node with the same back ends and weights.
  */
-static int table_fingerprint(struct lb_state *st, const struct lb_service *s,
-			     __u64 *out)
+static int table_fingerprint_read(struct lb_state *st, struct lb_service *s,
+				  __u64 *out)
 {
 	__u64 h = 0xcbf29ce484222325ull;
 	__u32 i, j, n = st->dp->table_size;
@@ -332,7 +332,7 @@ static int table_fingerprint(struct lb_state *st, const struct lb_service *s,
 	ret = dp_table_get(st->dp, s->id, t);
 	for (i = 0; !ret && i < n; i++) {
 		if (!b || b->id != t[i])
-			b = backend_by_id((struct lb_service *)s, t[i]);
+			b = backend_by_id(s, t[i]);
 		memset(rec, b ? 0 : 0xff, sizeof(rec));
 		if (b) {
 			rec[0] = b->addr.family;
@@ -345,6 +345,20 @@ static int table_fingerprint(struct lb_state *st, const struct lb_service *s,
 	free(t);
 	*out = h;
 	return ret;
+}
+
+/* The same, read from the map once per table (service_rebuild clears
+ * fp_valid), not on every status: the map takes a syscall per slot, and
+ * status is polled. */
+static int table_fingerprint(struct lb_state *st, struct lb_service *s,
+			     __u64 *out)
+{
+	if (!s->fp_valid) {
+		s->fp_ret = table_fingerprint_read(st, s, &s->fp);
+		s->fp_valid = true;
+	}
+	*out = s->fp;
+	return s->fp_ret;
 }
 
 void state_cluster_service_json(struct lb_state *st,
@@ -360,7 +374,7 @@ void state_cluster_service_json(struct lb_state *st,
 	json_object_object_add(r, "announced", json_object_new_boolean(routed));
 	json_object_object_add(r, "why", json_object_new_string(buf));
 	json_object_object_add(o, "announce", r);
-	if (table_fingerprint(st, s, &fp))
+	if (table_fingerprint(st, (struct lb_service *)s, &fp))
 		snprintf(buf, sizeof(buf), "none");
 	else
 		snprintf(buf, sizeof(buf), "%016llx", (unsigned long long)fp);
