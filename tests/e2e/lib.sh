@@ -319,3 +319,50 @@ own_link() {
 	ip -n "$P-$3" link set "${2}p" master br0 up
 	ip -n "$P-$1" link set "$2" up
 }
+
+# nat mode's two arms (test_nat, test_nat_iface_gone, test_links_nat):
+#   P-cl 198.18.0.1 --br0(sw)-- P-lb0 198.18.0.2 [xdp-lb]
+#   P-lb1 198.18.2.1 --br0(sw1)-- back ends 198.18.2.11, .12, ...
+# and with v6 fd00::1, fd00::2, fd00:2::1, fd00:2::11, ... NSS must hold
+# "sw sw1 cl lb" and the back ends.
+nat_int_link_up() { # [MAC]: the internal arm, P-lb1
+	own_link lb $P-lb1 sw1 || return 1
+	[ -n "${1:-}" ] && ip -n $P-lb link set $P-lb1 address "$1"
+	ip -n $P-lb addr add 198.18.2.1/24 dev $P-lb1
+	[ -n "${NAT_V6:-}" ] && ip -n $P-lb addr add fd00:2::1/64 dev $P-lb1 nodad
+	# XDP_REDIRECT into a veth needs NAPI on its peer
+	ip -n $P-sw1 link set dev $P-lb1p xdpdrv obj "$ROOT/build/xdp_pass.bpf.o" sec xdp
+}
+nat_topology() { # "b1 b2 ..." [v6]: links, addresses, routes, backend.py on :80
+	local n i=11
+	NAT_V6=${2:-}
+	own_link cl $P-cl0 sw && own_link lb $P-lb0 sw && nat_int_link_up ||
+		return 1
+	ip -n $P-cl addr add 198.18.0.1/24 dev $P-cl0
+	ip -n $P-lb addr add 198.18.0.2/24 dev $P-lb0
+	ip -n $P-cl route add $VIP4/32 via 198.18.0.2
+	if [ -n "$NAT_V6" ]; then
+		ip -n $P-cl addr add fd00::1/64 dev $P-cl0 nodad
+		ip -n $P-lb addr add fd00::2/64 dev $P-lb0 nodad
+		ip -n $P-cl -6 route add $VIP6/128 via fd00::2
+	fi
+	ip netns exec $P-cl ethtool -K $P-cl0 tx off >/dev/null
+	for n in $1; do
+		own_link $n $P-${n}0 sw1 || return 1
+		ip -n $P-$n addr add 198.18.2.$i/24 dev $P-${n}0
+		[ -n "$NAT_V6" ] && ip -n $P-$n addr add fd00:2::$i/64 dev $P-${n}0 nodad
+		# replies cross the balancer's native XDP: software checksums
+		ip netns exec $P-$n ethtool -K $P-${n}0 tx off >/dev/null
+		i=$((i + 1))
+	done
+	ip -n $P-sw link set dev $P-lb0p xdpdrv obj "$ROOT/build/xdp_pass.bpf.o" sec xdp ||
+		return 1
+	for n in $1; do
+		ip netns exec "$P-$n" python3 "$E2E_DIR/backend.py" "$n" 80 >/dev/null 2>&1 &
+		PIDS+=($!)
+	done
+	for n in $1; do
+		wait_for 50 in_ns "$P-$n" python3 -c "import socket; socket.create_connection(('127.0.0.1', 80), 1)" ||
+			return 1
+	done
+}

@@ -14,37 +14,7 @@ CLEAN_FILES+=("$CFG")
 NSS="sw sw1 cl lb b1 b2"
 own_topo_begin || { not_ok "namespaces"; exit 1; }
 
-int_link_up() {
-	own_link lb $P-lb1 sw1 || return 1
-	[ -n "${1:-}" ] && ip -n $P-lb link set $P-lb1 address "$1"
-	ip -n $P-lb addr add 198.18.2.1/24 dev $P-lb1
-	# XDP_REDIRECT into a veth needs NAPI on its peer
-	ip -n $P-sw1 link set dev $P-lb1p xdpdrv obj "$ROOT/build/xdp_pass.bpf.o" sec xdp
-}
-setup() {
-	local n i=11
-	own_link cl $P-cl0 sw && own_link lb $P-lb0 sw && int_link_up &&
-		own_link b1 $P-b10 sw1 && own_link b2 $P-b20 sw1 || return 1
-	ip -n $P-cl addr add 198.18.0.1/24 dev $P-cl0
-	ip -n $P-lb addr add 198.18.0.2/24 dev $P-lb0
-	for n in b1 b2; do
-		ip -n $P-$n addr add 198.18.2.$i/24 dev $P-${n}0
-		ip netns exec $P-$n ethtool -K $P-${n}0 tx off >/dev/null
-		i=$((i + 1))
-	done
-	ip -n $P-cl route add $VIP4/32 via 198.18.0.2
-	ip netns exec $P-cl ethtool -K $P-cl0 tx off >/dev/null
-	ip -n $P-sw link set dev $P-lb0p xdpdrv obj "$ROOT/build/xdp_pass.bpf.o" sec xdp
-}
-setup || { not_ok "topology"; exit 1; }
-for n in b1 b2; do
-	ip netns exec "$P-$n" python3 "$E2E_DIR/backend.py" "$n" 80 >/dev/null 2>&1 &
-	PIDS+=($!)
-done
-for n in b1 b2; do
-	wait_for 50 in_ns "$P-$n" python3 -c "import socket; socket.create_connection(('127.0.0.1', 80), 1)" ||
-		{ not_ok "back end $n starts"; exit 1; }
-done
+nat_topology "b1 b2" || { not_ok "topology and back ends"; exit 1; }
 cat >"$CFG" <<YAML
 services:
   - name: web
@@ -75,7 +45,7 @@ out=$(xlb status 2>&1)
 check "status (human) warns: $(grep WARNING <<<"$out")" \
 	grep -q "^WARNING: internal interface $P-lb1: gone" <<<"$out"
 
-int_link_up "$mac" || not_ok "internal interface back"
+nat_int_link_up "$mac" || not_ok "internal interface back"
 check "the controller re-attaches within 5 s (status json: up, back 1)" \
 	wait_until 5 status_is "(s['links']['internal']['state'], s['links']['internal']['back'])" "('up', 1)"
 check "the log says its nat port is restored" \

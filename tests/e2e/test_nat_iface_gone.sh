@@ -16,24 +16,7 @@ CLEAN_FILES+=("$CFG")
 NSS="sw sw1 cl lb b1"
 own_topo_begin || { not_ok "namespaces"; exit 1; }
 
-setup() {
-	own_link cl $P-cl0 sw && own_link lb $P-lb0 sw && own_link lb $P-lb1 sw1 &&
-		own_link b1 $P-b10 sw1 || return 1
-	ip -n $P-cl addr add 198.18.0.1/24 dev $P-cl0
-	ip -n $P-lb addr add 198.18.0.2/24 dev $P-lb0
-	ip -n $P-lb addr add 198.18.2.1/24 dev $P-lb1
-	ip -n $P-b1 addr add 198.18.2.11/24 dev $P-b10
-	ip netns exec $P-b1 ethtool -K $P-b10 tx off >/dev/null
-	ip -n $P-cl route add $VIP4/32 via 198.18.0.2
-	ip netns exec $P-cl ethtool -K $P-cl0 tx off >/dev/null
-	ip -n $P-sw link set dev $P-lb0p xdpdrv obj "$ROOT/build/xdp_pass.bpf.o" sec xdp &&
-		ip -n $P-sw1 link set dev $P-lb1p xdpdrv obj "$ROOT/build/xdp_pass.bpf.o" sec xdp
-}
-setup || { not_ok "topology"; exit 1; }
-ip netns exec "$P-b1" python3 "$E2E_DIR/backend.py" b1 80 >/dev/null 2>&1 &
-PIDS+=($!)
-wait_for 50 in_ns "$P-b1" python3 -c "import socket; socket.create_connection(('127.0.0.1', 80), 1)" ||
-	{ not_ok "back end starts"; exit 1; }
+nat_topology b1 || { not_ok "topology and back end"; exit 1; }
 cat >"$CFG" <<YAML
 services:
   - name: web
