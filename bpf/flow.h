@@ -103,7 +103,10 @@ static __always_inline int pick_backend(struct lb_ctx *lc)
 }
 
 /* TCP state seen from the client, and the coarse last-seen time. The entry
- * is written only when something changed, to keep the cache line clean. */
+ * is written only when something changed, to keep the cache line clean. A
+ * state change restarts the idle time: the new state's timeout counts from
+ * the packet that set it (a FIN's tcp_fin from the FIN, not from up to a
+ * second before it). */
 static __always_inline void flow_touch(struct flow_value *fv,
 				       const struct l4_info *l4, __u8 proto,
 				       __u64 now)
@@ -117,13 +120,16 @@ static __always_inline void flow_touch(struct flow_value *fv,
 			state = XLB_FLOW_FIN;
 		else if (l4->syn && !l4->ack)
 			state = XLB_FLOW_SYN;
-		else if (l4->ack && state == XLB_FLOW_SYN)
+		else if (l4->ack && (state == XLB_FLOW_SYN ||
+				     state == XLB_FLOW_PICKUP))
 			state = XLB_FLOW_ESTABLISHED;
 	}
-	if (state != fv->state)
+	if (state != fv->state) {
 		fv->state = state;
-	if (now - fv->last_seen > NSEC_PER_SEC)
 		fv->last_seen = now;
+	} else if (now - fv->last_seen > NSEC_PER_SEC) {
+		fv->last_seen = now;
+	}
 }
 
 static __always_inline __u8 initial_state(const struct l4_info *l4, __u8 proto)
@@ -136,7 +142,7 @@ static __always_inline __u8 initial_state(const struct l4_info *l4, __u8 proto)
 		return XLB_FLOW_FIN;
 	if (l4->syn && !l4->ack)
 		return XLB_FLOW_SYN;
-	return XLB_FLOW_ESTABLISHED;
+	return XLB_FLOW_PICKUP;
 }
 
 /* A SYN that meets an entry in SYN state seen less than this long ago is
@@ -152,7 +158,8 @@ static __always_inline __u8 initial_state(const struct l4_info *l4, __u8 proto)
  * to the usable back end be? Then it is picked from the current table like
  * a miss, and the entry replaced. TCP: a SYN without ACK (and without
  * RST/FIN) opens a connection. On an entry closed by FIN or RST it is
- * always new (the client reuses its port). On an entry whose back end
+ * always new (the client reuses its port), and on a PICKUP entry (one
+ * packet that opened nothing: a guess from the table) too. On an entry whose back end
  * takes no new flows it is new unless it is the entry's own opening SYN
  * again: state SYN and seen within XLB_SYN_RETX_NS. On a SYN or
  * established entry of a back end that takes new flows it stays. UDP: a
@@ -171,7 +178,8 @@ static __always_inline bool flow_opens_new(const struct flow_value *fv,
 		return !takes_new && age > XLB_UDP_NEW_NS;
 	if (!l4->syn || l4->ack || l4->rst || l4->fin)
 		return false;
-	if (fv->state == XLB_FLOW_FIN || fv->state == XLB_FLOW_RST)
+	if (fv->state == XLB_FLOW_FIN || fv->state == XLB_FLOW_RST ||
+	    fv->state == XLB_FLOW_PICKUP)
 		return true;
 	if (takes_new)
 		return false;

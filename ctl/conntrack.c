@@ -20,6 +20,7 @@ __u32 conntrack_timeout(const struct flow_timeouts *t, __u8 state)
 	case XLB_FLOW_NEW: /* only UDP starts (and stays) here */
 		return t->udp;
 	case XLB_FLOW_SYN:
+	case XLB_FLOW_PICKUP: /* a guess until its second packet */
 		return t->tcp_syn;
 	case XLB_FLOW_ESTABLISHED:
 		return t->tcp_established;
@@ -43,5 +44,6 @@ bool conntrack_expired(const struct flow_timeouts *t,
 
 bool conntrack_live(__u8 state)
 {
-	return state != XLB_FLOW_FIN && state != XLB_FLOW_RST;
+	return state != XLB_FLOW_FIN && state != XLB_FLOW_RST &&
+	       state != XLB_FLOW_PICKUP;
 }

@@ -15,7 +15,8 @@
 
 /* Idle seconds after which a flow in a state is deleted. */
 struct flow_timeouts {
-	__u32 tcp_syn;	       /* SYN seen, no ACK yet */
+	__u32 tcp_syn;	       /* SYN seen, no ACK yet; or one mid-flow
+				* packet (PICKUP) */
 	__u32 tcp_established; /* ACK seen */
 	__u32 tcp_fin;	       /* FIN seen from the client */
 	__u32 tcp_rst;	       /* RST seen from the client */
@@ -35,7 +36,8 @@ __u32 conntrack_timeout(const struct flow_timeouts *t, __u8 state);
  * (nat_port set) closed by FIN is held nat_time_wait if that is longer. */
 bool conntrack_expired(const struct flow_timeouts *t,
 		       const struct flow_value *v, __u64 now_ns);
-/* A live connection: not closed by FIN or RST. */
+/* A live connection: not closed by FIN or RST, and not a single mid-flow
+ * packet (PICKUP: a closed connection's late ACK makes one). */
 bool conntrack_live(__u8 state);
 
 #endif

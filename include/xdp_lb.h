@@ -138,11 +138,14 @@ _Static_assert(sizeof(struct flow_key_v6) == 40, "flow_key_v6 size");
 enum flow_state {
 	XLB_FLOW_NEW = 0,	  /* UDP (TCP never: see ESTABLISHED) */
 	XLB_FLOW_SYN = 1,	  /* SYN without ACK seen (an opening) */
-	XLB_FLOW_ESTABLISHED = 2, /* ACK without SYN after the SYN, or a
-				   * first packet that opens nothing (mid-
-				   * flow: after a restart or an eviction) */
+	XLB_FLOW_ESTABLISHED = 2, /* ACK without SYN after the SYN or the
+				   * PICKUP packet */
 	XLB_FLOW_FIN = 3,	  /* FIN seen from the client */
 	XLB_FLOW_RST = 4,	  /* RST seen from the client */
+	XLB_FLOW_PICKUP = 5,	  /* a first packet that opens nothing (mid-
+				   * flow: another node's flow, a restart, an
+				   * eviction, or a closed connection's late
+				   * ACK): not live until a second packet */
 };
 
 /* Value of flows_v4/flows_v6: the back end a flow is pinned to. */

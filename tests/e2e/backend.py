@@ -8,6 +8,9 @@ GET /echo        -> every line the client sends after the request, sent
                     back as "NAME line" (a long-lived stream)
 GET /bytes?n=N   -> N bytes of a fixed pseudo-random stream (blob(N)), with
                     an X-Backend: NAME header (byte-exact transfer checks)
+GET /lateclose?secs=N -> "NAME\n"; once the client has closed its side,
+                    waits N seconds before closing (its FIN, and the
+                    client's last ACK, come N s after the client's FIN)
 Usage: backend.py NAME [PORT]   (listens on :: and 0.0.0.0)
 With XLB_READY=FILE in the environment, writes the wall-clock time (ms
 since the epoch) at which it started listening to FILE.
@@ -64,6 +67,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+            return
+        if url.path == "/lateclose":
+            secs = min(float(urllib.parse.parse_qs(url.query).get("secs", ["1"])[0]), 30)
+            body = f"{NAME}\n".encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            self.wfile.flush()
+            self.rfile.read()  # to the client's FIN
+            time.sleep(secs)
+            self.close_connection = True
             return
         if url.path == "/slow":
             secs = min(int(urllib.parse.parse_qs(url.query).get("secs", ["5"])[0]), 120)

@@ -12,6 +12,11 @@ hold HOST PORT SECS    one keep-alive connection, GET / every 0.2 s for SECS
                        ever changed.
 slow HOST PORT SECS    one GET /slow?secs=SECS; exits 1 unless all SECS lines
                        arrive from one back end.
+lateclose HOST PORT SECS
+                       one GET /lateclose: half-closes after the answer; the
+                       back end closes SECS s later (the client's last ACK
+                       comes after the balancer forgot the flow if
+                       tcp_fin < SECS); prints the back end's name.
 download HOST PORT SIZE N
                        N downloads of SIZE bytes from /bytes, each on a new
                        connection, each compared byte for byte with the
@@ -252,6 +257,35 @@ def slow(host, port, secs):
 
 
 
+def read_answer(s):
+    """The body of a one-line answer on socket s (headers skipped)."""
+    data = b""
+    while not data.partition(b"\r\n\r\n")[2].endswith(b"\n"):
+        b = s.recv(4096)
+        if not b:
+            break
+        data += b
+    return data.partition(b"\r\n\r\n")[2].decode().strip()
+
+
+def lateclose(host, port, secs):
+    """GET /lateclose?secs=SECS, half-close, read to the server's FIN;
+    prints the back end's name. Bounded by SECS + 5 s."""
+    try:
+        with socket.create_connection((host, port), timeout=secs + 5) as s:
+            s.sendall(f"GET /lateclose?secs={secs} HTTP/1.1\r\n"
+                      f"Host: {host}\r\n\r\n".encode())
+            name = read_answer(s)
+            s.shutdown(socket.SHUT_WR)
+            while s.recv(4096):  # to the server's FIN, SECS s later
+                pass
+    except OSError as e:
+        print(f"FAILED: {e}")
+        return 1
+    print(name)
+    return 0
+
+
 def blob(n):
     return b"".join(hashlib.sha256(i.to_bytes(4, "big")).digest()
                     for i in range((n + 31) // 32))[:n]
@@ -365,13 +399,7 @@ def holdport(host, port, sport, secs):
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     s = connect_from(host, port, sport, 3)
     s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-    data = b""
-    while not data.partition(b"\r\n\r\n")[2].endswith(b"\n"):
-        b = s.recv(4096)
-        if not b:
-            break
-        data += b
-    print(data.partition(b"\r\n\r\n")[2].decode().strip(), flush=True)
+    print(read_answer(s), flush=True)
     time.sleep(secs)
     s.close()
     return 0
@@ -390,6 +418,8 @@ def main():
         return streams(host, port, arg, int(sys.argv[5]))
     if cmd == "download":
         return download(host, port, arg, int(sys.argv[5]))
+    if cmd == "lateclose":
+        return lateclose(host, port, arg)
     return {"count": count, "hold": hold, "slow": slow, "retry": retry,
             "peer": peer}[cmd](host, port, arg)
 

@@ -12,6 +12,10 @@
 # name, so two checkouts can run the suite at the same time.
 # XLB_E2E_VERBOSE=1 echoes every command.
 
+# Debian's python3 (tests/deps.sh installs it; the scripts need only its
+# standard library and python3-websocket) before any other on PATH: a
+# version manager's shim costs about a second per start on a busy machine.
+PATH=/usr/bin:$PATH
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$E2E_DIR/../.." && pwd)
 BIN=${BIN:-$ROOT/build/xdp-lb}

@@ -384,7 +384,7 @@ static int nat_alloc(struct dpm *m, const struct walk *w,
  * flow_state): UDP stays NEW; RST and FIN seen from the client; a SYN (a
  * connection opening); established once an ACK without SYN follows it.
  * A first packet that opens nothing (a mid-flow packet, after a restart
- * or an eviction) is an established connection. */
+ * or an eviction) is a pickup, established from its next ACK. */
 static __u8 flow_state(const struct walk *w, const struct mflow *old)
 {
 	__u8 f = w->tcp;
@@ -398,8 +398,9 @@ static __u8 flow_state(const struct walk *w, const struct mflow *old)
 	if ((f & TF_SYN) && !(f & TF_ACK))
 		return XLB_FLOW_SYN;
 	if (!old)
-		return XLB_FLOW_ESTABLISHED;
-	if ((f & TF_ACK) && old->state == XLB_FLOW_SYN)
+		return XLB_FLOW_PICKUP;
+	if ((f & TF_ACK) && (old->state == XLB_FLOW_SYN ||
+			     old->state == XLB_FLOW_PICKUP))
 		return XLB_FLOW_ESTABLISHED;
 	return old->state;
 }

@@ -73,8 +73,9 @@ static void test_pin_survives_table_change_v6(void **state)
  * Several nodes (docs/cluster.md): a flow that began on another balancer
  * arrives here mid-stream (that node died, ECMP moved the flow). Its first
  * packet is an ACK with data, no SYN: it is forwarded by the table, never
- * dropped or reset, and pinned as established, so that a later table
- * change here does not move it.
+ * dropped or reset, and pinned (state pickup: one packet is also what a
+ * closed connection's late ACK looks like), so that a later table change
+ * here does not move it; its next ACK makes it established.
  */
 static void midflow_adopted(struct env *e, const struct family_setup *f)
 {
@@ -91,12 +92,14 @@ static void midflow_adopted(struct env *e, const struct family_setup *f)
 	send_tx(e, &data, pick, "mid-flow ACK of a flow never seen here");
 	fv = flow_must(e, &data, "after the mid-flow ACK");
 	expect_u64(fv.backend_id, pick, "mid-flow ACK pinned to the table's pick: backend");
-	expect_state(fv.state, XLB_FLOW_ESTABLISHED,
+	expect_state(fv.state, XLB_FLOW_PICKUP,
 		     "flow state after a mid-flow ACK");
 
 	table_all(e, f->svc, f->spare); /* a weight change here */
 	send_tx(e, &ack, pick, "next ACK after the table changed");
 	expect_reasons(e, XLB_TX_FORWARDED, 2, 2 * in.len);
+	expect_state(flow_must(e, &ack, "after the next ACK").state,
+		     XLB_FLOW_ESTABLISHED, "flow state after the second packet");
 }
 
 static void test_midflow_adopted_v4(void **state)
@@ -110,7 +113,8 @@ static void test_midflow_adopted_v6(void **state)
 }
 
 /* The back end is removed (slot freed, table rebuilt without it): its
- * flows are picked again from the table and pinned to the new choice. */
+ * flows are picked again from the table and pinned to the new choice, as
+ * a pickup (one packet: the new back end may well reset it). */
 static void test_backend_removed_repicked(void **state)
 {
 	struct env *e = *state;
@@ -129,7 +133,7 @@ static void test_backend_removed_repicked(void **state)
 	send_tx(e, &ack, SPARE_BE4, "ACK after its back end was removed");
 	fv = flow_must(e, &ack, "after the ACK");
 	expect_u64(fv.backend_id, SPARE_BE4, "flow re-picked: backend");
-	expect_state(fv.state, XLB_FLOW_ESTABLISHED, "re-picked flow state");
+	expect_state(fv.state, XLB_FLOW_PICKUP, "re-picked flow state");
 	expect_lb(e, e->skel->maps.stats_backend, SPARE_BE4, 1, spec_len(&ack),
 		  1);
 	expect_lb(e, e->skel->maps.stats_svc, SVC_TCP4, 2,

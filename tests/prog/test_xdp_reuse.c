@@ -22,7 +22,7 @@ enum be_kind { BE_ACTIVE, BE_NO_NEW, BE_DOWN, BE_REMOVED };
 static const char *const be_kind_names[] = { "active", "no_new", "down",
 					     "removed" };
 
-enum entry_kind { E_SYN, E_SYN_OLD, E_ESTABLISHED, E_FIN, E_RST };
+enum entry_kind { E_SYN, E_SYN_OLD, E_ESTABLISHED, E_FIN, E_RST, E_PICKUP };
 
 static const struct entry_def {
 	const char *name;
@@ -34,10 +34,11 @@ static const struct entry_def {
 	[E_ESTABLISHED] = { "established", XLB_FLOW_ESTABLISHED, 0 },
 	[E_FIN] = { "fin", XLB_FLOW_FIN, 0 },
 	[E_RST] = { "rst", XLB_FLOW_RST, 0 },
+	[E_PICKUP] = { "pickup", XLB_FLOW_PICKUP, 0 },
 };
 
 #define N_BE 4
-#define N_ENTRY 5
+#define N_ENTRY 6
 
 /* The rule, as a table: does a SYN on this entry keep its back end? */
 static const bool syn_keeps[N_ENTRY][N_BE] = {
@@ -47,6 +48,7 @@ static const bool syn_keeps[N_ENTRY][N_BE] = {
 	[E_ESTABLISHED] = { true, false, false, false },
 	[E_FIN] = { false, false, false, false },
 	[E_RST] = { false, false, false, false },
+	[E_PICKUP] = { false, false, false, false },
 };
 
 struct combo {
@@ -181,6 +183,29 @@ static void test_syn_retransmission_keeps_backend(void **state)
 	expect_lb(e, e->skel->maps.stats_backend, SPARE_BE4, 0, 0, 0);
 }
 
+/* A change of state restarts the entry's idle time: a FIN on an entry last
+ * seen 0.9 s ago starts tcp_fin from the FIN (the once-a-second refresh
+ * alone would leave it 0.9 s old). */
+static void test_state_change_restarts_idle_time(void **state)
+{
+	struct env *e = *state;
+	struct pkt_spec fin = tcp_spec(&fam4, 45300, TF_FIN | TF_ACK);
+	struct flow_value fv = { .backend_id = first_be(&fam4),
+				 .state = XLB_FLOW_ESTABLISHED };
+	__u64 t0;
+
+	fv.last_seen = coarse_ns() - 900000000ull;
+	flow_put(e, &fin, &fv);
+	t0 = coarse_ns();
+	send_tx(e, &fin, fv.backend_id, "FIN on an established entry");
+	fv = flow_must(e, &fin, "after the FIN");
+	expect_state(fv.state, XLB_FLOW_FIN, "FIN");
+	if (fv.last_seen < t0)
+		fail_msg("last_seen %llu is before the FIN (%llu): the idle "
+			 "time did not restart", (unsigned long long)fv.last_seen,
+			 (unsigned long long)t0);
+}
+
 /* UDP: a datagram on an entry of a no-new back end idle past the window
  * is a new flow; a recent one stays; an active back end keeps both. */
 static void test_udp_idle_entry_of_no_new_backend(void **state)
@@ -293,6 +318,7 @@ static void test_nat_reopen_other_backend_new_mapping(void **state)
 static const struct CMUnitTest scenarios[] = {
 	SCENARIO(no_new_keeps_running_flows),
 	SCENARIO(syn_retransmission_keeps_backend),
+	SCENARIO(state_change_restarts_idle_time),
 	SCENARIO(udp_idle_entry_of_no_new_backend),
 	SCENARIO(nat_reopen_same_backend_keeps_port),
 	SCENARIO(nat_reopen_other_backend_new_mapping),

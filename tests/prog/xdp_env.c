@@ -249,7 +249,7 @@ const char *verdict_name(int v)
 }
 
 static const char *state_names[] = { "NEW", "SYN", "ESTABLISHED", "FIN",
-				     "RST" };
+				     "RST", "PICKUP" };
 
 const char *state_name(unsigned int s)
 {

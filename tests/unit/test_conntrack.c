@@ -22,6 +22,8 @@ static void test_timeout_per_state(void **state)
 	assert_int_equal(conntrack_timeout(&to, XLB_FLOW_ESTABLISHED), 900);
 	assert_int_equal(conntrack_timeout(&to, XLB_FLOW_FIN), 30);
 	assert_int_equal(conntrack_timeout(&to, XLB_FLOW_RST), 10);
+	/* one mid-flow packet: held like an opening, not like a connection */
+	assert_int_equal(conntrack_timeout(&to, XLB_FLOW_PICKUP), 60);
 }
 
 /* A flow idle exactly its timeout stays; one ns more and it goes. */
@@ -29,7 +31,7 @@ static void test_expiry_boundary(void **state)
 {
 	static const __u8 states[] = { XLB_FLOW_NEW, XLB_FLOW_SYN,
 				       XLB_FLOW_ESTABLISHED, XLB_FLOW_FIN,
-				       XLB_FLOW_RST };
+				       XLB_FLOW_RST, XLB_FLOW_PICKUP };
 	__u64 now = 100000 * SEC;
 	size_t i;
 
@@ -88,6 +90,9 @@ static void test_live_states(void **state)
 	assert_true(conntrack_live(XLB_FLOW_ESTABLISHED));
 	assert_false(conntrack_live(XLB_FLOW_FIN));
 	assert_false(conntrack_live(XLB_FLOW_RST));
+	/* a closed connection's late ACK makes a pickup entry: it must not
+	 * hold a drain or a removal */
+	assert_false(conntrack_live(XLB_FLOW_PICKUP));
 }
 
 static void test_defaults(void **state)
