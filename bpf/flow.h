@@ -159,9 +159,9 @@ static __always_inline __u8 initial_state(const struct l4_info *l4, __u8 proto)
  * a miss, and the entry replaced. TCP: a SYN without ACK (and without
  * RST/FIN) opens a connection. On an entry closed by FIN or RST it is
  * always new (the client reuses its port), and on a PICKUP entry (one
- * packet that opened nothing: a guess from the table) too. On an entry whose back end
- * takes no new flows it is new unless it is the entry's own opening SYN
- * again: state SYN and seen within XLB_SYN_RETX_NS. On a SYN or
+ * packet that opened nothing: a guess from the table) too. On an entry
+ * whose back end takes no new flows it is new unless it is the entry's
+ * own opening SYN again: state SYN and seen within XLB_SYN_RETX_NS. On a SYN or
  * established entry of a back end that takes new flows it stays. UDP: a
  * datagram is new when the back end takes no new flows and the entry was
  * idle longer than XLB_UDP_NEW_NS. docs/modes.md has the reasoning.
