@@ -467,37 +467,55 @@ hop_routed() {
 # ms_since T0: milliseconds since T0 (from now_ms).
 ms_since() { echo $(($(now_ms) - $1)); }
 
+# flows_of I SVC...: node I's live flows of each SVC (0 web, 2 tun), on one
+# line, from one status call.
+flows_of() {
+	local i=$1 k
+	k=$(IFS=,; echo "${*:2}")
+	node_status "$i" "' '.join(str(s['services'][k]['flows']) for k in ($k,))"
+}
+
 # busiest_node [SVC...]: the node that carries the most live flows of the
 # services SVC (default web), summed, among those that carry flows of each
 # (node 1 if none does): its streams.
 busiest_node() {
-	local i s f n best=0 max=-1
+	local i f n best=0 max=-1 fl
 	for ((i = 1; i <= CL_NODES; i++)); do
+		read -r -a fl < <(flows_of "$i" "${@:-0}")
 		n=0
-		for s in "${@:-0}"; do
-			f=$(live_flows "$i" "$s" 2>/dev/null || echo 0)
+		for f in "${fl[@]}"; do
 			[ "$f" -gt 0 ] || n=-1
 			[ "$n" -ge 0 ] && n=$((n + f))
 		done
-		[ "$n" -gt "$max" ] && max=$n best=$i
+		[ "${#fl[@]}" -gt 0 ] && [ "$n" -gt "$max" ] && max=$n best=$i
 	done
 	echo "$((best ? best : 1))"
 }
 
-# flows_elsewhere I [SVC]: live flows of SVC (default web) summed over the
-# nodes except I (moved streams show there).
+# flows_elsewhere I [SVC...]: live flows of each SVC (default web) summed
+# over the nodes except I (moved streams show there), on one line.
 flows_elsewhere() {
-	local i sum=0
+	local skip=$1 i j fl sum=()
+	shift
+	[ $# -gt 0 ] || set -- 0
 	for ((i = 1; i <= CL_NODES; i++)); do
-		[ "$i" = "$1" ] && continue
-		sum=$((sum + $(live_flows "$i" "${2:-0}")))
+		[ "$i" = "$skip" ] && continue
+		read -r -a fl < <(flows_of "$i" "$@")
+		for j in "${!fl[@]}"; do sum[j]=$((${sum[j]:-0} + fl[j])); done
 	done
-	echo "$sum"
+	echo "${sum[*]}"
 }
-# flows_total_is N [SVC]: all nodes' live flows of SVC are N (the streams,
-# once closed connections are gone).
-flows_total_is() { [ "$(flows_elsewhere 0 "${2:-0}")" = "$1" ]; }
-flows_elsewhere_at_least() { [ "$(flows_elsewhere "$1" "${3:-0}")" -ge "$2" ]; }
+# flows_total_is "N..." [SVC...]: all nodes' live flows of each SVC are N
+# (the streams, once closed connections are gone).
+flows_total_is() { [ "$(flows_elsewhere 0 "${@:2}")" = "$1" ]; }
+# flows_elsewhere_at_least I "N..." [SVC...]: each SVC's sum at least N.
+flows_elsewhere_at_least() {
+	local got want j
+	read -r -a got < <(flows_elsewhere "$1" "${@:3}")
+	read -r -a want <<<"$2"
+	[ "${#got[@]}" = "${#want[@]}" ] || return 1
+	for j in "${!want[@]}"; do [ "${got[j]}" -ge "${want[j]}" ] || return 1; done
+}
 
 # The router's BGP sessions and since when they are in their state: a
 # session that flapped (BFD under heavy load) shows a new time.

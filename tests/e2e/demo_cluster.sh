@@ -63,20 +63,17 @@ streams_start 12 "$TOUT" "$CVIP4T"
 TPID=$STREAMS_PID
 ready() { streams_ready "$SOUT" && streams_ready "$TOUT"; }
 wait_until 20 ready || { echo "streams did not open" >&2; exit 1; }
-flows_are() { flows_total_is 24 && flows_total_is 12 "$SVC_T"; }
-wait_until 10 flows_are
+wait_until 10 flows_total_is "24 12" 0 "$SVC_T"
 K=$(busiest_node 0 "$SVC_T")
-echo "node $K carries $(live_flows "$K") dsr and $(live_flows "$K" "$SVC_T") tunnel streams: its link goes down now"
+read -r kd kt < <(flows_of "$K" 0 "$SVC_T")
+echo "node $K carries $kd dsr and $kt tunnel streams: its link goes down now"
 t0=$(now_ms)
 ip -n "$P-n$K" link set "$P-n${K}x" down
 wait_until "$CONVERGE_S" nexthops_is "$CVIP4" $((CL_NODES - 1))
 echo "the router dropped node $K after $(ms_since "$t0") ms (BFD); routes now:"
 ip -n "$P-rt" route show "$CVIP4"
 ip -n "$P-rt" route show "$CVIP4T"
-moved() {
-	flows_elsewhere_at_least "$K" 24 && flows_elsewhere_at_least "$K" 12 "$SVC_T"
-}
-wait_until "$CONVERGE_S" moved
+wait_until "$CONVERGE_S" flows_elsewhere_at_least "$K" "24 12" 0 "$SVC_T"
 sleep 1 # the moved streams go on for a while on their new nodes
 streams_end "$SPID"
 streams_end "$TPID"

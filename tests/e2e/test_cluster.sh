@@ -41,6 +41,15 @@ fp6=$(fp_equal 1)
 check "web6's table fingerprint equal on every node ($fp6)" [ -n "$fp6" ]
 fpt=$(fp_equal $SVC_T)
 check "tun's (tunnel mode) table fingerprint equal on every node ($fpt)" [ -n "$fpt" ]
+tun_up_everywhere() { # every node's probes reach t1 and t2 through the hop
+	local i
+	for ((i = 1; i <= N; i++)); do
+		[ "$(node_status "$i" "[b['health'] for b in s['services'][$SVC_T]['backends']]")" = "['up', 'up']" ] ||
+			return 1
+	done
+}
+check "every node's tunnelled probes reach both tunnel back ends through the hop: up" \
+	tun_up_everywhere
 check "node 1 status: web announced, why '3 of 3 back ends up'" \
 	[ "$(node_status 1 's["services"][0]["announce"]["announced"]') $(node_status 1 's["services"][0]["announce"]["why"]')" = "True 3 of 3 back ends up" ]
 
@@ -108,12 +117,12 @@ streams_start "$TSTREAMS" "$TOUT" "$CVIP4T"
 TPID=$STREAMS_PID
 all_ready() { streams_ready "$SOUT" && streams_ready "$TOUT"; }
 check "$STREAMS streams open, $TSTREAMS through the tunnel" wait_until 20 all_ready
-all_flows_are() { flows_total_is "$STREAMS" && flows_total_is "$TSTREAMS" $SVC_T; }
 check "the nodes' live flows are the $STREAMS + $TSTREAMS streams" \
-	wait_until 10 all_flows_are
+	wait_until 10 flows_total_is "$STREAMS $TSTREAMS" 0 $SVC_T
 K=$(busiest_node 0 $SVC_T)
-kflows=$(live_flows "$K")
-ktflows=$(live_flows "$K" $SVC_T)
+read -r kflows ktflows < <(flows_of "$K" 0 $SVC_T)
+check "node $K, to be killed, carries streams of both services ($kflows, $ktflows)" \
+	[ "${kflows:-0}" -gt 0 -a "${ktflows:-0}" -gt 0 ]
 diag "node $K carries $kflows of the $STREAMS streams and $ktflows of the $TSTREAMS tunnel streams: its link goes down"
 t0=$(now_ms)
 ip -n "$P-n$K" link set "$P-n${K}x" down
@@ -123,10 +132,8 @@ if wait_until "$CONVERGE_S" nexthops_is "$CVIP4" $((N - 1)); then
 else
 	not_ok "node $K dead: the router still has $(nexthops "$CVIP4") paths after ${CONVERGE_S} s"
 fi
-check "its $kflows streams flow through the other nodes" \
-	wait_until "$CONVERGE_S" flows_elsewhere_at_least "$K" "$STREAMS"
-check "its $ktflows tunnel streams flow through the other nodes" \
-	wait_until "$CONVERGE_S" flows_elsewhere_at_least "$K" "$TSTREAMS" $SVC_T
+check "its $kflows streams and $ktflows tunnel streams flow through the other nodes" \
+	wait_until "$CONVERGE_S" flows_elsewhere_at_least "$K" "$STREAMS $TSTREAMS" 0 $SVC_T
 tally=$(count "$CVIP4" 150)
 check "150 new connections while node $K is dead: all answered ($tally)" \
 	[ "$(share "$tally" errors)" = 0.0 ]
@@ -146,7 +153,8 @@ check "node $K takes new connections again (${sp[K - 1]} of 150; errors: $(share
 	[ "${sp[K - 1]}" -gt 0 -a "$(share "${sp[*]:N}" errors)" = 0.0 ]
 
 # ---- node drain ----
-wait_until 10 flows_total_is "$STREAMS" || diag "live flows: $(flows_elsewhere 0)"
+wait_until 10 flows_total_is "$STREAMS $TSTREAMS" 0 $SVC_T ||
+	diag "live flows: $(flows_elsewhere 0 0 $SVC_T)"
 D=$(busiest_node 0 $SVC_T)
 t0=$(now_ms)
 check "xdp-lb node drain on node $D" xlbn "$D" node drain
@@ -161,12 +169,8 @@ check "node $D status: drained, web not announced ('node drained')" \
 read -r -a sp < <(spread 300)
 check "no new connection reaches drained node $D (${sp[D - 1]} of 300; errors $(share "${sp[*]:N}" errors)%)" \
 	[ "${sp[D - 1]}" = 0 -a "$(share "${sp[*]:N}" errors)" = 0.0 ]
-all_elsewhere() {
-	flows_elsewhere_at_least "$1" "$STREAMS" &&
-		flows_elsewhere_at_least "$1" "$TSTREAMS" $SVC_T
-}
 check "its streams flow through the other nodes, the tunnel streams too" \
-	wait_until "$CONVERGE_S" all_elsewhere "$D"
+	wait_until "$CONVERGE_S" flows_elsewhere_at_least "$D" "$STREAMS $TSTREAMS" 0 $SVC_T
 t0=$(now_ms)
 check "xdp-lb node undrain on node $D" xlbn "$D" node undrain
 check "node $D announced again" wait_until "$CONVERGE_S" nexthops_is "$CVIP4" "$N"
