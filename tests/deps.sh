@@ -16,6 +16,8 @@ PKGS="$PKGS debhelper dpkg-dev lintian systemd man-db"
 PKGS="$PKGS prometheus chromium python3-websocket"
 # make fuzz-ctl: clang's libFuzzer and sanitizer runtimes
 PKGS="$PKGS libclang-rt-14-dev"
+# test_cluster: what the routed hop forwards to the tunnel back ends
+PKGS="$PKGS tcpdump"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

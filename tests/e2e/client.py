@@ -49,6 +49,11 @@ streams HOST PORT N SECS
                        JSON report: broken (with why), moved back ends,
                        lines, max_gap_ms (the longest wait for an echo: the
                        recovery time when a path dies).
+bigecho HOST PORT SIZE N
+                       N connections to /echo, each sending one SIZE-byte
+                       line (at most 4,000: full-size segments) and reading
+                       it back byte for byte; prints {"b1": n, ...,
+                       "errors": n}. Bounded: 3 s per read, 60 s in all.
 retry HOST PORT N      like count, but a failed request is retried on a new
                        connection (up to 10 times, 0.1 s apart), as a client
                        would; "errors" counts requests that never succeeded,
@@ -241,6 +246,37 @@ def streams(host, port, n, secs):
     return 1 if rep["broken"] else 0
 
 
+def bigecho(host, port, size, n):
+    line = bytes(48 + i % 10 for i in range(min(size, 4000) - 1)) + b"\n"
+    tally = {"errors": 0}
+    deadline = time.monotonic() + 60
+    for _ in range(n):
+        if time.monotonic() > deadline:
+            tally["errors"] += 1
+            continue
+        try:
+            with socket.create_connection((host, port), timeout=3) as s:
+                s.sendall(b"GET /echo HTTP/1.1\r\nHost: x\r\n\r\n" + line)
+                s.shutdown(socket.SHUT_WR)
+                data = b""
+                while True:
+                    b = s.recv(65536)
+                    if not b:
+                        break
+                    data += b
+        except OSError:
+            tally["errors"] += 1
+            continue
+        head, _, body = data.partition(b"\r\n\r\n")
+        name, _, rest = body.partition(b" ")
+        if b" 200 " in head.split(b"\r\n")[0] and rest == line:
+            tally[name.decode()] = tally.get(name.decode(), 0) + 1
+        else:
+            tally["errors"] += 1
+    print(json.dumps(tally, sort_keys=True))
+    return 0
+
+
 def slow(host, port, secs):
     conn = http.client.HTTPConnection(host, port, timeout=5)
     try:
@@ -420,6 +456,8 @@ def main():
         return download(host, port, arg, int(sys.argv[5]))
     if cmd == "lateclose":
         return lateclose(host, port, arg)
+    if cmd == "bigecho":
+        return bigecho(host, port, arg, int(sys.argv[5]))
     return {"count": count, "hold": hold, "slow": slow, "retry": retry,
             "peer": peer}[cmd](host, port, arg)
 

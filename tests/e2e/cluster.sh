@@ -11,7 +11,14 @@
 #                       VIP routes in table 100 (proto 201) -> BGP
 #   PREFIX-b1..b3 back ends 198.18.2.21..23 fd00:2::21..23, VIPs on lo,
 #                       replies straight to the client through the router (dsr)
+#   PREFIX-hp  hop      198.18.2.250 on the fabric, 198.18.4.254 on br1: a
+#                       router between the nodes and the tunnel back ends
+#   PREFIX-t1,t2 tunnel back ends 198.18.4.21,22 on br1 (`xdp-lb decap
+#                       attach`), VIP 198.18.3.101 on lo, replies through
+#                       the hop and the router
 #
+# Every link from the nodes to the tunnel back ends carries the outer IPv4
+# header: the fabric and br1 have MTU 1500 + 20, the client's side 1500.
 # XLB_E2E_TAG applies as in lib.sh; PREFIX = TAG + "k".
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -22,6 +29,10 @@
 
 CVIP4=198.18.3.100
 CVIP6=fd00:3::100
+CVIP4T=198.18.3.101 # the tunnel-mode service, tun (services[2])
+SVC_T=2
+HOP4=198.18.2.250
+FABRIC_MTU=${CL_FABRIC_MTU:-$((1500 + 20))} # CL_FABRIC_MTU=1500 shows what breaks
 CL_NODES=${CL_NODES:-3}
 # BFD: 100 ms x 5 = a dead node is dropped within 0.5 s. Every deadline
 # below derives from these with a wide margin for a busy 2-core machine.
@@ -47,17 +58,19 @@ node_status() {
 	timeout 10 "$BIN" -i "$P-n${1}x" status --json |
 		python3 -c 'import json,sys; s=json.load(sys.stdin); print(eval(sys.argv[1]))' "$2"
 }
-# new_flows I [SVC]: node I's new flows to service SVC (0 web, 1 web6).
+# new_flows I [SVC]: node I's new flows to service SVC (0 web, 1 web6,
+# 2 tun).
 new_flows() { node_status "$1" "s['services'][${2:-0}]['new_flows']"; }
-# live_flows I: node I's live flows of web.
-live_flows() { node_status "$1" 's["services"][0]["flows"]'; }
+# live_flows I [SVC]: node I's live flows of SVC (default web).
+live_flows() { node_status "$1" "s['services'][${2:-0}]['flows']"; }
 fingerprint() { node_status "$1" "s['services'][$2]['fingerprint']"; }
 
-cl_link() { # NS IFACE PEER: a veth from NS into the bridge
-	ip link add "$2" type veth peer name "$3"
+cl_link() { # NS IFACE PEER [BRIDGE]: a veth from NS into br0 (or BRIDGE)
+	ip link add "$2" mtu "$FABRIC_MTU" type veth peer name "$3" \
+		mtu "$FABRIC_MTU" || return 1
 	ip link set "$2" netns "$1"
 	ip link set "$3" netns "$P-sw"
-	ip -n "$P-sw" link set "$3" master br0 up
+	ip -n "$P-sw" link set "$3" master "${4:-br0}" up
 	ip -n "$1" link set "$2" up
 }
 
@@ -99,6 +112,41 @@ cl_router() {
 
 listening() { [ -n "$(in_ns "$P-$1" ss -Hltn 'sport = :80')" ]; }
 
+# The routed hop: a router of its own between the fabric and the tunnel
+# back ends' segment (br1), so the nodes' IP-in-IP packets are routed
+# (TTL, MACs), not switched. Loose rp_filter: the back ends' replies come
+# from the VIP, which the hop routes the other way (to the router).
+cl_hop() {
+	cl_ns hp || return 1
+	ip -n "$P-sw" link add br1 type bridge
+	ip -n "$P-sw" link set br1 up
+	cl_link "$P-hp" "$P-hpf" "$P-hpp" || return 1
+	cl_link "$P-hp" "$P-hpt" "$P-hpq" br1 || return 1
+	ip -n "$P-hp" addr add "$HOP4/24" dev "$P-hpf"
+	ip -n "$P-hp" addr add 198.18.4.254/24 dev "$P-hpt"
+	ip -n "$P-hp" route add default via 198.18.2.254
+	in_ns "$P-hp" sysctl -qw net.ipv4.ip_forward=1 \
+		net.ipv4.conf.all.rp_filter=2
+}
+
+# Tunnel back ends t1, t2: the decap program on their link, the VIP on lo.
+cl_tunnel_backends() {
+	local i
+	for i in 1 2; do
+		cl_ns "t$i" || return 1
+		cl_link "$P-t$i" "$P-t${i}0" "$P-t${i}p" br1 || return 1
+		ip -n "$P-t$i" addr add "198.18.4.2$i/24" dev "$P-t${i}0"
+		ip -n "$P-t$i" addr add "$CVIP4T/32" dev lo
+		ip -n "$P-t$i" route add default via 198.18.4.254
+		nsenter --net="/run/netns/$P-t$i" "$BIN" decap attach \
+			"$P-t${i}0" >/dev/null || return 1
+		ip netns exec "$P-t$i" python3 "$E2E_DIR/backend.py" "t$i" 80 \
+			>/dev/null 2>&1 &
+		BE_PID[t$i]=$!
+		PIDS+=($!)
+	done
+}
+
 cl_backends() {
 	local i
 	for i in 1 2 3; do
@@ -119,8 +167,9 @@ cl_backends() {
 		BE_PID[b$i]=$!
 		PIDS+=($!)
 	done
-	for i in 1 2 3; do # all three start at once; then each listens
-		wait_until 20 listening "b$i" || return 1
+	cl_tunnel_backends || return 1
+	for i in b1 b2 b3 t1 t2; do # all start at once; then each listens
+		wait_until 20 listening "$i" || return 1
 	done
 }
 
@@ -129,6 +178,8 @@ cl_node_config() { # FILE W1 W2 W3
 	local f=$1 svc vip fam
 	cat >"$f" <<YAML
 table_size: 4099
+# Outer sources of the tunnel service (its flow hash fills the host bits).
+tunnel_source: 198.18.5.0/24
 # Short idle timeouts so that live flow counts show the streams alone:
 # closed connections go after 1 s, flows a node stopped seeing after 3 s.
 flow_timeouts: { tcp_syn: 3, tcp_established: 3, tcp_fin: 1, tcp_rst: 1 }
@@ -155,6 +206,19 @@ YAML
       - { addr: ${fam}3, weight: $4, mac: "02:00:00:00:02:23" }
 YAML
 	done
+	# Behind the hop: the next hop's MAC (the hop's) comes from the route;
+	# the probes go through the tunnel to the VIP.
+	cat >>"$f" <<YAML
+  - name: tun
+    vip: $CVIP4T
+    port: 80
+    proto: tcp
+    mode: tunnel
+    health: { type: tcp, interval_ms: 200, timeout_ms: 200, rise: 2, fall: 2 }
+    backends:
+      - { addr: 198.18.4.21, weight: 100 }
+      - { addr: 198.18.4.22, weight: 200 }
+YAML
 }
 
 cl_bird_common() { # ROUTER_ID
@@ -243,9 +307,25 @@ node_up() { # I
 	# XDP_TX on a veth needs an XDP program on its peer.
 	ip -n "$P-sw" link set dev "$P-n${i}p" xdpdrv \
 		obj "$ROOT/build/xdp_pass.bpf.o" sec xdp || return 1
+	# The tunnel service's probes cross the back ends' native-XDP hop:
+	# software checksums (docs/modes.md).
+	in_ns "$P-n$i" ethtool -K "$P-n${i}x" tx off >/dev/null
+	node_routes "$i" || return 1
 	cl_bird_node "$i"
 	bird_start "n$i" || return 1
 	node_launch "$i"
+}
+
+# node_routes I: the node's static routes (its network configuration): the
+# tunnel back ends through the hop, and a default route (the tunnel
+# service's probes connect to its VIP). The kernel drops them when the
+# link goes down: node_link_up puts them back, as a network manager would.
+node_routes() {
+	ip -n "$P-n$1" route replace 198.18.4.0/24 via "$HOP4" &&
+		ip -n "$P-n$1" route replace default via 198.18.2.254
+}
+node_link_up() { # I
+	ip -n "$P-n$1" link set "$P-n${1}x" up && node_routes "$1"
 }
 
 node_launch() { # I: the controller in the background
@@ -288,6 +368,7 @@ cluster_up() {
 	ip -n "$P-sw" link set br0 up
 	cl_ns cl || return 1
 	cl_router || return 1
+	cl_hop || return 1
 	cl_backends || return 1
 	cl_node_config "$CL_DIR/node.yaml" 100 100 200
 	cl_bird_router
@@ -300,6 +381,7 @@ cluster_up() {
 	done
 	wait_until "$ESTABLISH_S" nexthops_is "$CVIP4" "$CL_NODES" &&
 		wait_until "$ESTABLISH_S" nexthops_is "$CVIP6" "$CL_NODES" &&
+		wait_until "$ESTABLISH_S" nexthops_is "$CVIP4T" "$CL_NODES" &&
 		wait_until "$ESTABLISH_S" bfd_up_is $((2 * CL_NODES))
 }
 
@@ -319,7 +401,7 @@ cluster_down_quiet() {
 		rm -rf "/sys/fs/bpf/xdp-lb/$P-n${i}x" "/run/xdp-lb/$P-n${i}x.sock" \
 			"/run/xdp-lb/$P-n${i}x.drained"
 	done
-	for h in sw cl rt n1 n2 n3 b1 b2 b3; do
+	for h in sw cl rt hp n1 n2 n3 b1 b2 b3 t1 t2; do
 		ip netns del "$P-$h" 2>/dev/null
 	done
 	rm -rf "${CL_DIR:?}"
@@ -345,10 +427,11 @@ cluster_down() {
 	exit $rc
 }
 
-# streams_start N OUT: N long-lived echo streams from the client (client.py
-# streams); STREAMS_PID. streams_ready OUT: all are open.
+# streams_start N OUT [HOST]: N long-lived echo streams from the client
+# (client.py streams) to HOST (default web's VIP); STREAMS_PID.
+# streams_ready OUT: all are open.
 streams_start() {
-	ip netns exec "$P-cl" python3 "$E2E_DIR/client.py" streams "$CVIP4" 80 \
+	ip netns exec "$P-cl" python3 "$E2E_DIR/client.py" streams "${3:-$CVIP4}" 80 \
 		"$1" 150 >"$2" 2>&1 &
 	STREAMS_PID=$!
 	PIDS+=($!)
@@ -361,31 +444,78 @@ streams_end() {
 	wait "$1"
 }
 
+# hop_capture OUT: tcpdump on the hop's link to the tunnel back ends, the
+# first 3 IP-in-IP packets it forwards from the client (inner source
+# 198.18.1.1: the balancers' data path, not their probes; outer header,
+# MACs); HOP_CAP_PID.
+# hop_routed OUT: all 3 left the hop from its own MAC with TTL 63 (the
+# nodes send 64): routed, not switched.
+hop_capture() {
+	ip netns exec "$P-hp" timeout 60 tcpdump -c 3 -l -env -i "$P-hpt" \
+		'ip proto 4 and ip[32:4] = 0xc6120101' >"$1" 2>&1 &
+	HOP_CAP_PID=$!
+	PIDS+=($!)
+	wait_until 10 grep -q 'listening on' "$1"
+}
+hop_routed() {
+	local mac
+	mac=$(ip -n "$P-hp" -j link show "$P-hpt" |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["address"])')
+	[ "$(grep -c "^[0-9:.]* $mac > .* ttl 63, .*proto IPIP" "$1")" = 3 ]
+}
+
 # ms_since T0: milliseconds since T0 (from now_ms).
 ms_since() { echo $(($(now_ms) - $1)); }
 
-# The node that carries the most live flows of web (its streams).
-busiest_node() {
-	local i best=0 n max=-1
-	for ((i = 1; i <= CL_NODES; i++)); do
-		n=$(live_flows "$i" 2>/dev/null || echo -1)
-		[ "$n" -gt "$max" ] && max=$n best=$i
-	done
-	echo "$best"
+# flows_of I SVC...: node I's live flows of each SVC (0 web, 2 tun), on one
+# line, from one status call.
+flows_of() {
+	local i=$1 k
+	k=$(IFS=,; echo "${*:2}")
+	node_status "$i" "' '.join(str(s['services'][k]['flows']) for k in ($k,))"
 }
 
-# Live web flows summed over the nodes except I (moved streams show there).
-flows_elsewhere() {
-	local i sum=0
+# busiest_node [SVC...]: the node that carries the most live flows of the
+# services SVC (default web), summed, among those that carry flows of each
+# (node 1 if none does): its streams.
+busiest_node() {
+	local i f n best=0 max=-1 fl
 	for ((i = 1; i <= CL_NODES; i++)); do
-		[ "$i" = "$1" ] && continue
-		sum=$((sum + $(live_flows "$i")))
+		read -r -a fl < <(flows_of "$i" "${@:-0}")
+		n=0
+		for f in "${fl[@]}"; do
+			[ "$f" -gt 0 ] || n=-1
+			[ "$n" -ge 0 ] && n=$((n + f))
+		done
+		[ "${#fl[@]}" -gt 0 ] && [ "$n" -gt "$max" ] && max=$n best=$i
 	done
-	echo "$sum"
+	echo "$((best ? best : 1))"
 }
-# All nodes' live web flows: STREAMS once closed connections are gone.
-flows_total_is() { [ "$(flows_elsewhere 0)" = "$1" ]; }
-flows_elsewhere_at_least() { [ "$(flows_elsewhere "$1")" -ge "$2" ]; }
+
+# flows_elsewhere I [SVC...]: live flows of each SVC (default web) summed
+# over the nodes except I (moved streams show there), on one line.
+flows_elsewhere() {
+	local skip=$1 i j fl sum=()
+	shift
+	[ $# -gt 0 ] || set -- 0
+	for ((i = 1; i <= CL_NODES; i++)); do
+		[ "$i" = "$skip" ] && continue
+		read -r -a fl < <(flows_of "$i" "$@")
+		for j in "${!fl[@]}"; do sum[j]=$((${sum[j]:-0} + fl[j])); done
+	done
+	echo "${sum[*]}"
+}
+# flows_total_is "N..." [SVC...]: all nodes' live flows of each SVC are N
+# (the streams, once closed connections are gone).
+flows_total_is() { [ "$(flows_elsewhere 0 "${@:2}")" = "$1" ]; }
+# flows_elsewhere_at_least I "N..." [SVC...]: each SVC's sum at least N.
+flows_elsewhere_at_least() {
+	local got want j
+	read -r -a got < <(flows_elsewhere "$1" "${@:3}")
+	read -r -a want <<<"$2"
+	[ "${#got[@]}" = "${#want[@]}" ] || return 1
+	for j in "${!want[@]}"; do [ "${got[j]}" -ge "${want[j]}" ] || return 1; done
+}
 
 # The router's BGP sessions and since when they are in their state: a
 # session that flapped (BFD under heavy load) shows a new time.
