@@ -35,7 +35,7 @@ static void test_flow_table_full_still_forwards(void **state)
 		len = spec_len(&s);
 		send_tx(e, &s,
 			table_slot(e, SVC_TCP4,
-				   flow_hash(&s) % e->sz.table_size),
+				   xlb_slot(flow_hash(&s), e->sz.table_size)),
 			what);
 	}
 	if (map_count(e->skel->maps.flows_v4) > 8)
@@ -67,7 +67,7 @@ static void test_flood_guard(void **state)
 		s = tcp_spec(&fam4, port, TF_SYN);
 		send_tx(e, &s,
 			table_slot(e, SVC_TCP4,
-				   flow_hash(&s) % e->sz.table_size),
+				   xlb_slot(flow_hash(&s), e->sz.table_size)),
 			"SYN under the guard");
 		pinned += flow_get(e, &s, &fv);
 	}
@@ -86,7 +86,7 @@ static void test_flood_guard(void **state)
 	cfg_set(e, &cfg);
 	s = tcp_spec(&fam4, 50005, TF_SYN);
 	send_tx(e, &s,
-		table_slot(e, SVC_TCP4, flow_hash(&s) % e->sz.table_size),
+		table_slot(e, SVC_TCP4, xlb_slot(flow_hash(&s), e->sz.table_size)),
 		"SYN, guard off");
 	flow_must(e, &s, "pinned with the guard off");
 }
@@ -119,7 +119,7 @@ static void test_table_wrong_size_rejected(void **state)
 	}
 	/* The service still has its table. */
 	send_tx(e, &syn,
-		table_slot(e, SVC_TCP4, flow_hash(&syn) % e->sz.table_size),
+		table_slot(e, SVC_TCP4, xlb_slot(flow_hash(&syn), e->sz.table_size)),
 		"SYN after the rejected swaps");
 }
 
@@ -211,7 +211,7 @@ static void test_verifier_sizes(void **state)
 			}
 		}
 		/* One slot names back end 1, all others back end 2. */
-		slot = flow_hash(&s) % sz->table_size;
+		slot = xlb_slot(flow_hash(&s), sz->table_size);
 		slots = malloc(sz->table_size * sizeof(*slots));
 		if (!slots)
 			fail_msg("out of memory");
