@@ -35,12 +35,15 @@ def pinned(m):
 def fmt(e, part):
     return e.get("formatted", {}).get(part, {})
 # each VIP has its service's key and one for ICMP (proto 1): count the
-# used slots of the VIP tables (vip_tab4/6 -> their inner table, raw
-# bytes: the proto is byte 6 of an IPv4 slot, byte 18 of an IPv6 one)
+# used slots of the VIP tables (vip_tab4/6 [0]: the inner table's id;
+# its slots raw bytes: the proto is byte 6 of an IPv4 slot, byte 18 of an
+# IPv6 one)
 def tcp_vips(m, at):
     n = 0
     for outer in pinned(m):
-        for e in dump("id", str(outer["inner_map_id"])):
+        inner = int.from_bytes(bytes(int(b, 16) for b in outer["value"]),
+                               "little")
+        for e in dump("id", str(inner)):
             if int(e["value"][at], 16) == 6:
                 n += 1
     return n
