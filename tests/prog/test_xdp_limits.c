@@ -125,7 +125,8 @@ static void test_table_wrong_size_rejected(void **state)
 
 /*
  * The verifier is part of the test: load under several table sizes and
- * map sizes, including the defaults and the largest table, then check
+ * map sizes, including the defaults, the largest table and the largest
+ * VIP tables (max_services 4096, the config's limit), then check
  * that a flow lands on exactly the slot the hash names.
  */
 static const struct xlb_sizes verifier_sizes[] = {
@@ -145,6 +146,11 @@ static const struct xlb_sizes verifier_sizes[] = {
 	  .max_flows = 4096,
 	  .max_services = 1024,
 	  .max_backends = 65536 },
+	/* the largest VIP tables (2^15 slots) */
+	{ .table_size = 13,
+	  .max_flows = 16,
+	  .max_services = 4096,
+	  .max_backends = 16 },
 };
 
 /*
