@@ -20,7 +20,7 @@
 #include "maglev.h"
 #include "xdp_lb.h"
 #include "xlb_hash.h"
-#include "../bpf/jhash.h"
+#include "jhash.h"
 
 #define SIZE XLB_DEFAULT_TABLE_SIZE
 #define NBE 100
