@@ -79,7 +79,7 @@ $(BUILD)/ctl/%.o: ctl/%.c | $(BUILD)/ctl
 
 # Objects that include the skeleton depend on it explicitly.
 $(BUILD)/ctl/dataplane.o $(BUILD)/ctl/dp_maps.o $(BUILD)/ctl/dp_flows.o $(BUILD)/ctl/dp_links.o \
-$(BUILD)/ctl/maps.o: $(BUILD)/xdp_lb.skel.h
+$(BUILD)/ctl/maps.o $(BUILD)/ctl/dp_vips.o: $(BUILD)/xdp_lb.skel.h
 $(BUILD)/ctl/decap.o: $(BUILD)/decap.skel.h
 # The console page is built into www.o (.incbin).
 $(BUILD)/ctl/www.o: ctl/www/index.html

@@ -7,8 +7,8 @@
  * (bpf_map__reuse_fd). `stages` is rodata: the verifier drops the stages
  * after it, so each load is the path up to that stage and nothing else.
  *   0 parse (parse_eth, parse_ipv4, parse_l4) + MAC rewrite + XDP_TX
- *   1 + VIP lookup (vips_v4)
- *   2 + flow hash (jhash2 over the 16-byte key)
+ *   1 + VIP lookup (vip_find4: the VIP table, vip_tab4)
+ *   2 + flow hash (xlb_hash over the 16-byte key)
  *   3 + flow lookup (flows_v4, LRU hash)
  *   4 + back-end lookup and checks (backends)
  *   5 + bpf_ktime_get_coarse_ns() and flow_touch()
@@ -21,8 +21,8 @@
 #include "consts.h"
 #include "xdp_lb.h"
 #include "settings.h"
-#include "jhash.h"
 #include "maps.h"
+#include "vip.h"
 #include "parsing.h"
 #include "counters.h"
 #include "flow.h"
@@ -31,7 +31,7 @@
 const volatile __u32 stages = 6;
 
 struct backend_info be_fixed = { .mac = { 0x02, 0xbe, 0, 0, 0, 1 } };
-__u32 hash_sink;
+__u64 hash_sink;
 
 SEC("xdp")
 int xdp_ablate(struct xdp_md *ctx)
@@ -41,12 +41,11 @@ int xdp_ablate(struct xdp_md *ctx)
 	struct hdr_cursor c = { .pos = data };
 	struct backend_info *be = &be_fixed;
 	struct flow_key_v4 fk = {};
-	struct vip_key_v4 vk = {};
 	struct l4_info l4 = {};
 	struct flow_value *fv = NULL;
 	__u64 bytes = data_end - data;
 	__u32 svc_id = 0, bid = 0;
-	struct vip_meta *vm;
+	const struct vip_meta *vm;
 	struct ethhdr *eth;
 	struct iphdr *iph;
 	int proto;
@@ -60,10 +59,7 @@ int xdp_ablate(struct xdp_md *ctx)
 	if (proto < 0)
 		return XDP_PASS;
 	if (stages >= 1) {
-		vk.addr = iph->daddr;
-		vk.port = l4.dport;
-		vk.proto = proto;
-		vm = bpf_map_lookup_elem(&vips_v4, &vk);
+		vm = vip_find4(iph->daddr, l4.dport, proto);
 		if (!vm)
 			return XDP_PASS;
 		svc_id = vm->svc_id;
@@ -74,7 +70,7 @@ int xdp_ablate(struct xdp_md *ctx)
 		fk.sport = l4.sport;
 		fk.dport = l4.dport;
 		fk.proto = proto;
-		hash_sink = jhash2((__u32 *)&fk, sizeof(fk) / 4, XLB_HASH_SEED);
+		hash_sink = xlb_hash((__u32 *)&fk, sizeof(fk) / 4);
 	}
 	if (stages >= 3) {
 		fv = bpf_map_lookup_elem(&flows_v4, &fk);

@@ -269,17 +269,18 @@ static void bench_memory(void)
 	unsigned long long sum = 0, b;
 	struct xlb_prep prep = {};
 	struct bpf_map *m;
+	struct xlb_tmpl tmpl;
 	struct xdp_lb *s;
-	int tmpl, err;
+	int err;
 
 	s = xdp_lb__open();
 	if (!s)
 		exit(1);
 	prep.sz = xlb_default_sizes;
-	tmpl = xlb_skel_prepare(s, &prep);
-	if (tmpl < 0) {
+	err = xlb_skel_prepare(s, &prep, &tmpl);
+	if (err) {
 		fprintf(stderr, "bench_ctl: cannot prepare xdp_lb: %s\n",
-			strerror(-tmpl));
+			strerror(-err));
 		exit(1);
 	}
 	err = xdp_lb__load(s);
@@ -302,12 +303,15 @@ static void bench_memory(void)
 		printf("%-16s %12llu B %9.2f MiB\n", bpf_map__name(m), b,
 		       b / 1048576.0);
 	}
-	b = memlock(tmpl);
+	b = memlock(tmpl.svc);
 	printf("%-16s %12llu B %9.2f MiB  (each service's table)\n",
 	       "svc table", b, b / 1048576.0);
+	b = memlock(tmpl.vip4) + memlock(tmpl.vip6);
+	printf("%-16s %12llu B %9.2f MiB  (the two VIP tables)\n",
+	       "vip tables", b, b / 1048576.0);
 	printf("%-16s %12llu B %9.2f MiB  (maps above, no service)\n", "total",
 	       sum, sum / 1048576.0);
-	close(tmpl);
+	xlb_tmpl_close(&tmpl);
 	xdp_lb__destroy(s);
 }
 

@@ -95,7 +95,7 @@
 #include "ft_user.h"
 #include "flowtab.skel.h"
 #include "../tests/prog/pktgen.h"
-#include "../bpf/jhash.h"
+#include "xlb_hash.h"
 
 #define NFLOWS (1u << 19)
 #define NEW_MASK ((1u << 30) - 1)
@@ -219,16 +219,62 @@ static void flow_key6(__u32 k, const __be32 *vip, struct flow_key_v6 *fk)
 	fk->proto = IPPROTO_TCP;
 }
 
-/* The data path's slot hash of a flow: jhash2 over the words of its key
+/* The data path's slot hash of a flow: xlb_hash over the words of its key
  * (4 for flow_key_v4, 10 for flow_key_v6). Through a copy: reading the
  * struct's __be16/__u8 fields as __u32 would break strict aliasing (at -O2
  * the stores were dropped). */
-static __u32 flow_hash(const void *fk, size_t size)
+static __u64 flow_hash(const void *fk, size_t size)
 {
 	__u32 w[sizeof(struct flow_key_v6) / 4];
 
 	memcpy(w, fk, size);
-	return jhash2(w, size / 4, XLB_HASH_SEED);
+	return xlb_hash(w, size / 4);
+}
+
+/* The one VIP of a family into xdp_lb's VIP table (a table of one entry,
+ * at its home slot: as the controller's builder puts it), swapped in. */
+static void vip_table_set(struct xdp_lb *s, int family, const void *addr,
+			  struct vip_meta vm)
+{
+	__u32 bits = xlb_vip_bits(XLB_DEFAULT_MAX_SERVICES), zero = 0, home;
+	struct vip_slot4 s4 = { .meta = vm };
+	struct vip_slot6 s6 = { .meta = vm };
+	int inner;
+
+	if (family == AF_INET) {
+		s4.key = xlb_vip_key4(*(const __be32 *)addr, htons(80),
+				      IPPROTO_TCP);
+		home = xlb_vip_home4(s4.key, bits);
+	} else {
+		memcpy(s6.addr, addr, 16);
+		s6.pp = xlb_vip_pp6(htons(80), IPPROTO_TCP);
+		home = xlb_vip_home6(s6.addr, s6.pp, bits);
+	}
+	inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "vip_table", 4,
+			       family == AF_INET ? sizeof(s4) : sizeof(s6),
+			       1u << bits, NULL);
+	if (inner < 0 ||
+	    bpf_map_update_elem(inner, &home,
+				family == AF_INET ? (void *)&s4 : (void *)&s6,
+				0) ||
+	    bpf_map_update_elem(bpf_map__fd(family == AF_INET ?
+						s->maps.vip_tab4 :
+						s->maps.vip_tab6),
+				&zero, &inner, 0))
+		die("vip table: %s\n", strerror(errno));
+	close(inner);
+}
+
+/* VIP4:80/tcp -> SVC4 into the prototype's own VIP hash map (its
+ * vip_inline 0 variant; the data path has none now). */
+static void vip_hash_set(int fd)
+{
+	struct vip_meta vm = { .svc_id = SVC4 };
+	struct vip_key_v4 vk = { .port = htons(80), .proto = IPPROTO_TCP };
+
+	inet_pton(AF_INET, VIP4, &vk.addr);
+	if (bpf_map_update_elem(fd, &vk, &vm, 0))
+		die("vips_v4: %s\n", strerror(errno));
 }
 
 /* Back end of IPv6 flow k: the table slot its hash names, as the data
@@ -240,7 +286,8 @@ static __u32 backend6(const struct lb_inst *li, __u32 k)
 
 	inet_pton(AF_INET6, VIP6, vip);
 	flow_key6(k, vip, &fk);
-	return li->table6[flow_hash(&fk, sizeof(fk)) % XLB_DEFAULT_TABLE_SIZE];
+	return li->table6[xlb_slot(flow_hash(&fk, sizeof(fk)),
+				   XLB_DEFAULT_TABLE_SIZE)];
 }
 
 /* Load xdp-lb with the default sizes and one service VIP4:80/tcp with
@@ -343,8 +390,7 @@ static void lb_load(struct lb_inst *li, int nbe, __u32 nflows,
 					&cfg, 0))
 			die("xlb_cfg: %s\n", strerror(errno));
 	}
-	if (bpf_map_update_elem(bpf_map__fd(s->maps.vips_v4), &vk, &vm, 0))
-		die("vips_v4: %s\n", strerror(errno));
+	vip_table_set(s, AF_INET, &vk.addr, vm);
 
 	fks = calloc(8192, sizeof(*fks));
 	fvs = calloc(8192, sizeof(*fvs));
@@ -358,7 +404,9 @@ static void lb_load(struct lb_inst *li, int nbe, __u32 nflows,
 		for (j = 0; j < count; j++) {
 			flow_key(i + j, vk.addr, &fks[j]);
 			fvs[j].backend_id =
-				table[flow_hash(&fks[j], sizeof(fks[j])) % size];
+				table[xlb_slot(flow_hash(&fks[j],
+							 sizeof(fks[j])),
+					       size)];
 			fvs[j].state = XLB_FLOW_ESTABLISHED;
 			fvs[j].last_seen = t;
 			/* nat: a pinned flow has its port (the forward
@@ -434,8 +482,7 @@ static void lb_add_v6(struct lb_inst *li, __u32 nflows)
 	inet_pton(AF_INET6, VIP6, vk.addr);
 	vk.port = htons(80);
 	vk.proto = IPPROTO_TCP;
-	if (bpf_map_update_elem(bpf_map__fd(s->maps.vips_v6), &vk, &vm, 0))
-		die("vips_v6: %s\n", strerror(errno));
+	vip_table_set(s, AF_INET6, vk.addr, vm);
 
 	fks = calloc(8192, sizeof(*fks));
 	fvs = calloc(8192, sizeof(*fvs));
@@ -449,7 +496,9 @@ static void lb_add_v6(struct lb_inst *li, __u32 nflows)
 		for (j = 0; j < count; j++) {
 			flow_key6(i + j, vk.addr, &fks[j]);
 			fvs[j].backend_id =
-				li->table6[flow_hash(&fks[j], sizeof(fks[j])) % size];
+				li->table6[xlb_slot(flow_hash(&fks[j],
+							      sizeof(fks[j])),
+						    size)];
 			fvs[j].state = XLB_FLOW_ESTABLISHED;
 			fvs[j].last_seen = t;
 		}
@@ -533,7 +582,8 @@ static int ablate_load(struct ablate **out, struct lb_inst *li, __u32 stages)
 		die("cannot open ablate: %s\n", strerror(errno));
 	a->rodata->stages = stages;
 	memcpy((void *)a->rodata->if_mac, LB_MAC, ETH_ALEN);
-	err |= bpf_map__reuse_fd(a->maps.vips_v4, bpf_map__fd(l->maps.vips_v4));
+	err |= bpf_map__reuse_fd(a->maps.vip_tab4, bpf_map__fd(l->maps.vip_tab4));
+	err |= bpf_map__reuse_fd(a->maps.vip_tab6, bpf_map__fd(l->maps.vip_tab6));
 	err |= bpf_map__reuse_fd(a->maps.svc_tables,
 				 bpf_map__fd(l->maps.svc_tables));
 	err |= bpf_map__reuse_fd(a->maps.backends, bpf_map__fd(l->maps.backends));
@@ -880,6 +930,7 @@ static void ft_make(struct ft_inst *fi, struct lb_inst *li, __u32 nbuckets,
 	inet_pton(AF_INET, VIP4, &vip);
 	if (ft_vip_add(fi, vip, htons(80), IPPROTO_TCP, SVC4, 0))
 		die("prototype: VIP table full\n");
+	vip_hash_set(bpf_map__fd(fi->skel->maps.vips_v4)); /* vip_inline 0 */
 	for (k = 0; k < nflows; k++) {
 		struct flow_key_v4 fk;
 		__u64 h;

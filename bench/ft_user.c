@@ -40,9 +40,8 @@ int ft_load(struct ft_inst *fi, const struct ft_opts *o)
 	if (!err && o->share) {
 		struct xdp_lb *l = o->share;
 
-		err = bpf_map__reuse_fd(s->maps.vips_v4,
-					bpf_map__fd(l->maps.vips_v4));
-		err = err ?: bpf_map__reuse_fd(s->maps.svc_tables,
+		/* its vips_v4 is its own (filled by the caller) */
+		err = bpf_map__reuse_fd(s->maps.svc_tables,
 					       bpf_map__fd(l->maps.svc_tables));
 		err = err ?: bpf_map__reuse_fd(s->maps.backends,
 					       bpf_map__fd(l->maps.backends));

@@ -23,7 +23,7 @@ struct ft_opts {
 	__u32 counters;	    /* 0, 1 (per service), 2, 3 (as the data path) */
 	__u32 table_size;   /* service-table slots */
 	__u8 if_mac[6];
-	struct xdp_lb *share; /* reuse its vips_v4, svc_tables, backends */
+	struct xdp_lb *share; /* reuse its svc_tables, backends */
 	int flows_fd;	      /* > 0: reuse this ft_flows */
 	__u32 two_choice;     /* overflow into a second bucket (ft_ovf) */
 };

@@ -18,7 +18,7 @@
 #include "xdp_lb.h"
 #include "settings.h"
 #include "maps.h"
-#include "jhash.h"
+#include "xlb_hash.h"
 #include "parsing.h"
 #include "nat.h"
 
@@ -26,7 +26,7 @@
  * pinned to a back end (or not). */
 struct lb_ctx {
 	__u32 svc_id;
-	__u32 flow_hash;
+	__u64 flow_hash; /* xlb_hash() of the flow, or of the masked client */
 	__u32 backend_id;
 	__u32 reason;	 /* the exit's reason when forwarded */
 	bool new_flow;	 /* pinned a new flow */
@@ -94,7 +94,7 @@ static __always_inline int pick_backend(struct lb_ctx *lc)
 	table = bpf_map_lookup_elem(&svc_tables, &lc->svc_id);
 	if (!table)
 		return -XLB_DROP_NO_BACKEND;
-	slot = lc->flow_hash % table_size;
+	slot = xlb_slot(lc->flow_hash, table_size);
 	id = bpf_map_lookup_elem(table, &slot);
 	if (!id || *id == XLB_NO_BACKEND)
 		return -XLB_DROP_NO_BACKEND;
@@ -258,9 +258,9 @@ static __always_inline int resolve_flow(void *flows, void *key,
 			old_id = fv->backend_id;
 	}
 	if (lc->persist)
-		lc->flow_hash = jhash2(pkey, pkey_words, XLB_HASH_SEED);
+		lc->flow_hash = xlb_hash(pkey, pkey_words);
 	else
-		lc->flow_hash = jhash2(key, key_words, XLB_HASH_SEED);
+		lc->flow_hash = xlb_hash(key, key_words);
 	ret = pick_backend(lc);
 	if (ret < 0)
 		return ret;

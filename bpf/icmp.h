@@ -22,6 +22,7 @@
 #include "parsing.h"
 #include "csum.h"
 #include "eth.h"
+#include "vip.h"
 #include "flow.h"
 
 #define ICMP_ECHOREPLY 0
@@ -156,19 +157,16 @@ static __always_inline int process_icmp4(struct hdr_cursor *c, void *data_end,
 {
 	struct icmphdr *ic = c->pos;
 	struct flow_key_v4 fk = {};
-	struct vip_key_v4 vk = {};
+	const struct vip_meta *vm;
 	struct l4_info l4 = {};
 	struct iphdr *in;
-	struct vip_meta *vm;
 	__be16 *ports;
 	__u32 pk;
 
 	if ((void *)(ic + 1) > data_end || (void *)(ic + 1) > c->end)
 		return -XLB_PASS_MALFORMED;
 	if (ic->type == ICMP_ECHO && ic->code == 0) {
-		vk.addr = iph->daddr;
-		vk.proto = IPPROTO_ICMP;
-		vm = bpf_map_lookup_elem(&vips_v4, &vk);
+		vm = vip_find4(iph->daddr, 0, IPPROTO_ICMP);
 		if (!vm)
 			return -XLB_PASS_NOT_VIP;
 		lc->svc_id = vm->svc_id;
@@ -190,10 +188,7 @@ static __always_inline int process_icmp4(struct hdr_cursor *c, void *data_end,
 		return -XLB_PASS_MALFORMED;
 	if (in->protocol != IPPROTO_TCP && in->protocol != IPPROTO_UDP)
 		return -XLB_PASS_NOT_VIP;
-	vk.addr = in->saddr;
-	vk.port = ports[0];
-	vk.proto = in->protocol;
-	vm = bpf_map_lookup_elem(&vips_v4, &vk);
+	vm = vip_find4(in->saddr, ports[0], in->protocol);
 	if (!vm)
 		return -XLB_PASS_NOT_VIP;
 	lb_ctx_vip(lc, vm);
@@ -222,19 +217,16 @@ static __always_inline int process_icmp6(struct hdr_cursor *c, void *data_end,
 {
 	struct icmp6hdr *ic = c->pos;
 	struct flow_key_v6 fk = {};
-	struct vip_key_v6 vk = {};
+	const struct vip_meta *vm;
 	struct l4_info l4 = {};
 	struct ipv6hdr *in;
-	struct vip_meta *vm;
 	__be16 *ports;
 	__u32 pk[4];
 
 	if ((void *)(ic + 1) > data_end || (void *)(ic + 1) > c->end)
 		return -XLB_PASS_MALFORMED;
 	if (ic->icmp6_type == ICMPV6_ECHO_REQUEST && ic->icmp6_code == 0) {
-		__builtin_memcpy(vk.addr, &ip6h->daddr, sizeof(vk.addr));
-		vk.proto = IPPROTO_ICMPV6;
-		vm = bpf_map_lookup_elem(&vips_v6, &vk);
+		vm = vip_find6((__be32 *)&ip6h->daddr, 0, IPPROTO_ICMPV6);
 		if (!vm)
 			return -XLB_PASS_NOT_VIP;
 		lc->svc_id = vm->svc_id;
@@ -253,10 +245,7 @@ static __always_inline int process_icmp6(struct hdr_cursor *c, void *data_end,
 		return -XLB_PASS_MALFORMED;
 	if (in->nexthdr != IPPROTO_TCP && in->nexthdr != IPPROTO_UDP)
 		return -XLB_PASS_NOT_VIP;
-	__builtin_memcpy(vk.addr, &in->saddr, sizeof(vk.addr));
-	vk.port = ports[0];
-	vk.proto = in->nexthdr;
-	vm = bpf_map_lookup_elem(&vips_v6, &vk);
+	vm = vip_find6((__be32 *)&in->saddr, ports[0], in->nexthdr);
 	if (!vm)
 		return -XLB_PASS_NOT_VIP;
 	lb_ctx_vip(lc, vm);

@@ -13,23 +13,42 @@
 
 #include "xdp_lb.h"
 
-/* vips_v4: IPv4 VIP:port/proto -> service id. Written by the controller. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, XLB_DEFAULT_MAX_SERVICES);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct vip_key_v4);
-	__type(value, struct vip_meta);
-} vips_v4 SEC(".maps");
+/* Inner map of vip_tab4: the IPv4 VIP table, slot -> VIP and its service
+ * (include/xdp_lb.h, "The VIP tables"). Its size is set by the controller
+ * (xlb_vip_bits(max_services)); built whole, then swapped in. */
+struct vip_inner4 {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1u << XLB_DEFAULT_VIP_BITS);
+	/* sizes, not BTF types: the controller's template (maps.c) and its
+	 * tables have no BTF */
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct vip_slot4));
+};
 
-/* vips_v6: IPv6 VIP:port/proto -> service id. Written by the controller. */
+/* vip_tab4: [0] -> the current IPv4 VIP table. The controller replaces it
+ * with one update, so a packet probes the old or the new table, whole. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, XLB_DEFAULT_MAX_SERVICES);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct vip_key_v6);
-	__type(value, struct vip_meta);
-} vips_v6 SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct vip_inner4);
+} vip_tab4 SEC(".maps");
+
+/* Inner map of vip_tab6: the IPv6 VIP table, as vip_inner4. */
+struct vip_inner6 {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1u << XLB_DEFAULT_VIP_BITS);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct vip_slot6));
+};
+
+/* vip_tab6: [0] -> the current IPv6 VIP table, as vip_tab4. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct vip_inner6);
+} vip_tab6 SEC(".maps");
 
 /* Inner map of svc_tables: one service's weighted Maglev table, slot ->
  * back-end id. Built whole by the controller, then swapped in. */

@@ -21,7 +21,7 @@
 #include "xdp_lb.h"
 #include "settings.h"
 #include "maps.h"
-#include "jhash.h"
+#include "xlb_hash.h"
 #include "parsing.h"
 #include "csum.h"
 #include "eth.h"
@@ -57,7 +57,7 @@ static __always_inline int nat_alloc(const struct backend_info *be,
 	k.family = family;
 	/* the cursor of this back-end address and port: words 0-4 of the
 	 * key (address, then port and the lport still 0) */
-	key = jhash2((const __u32 *)&k, 5, XLB_HASH_SEED) & (XLB_NAT_CURSORS - 1);
+	key = xlb_hash((const __u32 *)&k, 5) & (XLB_NAT_CURSORS - 1);
 	next = bpf_map_lookup_elem(&nat_next, &key);
 	key = 0;
 	cfg = bpf_map_lookup_elem(&xlb_cfg, &key);

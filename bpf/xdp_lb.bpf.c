@@ -20,6 +20,7 @@
 #include "maps.h"
 #include "parsing.h"
 #include "counters.h"
+#include "vip.h"
 #include "flow.h"
 #include "dsr.h"
 #include "tunnel.h"
@@ -33,9 +34,8 @@ static __always_inline int process_ipv4(struct hdr_cursor *c, void *data_end,
 					struct backend_info **bep)
 {
 	struct flow_key_v4 fk = {};
-	struct vip_key_v4 vk = {};
+	const struct vip_meta *vm;
 	struct l4_info l4 = {};
-	struct vip_meta *vm;
 	struct iphdr *iph;
 	int proto, ret;
 	__u32 pk;
@@ -48,10 +48,7 @@ static __always_inline int process_ipv4(struct hdr_cursor *c, void *data_end,
 	proto = parse_l4(c, data_end, proto, &l4);
 	if (proto < 0)
 		return proto;
-	vk.addr = iph->daddr;
-	vk.port = l4.dport;
-	vk.proto = proto;
-	vm = bpf_map_lookup_elem(&vips_v4, &vk);
+	vm = vip_find4(iph->daddr, l4.dport, proto);
 	if (!vm)
 		return -XLB_PASS_NOT_VIP;
 	lc->svc_id = vm->svc_id;
@@ -89,10 +86,9 @@ static __always_inline int process_ipv6(struct hdr_cursor *c, void *data_end,
 					struct backend_info **bep)
 {
 	struct flow_key_v6 fk = {};
-	struct vip_key_v6 vk = {};
+	const struct vip_meta *vm;
 	struct l4_info l4 = {};
 	struct ipv6hdr *ip6h;
-	struct vip_meta *vm;
 	int proto, ret;
 	__u32 pk[4];
 
@@ -104,10 +100,7 @@ static __always_inline int process_ipv6(struct hdr_cursor *c, void *data_end,
 	proto = parse_l4(c, data_end, proto, &l4);
 	if (proto < 0)
 		return proto;
-	__builtin_memcpy(vk.addr, &ip6h->daddr, sizeof(vk.addr));
-	vk.port = l4.dport;
-	vk.proto = proto;
-	vm = bpf_map_lookup_elem(&vips_v6, &vk);
+	vm = vip_find6((__be32 *)&ip6h->daddr, l4.dport, proto);
 	if (!vm)
 		return -XLB_PASS_NOT_VIP;
 	lc->svc_id = vm->svc_id;

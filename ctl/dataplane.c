@@ -514,7 +514,8 @@ static int open_load(struct dp *dp, struct open_ctx *c)
 {
 	struct xlb_prep prep = { .nat_ifindex = dp->int_ifindex,
 				 .pin_dir = dp->pin_dir };
-	int tmpl, ret;
+	struct xlb_tmpl tmpl;
+	int ret;
 
 	prep.sz = (struct xlb_sizes){ .table_size = dp->table_size,
 				      .max_flows = dp->max_flows,
@@ -529,11 +530,11 @@ static int open_load(struct dp *dp, struct open_ctx *c)
 			 strerror(-ret));
 		return ret;
 	}
-	tmpl = xlb_skel_prepare(dp->skel, &prep);
-	if (tmpl < 0) {
+	ret = xlb_skel_prepare(dp->skel, &prep, &tmpl);
+	if (ret) {
 		snprintf(c->err, c->errlen, "cannot size the maps: %s",
-			 strerror(-tmpl));
-		return tmpl;
+			 strerror(-ret));
+		return ret;
 	}
 	ret = xlb_pins_check(dp->skel, dp->pin_dir, &prep.sz, c->err,
 			     c->errlen);
@@ -544,7 +545,7 @@ static int open_load(struct dp *dp, struct open_ctx *c)
 				 "cannot load the XDP program: %s (run with -v for the verifier log)",
 				 strerror(-ret));
 	}
-	close(tmpl);
+	xlb_tmpl_close(&tmpl);
 	return ret;
 }
 

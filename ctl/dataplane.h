@@ -101,7 +101,9 @@ void dp_links_json(const struct dp *dp, struct json_object *o);
 
 /* ---- map accessors (dp_maps.c) ---------------------------------------- */
 
-/* flags: vip_meta.flags (XLB_VIP_F_*, persistence prefix). */
+/* The VIP tables (dp_vips.c). flags: vip_meta.flags (XLB_VIP_F_*,
+ * persistence prefix). -ENOSPC: the table has no room for it within
+ * XLB_VIP_PROBES slots (more max_services makes the tables bigger). */
 int dp_vip_set(struct dp *dp, const struct lb_addr *vip, __u16 port,
 	       __u8 proto, __u32 svc_id, __u32 flags);
 /* The run-time knobs (xlb_cfg[0]). */

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The data plane's map accessors: VIPs, service tables, back ends, the
- * run-time knobs and the per-CPU counters. Every map write the controller
- * makes outside the flow-table walks (dp_flows.c).
+ * The data plane's map accessors: service tables, back ends, the run-time
+ * knobs and the per-CPU counters. Every map write the controller makes
+ * outside the flow-table walks (dp_flows.c) and the VIP tables
+ * (dp_vips.c).
  */
 #include "dataplane.h"
 
@@ -17,96 +18,12 @@
 
 #include "xdp_lb.skel.h"
 
-union vip_key {
-	struct vip_key_v4 v4;
-	struct vip_key_v6 v6;
-};
-
-/* The VIP map of (vip, port, proto), with its key built in k (of *len). */
-static struct bpf_map *vip_key(struct dp *dp, const struct lb_addr *vip,
-			       __u16 port, __u8 proto, union vip_key *k,
-			       size_t *len)
-{
-	memset(k, 0, sizeof(*k));
-	if (vip->family == AF_INET) {
-		k->v4.addr = vip->w[0];
-		k->v4.port = htons(port);
-		k->v4.proto = proto;
-		*len = sizeof(k->v4);
-		return dp->skel->maps.vips_v4;
-	}
-	memcpy(k->v6.addr, vip->b, 16);
-	k->v6.port = htons(port);
-	k->v6.proto = proto;
-	*len = sizeof(k->v6);
-	return dp->skel->maps.vips_v6;
-}
-
-int dp_vip_set(struct dp *dp, const struct lb_addr *vip, __u16 port,
-	       __u8 proto, __u32 svc_id, __u32 flags)
-{
-	struct vip_meta meta = { .svc_id = svc_id, .flags = flags };
-	struct bpf_map *map;
-	union vip_key k;
-	size_t len;
-
-	map = vip_key(dp, vip, port, proto, &k, &len);
-	return bpf_map__update_elem(map, &k, len, &meta, sizeof(meta), 0);
-}
-
 int dp_cfg_set(struct dp *dp, const struct lb_cfg *cfg)
 {
 	__u32 key = 0;
 
 	return bpf_map__update_elem(dp->skel->maps.xlb_cfg, &key, sizeof(key),
 				    cfg, sizeof(*cfg), 0);
-}
-
-int dp_vip_del(struct dp *dp, const struct lb_addr *vip, __u16 port,
-	       __u8 proto)
-{
-	struct bpf_map *map;
-	union vip_key k;
-	size_t len;
-	int ret;
-
-	map = vip_key(dp, vip, port, proto, &k, &len);
-	ret = bpf_map__delete_elem(map, &k, len, 0);
-	return ret == -ENOENT ? 0 : ret;
-}
-
-int dp_vip_foreach(struct dp *dp,
-		   void (*fn)(void *arg, const struct lb_addr *vip, __u16 port,
-			      __u8 proto, __u32 svc_id),
-		   void *arg)
-{
-	struct vip_key_v4 k4, *p4 = NULL;
-	struct vip_key_v6 k6, *p6 = NULL;
-	struct vip_meta meta;
-	struct lb_addr a;
-	int fd;
-
-	fd = bpf_map__fd(dp->skel->maps.vips_v4);
-	while (!bpf_map_get_next_key(fd, p4, &k4)) {
-		p4 = &k4;
-		if (bpf_map_lookup_elem(fd, &k4, &meta))
-			continue;
-		memset(&a, 0, sizeof(a));
-		a.family = AF_INET;
-		a.w[0] = k4.addr;
-		fn(arg, &a, ntohs(k4.port), k4.proto, meta.svc_id);
-	}
-	fd = bpf_map__fd(dp->skel->maps.vips_v6);
-	while (!bpf_map_get_next_key(fd, p6, &k6)) {
-		p6 = &k6;
-		if (bpf_map_lookup_elem(fd, &k6, &meta))
-			continue;
-		memset(&a, 0, sizeof(a));
-		a.family = AF_INET6;
-		memcpy(a.b, k6.addr, 16);
-		fn(arg, &a, ntohs(k6.port), k6.proto, meta.svc_id);
-	}
-	return 0;
 }
 
 int dp_table_set(struct dp *dp, __u32 svc_id, const __u32 *table)

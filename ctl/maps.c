@@ -13,12 +13,13 @@
 #include <bpf/libbpf.h>
 
 #include "xdp_lb.h"
+#include "xlb_hash.h"
 #include "xdp_lb.skel.h"
 
 /* clang-format off */
 const struct xlb_map_def xlb_maps[] = {
-	{ "vips_v4",	   XLB_SIZE_SERVICES, true },
-	{ "vips_v6",	   XLB_SIZE_SERVICES, true },
+	{ "vip_tab4",	   XLB_SIZE_FIXED,    true },
+	{ "vip_tab6",	   XLB_SIZE_FIXED,    true },
 	{ "svc_tables",	   XLB_SIZE_SERVICES, true },
 	{ "stats_svc",	   XLB_SIZE_SERVICES, true },
 	{ "backends",	   XLB_SIZE_BACKENDS, true },
@@ -39,8 +40,10 @@ const struct xlb_map_def xlb_maps[] = {
 const size_t xlb_nr_maps = sizeof(xlb_maps) / sizeof(xlb_maps[0]);
 
 /* tx_ports was pinned once; nat_cursor was the per-CPU cursor of nat
- * ports before nat_next. */
-const char *const xlb_old_pins[] = { "tx_ports", "nat_cursor" };
+ * ports before nat_next; vips_v4/vips_v6 were the VIP hash maps before the
+ * VIP tables (vip_tab4/vip_tab6). */
+const char *const xlb_old_pins[] = { "tx_ports", "nat_cursor", "vips_v4",
+				     "vips_v6" };
 const size_t xlb_nr_old_pins = sizeof(xlb_old_pins) / sizeof(xlb_old_pins[0]);
 
 const struct xlb_sizes xlb_default_sizes = {
@@ -193,6 +196,27 @@ static int check_pinned_table_size(const char *dir, __u32 want,
 	return ret;
 }
 
+/* Pins of a layout this program cannot use (the VIP hash maps, replaced
+ * by the VIP tables): loading against them would leave the services
+ * behind in maps no program reads. */
+static int check_old_layout(const char *pin_dir, char *err, size_t errlen)
+{
+	static const char *const gone[] = { "vips_v4", "vips_v6" };
+	char path[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(gone) / sizeof(gone[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, gone[i]);
+		if (access(path, F_OK))
+			continue;
+		snprintf(err, errlen,
+			 "the maps pinned at %s are from an older xdp-lb (%s is gone from this version): detach and attach again",
+			 pin_dir, gone[i]);
+		return -EEXIST;
+	}
+	return 0;
+}
+
 int xlb_pins_check(struct xdp_lb *s, const char *pin_dir,
 		   const struct xlb_sizes *sz, char *err, size_t errlen)
 {
@@ -200,6 +224,10 @@ int xlb_pins_check(struct xdp_lb *s, const char *pin_dir,
 	char path[256];
 	size_t i;
 	int ret;
+
+	ret = check_old_layout(pin_dir, err, errlen);
+	if (ret)
+		return ret;
 
 	for (i = 0; i < xlb_nr_maps; i++) {
 		d = &xlb_maps[i];
@@ -221,11 +249,41 @@ int xlb_pins_check(struct xdp_lb *s, const char *pin_dir,
 				       sz->max_services, err, errlen);
 }
 
-int xlb_skel_prepare(struct xdp_lb *s, const struct xlb_prep *p)
+void xlb_tmpl_close(struct xlb_tmpl *t)
 {
-	int err, tmpl;
+	if (t->svc >= 0)
+		close(t->svc);
+	if (t->vip4 >= 0)
+		close(t->vip4);
+	if (t->vip6 >= 0)
+		close(t->vip6);
+	t->svc = t->vip4 = t->vip6 = -1;
+}
 
+/* An inner-map template of value_size and slots, handed to libbpf for
+ * outer (see xlb_skel_prepare); its fd in *fd. */
+static int set_tmpl(struct bpf_map *outer, const char *name,
+		    __u32 value_size, __u32 slots, int *fd)
+{
+	int err;
+
+	*fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(__u32),
+			     value_size, slots, NULL);
+	if (*fd < 0)
+		return -errno;
+	err = bpf_map__set_inner_map_fd(outer, *fd);
+	return err;
+}
+
+int xlb_skel_prepare(struct xdp_lb *s, const struct xlb_prep *p,
+		     struct xlb_tmpl *t)
+{
+	__u32 vip_bits = xlb_vip_bits(p->sz.max_services);
+	int err;
+
+	t->svc = t->vip4 = t->vip6 = -1;
 	s->rodata->table_size = p->sz.table_size;
+	s->rodata->vip_bits = vip_bits;
 	memcpy((void *)s->rodata->if_mac, p->if_mac, 6);
 	s->rodata->nat_ifindex = p->nat_ifindex;
 	memcpy((void *)s->rodata->int_mac, p->int_mac, 6);
@@ -233,40 +291,42 @@ int xlb_skel_prepare(struct xdp_lb *s, const struct xlb_prep *p)
 	if (err)
 		return err;
 	/*
-	 * The inner-map template decides the size every service table must
-	 * have: the kernel accepts only tables of exactly table_size slots in
-	 * svc_tables. bpf_map__set_max_entries(bpf_map__inner_map(...))
-	 * crashes libbpf 1.1 (the template's obj is NULL), so hand libbpf a
-	 * template of the right size by fd instead.
+	 * The inner-map templates decide the size every inner map must have:
+	 * the kernel accepts only service tables of exactly table_size slots
+	 * in svc_tables, and VIP tables of 2^vip_bits slots in vip_tab4/6.
+	 * bpf_map__set_max_entries(bpf_map__inner_map(...)) crashes libbpf
+	 * 1.1 (the template's obj is NULL), so hand libbpf templates of the
+	 * right size by fd instead.
 	 */
-	tmpl = bpf_map_create(BPF_MAP_TYPE_ARRAY, "svc_table_tmpl",
-			      sizeof(__u32), sizeof(__u32), p->sz.table_size,
-			      NULL);
-	if (tmpl < 0)
-		return -errno;
-	err = bpf_map__set_inner_map_fd(s->maps.svc_tables, tmpl);
-	if (err) {
-		close(tmpl);
-		return err;
-	}
-	return tmpl;
+	err = set_tmpl(s->maps.svc_tables, "svc_table_tmpl", sizeof(__u32),
+		       p->sz.table_size, &t->svc);
+	if (!err)
+		err = set_tmpl(s->maps.vip_tab4, "vip_tab4_tmpl",
+			       sizeof(struct vip_slot4), 1u << vip_bits,
+			       &t->vip4);
+	if (!err)
+		err = set_tmpl(s->maps.vip_tab6, "vip_tab6_tmpl",
+			       sizeof(struct vip_slot6), 1u << vip_bits,
+			       &t->vip6);
+	if (err)
+		xlb_tmpl_close(t);
+	return err;
 }
 
 struct xdp_lb *xlb_skel_open_load(const struct xlb_prep *p)
 {
+	struct xlb_tmpl t;
 	struct xdp_lb *s;
-	int tmpl, err;
+	int err;
 
 	s = xdp_lb__open();
 	if (!s)
 		return NULL;
-	tmpl = xlb_skel_prepare(s, p);
-	if (tmpl < 0) {
-		err = tmpl;
+	err = xlb_skel_prepare(s, p, &t);
+	if (err)
 		goto fail;
-	}
 	err = xdp_lb__load(s);
-	close(tmpl);
+	xlb_tmpl_close(&t);
 	if (err)
 		goto fail;
 	return s;

@@ -63,12 +63,21 @@ __u32 xlb_map_want(const struct xlb_map_def *d, const struct xlb_sizes *sz);
 /* The skeleton's map of a table row. */
 struct bpf_map *xlb_map(struct xdp_lb *s, const struct xlb_map_def *d);
 
+/* The inner-map templates of a prepared skeleton (fds, -1: none). */
+struct xlb_tmpl {
+	int svc;	/* service table: table_size slots */
+	int vip4, vip6; /* VIP tables: 2^xlb_vip_bits(max_services) slots */
+};
+
 /*
- * Prepare an opened skeleton for load as p says. Returns the fd of the
- * service-table template (table_size slots), which must stay open until
- * the load and be closed after it, or a negative errno.
+ * Prepare an opened skeleton for load as p says. Fills t with the
+ * inner-map templates, which must stay open until the load and be closed
+ * after it (xlb_tmpl_close). Returns 0 or a negative errno (then t is
+ * closed already).
  */
-int xlb_skel_prepare(struct xdp_lb *s, const struct xlb_prep *p);
+int xlb_skel_prepare(struct xdp_lb *s, const struct xlb_prep *p,
+		     struct xlb_tmpl *t);
+void xlb_tmpl_close(struct xlb_tmpl *t);
 /*
  * Check the maps pinned under pin_dir against the sizes the prepared
  * skeleton s asks for (and the service tables against sz->table_size),

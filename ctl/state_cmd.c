@@ -85,7 +85,9 @@ int state_service_add(struct lb_state *st, const char *name,
 	if (ret) {
 		service_remove(st, s);
 		return state_err(err, errlen, ret, "cannot add the VIP: %s",
-				 strerror(-ret));
+				 ret == -ENOSPC ?
+					 "no free slot near its place in the VIP table (a larger max_services makes the table larger)" :
+					 strerror(-ret));
 	}
 	sync_icmp(st);
 	pr_info("service %s: added %s\n", name, endpoint);

@@ -30,7 +30,22 @@
  * pick the same back end for the same flow. */
 #define XLB_HASH_SEED 0x9e3779b9u
 
-/* Key of vips_v4: the service's virtual address, port and protocol. */
+/*
+ * The VIP tables: vip_tab4 and vip_tab6 each hold one inner array of
+ * 2^xlb_vip_bits(max_services) slots (include/xlb_hash.h), open-addressed:
+ * a key lives within XLB_VIP_PROBES slots of its home slot, probed in
+ * order (linear probing, wrapping); the probe stops at the key (compared
+ * in full) or at an empty slot. The controller builds a whole new table
+ * on every change and swaps it in with one update of the outer map, so a
+ * packet sees the old or the new table, never a half-built one, and no
+ * slot is ever deleted in place (no tombstones).
+ */
+#define XLB_VIP_PROBES 16
+#define XLB_VIP_SLOTS_PER_SVC 8
+#define XLB_DEFAULT_VIP_BITS 9 /* xlb_vip_bits(XLB_DEFAULT_MAX_SERVICES) */
+
+/* The key a VIP is known by: address, port and protocol (also the key
+ * the bench prototype's hash map uses). */
 struct vip_key_v4 {
 	__be32 addr;
 	__be16 port;
@@ -39,7 +54,7 @@ struct vip_key_v4 {
 };
 _Static_assert(sizeof(struct vip_key_v4) == 8, "vip_key_v4 size");
 
-/* Key of vips_v6. */
+/* The same for IPv6. */
 struct vip_key_v6 {
 	__be32 addr[4];
 	__be16 port;
@@ -48,11 +63,27 @@ struct vip_key_v6 {
 };
 _Static_assert(sizeof(struct vip_key_v6) == 20, "vip_key_v6 size");
 
-/* Value of vips_v4/vips_v6: which service a VIP belongs to. */
+/* What a VIP slot says: which service a VIP belongs to. */
 struct vip_meta {
 	__u32 svc_id; /* index into svc_tables and stats_svc */
 	__u32 flags;  /* XLB_VIP_F_* and the persistence prefix */
 };
+
+/* A slot of vip_tab4's table. */
+struct vip_slot4 {
+	__u64 key; /* xlb_vip_key4(addr, port, proto); 0: empty */
+	struct vip_meta meta;
+};
+_Static_assert(sizeof(struct vip_slot4) == 16, "vip_slot4 size");
+
+/* A slot of vip_tab6's table. */
+struct vip_slot6 {
+	__be32 addr[4];
+	__u32 pp; /* xlb_vip_pp6(port, proto); 0: empty */
+	struct vip_meta meta;
+	__u32 pad;
+};
+_Static_assert(sizeof(struct vip_slot6) == 32, "vip_slot6 size");
 
 /* vip_meta.flags: a new flow's slot comes from the client address masked
  * to the prefix length in bits 8..15, not from the whole flow, so every
@@ -77,7 +108,7 @@ struct vip_meta {
 #define XLB_TC_HANDLE 0x584c
 #define XLB_TC_PRIO 1
 
-/* A vips key with this proto and port 0 marks an address the balancer
+/* A VIP key with this proto and port 0 marks an address the balancer
  * answers ICMP echo requests for (one per VIP address). */
 _Static_assert(sizeof(struct vip_meta) == 8, "vip_meta size");
 

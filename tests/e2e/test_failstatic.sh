@@ -69,3 +69,17 @@ check "the controller still answers after the upgrade" api_running
 expect_usage=$(lb_ns "$BIN" upgrade nosuch0 2>&1)
 check "upgrade of an unknown interface fails clearly ($expect_usage)" \
 	grep -q "unknown interface 'nosuch0'" <<<"$expect_usage"
+
+# A pin layout of an older version (the VIP hash maps before the VIP
+# tables): upgrade refuses it with one line, non-zero, program unchanged.
+pins=/sys/fs/bpf/xdp-lb/$P-lb0
+bpftool map create "$pins/vips_v4" type hash key 8 value 8 entries 4 \
+	name vips_v4 flags 1
+out=$(lb_ns "$BIN" upgrade $P-lb0 2>&1)
+rc=$?
+id2=$(ip -n $P-lb -j link show $P-lb0 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["xdp"]["prog"]["id"])')
+check "upgrade against an old pin layout fails ($rc: $out)" [ $rc -ne 0 ]
+check "with one line naming the old map ($out)" \
+	eval '[ "$(wc -l <<<"$out")" = 1 ] && grep -q "older xdp-lb (vips_v4" <<<"$out"'
+check "and leaves the program as it was ($id1 -> $id2)" [ "$id1" = "$id2" ]
+rm -f "$pins/vips_v4"

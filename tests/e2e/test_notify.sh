@@ -26,17 +26,30 @@ ready_state() {
 	ip -n "$P-lb" link show "$P-lb0" | grep -q 'prog/xdp id' || return 1
 	python3 - "$pins" <<'PY'
 import json, subprocess, sys
-def dump(m):
-    out = subprocess.run(["bpftool", "-j", "map", "dump", "pinned",
-                          sys.argv[1] + "/" + m], capture_output=True,
-                         text=True, check=True).stdout
+def dump(*where):
+    out = subprocess.run(["bpftool", "-j", "map", "dump"] + list(where),
+                         capture_output=True, text=True, check=True).stdout
     return json.loads(out)
+def pinned(m):
+    return dump("pinned", sys.argv[1] + "/" + m)
 def fmt(e, part):
     return e.get("formatted", {}).get(part, {})
-# each VIP has its service's key and one for ICMP (proto 1)
-vips = sum(1 for m in ("vips_v4", "vips_v6") for e in dump(m)
-           if fmt(e, "key").get("proto") == 6)
-active = sum(1 for e in dump("backends") if fmt(e, "value").get("state") == 1)
+# each VIP has its service's key and one for ICMP (proto 1): count the
+# used slots of the VIP tables (vip_tab4/6 [0]: the inner table's id;
+# its slots raw bytes: the proto is byte 6 of an IPv4 slot, byte 18 of an
+# IPv6 one)
+def tcp_vips(m, at):
+    n = 0
+    for outer in pinned(m):
+        inner = int.from_bytes(bytes(int(b, 16) for b in outer["value"]),
+                               "little")
+        for e in dump("id", str(inner)):
+            if int(e["value"][at], 16) == 6:
+                n += 1
+    return n
+vips = tcp_vips("vip_tab4", 6) + tcp_vips("vip_tab6", 18)
+active = sum(1 for e in pinned("backends")
+             if fmt(e, "value").get("state") == 1)
 print("# at READY=1: %d VIPs, %d active back ends in the maps" % (vips, active))
 sys.exit(0 if vips == 2 and active == 6 else 1)
 PY

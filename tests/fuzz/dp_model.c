@@ -17,7 +17,7 @@
 #include "dp_model.h"
 /* The flow hash is part of the contract: two balancers with one config
  * pick the same back end (docs/architecture.md, step 5). */
-#include "../../bpf/jhash.h"
+#include "xlb_hash.h"
 
 #define AFI4 2 /* AF_INET, as the maps store it */
 #define AFI6 10
@@ -251,18 +251,59 @@ static int parse_l4(const __u8 *f, const struct view *v)
 
 /* ---- configuration lookups ---- */
 
+/* The home slot of VIP x in a table of 2^bits slots. */
+static __u32 vip_home(const struct dpm_vip *x, __u32 bits)
+{
+	__be32 a[4];
+
+	memcpy(a, x->addr, 16);
+	if (x->family == 4)
+		return xlb_vip_home4(xlb_vip_key4(a[0], htons(x->port),
+						  x->proto),
+				     bits);
+	return xlb_vip_home6(a, xlb_vip_pp6(htons(x->port), x->proto), bits);
+}
+
+/*
+ * The VIP table as the data path probes it (include/xdp_lb.h, "The VIP
+ * tables"), written from that description, not from ctl/viptab.c: the
+ * family's entries each in the first free slot from its home slot (at
+ * most XLB_VIP_PROBES), then a walk from the key's home slot that stops
+ * at the key, compared in full, or at an empty slot.
+ */
 static const struct dpm_vip *vip_find(const struct dpm *m, int fam,
 				      const __u8 *addr, __u16 port,
 				      __u8 proto)
 {
-	for (int i = 0; i < m->c.nvips; i++) {
-		const struct dpm_vip *x = &m->c.vips[i];
+	__u32 bits = xlb_vip_bits(m->c.max_services), mask = (1u << bits) - 1;
+	struct dpm_vip key = { .family = fam, .port = port, .proto = proto };
+	const struct dpm_vip *found = NULL, *x;
+	__u32 i, h;
+	int *slot = calloc(1u << bits, sizeof(*slot)); /* vips index + 1 */
 
-		if (x->family == fam && x->port == port && x->proto == proto &&
-		    !memcmp(x->addr, addr, fam == 4 ? 4 : 16))
-			return x;
+	if (!slot)
+		abort();
+	for (int v = 0; v < m->c.nvips; v++) {
+		if (m->c.vips[v].family != fam)
+			continue;
+		h = vip_home(&m->c.vips[v], bits);
+		for (i = 0; i < XLB_VIP_PROBES && slot[(h + i) & mask]; i++)
+			;
+		if (i < XLB_VIP_PROBES)
+			slot[(h + i) & mask] = v + 1;
 	}
-	return NULL;
+	memcpy(key.addr, addr, fam == 4 ? 4 : 16);
+	h = vip_home(&key, bits);
+	for (i = 0; i < XLB_VIP_PROBES && slot[(h + i) & mask]; i++) {
+		x = &m->c.vips[slot[(h + i) & mask] - 1];
+		if (x->port == port && x->proto == proto &&
+		    !memcmp(x->addr, addr, fam == 4 ? 4 : 16)) {
+			found = x;
+			break;
+		}
+	}
+	free(slot);
+	return found;
 }
 
 static const struct backend_info *be_get(const struct dpm *m, __u32 id)
@@ -344,8 +385,7 @@ static int nat_alloc(struct dpm *m, const struct walk *w,
 	k.bport = be->port ? be->port : htons(w->vip->port);
 	k.proto = w->vip->proto;
 	k.family = v4 ? AFI4 : AFI6;
-	cur = jhash2((const __u32 *)&k, 5, XLB_HASH_SEED) &
-	      (XLB_NAT_CURSORS - 1);
+	cur = xlb_hash((const __u32 *)&k, 5) & (XLB_NAT_CURSORS - 1);
 	if (!cfg->nat_port_min || !m->c.nat_ifindex ||
 	    cfg->nat_port_max < cfg->nat_port_min)
 		return -XLB_DROP_NAT_OFF;
@@ -421,11 +461,12 @@ static int resolve(struct dpm *m, struct walk *w, const __u8 *frame,
 		   struct dpm_out *o)
 {
 	struct tab *t = w->v.fam == 4 ? &m->flows4 : &m->flows6;
-	__u32 flags = w->vip->meta.flags, svc = w->vip->meta.svc_id, h;
+	__u32 flags = w->vip->meta.flags, svc = w->vip->meta.svc_id;
 	bool nat = flags & XLB_VIP_F_NAT;
 	struct mflow *f = tab_get(t, w->key), nf = {};
 	const struct backend_info *be;
 	__u32 *slots;
+	__u64 h;
 	int ret;
 
 	if (f) {
@@ -451,19 +492,19 @@ static int resolve(struct dpm *m, struct walk *w, const __u8 *frame,
 			memcpy(&pk[i], w->key + 4 * i, 4);
 			pk[i] = mask4(pk[i], bits > 32 ? 32 : bits);
 		}
-		h = jhash2(pk, n, XLB_HASH_SEED);
+		h = xlb_hash(pk, n);
 	} else {
-		h = jhash2((const __u32 *)w->key,
-			   (w->v.fam == 4 ? sizeof(struct flow_key_v4) :
-					    sizeof(struct flow_key_v6)) / 4,
-			   XLB_HASH_SEED);
+		h = xlb_hash((const __u32 *)w->key,
+			     (w->v.fam == 4 ? sizeof(struct flow_key_v4) :
+					      sizeof(struct flow_key_v6)) / 4);
 	}
 	slots = svc < m->c.max_services && svc < DPM_MAX_SVC ?
 			m->c.table[svc] :
 			NULL;
-	if (!slots || slots[h % m->c.table_size] == XLB_NO_BACKEND)
+	if (!slots ||
+	    slots[xlb_slot(h, m->c.table_size)] == XLB_NO_BACKEND)
 		return -XLB_DROP_NO_BACKEND;
-	w->be_id = slots[h % m->c.table_size];
+	w->be_id = slots[xlb_slot(h, m->c.table_size)];
 	be = be_get(m, w->be_id);
 	if (!be || be->state != XLB_BE_ACTIVE)
 		return -XLB_DROP_NO_BACKEND;

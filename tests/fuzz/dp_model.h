@@ -28,7 +28,7 @@
 #define DPM_MAX_VIPS 32
 #define DPM_FRAME_MAX 2048
 
-/* One entry of vips_v4/vips_v6. */
+/* One entry of the VIP tables (vip_tab4/vip_tab6). */
 struct dpm_vip {
 	int family; /* 4 or 6 */
 	__u8 addr[16];

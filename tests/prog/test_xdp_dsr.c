@@ -34,7 +34,7 @@ static void pin_survives_table_change(struct env *e,
 
 	build(&syn, &in);
 	send_tx(e, &syn,
-		table_slot(e, f->svc, flow_hash(&syn) % e->sz.table_size),
+		table_slot(e, f->svc, xlb_slot(flow_hash(&syn), e->sz.table_size)),
 		"SYN to the VIP");
 	fv = flow_must(e, &syn, "after the SYN");
 	first = fv.backend_id;
@@ -86,7 +86,7 @@ static void midflow_adopted(struct env *e, const struct family_setup *f)
 	__u32 pick;
 
 	build(&data, &in);
-	pick = table_slot(e, f->svc, flow_hash(&data) % e->sz.table_size);
+	pick = table_slot(e, f->svc, xlb_slot(flow_hash(&data), e->sz.table_size));
 	expect_u64(flow_get(e, &data, &fv), 0, "a flow entry before its first packet here");
 	expect_u64(pick == f->spare, 0, "the spare back end is not in the table");
 	send_tx(e, &data, pick, "mid-flow ACK of a flow never seen here");
@@ -313,7 +313,7 @@ static void test_udp_flow_pinned(void **state)
 	struct flow_value fv;
 	__u32 first, other;
 
-	first = table_slot(e, SVC_UDP4, flow_hash(&s) % e->sz.table_size);
+	first = table_slot(e, SVC_UDP4, xlb_slot(flow_hash(&s), e->sz.table_size));
 	send_tx(e, &s, first, "first datagram");
 	other = first == 4 ? 5 : 4;
 	table_all(e, SVC_UDP4, other);
@@ -335,7 +335,7 @@ static void test_flows_follow_table_slots(void **state)
 	for (i = 0; i < n; i++) {
 		struct pkt_spec s = tcp_spec(&fam4, 20000 + i * 7, TF_SYN);
 		__u32 be = table_slot(e, SVC_TCP4,
-				      flow_hash(&s) % e->sz.table_size);
+				      xlb_slot(flow_hash(&s), e->sz.table_size));
 		char what[64];
 
 		snprintf(what, sizeof(what), "flow from port %u", s.sport);
@@ -365,8 +365,8 @@ static __u32 persist_slot(struct env *e, int family, const char *client,
 		if (bits < 32)
 			a[i] &= bits ? htonl(~0u << (32 - bits)) : 0;
 	}
-	return jhash2(a, family == AF_INET ? 1 : 4, XLB_HASH_SEED) %
-	       e->sz.table_size;
+	return xlb_slot(xlb_hash(a, family == AF_INET ? 1 : 4),
+			e->sz.table_size);
 }
 
 /*
@@ -406,7 +406,7 @@ static void persistence(struct env *e, const struct family_setup *f,
 	for (port = 30000; port < 30100; port++) {
 		s = tcp_spec(f, port, TF_SYN);
 		seen |= 1u << table_slot(e, f->svc,
-					 flow_hash(&s) % e->sz.table_size);
+					 xlb_slot(flow_hash(&s), e->sz.table_size));
 	}
 	expect_u64(__builtin_popcount(seen) > 1, 1,
 		   "without persistence the ports spread");

@@ -70,7 +70,7 @@ static void icmp_error(struct env *e, const struct family_setup *f,
 	struct pkt in, out, want;
 	__u32 first;
 
-	first = table_slot(e, f->svc, flow_hash(&syn) % e->sz.table_size);
+	first = table_slot(e, f->svc, xlb_slot(flow_hash(&syn), e->sz.table_size));
 	send_tx(e, &syn, first, "SYN");
 	before = flow_must(e, &syn, "after the SYN");
 	table_all(e, f->svc, f->spare);

@@ -35,7 +35,7 @@ static void test_flow_table_full_still_forwards(void **state)
 		len = spec_len(&s);
 		send_tx(e, &s,
 			table_slot(e, SVC_TCP4,
-				   flow_hash(&s) % e->sz.table_size),
+				   xlb_slot(flow_hash(&s), e->sz.table_size)),
 			what);
 	}
 	if (map_count(e->skel->maps.flows_v4) > 8)
@@ -67,7 +67,7 @@ static void test_flood_guard(void **state)
 		s = tcp_spec(&fam4, port, TF_SYN);
 		send_tx(e, &s,
 			table_slot(e, SVC_TCP4,
-				   flow_hash(&s) % e->sz.table_size),
+				   xlb_slot(flow_hash(&s), e->sz.table_size)),
 			"SYN under the guard");
 		pinned += flow_get(e, &s, &fv);
 	}
@@ -86,7 +86,7 @@ static void test_flood_guard(void **state)
 	cfg_set(e, &cfg);
 	s = tcp_spec(&fam4, 50005, TF_SYN);
 	send_tx(e, &s,
-		table_slot(e, SVC_TCP4, flow_hash(&s) % e->sz.table_size),
+		table_slot(e, SVC_TCP4, xlb_slot(flow_hash(&s), e->sz.table_size)),
 		"SYN, guard off");
 	flow_must(e, &s, "pinned with the guard off");
 }
@@ -119,13 +119,14 @@ static void test_table_wrong_size_rejected(void **state)
 	}
 	/* The service still has its table. */
 	send_tx(e, &syn,
-		table_slot(e, SVC_TCP4, flow_hash(&syn) % e->sz.table_size),
+		table_slot(e, SVC_TCP4, xlb_slot(flow_hash(&syn), e->sz.table_size)),
 		"SYN after the rejected swaps");
 }
 
 /*
  * The verifier is part of the test: load under several table sizes and
- * map sizes, including the defaults and the largest table, then check
+ * map sizes, including the defaults, the largest table and the largest
+ * VIP tables (max_services 4096, the config's limit), then check
  * that a flow lands on exactly the slot the hash names.
  */
 static const struct xlb_sizes verifier_sizes[] = {
@@ -145,6 +146,11 @@ static const struct xlb_sizes verifier_sizes[] = {
 	  .max_flows = 4096,
 	  .max_services = 1024,
 	  .max_backends = 65536 },
+	/* the largest VIP tables (2^15 slots) */
+	{ .table_size = 13,
+	  .max_flows = 16,
+	  .max_services = 4096,
+	  .max_backends = 16 },
 };
 
 /*
@@ -211,7 +217,7 @@ static void test_verifier_sizes(void **state)
 			}
 		}
 		/* One slot names back end 1, all others back end 2. */
-		slot = flow_hash(&s) % sz->table_size;
+		slot = xlb_slot(flow_hash(&s), sz->table_size);
 		slots = malloc(sz->table_size * sizeof(*slots));
 		if (!slots)
 			fail_msg("out of memory");

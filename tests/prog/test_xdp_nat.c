@@ -46,7 +46,7 @@ static void nat_roundtrip(struct env *e, const struct family_setup *tf,
 	nat_setup_proto(e, f, proto, 20000, 60000);
 	c.proto = proto;
 	c.payload = proto == IPPROTO_UDP ? 64 : 0;
-	be = table_slot(e, f->svc, flow_hash(&c) % e->sz.table_size);
+	be = table_slot(e, f->svc, xlb_slot(flow_hash(&c), e->sz.table_size));
 	if (be_port) {
 		struct backend_info bi = backend_get(e, be);
 
@@ -203,7 +203,7 @@ static void nat_icmp_error(struct env *e, const struct family_setup *tf,
 	c = tcp_spec(f, 45000, TF_SYN);
 	c.proto = proto;
 	c.payload = proto == IPPROTO_UDP ? 64 : 0;
-	be = table_slot(e, f->svc, flow_hash(&c) % e->sz.table_size);
+	be = table_slot(e, f->svc, xlb_slot(flow_hash(&c), e->sz.table_size));
 	bi = backend_get(e, be);
 	if (be_port) {
 		bi.port = htons(be_port);

@@ -141,14 +141,14 @@ static void test_tunnel_v4_in_v4(void **state)
 
 	tunnel_setup(e, &fam4);
 	ack.payload = 300;
-	be = table_slot(e, SVC_TCP4, flow_hash(&syn) % e->sz.table_size);
+	be = table_slot(e, SVC_TCP4, xlb_slot(flow_hash(&syn), e->sz.table_size));
 	send_tunneled(e, &syn, 14, be, "tunnel SYN");
 	expect_u64(flow_must(e, &syn, "tunnel flow").backend_id, be,
 		   "pinned back end");
 	send_tunneled(e, &ack, 14, be, "tunnel ACK");
 	send_tunneled(e, &other, 14,
 		      table_slot(e, SVC_TCP4,
-				 flow_hash(&other) % e->sz.table_size),
+				 xlb_slot(flow_hash(&other), e->sz.table_size)),
 		      "second flow");
 	build(&syn, &in);
 	prog_run(e, &in, &out);
@@ -164,7 +164,7 @@ static void test_tunnel_v4_in_v4(void **state)
 	tagged.vlan_tci = 100;
 	send_tunneled(e, &tagged, 18,
 		      table_slot(e, SVC_TCP4,
-				 flow_hash(&tagged) % e->sz.table_size),
+				 xlb_slot(flow_hash(&tagged), e->sz.table_size)),
 		      "VLAN-tagged SYN");
 	expect_u64(reason_get(e, XLB_TX_FORWARDED).packets, 6, "tx_forwarded");
 }
@@ -178,7 +178,7 @@ static void test_tunnel_v6_in_v6(void **state)
 	tunnel_setup(e, &fam6);
 	ack.payload = 500;
 	send_tunneled(e, &syn, 14,
-		      table_slot(e, SVC_TCP6, flow_hash(&syn) % e->sz.table_size),
+		      table_slot(e, SVC_TCP6, xlb_slot(flow_hash(&syn), e->sz.table_size)),
 		      "v6 tunnel SYN");
 	send_tunneled(e, &ack, 14, flow_must(e, &syn, "v6 flow").backend_id,
 		      "v6 tunnel ACK");
@@ -228,7 +228,7 @@ static void test_tunnel_icmp_error(void **state)
 	__u32 be;
 
 	tunnel_setup(e, &fam4);
-	be = table_slot(e, SVC_TCP4, flow_hash(&syn) % e->sz.table_size);
+	be = table_slot(e, SVC_TCP4, xlb_slot(flow_hash(&syn), e->sz.table_size));
 	send_tunneled(e, &syn, 14, be, "tunnel SYN");
 	table_all(e, SVC_TCP4, SPARE_BE4);
 	{
@@ -288,12 +288,12 @@ static void test_tunnel_ip_len(void **state)
 	expect_u64(reason_get(e, XLB_TX_FORWARDED).packets, 0, "tx_forwarded");
 	s4.trailer = 6;
 	send_tunneled(e, &s4, 14,
-		      table_slot(e, SVC_TCP4, flow_hash(&s4) % e->sz.table_size),
+		      table_slot(e, SVC_TCP4, xlb_slot(flow_hash(&s4), e->sz.table_size)),
 		      "padded IPv4 SYN");
 	s6.tcp_flags = TF_ACK;
 	s6.trailer = 13;
 	send_tunneled(e, &s6, 14,
-		      table_slot(e, SVC_TCP6, flow_hash(&s6) % e->sz.table_size),
+		      table_slot(e, SVC_TCP6, xlb_slot(flow_hash(&s6), e->sz.table_size)),
 		      "padded IPv6 ACK");
 }
 

@@ -417,7 +417,7 @@ void run_case(struct env *e, const struct pkt_case *c)
 	expect_verdict(verdict, c->verdict, "verdict");
 
 	if (c->verdict == XDP_TX) {
-		__u32 slot = flow_hash(&c->pkt) % e->sz.table_size;
+		__u32 slot = xlb_slot(flow_hash(&c->pkt), e->sz.table_size);
 		__u32 table_be = table_slot(e, c->svc, slot);
 		struct flow_value fv = flow_must(e, &c->pkt, "new flow pinned");
 		struct backend_info bi = backend_get(e, fv.backend_id);

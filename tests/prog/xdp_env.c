@@ -455,18 +455,18 @@ void flow_key6(const struct pkt_spec *s, struct flow_key_v6 *k)
 }
 
 /* The data path's hash of the packet's flow. */
-__u32 flow_hash(const struct pkt_spec *s)
+__u64 flow_hash(const struct pkt_spec *s)
 {
 	if (s->family == AF_INET) {
 		struct flow_key_v4 k;
 
 		flow_key4(s, &k);
-		return jhash2((__u32 *)&k, sizeof(k) / 4, XLB_HASH_SEED);
+		return xlb_hash((__u32 *)&k, sizeof(k) / 4);
 	} else {
 		struct flow_key_v6 k;
 
 		flow_key6(s, &k);
-		return jhash2((__u32 *)&k, sizeof(k) / 4, XLB_HASH_SEED);
+		return xlb_hash((__u32 *)&k, sizeof(k) / 4);
 	}
 }
 
@@ -662,7 +662,7 @@ struct pkt_spec tcp_spec(const struct family_setup *f, __u16 sport,
 __u32 pin_syn(struct env *e, const struct pkt_spec *syn)
 {
 	send_tx(e, syn,
-		table_slot(e, SVC_TCP4, flow_hash(syn) % e->sz.table_size),
+		table_slot(e, SVC_TCP4, xlb_slot(flow_hash(syn), e->sz.table_size)),
 		"SYN to the VIP");
 	return flow_must(e, syn, "after the SYN").backend_id;
 }

@@ -42,7 +42,7 @@
 #include "pktgen.h"
 /* The data path's flow hash: the test predicts which table slot a new flow
  * lands in with the same function. */
-#include "../../bpf/jhash.h"
+#include "xlb_hash.h"
 
 /* ---- the test network ------------------------------------------------ */
 
@@ -256,7 +256,7 @@ void flow_key4(const struct pkt_spec *s, struct flow_key_v4 *k);
 void flow_key6(const struct pkt_spec *s, struct flow_key_v6 *k);
 
 /* The data path's hash of the packet's flow. */
-__u32 flow_hash(const struct pkt_spec *s);
+__u64 flow_hash(const struct pkt_spec *s);
 
 /* The flow entry of the packet's flow; false if there is none. */
 bool flow_get(struct env *e, const struct pkt_spec *s,
