@@ -110,6 +110,7 @@ static int fx_setup(void **state, __u32 nbuckets, __u32 layout,
 static int setup_fp(void **st) { return fx_setup(st, 64, FT6_FP, 0); }
 static int setup_wide(void **st) { return fx_setup(st, 128, FT6_WIDE, 0); }
 static int setup_wide2(void **st) { return fx_setup(st, 128, FT6_WIDE, 1); }
+static int setup_fp2(void **st) { return fx_setup(st, 64, FT6_FP, 1); }
 static int setup_fp1(void **st) { return fx_setup(st, 1, FT6_FP, 0); }
 static int setup_wide1(void **st) { return fx_setup(st, 1, FT6_WIDE, 0); }
 static int setup_fp_sw(void **st) { return fx_setup(st, 4096, FT6_FP, 0); }
@@ -556,6 +557,8 @@ static const struct CMUnitTest tests[] = {
 	  test_two_cpus_every_packet_a_flow, setup_wide),
 	T("wide2c_two_cpus_every_packet_a_flow",
 	  test_two_cpus_every_packet_a_flow, setup_wide2),
+	T("fp2c_two_cpus_every_packet_a_flow",
+	  test_two_cpus_every_packet_a_flow, setup_fp2),
 	T("fp_collisions_full_bucket_aging", test_collisions_full_bucket_aging,
 	  setup_fp1),
 	T("wide_collisions_full_bucket_aging",
