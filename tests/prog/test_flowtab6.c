@@ -20,6 +20,11 @@
  *    ways keep their back ends; one more evicts the oldest way (last-seen
  *    set back through the mmap); flows that share port and VIP and differ
  *    only in the address stay apart.
+ *  - fingerprint_collision: one bucket, two flows whose kw is the same
+ *    (a 32-bit fingerprint collision, found by a birthday search): the
+ *    later one does not replace the earlier one even when that is the
+ *    oldest way, both keep their ways, and hits tell them apart by the
+ *    address (counted as fingerprint hits, no torn hit).
  *  - sweep_purge_count: the mmap sweep counts per back end, purges one
  *    back end's flows and expires idle ones by state.
  * Run one: test_flowtab6 NAME (e.g. test_flowtab6 fp_sweep_purge_count).
@@ -493,6 +498,97 @@ static void test_collisions_full_bucket_aging(void **state)
 	check_ways(f);
 }
 
+/* ---- one bucket: two flows with one kw (a fingerprint collision) ---- */
+
+static int cmp_u64(const void *a, const void *b)
+{
+	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Two flows k1 != k2, both of port 1024 (k a multiple of 16), whose
+ * kw is the same: the 32-bit fingerprint collides (a birthday search
+ * over 2^18 flows finds ~8). */
+static void fp_twins(struct fx *f, __u32 *k1, __u32 *k2)
+{
+	__u32 n = 1u << 18, i;
+	__u64 *v = malloc(n * sizeof(*v));
+	struct pkt p;
+
+	assert_non_null(v);
+	for (i = 0; i < n; i++) {
+		__u64 kw;
+
+		flow_pkt(i * 16, TF_ACK, &p);
+		pkt_key(f, &p, &kw, NULL, NULL);
+		v[i] = (__u64)(__u32)kw << 32 | i; /* fingerprint, index */
+	}
+	qsort(v, n, sizeof(*v), cmp_u64);
+	for (i = 1; i < n; i++) {
+		if (v[i] >> 32 != v[i - 1] >> 32)
+			continue;
+		*k1 = (__u32)v[i - 1] * 16;
+		*k2 = (__u32)v[i] * 16;
+		free(v);
+		return;
+	}
+	free(v);
+	fail_msg("no fingerprint collision in %u flows", n);
+}
+
+static void test_fingerprint_collision(void **state)
+{
+	struct fx *f = *state;
+	__u32 k1 = 0, k2 = 0, nw = ft6_ways(f->ft.layout), k, n = 0;
+	__u64 ev[FT6_EV_MAX], *kp, *mp, *ap;
+	struct pkt p;
+	int w1;
+
+	fp_twins(f, &k1, &k2);
+	/* twin 1, then other flows until the bucket is full */
+	flow_pkt(k1, TF_SYN, &p);
+	if (!run_pkt(f, &p))
+		fail_msg("flow %u not forwarded", k1);
+	for (k = 1; n < nw - 1; k++) {
+		if (k * 16 == k1 || k * 16 == k2)
+			continue;
+		flow_pkt(k * 16, TF_SYN, &p);
+		run_pkt(f, &p);
+		n++;
+	}
+	/* twin 1 is the oldest way: twin 2 (the same kw) must not
+	 * replace it (a way never goes from kw X to kw X) */
+	w1 = find_way(f, k1);
+	if (w1 < 0)
+		fail_msg("flow %u not in the bucket", k1);
+	ft6_way(&f->ft, 0, w1, &kp, &mp, &ap);
+	*mp = ft_meta(FT_META_BACKEND(*mp), FT_META_NATPORT(*mp),
+		      ft_now16() - 100, XLB_FLOW_ESTABLISHED);
+	flow_pkt(k2, TF_SYN, &p);
+	if (!run_pkt(f, &p))
+		fail_msg("flow %u not forwarded", k2);
+	if (find_way(f, k1) != w1 || find_way(f, k2) < 0)
+		fail_msg("fingerprint twins %u and %u: ways %d and %d (twin 1 "
+			 "was in way %d)", k1, k2, find_way(f, k1),
+			 find_way(f, k2), w1);
+	/* each twin finds its own way (its tag: no torn hit) */
+	for (k = 0; k < 3; k++) {
+		flow_pkt(k & 1 ? k2 : k1, TF_ACK, &p);
+		if (!run_pkt(f, &p))
+			fail_msg("twin not forwarded");
+	}
+	ft6_events(&f->ft, ev, FT6_EV_MAX);
+	if (ev[FT6_EV_INSERT] != nw + 1 || ev[FT6_EV_EVICT] != 1 ||
+	    !ev[FT6_EV_FPHIT])
+		fail_msg("%llu inserts, %llu evictions, %llu fingerprint hits; "
+			 "want %u, 1 and some",
+			 (unsigned long long)ev[FT6_EV_INSERT],
+			 (unsigned long long)ev[FT6_EV_EVICT],
+			 (unsigned long long)ev[FT6_EV_FPHIT], nw + 1);
+	check_ways(f);
+}
+
 /* ---- the userspace sweep through the mmap ---- */
 
 static void test_sweep_purge_count(void **state)
@@ -563,6 +659,9 @@ static const struct CMUnitTest tests[] = {
 	  setup_fp1),
 	T("wide_collisions_full_bucket_aging",
 	  test_collisions_full_bucket_aging, setup_wide1),
+	T("fp_fingerprint_collision", test_fingerprint_collision, setup_fp1),
+	T("wide_fingerprint_collision", test_fingerprint_collision,
+	  setup_wide1),
 	T("fp_sweep_purge_count", test_sweep_purge_count, setup_fp_sw),
 	T("wide2c_sweep_purge_count", test_sweep_purge_count, setup_wide_sw),
 };
