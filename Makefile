@@ -153,6 +153,20 @@ $(BUILD)/tests/test_flowtab: tests/prog/test_flowtab.c bench/ft_user.c \
 		$(BUILD)/xdp_lb.skel.h | $(BUILD)/tests
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -Ibench $< bench/ft_user.c $(TEST_LIBS) -lpthread -o $@
+
+# The IPv6 layouts of the same prototype (bench/flowtab6.bpf.c).
+$(BUILD)/flowtab6.bpf.o: bench/flowtab6.bpf.c bench/flowtab6.h bench/flowtab.h \
+		vmlinux.h | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/test_flowtab6: tests/prog/test_flowtab6.c bench/ft6_user.c \
+		bench/ft6_user.h bench/ft_user.c $(BUILD)/flowtab6.skel.h \
+		$(BUILD)/flowtab.skel.h $(BUILD)/cycle.skel.h \
+		$(BUILD)/xdp_lb.skel.h | $(BUILD)/tests
+	$(call msg,TEST,$@)
+	$(Q)$(CC) $(CFLAGS) -Ibench $< bench/ft6_user.c bench/ft_user.c \
+		$(TEST_LIBS) -lpthread -o $@
 $(BUILD)/tests/%: tests/prog/%.c $(BUILD)/xdp_lb.skel.h $(BUILD)/tests/libprog.a $(BUILD)/libxlb.a | $(BUILD)/tests
 	$(call msg,TEST,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(BUILD)/tests/libprog.a $(BUILD)/libxlb.a $(TEST_LIBS) -o $@

@@ -94,6 +94,8 @@
 #include "ablate.skel.h"
 #include "ft_user.h"
 #include "flowtab.skel.h"
+#include "ft6_user.h"
+#include "flowtab6.skel.h"
 #include "../tests/prog/pktgen.h"
 #include "xlb_hash.h"
 
@@ -146,6 +148,7 @@ struct scenario {
 	bool floor;		/* the floor of its method */
 	bool v6;		/* IPv6 row: its own floor and wrapper */
 	struct ft_inst *ft;	/* a prototype row (bench/flowtab.bpf.c) */
+	struct ft6_inst *ft6;	/* an IPv6 prototype row (flowtab6.bpf.c) */
 	/* before every run, outside the timing: a fresh instance (a table
 	 * never used), or nothing */
 	void (*prep)(struct scenario *);
@@ -647,6 +650,13 @@ static int ft_check(struct scenario *sc, __u32 n, const __u64 *ev0)
 	ins = ev[0] - ev0[0];
 	evict = ev[1] - ev0[1];
 	busy = ev[2] - ev0[2];
+	if (ev[4] != ev0[4]) {
+		/* a hit whose meta is not its key's: the way was placed
+		 * without the flow's hash tag, or torn */
+		fprintf(stderr, "bench_pkt: %s: %llu torn hits\n", sc->name,
+			(unsigned long long)(ev[4] - ev0[4]));
+		return 1;
+	}
 	if (!sc->new_flows) {
 		/* a flow that found its bucket full at the fill (or was
 		 * evicted by one) is inserted again: counted, not failed
@@ -674,6 +684,44 @@ static int ft_check(struct scenario *sc, __u32 n, const __u64 *ev0)
 	return ins != n || res.live + evict != n;
 }
 
+/* ft_check for an IPv6 prototype row (bench/flowtab6.bpf.c): no torn
+ * hit; a hit run inserts nothing; a new-flow run one flow a packet, all
+ * in the table bar evictions. Non-zero: failed. */
+static int ft6_check(struct scenario *sc, __u32 n, const __u64 *ev0)
+{
+	__u64 ev[FT_EV_N], ins, evict, busy, torn;
+	struct ft_sweep_res res;
+
+	ft6_events(sc->ft6, ev, FT_EV_N);
+	ins = ev[FT6_EV_INSERT] - ev0[FT6_EV_INSERT];
+	evict = ev[FT6_EV_EVICT] - ev0[FT6_EV_EVICT];
+	busy = ev[FT6_EV_BUSY] - ev0[FT6_EV_BUSY];
+	torn = ev[FT6_EV_TORN] - ev0[FT6_EV_TORN];
+	if (torn || (!sc->new_flows && (ins || busy))) {
+		fprintf(stderr, "bench_pkt: %s: %llu torn, %llu inserts, %llu "
+				"given up in a hit run of %u\n", sc->name,
+			(unsigned long long)torn, (unsigned long long)ins,
+			(unsigned long long)busy, n);
+		return torn || ins * 1000 > n || busy;
+	}
+	if (!sc->new_flows)
+		return 0;
+	ft6_sweep(sc->ft6, ft_now16(), NULL, 0, NULL, 0, &res);
+	if (ins != n || res.live + evict != n) {
+		fprintf(stderr, "bench_pkt: %s: %llu inserts of %u packets, "
+				"%llu flows in the table, %llu evicted\n",
+			sc->name, (unsigned long long)ins, n,
+			(unsigned long long)res.live,
+			(unsigned long long)evict);
+		return 1;
+	}
+	if (evict)
+		fprintf(stderr, "bench_pkt: %s: %llu of %u new flows evicted "
+				"another (full buckets)\n",
+			sc->name, (unsigned long long)evict, n);
+	return 0;
+}
+
 /* Run a scenario once; returns ns/packet, the kernel's figure in *kns. */
 static double run_one(struct scenario *sc, double *kns)
 {
@@ -689,6 +737,8 @@ static double run_one(struct scenario *sc, double *kns)
 		sc->prep(sc);
 	if (sc->ft)
 		ft_events(sc->ft, ev0, FT_EV_N);
+	if (sc->ft6)
+		ft6_events(sc->ft6, ev0, FT_EV_N);
 	fd = sc->prog;
 	if (sc->m != M_REPEAT) {
 		if (bpf_map_update_elem(cyc_target, &key, &sc->prog, 0))
@@ -820,8 +870,12 @@ static double run_one(struct scenario *sc, double *kns)
 	}
 	if (sc->ft && ft_check(sc, n, ev0))
 		sc->bad++;
+	if (sc->ft6 && ft6_check(sc, n, ev0))
+		sc->bad++;
 	if (sc->new_flows && sc->ft) {
 		ft_clear(sc->ft);
+	} else if (sc->new_flows && sc->ft6) {
+		ft6_clear(sc->ft6);
 	} else if (sc->new_flows) {
 		__u64 got = flows_clear(
 			sc->v6 ? bpf_map__fd(sc->li->skel->maps.flows_v6) :
@@ -907,6 +961,9 @@ static void prog_size(const char *name, int fd)
 static struct lb_inst never, big;
 static struct ft_inst ft_hit, ft_big, ft_never, ft_empt, ft_c3, ft_vh;
 static struct ft_inst ft_2c, ft_2c_empt; /* two-choice variant */
+/* two-choice, 2^19 flows in 2^19 and 2^18 buckets (32 and 16 MiB instead
+ * of 64): fewer pages, fewer TLB misses (BPF maps get no huge pages) */
+static struct ft_inst ft_2c_19, ft_2c_18;
 static __u32 make_two_choice; /* ft_make's next instance */
 static bool with_ft, with_big, focus;
 
@@ -940,7 +997,7 @@ static void ft_make(struct ft_inst *fi, struct lb_inst *li, __u32 nbuckets,
 			    IPPROTO_TCP, FT_HASH_SEED);
 		if (!ft_place(fi, h, ft_kw(fk.src, fk.sport, SVC4),
 			      ft_meta(li->table4[ft_slot(h, XLB_DEFAULT_TABLE_SIZE)],
-				      0, now, XLB_FLOW_ESTABLISHED)))
+				      FT_TAG(h), now, XLB_FLOW_ESTABLISHED)))
 			lost++;
 	}
 	if (lost)
@@ -1044,14 +1101,16 @@ static int add_issue_rows(struct scenario *sc, int ns, struct lb_inst *hit1,
 	}
 	/* variants: the VIP in the hash map; all three counters;
 	 * two-choice buckets */
-	for (i = 0; with_ft && i < 7; i++) {
+	for (i = 0; with_ft && i < 9; i++) {
 		static const char *const vn[] = { "vip-hash", "vip-hash",
 						  "3 counters", "3 counters",
 						  "2-choice", "2-choice",
-						  "2-choice" };
-		static const int vrow[] = { 0, 1, 1, 3, 1, 3, 6 };
+						  "2-choice", "2c 32MiB",
+						  "2c 16MiB" };
+		static const int vrow[] = { 0, 1, 1, 3, 1, 3, 6, 3, 3 };
 		struct ft_inst *v = i < 2 ? &ft_vh : i < 4 ? &ft_c3 :
-				    i < 6 ? &ft_2c : &ft_2c_empt;
+				    i < 6 ? &ft_2c : i < 7 ? &ft_2c_empt :
+				    i < 8 ? &ft_2c_19 : &ft_2c_18;
 		int row = vrow[i];
 
 		sc[ns] = sc[cur[row]];
@@ -1083,12 +1142,160 @@ static void ft_setup(struct lb_inst *hit1)
 	ft_make(&ft_2c, hit1, FT_NEW_BUCKETS, NFLOWS, 1, 1, 0);
 	ft_make(&ft_2c_empt, hit1, FT_NEW_BUCKETS, 1000000, 1, 1, 0);
 	ft_clear(&ft_2c_empt);
+	ft_make(&ft_2c_19, hit1, 1u << 19, NFLOWS, 1, 1, 0);
+	ft_make(&ft_2c_18, hit1, 1u << 18, NFLOWS, 1, 1, 0);
 	make_two_choice = 0;
+}
+
+/*
+ * IPv6 (-6): the two layouts of bench/flowtab6.bpf.c beside the current
+ * IPv6 path (flows_v6, LRU hash) of the same instances, dsr, 100 back
+ * ends, behind xdp_cycle6, against the IPv6 cycle floor. Both prototypes
+ * do what the data path does around the flow table (VIP in the vips_v6
+ * hash map, three counters), so only the flow table and its hash differ.
+ * Same memory as IPv4's prototype per way: 4M ways, 128 MiB (fp: 2^20
+ * buckets + 2^20 key lines; wide: 2^21 buckets), both with the two-choice
+ * overflow (how many flows would not fit without it is printed).
+ */
+static bool with_ft6;
+static struct ft6_inst ft6_hit[2], ft6_empt[2];
+static const char *const ft6_names[2] = { "fp", "wide" };
+
+static void ft6_make(struct ft6_inst *fi, struct lb_inst *li, __u32 layout,
+		     __u32 two_choice, __u32 nflows)
+{
+	struct ft6_opts o = { .nbuckets = layout == FT6_FP ? 1u << 20 :
+							     1u << 21,
+			      .layout = layout, .two_choice = two_choice,
+			      .counters = 3, .share = li->skel,
+			      .table_size = XLB_DEFAULT_TABLE_SIZE };
+	__u32 vip[4], k, lost = 0;
+	__u16 now = ft_now16();
+	int err;
+
+	memcpy(o.if_mac, LB_MAC, ETH_ALEN);
+	err = ft6_load(fi, &o);
+	if (err)
+		die("cannot load the IPv6 prototype: %s\n", strerror(-err));
+	inet_pton(AF_INET6, VIP6, vip);
+	for (k = 0; k < nflows; k++) {
+		struct flow_key_v6 fk;
+		__u64 h, a0, a1;
+
+		flow_key6(k, vip, &fk);
+		h = ft6_hash(fk.src, vip, (__u32)fk.sport << 16 | fk.dport,
+			     IPPROTO_TCP, FT_HASH_SEED);
+		ft6_addr(fk.src, &a0, &a1);
+		if (!ft6_place(fi, h, ft6_kw(h, fk.sport, SVC6), a0, a1,
+			       ft_meta(li->table6[ft_slot(h, XLB_DEFAULT_TABLE_SIZE)],
+				       FT_TAG(h), now, XLB_FLOW_ESTABLISHED)))
+			lost++;
+	}
+	if (lost || !two_choice)
+		fprintf(stderr, "IPv6 prototype %s%s: %u of %u flows found "
+				"their bucket%s full\n", ft6_names[layout],
+			two_choice ? " (two-choice)" : "", lost, nflows,
+			two_choice ? "s" : "");
+}
+
+/* flows_v6 used once (10^6 flows) and emptied, as lb_use_once. */
+static void lb_use_once6(struct lb_inst *li)
+{
+	static struct flow_key_v6 fks[8192];
+	static struct flow_value fvs[8192];
+	int fd = bpf_map__fd(li->skel->maps.flows_v6);
+	__u32 vip[4], i, j, count;
+
+	inet_pton(AF_INET6, VIP6, vip);
+	for (i = 0; i < 1000000; i += count) {
+		count = 1000000 - i < 8192 ? 1000000 - i : 8192;
+		for (j = 0; j < count; j++) {
+			flow_key6(NFLOWS * 2 + i + j, vip, &fks[j]);
+			fvs[j].backend_id = li->nbe + 1;
+			fvs[j].state = XLB_FLOW_SYN;
+		}
+		if (bpf_map_update_batch(fd, fks, fvs, &count, NULL))
+			die("flows_v6 fill: %s\n", strerror(errno));
+	}
+	flows_clear(fd);
+}
+
+static void ft6_setup(struct lb_inst *hit1, struct lb_inst *fresh1)
+{
+	struct ft6_inst lossy;
+
+	for (int l = 0; l < 2; l++) {
+		ft6_make(&ft6_hit[l], hit1, l, 1, NFLOWS);
+		ft6_make(&ft6_empt[l], fresh1, l, 1, 1000000);
+		ft6_clear(&ft6_empt[l]); /* used before */
+		/* without the overflow: how many would not fit */
+		ft6_make(&lossy, hit1, l, 0, NFLOWS);
+		ft6_destroy(&lossy);
+	}
+	lb_use_once6(fresh1);
+}
+
+static int add_ft6_rows(struct scenario *sc, int ns, struct lb_inst *hit1,
+			struct lb_inst *fresh1, const struct pkt *ack6,
+			const struct pkt *syn6)
+{
+	static const struct {
+		const char *name;
+		__u32 mask;
+	} rows[] = {
+		{ "hit, 1 flow", 0 },
+		{ "hit, 2^16 flows", (1u << 16) - 1 },
+		{ "hit, 2^19 flows", NFLOWS - 1 },
+		{ "new, emptied", NEW_MASK },
+	};
+	int i, l, cur;
+
+	for (i = 0; i < 4; i++) {
+		bool nf = rows[i].mask == NEW_MASK;
+
+		cur = ns;
+		sc[ns++] = (struct scenario){
+			.m = M_CYCLE, .v6 = true, .li = nf ? fresh1 : hit1,
+			.prog = nf ? fresh1->prog : hit1->prog,
+			.pkt = nf ? syn6 : ack6, .mask = rows[i].mask,
+			.new_flows = nf, .expect = XDP_TX, .check_path = true,
+			.reason = XLB_TX_FORWARDED, .mode = FWD_DSR };
+		snprintf(sc[cur].name, sizeof(sc[0].name), "v6 cur %s",
+			 rows[i].name);
+		for (l = 0; l < 2; l++) {
+			struct ft6_inst *fi = nf ? &ft6_empt[l] : &ft6_hit[l];
+
+			sc[ns] = sc[cur];
+			sc[ns].li = NULL;
+			sc[ns].check_path = false;
+			sc[ns].ft6 = fi;
+			sc[ns].prog = fi->prog;
+			sc[ns].vs = cur + 1;
+			snprintf(sc[ns].name, sizeof(sc[0].name), "v6 ft %s %s",
+				 ft6_names[l], rows[i].name);
+			ns++;
+		}
+	}
+	return ns;
+}
+
+static void empty_cur6(void *li)
+{
+	flows_clear(bpf_map__fd(((struct lb_inst *)li)->skel->maps.flows_v6));
+}
+
+static void empty_ft6(void *fi)
+{
+	ft6_clear(fi);
 }
 
 /* Rows that -F (focus: issue 14's rows) keeps. */
 static bool focus_keep(const struct scenario *sc)
 {
+	if (with_ft6) /* -F -6: the IPv6 rows of issue 14 only */
+		return sc->v6 && sc->m == M_CYCLE &&
+		       (sc->floor || !strncmp(sc->name, "v6 cur ", 7) ||
+			!strncmp(sc->name, "v6 ft ", 6));
 	if (sc->v6 || sc->m == M_SINGLE || strstr(sc->name, "stages") ||
 	    strstr(sc->name, "nat"))
 		return false;
@@ -1129,8 +1336,11 @@ static void print_issue_rows(struct scenario *sc, int ns, int floor)
  * one-CPU figure, median over rounds. The wrapper's counter is shared:
  * the two CPUs make different flows.
  */
+static void two_cpus_w(const char *name, int prog, void (*empty)(void *),
+		       void *arg, const struct pkt *syn, int wrap);
+
 struct two_arg {
-	int cpu;
+	int cpu, wrap;
 	__u32 n;
 	double kns;
 	pthread_barrier_t *bar;
@@ -1149,12 +1359,19 @@ static void *two_run(void *a)
 	sched_setaffinity(0, sizeof(set), &set);
 	if (t->bar)
 		pthread_barrier_wait(t->bar);
-	t->kns = bpf_prog_test_run_opts(cyc_prog, &o) ? -1.0 : (double)o.duration;
+	t->kns = bpf_prog_test_run_opts(t->wrap, &o) ? -1.0 :
+							(double)o.duration;
 	return NULL;
 }
 
 static void two_cpus(const char *name, int prog, void (*empty)(void *),
 		     void *arg, const struct pkt *syn)
+{
+	two_cpus_w(name, prog, empty, arg, syn, cyc_prog);
+}
+
+static void two_cpus_w(const char *name, int prog, void (*empty)(void *),
+		       void *arg, const struct pkt *syn, int wrap)
 {
 	double one[MAX_ROUNDS], two[MAX_ROUNDS], m, lo, hi, m2, lo2, hi2;
 	__u32 key = 0, n = 500000;
@@ -1167,8 +1384,9 @@ static void two_cpus(const char *name, int prog, void (*empty)(void *),
 		die("target: %s\n", strerror(errno));
 	cyc->bss->mask = NEW_MASK;
 	for (r = 0; r < rounds; r++) {
-		struct two_arg t[2] = { { .cpu = 0, .n = n, .pkt = syn },
-					{ .cpu = 1, .n = n, .pkt = syn } };
+		struct two_arg t[2] = {
+			{ .cpu = 0, .n = n, .pkt = syn, .wrap = wrap },
+			{ .cpu = 1, .n = n, .pkt = syn, .wrap = wrap } };
 		pthread_t th[2];
 
 		cyc->bss->seq = r * 4 * n;
@@ -1188,7 +1406,7 @@ static void two_cpus(const char *name, int prog, void (*empty)(void *),
 	}
 	stats(one, rounds, &m, &lo, &hi);
 	stats(two, rounds, &m2, &lo2, &hi2);
-	printf("%-10s new flows, one CPU %5.0f ns (%.0f-%.0f); two CPUs at "
+	printf("%-12s new flows, one CPU %5.0f ns (%.0f-%.0f); two CPUs at "
 	       "once, each x one: %.2f (%.2f-%.2f)\n", name, m, lo, hi, m2,
 	       lo2, hi2);
 }
@@ -1230,7 +1448,7 @@ static void print_pairs(struct scenario *sc, int ns)
 
 int main(int argc, char **argv)
 {
-	static struct scenario sc[96];
+	static struct scenario sc[128];
 	static struct pkt ack, syn, other, ack6, syn6;
 	struct lb_inst hit[NB] = {}, fresh[NB] = {};
 	/* forwarding modes, 100 back ends: hit (2^19 flows) and new */
@@ -1252,7 +1470,7 @@ int main(int argc, char **argv)
 	int floor6_of[4] = { -1, -1, -1, -1 }; /* the IPv6 rows' floors */
 	__u64 t;
 
-	while ((opt = getopt(argc, argv, "r:n:c:o:i:fFBP")) != -1) {
+	while ((opt = getopt(argc, argv, "r:n:c:o:i:fFBP6")) != -1) {
 		switch (opt) {
 		case 'f':
 			with_ft = true;
@@ -1265,6 +1483,9 @@ int main(int argc, char **argv)
 			break;
 		case 'P':
 			ft_prefault = true;
+			break;
+		case '6':
+			with_ft6 = true;
 			break;
 		case 'r':
 			rounds = atoi(optarg);
@@ -1284,7 +1505,7 @@ int main(int argc, char **argv)
 		default:
 			fprintf(stderr, "usage: bench_pkt [-r ROUNDS] "
 					"[-n REPEAT] [-c CALLS] [-o DATAFILE] "
-					"[-i IFACE,...] [-f] [-F] [-B] [-P]\n");
+					"[-i IFACE,...] [-f] [-F] [-B] [-P] [-6]\n");
 			return 2;
 		}
 	}
@@ -1371,6 +1592,8 @@ int main(int argc, char **argv)
 	if (with_ft) {
 		ft_setup(&hit[1]);
 	}
+	if (with_ft6)
+		ft6_setup(&hit[1], &fresh[1]);
 	fprintf(stderr, "setup: %.1f s (%d instances, %u flows pinned in %d, "
 			"%u IPv6 flows in 1)\n",
 		(now_ns() - t) / 1e9, 2 * NB + 2 * (nmodes - 1), NFLOWS,
@@ -1515,6 +1738,8 @@ int main(int argc, char **argv)
 	}
 
 	ns = add_issue_rows(sc, ns, &hit[1], &fresh[1], &ack, &syn, &other);
+	if (with_ft6)
+		ns = add_ft6_rows(sc, ns, &hit[1], &fresh[1], &ack6, &syn6);
 
 	/* Rounds; within a round the order rotates by one each time. */
 	for (r = 0; r < rounds; r++) {
@@ -1552,7 +1777,7 @@ int main(int argc, char **argv)
 				(unsigned long long)new_flows_count(modes[i].hit,
 								    SVC4));
 	for (i = 0; i < ns; i++)
-		if (sc[i].check_path || sc[i].ft)
+		if (sc[i].check_path || sc[i].ft || sc[i].ft6)
 			fprintf(stderr, "path check %-30s %s\n", sc[i].name,
 				sc[i].bad ? "FAILED" : "ok (every run)");
 
@@ -1596,7 +1821,25 @@ int main(int argc, char **argv)
 		printf(", - floor behind cycle %.1f (%.1f-%.1f) ns\n", m, lo,
 		       hi);
 	}
-	print_issue_rows(sc, ns, floor_of[M_CYCLE]);
+	if (!(focus && with_ft6))
+		print_issue_rows(sc, ns, floor_of[M_CYCLE]);
+	if (with_ft6) {
+		if (!with_ft)
+			print_pairs(sc, ns);
+		printf("# IPv6: two CPUs inserting at once (kernel timing, "
+		       "%d rounds)\n", rounds);
+		two_cpus_w("current v6", fresh[1].prog, empty_cur6, &fresh[1],
+			   &syn6, cyc6_prog);
+		for (i = 0; i < 2; i++) {
+			char n[24];
+
+			snprintf(n, sizeof(n), "v6 %s", ft6_names[i]);
+			two_cpus_w(n, ft6_empt[i].prog, empty_ft6, &ft6_empt[i],
+				   &syn6, cyc6_prog);
+		}
+		prog_size("IPv6 prototype, fp", ft6_hit[0].prog);
+		prog_size("IPv6 prototype, wide", ft6_hit[1].prog);
+	}
 	if (with_ft) {
 		print_pairs(sc, ns);
 		printf("# two CPUs inserting at once (kernel timing, %d rounds)\n",

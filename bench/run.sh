@@ -6,6 +6,8 @@
 #   FT=1: also issue 14's prototype flow table (bench/flowtab.bpf.c), each
 #   row beside its current-path twin; FOCUS=1: only issue 14's rows (dsr
 #   and tunnel, 100 back ends; no nat, IPv6, single or ablation rows);
+#   FT6=1: the IPv6 layouts of the prototype (bench/flowtab6.bpf.c)
+#   beside the current IPv6 path (with FOCUS=1: only those rows);
 #   BIG=1: hits over 2^22 flows too (~2 GiB more kernel memory); CTL=0:
 #   no controller figures.
 # Makes one namespace, xbn-pkt, with four idle (down) veth pairs: the
@@ -42,6 +44,7 @@ echo "== per-packet cost (BPF_PROG_TEST_RUN), $ROUNDS rounds"
 # nsenter keeps the root bpffs and /sys (docs/testing.md).
 OPTS=()
 [ "${FT:-0}" = 1 ] && OPTS+=(-f -P)
+[ "${FT6:-0}" = 1 ] && OPTS+=(-6)
 [ "${FOCUS:-0}" = 1 ] && OPTS+=(-F)
 [ "${BIG:-0}" = 1 ] && OPTS+=(-B)
 nsenter --net="/run/netns/$NS" "$OUT/bench_pkt" -r "$ROUNDS" -n "$REPEAT" \
