@@ -280,6 +280,17 @@ static void vip_hash_set(int fd)
 		die("vips_v4: %s\n", strerror(errno));
 }
 
+/* VIP6:80/tcp -> SVC6 into the IPv6 prototype's own VIP hash map. */
+static void vip6_hash_set(int fd)
+{
+	struct vip_meta vm = { .svc_id = SVC6 };
+	struct vip_key_v6 vk = { .port = htons(80), .proto = IPPROTO_TCP };
+
+	inet_pton(AF_INET6, VIP6, vk.addr);
+	if (bpf_map_update_elem(fd, &vk, &vm, 0))
+		die("vips_v6: %s\n", strerror(errno));
+}
+
 /* Back end of IPv6 flow k: the table slot its hash names, as the data
  * path picks it. */
 static __u32 backend6(const struct lb_inst *li, __u32 k)
@@ -1177,6 +1188,7 @@ static void ft6_make(struct ft6_inst *fi, struct lb_inst *li, __u32 layout,
 	err = ft6_load(fi, &o);
 	if (err)
 		die("cannot load the IPv6 prototype: %s\n", strerror(-err));
+	vip6_hash_set(bpf_map__fd(fi->skel->maps.vips_v6));
 	inet_pton(AF_INET6, VIP6, vip);
 	for (k = 0; k < nflows; k++) {
 		struct flow_key_v6 fk;

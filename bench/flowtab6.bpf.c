@@ -5,8 +5,8 @@
  * (rodata knob `layout`), to measure them next to the current path
  * (flows_v6, an LRU hash) in the same run (bench/bench_pkt.c -6).
  *   parse (the data path's parsing.h)
- *   -> VIP: the vips_v6 hash map, as the data path (the inline VIP table
- *      is IPv4's experiment; here only the flow table differs)
+ *   -> VIP: its own vips_v6 hash map (the data path now probes the
+ *      inline VIP table: the prototype's rows carry a hash lookup more)
  *   -> one hash of the 5-tuple (ft6_hash): low bits the bucket, high 32
  *      the service-table slot and the fingerprint
  *   -> the bucket line: compare kw; on a match the address (FT6_FP: the

@@ -41,9 +41,8 @@ static int ft6_open(struct flowtab6 *s, const struct ft6_opts *o)
 	if (!err && o->share) {
 		struct xdp_lb *l = o->share;
 
-		err = bpf_map__reuse_fd(s->maps.vips_v6,
-					bpf_map__fd(l->maps.vips_v6));
-		err = err ?: bpf_map__reuse_fd(s->maps.svc_tables,
+		/* its vips_v6 is its own (filled by the caller) */
+		err = bpf_map__reuse_fd(s->maps.svc_tables,
 					       bpf_map__fd(l->maps.svc_tables));
 		err = err ?: bpf_map__reuse_fd(s->maps.backends,
 					       bpf_map__fd(l->maps.backends));

@@ -24,7 +24,7 @@ struct ft6_opts {
 	__u32 counters;	    /* 1 (per service) or 3 (as the data path) */
 	__u32 table_size;   /* service-table slots */
 	__u8 if_mac[6];
-	struct xdp_lb *share; /* reuse its vips_v6, svc_tables, backends */
+	struct xdp_lb *share; /* reuse its svc_tables, backends */
 };
 
 struct ft6_inst {
