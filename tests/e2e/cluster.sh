@@ -398,8 +398,10 @@ cluster_down_quiet() {
 		bird_stop "$h"
 	done
 	for ((i = 1; i <= 3; i++)); do
+		# the lock of a node killed with -9 stays behind: ours too
 		rm -rf "/sys/fs/bpf/xdp-lb/$P-n${i}x" "/run/xdp-lb/$P-n${i}x.sock" \
-			"/run/xdp-lb/$P-n${i}x.drained"
+			"/run/xdp-lb/$P-n${i}x.drained" "/run/xdp-lb/$P-n${i}x.lock" \
+			"/run/xdp-lb/$P-n${i}x.dp.lock"
 	done
 	for h in sw cl rt hp n1 n2 n3 b1 b2 b3 t1 t2; do
 		ip netns del "$P-$h" 2>/dev/null
