@@ -22,13 +22,13 @@
 #define AFI4 2 /* AF_INET, as the maps store it */
 #define AFI6 10
 
-/* ---- a small hash table (no deletes: the program never deletes) ---- */
+/* ---- a small hash table: linear probing, deletes leave a tombstone ---- */
 
 #define TAB_CAP 16384
 
 struct tab {
 	__u32 ksz, vsz;
-	__u8 *used, *keys, *vals;
+	__u8 *used, *keys, *vals; /* used: 0 free, 1 in use, 2 deleted */
 };
 
 static void tab_init(struct tab *t, __u32 ksz, __u32 vsz)
@@ -48,7 +48,8 @@ static __u32 tab_slot(const struct tab *t, const void *k)
 	for (i = 0; i < t->ksz; i++)
 		h = (h ^ b[i]) * 16777619u;
 	for (s = h % TAB_CAP;; s = (s + 1) % TAB_CAP)
-		if (!t->used[s] || !memcmp(t->keys + s * t->ksz, k, t->ksz))
+		if (!t->used[s] || (t->used[s] == 1 &&
+				    !memcmp(t->keys + s * t->ksz, k, t->ksz)))
 			return s;
 }
 
@@ -56,7 +57,15 @@ static void *tab_get(const struct tab *t, const void *k)
 {
 	__u32 s = tab_slot(t, k);
 
-	return t->used[s] ? t->vals + s * t->vsz : NULL;
+	return t->used[s] == 1 ? t->vals + s * t->vsz : NULL;
+}
+
+static void tab_del(struct tab *t, const void *k)
+{
+	__u32 s = tab_slot(t, k);
+
+	if (t->used[s] == 1)
+		t->used[s] = 2;
 }
 
 static void tab_put(struct tab *t, const void *k, const void *v)
@@ -415,6 +424,31 @@ static int nat_alloc(struct dpm *m, const struct walk *w,
 	return -XLB_DROP_NAT_NO_PORT;
 }
 
+/* The old mapping of a flow that opened again on another back end goes
+ * (bpf/nat.h nat_free: only if it is still that client's). */
+static void nat_free(struct dpm *m, const struct walk *w,
+		     const struct backend_info *be, __be16 port)
+{
+	const struct nat_value *v;
+	struct nat_key k = {};
+	bool v4 = w->v.fam == 4;
+	__u32 c0 = 0, c3 = 0;
+	__be16 cport;
+
+	memcpy(k.baddr, be->addr, 16);
+	k.bport = be->port ? be->port : htons(w->vip->port);
+	k.lport = port;
+	k.proto = w->vip->proto;
+	k.family = v4 ? AFI4 : AFI6;
+	memcpy(&c0, w->key, 4);
+	if (!v4)
+		memcpy(&c3, w->key + 12, 4);
+	memcpy(&cport, w->key + (v4 ? 8 : 32), 2);
+	v = tab_get(&m->nat_rev, &k);
+	if (v && v->cport == cport && v->caddr[0] == c0 && v->caddr[3] == c3)
+		tab_del(&m->nat_rev, &k);
+}
+
 #define TF_FIN 0x01
 #define TF_SYN 0x02
 #define TF_RST 0x04
@@ -456,6 +490,52 @@ static void flow_out(struct dpm_out *o, const struct walk *w,
 	o->flow_state = f->state;
 }
 
+/*
+ * Does this packet open a new connection on the pinned entry f of usable
+ * back end be (bpf/flow.h flow_opens_new)? 1 yes, 0 no, -1000 when it
+ * depends on the entry's age (a back end that takes no new flows: the
+ * model keeps no time).
+ */
+static int opens_new(const struct walk *w, const struct mflow *f,
+		     const struct backend_info *be)
+{
+	bool takes_new = !(be->flags & XLB_BE_F_NO_NEW);
+	__u8 t = w->tcp;
+
+	if (w->vip->proto == IPPROTO_UDP)
+		return takes_new ? 0 : -1000;
+	if (!(t & TF_SYN) || (t & (TF_ACK | TF_RST | TF_FIN)))
+		return 0;
+	if (f->state == XLB_FLOW_FIN || f->state == XLB_FLOW_RST ||
+	    f->state == XLB_FLOW_PICKUP)
+		return 1;
+	if (takes_new)
+		return 0;
+	return f->state != XLB_FLOW_SYN ? 1 : -1000;
+}
+
+/* nat: the port of a flow picked again (bpf/flow.h nat_port_for): its old
+ * one on the same back end, else a new mapping and the old one goes. */
+static int nat_port_for(struct dpm *m, struct walk *w,
+			const struct backend_info *be, const __u8 *frame,
+			__u32 old_id, __be16 old_port)
+{
+	const struct backend_info *old_be;
+	int ret;
+
+	if (old_port && old_id == w->be_id) {
+		w->nat_port = old_port;
+		return 0;
+	}
+	ret = nat_alloc(m, w, be, frame, &w->nat_port);
+	if (ret < 0 || !old_port)
+		return ret;
+	old_be = be_get(m, old_id);
+	if (old_be)
+		nat_free(m, w, old_be, old_port);
+	return 0;
+}
+
 /* Pinned back end, or the service table's pick (pinned unless no_pin). */
 static int resolve(struct dpm *m, struct walk *w, const __u8 *frame,
 		   struct dpm_out *o)
@@ -465,14 +545,24 @@ static int resolve(struct dpm *m, struct walk *w, const __u8 *frame,
 	bool nat = flags & XLB_VIP_F_NAT;
 	struct mflow *f = tab_get(t, w->key), nf = {};
 	const struct backend_info *be;
-	__u32 *slots;
+	__u32 *slots, old_id = XLB_NO_BACKEND;
+	__be16 old_port = 0;
 	__u64 h;
 	int ret;
 
 	if (f) {
 		be = be_get(m, f->backend_id);
-		if (be && be->state == XLB_BE_ACTIVE && be->svc_id == svc &&
-		    (!nat || f->nat_port)) {
+		ret = be && be->state == XLB_BE_ACTIVE && be->svc_id == svc &&
+		      (!nat || f->nat_port);
+		if (ret && !w->no_pin) {
+			int n = opens_new(w, f, be);
+
+			if (n < 0)
+				return n; /* depends on time */
+			if (n)
+				ret = -1;
+		}
+		if (ret == 1) {
 			w->be_id = f->backend_id;
 			w->nat_port = f->nat_port;
 			if (!w->no_pin) {
@@ -481,6 +571,11 @@ static int resolve(struct dpm *m, struct walk *w, const __u8 *frame,
 			}
 			return 0;
 		}
+		/* a new connection on the entry (ret -1), or its back end
+		 * is gone (0: no old port, as the program) */
+		old_id = f->backend_id;
+		if (ret)
+			old_port = f->nat_port;
 	}
 	if (flags & XLB_VIP_F_SRC_IP) { /* the client address, masked */
 		__u32 pk[4] = {}, plen = XLB_VIP_PREFIX(flags), n, i;
@@ -518,11 +613,13 @@ static int resolve(struct dpm *m, struct walk *w, const __u8 *frame,
 			return -1000;
 		if (nat) /* no mapping: cannot be forwarded */
 			return -XLB_DROP_NAT_FLOOD;
+		if (f) /* the old entry must not carry this connection */
+			tab_del(t, w->key);
 		w->reason = XLB_TX_UNPINNED; /* forwarded, not pinned */
 		return 0;
 	}
 	if (nat) {
-		ret = nat_alloc(m, w, be, frame, &w->nat_port);
+		ret = nat_port_for(m, w, be, frame, old_id, old_port);
 		if (ret < 0)
 			return ret;
 	}

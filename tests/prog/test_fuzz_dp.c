@@ -190,11 +190,12 @@ static void epoch(struct fuzz *fz)
 	map_flush(fz->e->skel->maps.flows_v6);
 	map_flush(fz->e->skel->maps.nat_rev);
 	dpm_reset_flows(fz->m);
-	for (__u32 id = 1; id <= 8; id++) { /* every back end up */
+	for (__u32 id = 1; id <= 8; id++) { /* every back end up, open */
 		struct backend_info bi = c->be[id];
 
-		if (bi.state != XLB_BE_ACTIVE) {
+		if (bi.state != XLB_BE_ACTIVE || bi.flags & XLB_BE_F_NO_NEW) {
 			bi.state = XLB_BE_ACTIVE;
+			bi.flags &= ~XLB_BE_F_NO_NEW;
 			be_write(fz, id, &bi);
 		}
 	}
@@ -230,8 +231,10 @@ static void epoch(struct fuzz *fz)
 
 /*
  * Mid-epoch, as the controller does under traffic: a back end goes down
- * or comes back (pinned flows are picked again), or a service's table is
- * swapped for another (pinned flows stay, ICMP errors still find them).
+ * or comes back (pinned flows are picked again), stops or resumes taking
+ * new flows (a drain: a new connection on a pinned entry is picked
+ * again), or a service's table is swapped for another (pinned flows
+ * stay, ICMP errors still find them).
  */
 static void change(struct fuzz *fz)
 {
@@ -248,8 +251,11 @@ static void change(struct fuzz *fz)
 		__u32 id = 1 + rnd(fz, 8);
 		struct backend_info bi = c->be[id];
 
-		bi.state = bi.state == XLB_BE_ACTIVE ? XLB_BE_DOWN :
-						       XLB_BE_ACTIVE;
+		if (!rnd(fz, 3))
+			bi.flags ^= XLB_BE_F_NO_NEW;
+		else
+			bi.state = bi.state == XLB_BE_ACTIVE ? XLB_BE_DOWN :
+							       XLB_BE_ACTIVE;
 		be_write(fz, id, &bi);
 	} else {
 		static const __u32 svcs[] = { SVC_TCP4, SVC_UDP4, SVC_TCP6 };
@@ -325,6 +331,9 @@ static void one_frame(struct fuzz *fz, struct frame *in, bool internal)
 		fz->st.skipped++;
 		fz->left = 0; /* the model lost track: new epoch */
 		run_bpf(fz, in, &out, internal);
+		/* the program counted a reason the model cannot name */
+		for (__u32 r = 0; r < XLB_REASON_MAX; r++)
+			fz->tally[r] = reason_get(fz->e, r).packets;
 		return;
 	}
 	verdict = run_bpf(fz, in, &out, internal);
