@@ -11,6 +11,10 @@
 #   alone on CPU. Default (THREADED=0): everything runs in softirq on the
 #   generator's CPU (measured: see docs/benchmarks.md).
 #   XDPLB=path/to/xdp-lb picks the controller binary (copied at start).
+#   XDPLB_BASE=path/to/an-earlier/xdp-lb: scenario xdp-lb-base, the dsr
+#   scenario with that binary (its own BPF program), rotated with the
+#   others, so that before/after is measured in the same rounds; the
+#   summary adds xdp-lb / xdp-lb-base per flow count.
 #   SCEN="floor xdp-lb ft" picks scenarios (default: all but ft and ft3).
 #   XLB_E2E_TAG=X prefixes the namespaces and interfaces (as e2e tests).
 #
@@ -37,6 +41,7 @@
 #           are redirected into xbp-lb1 and counted by the sink on xbp-gen1
 #           (which is also the XDP program the redirect into a veth needs);
 #           one nat mapping per flow
+#   xdp-lb-base  as xdp-lb, with the controller XDPLB_BASE
 #   ft      issue 14's prototype (bench/flowtab.bpf.c via bench/ft_attach):
 #           parse, inline VIP table, cache-line flow table, MAC rewrite,
 #           XDP_TX; one per-CPU per-service counter (ft3: the three
@@ -70,6 +75,9 @@ VIP=198.18.1.100
 for f in "$OUT/gen" "$OUT/floor.bpf.o" "$XDPLB"; do
 	[ -e "$f" ] || { echo "pps: $f missing (make -C bench; make)" >&2; exit 1; }
 done
+case " ${SCENARIOS[*]} " in *" xdp-lb-base "*)
+	[ -x "${XDPLB_BASE:-}" ] || { echo "pps: scenario xdp-lb-base needs XDPLB_BASE=path to a controller binary" >&2; exit 1; } ;;
+esac
 [ "$(id -u)" = 0 ] || { echo "pps: needs root" >&2; exit 1; }
 case " ${SCENARIOS[*]} " in *" nft "*)
 	command -v nft >/dev/null || { echo "pps: nft missing" >&2; exit 1; } ;;
@@ -78,6 +86,7 @@ command -v jq >/dev/null || { echo "pps: jq missing" >&2; exit 1; }
 
 TMP=$(mktemp -d /tmp/xbp-pps.XXXXXX) || exit 1
 CTL_PID=
+CTL_BIN=$TMP/xdp-lb # the controller of the scenario running
 cleanup() {
 	if [ -n "$CTL_PID" ]; then
 		kill -TERM "$CTL_PID" 2>/dev/null
@@ -85,7 +94,7 @@ cleanup() {
 		CTL_PID=
 	fi
 	if [ -d "$PIN" ] && [ -e /run/netns/$LNS ]; then
-		nsenter --net=/run/netns/$LNS "$TMP/xdp-lb" detach $LIF >/dev/null 2>&1
+		nsenter --net=/run/netns/$LNS "$CTL_BIN" detach $LIF >/dev/null 2>&1
 	fi
 	# A pin the controller's detach does not know (another build) goes too.
 	[ -d "$PIN" ] && { rm -f "$PIN"/* 2>/dev/null; rmdir "$PIN" 2>/dev/null; }
@@ -100,6 +109,7 @@ ip netns del $LNS 2>/dev/null
 mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
 # The binary may be rebuilt by someone else during the run: keep a copy.
 cp "$XDPLB" "$TMP/xdp-lb" || exit 1
+if [ -n "${XDPLB_BASE:-}" ]; then cp "$XDPLB_BASE" "$TMP/xdp-lb-base" || exit 1; fi
 
 fail() { echo "pps: $*" >&2; exit 1; }
 ip netns add $GNS && ip netns add $LNS || fail "cannot create namespaces"
@@ -201,7 +211,7 @@ pin_napi() { # threaded NAPI: pin the kthreads (they exist once NAPI is on)
 ctl_up() { # CONFIG [attach options]: start the controller, wait for it
 	local cfg=$1 i
 	shift
-	nsenter --net=/run/netns/$LNS "$TMP/xdp-lb" attach $LIF -c "$cfg" "$@" \
+	nsenter --net=/run/netns/$LNS "$CTL_BIN" attach $LIF -c "$cfg" "$@" \
 		>"$TMP/ctl.log" 2>&1 &
 	CTL_PID=$!
 	for i in $(seq 100); do
@@ -217,21 +227,25 @@ ctl_down() {
 	kill -TERM $CTL_PID 2>/dev/null
 	wait $CTL_PID 2>/dev/null
 	CTL_PID=
-	nsenter --net=/run/netns/$LNS "$TMP/xdp-lb" detach $LIF >/dev/null 2>&1
+	nsenter --net=/run/netns/$LNS "$CTL_BIN" detach $LIF >/dev/null 2>&1
 	[ -d "$PIN" ] && { rm -f "$PIN"/* 2>/dev/null; rmdir "$PIN" 2>/dev/null; }
 	ip -n $LNS link set dev $LIF xdpdrv off 2>/dev/null
 	ip -n $LNS link set dev $LIF1 xdpdrv off 2>/dev/null
 }
 
 status() { # the controller's status, JSON
-	nsenter --net=/run/netns/$LNS "$TMP/xdp-lb" -i $LIF status --json
+	nsenter --net=/run/netns/$LNS "$CTL_BIN" -i $LIF status --json
 }
 
 up() {
+	CTL_BIN=$TMP/xdp-lb
 	case $1 in
 	floor)
 		ip -n $LNS link set dev $LIF xdpdrv obj "$OUT/floor.bpf.o" sec xdp ;;
 	xdp-lb)
+		ctl_up "$TMP/lb.yaml" ;;
+	xdp-lb-base)
+		CTL_BIN=$TMP/xdp-lb-base
 		ctl_up "$TMP/lb.yaml" ;;
 	xdp-lb-tunnel)
 		ctl_up "$TMP/lb-tunnel.yaml" ;;
@@ -269,7 +283,7 @@ down() {
 check() {
 	local s=$1 before=$2 after=$3 line=$4 want on2 warm tx rxl rx2
 	case $s in
-	xdp-lb | xdp-lb-tunnel) want=tx_forwarded on2=0 ;;
+	xdp-lb | xdp-lb-base | xdp-lb-tunnel) want=tx_forwarded on2=0 ;;
 	xdp-lb-nat) want=redirect_nat on2=1 ;;
 	*) return 0 ;;
 	esac
@@ -368,6 +382,15 @@ END {
 		stat(x, m); b = sprintf("%.2f (%.2f-%.2f)", med, lo, hi)
 		stat(d, m); c = sprintf("%.0f (%.0f-%.0f)", med, lo, hi)
 		printf "| %s | %d | %s | %s | %s | %.2f%% |\n", s, f, a, b, c, 100 * ml
+	}
+	for (j = 1; j <= nf; j++) {
+		f = F[j]; m = 0; delete x
+		for (r in R) if (("xdp-lb", f, r) in mpps && ("xdp-lb-base", f, r) in mpps) {
+			m++; x[m] = mpps["xdp-lb", f, r] / mpps["xdp-lb-base", f, r]
+		}
+		if (!m) continue
+		stat(x, m)
+		printf "xdp-lb / xdp-lb-base, %d flows: %.2f (%.2f-%.2f) (per-round ratios, %d rounds)\n", f, med, lo, hi, m
 	}
 }' "$LOG" | tee -a "$LOG"
 echo
