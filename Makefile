@@ -186,9 +186,10 @@ san:
 test-unit test-prog test-e2e: all $(BUILD)/fill_flows
 	$(Q)./tests/run.sh $(subst test-,,$@)
 
-$(BUILD)/fill_flows: bench/fill_flows.c include/xdp_lb.h | $(BUILD)
+$(BUILD)/fill_flows: bench/fill_flows.c ctl/flowtab.c include/xdp_lb.h \
+		include/xlb_flowtab.h | $(BUILD)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< $(LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $< ctl/flowtab.c $(LIBS) -o $@
 
 # Differential fuzzing of the data path against its reference model
 # (tests/fuzz/dp_model.c, harness tests/prog/test_fuzz_dp.c): every mode

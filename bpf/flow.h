@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Flow pinning: a packet of a known flow goes to the back end the flow is
- * pinned to (flows_v4/flows_v6) while that back end is active; a new flow
+ * pinned to (flows4, the cache-line table of flowtab.h, or flows_v6) while that back end is active; a new flow
  * takes the service table's slot for its hash and is pinned there, unless
  * the new-flow flood guard is over its rate. A packet that opens a new
  * connection on an existing entry (flow_opens_new()) is a new flow too:
@@ -21,6 +21,7 @@
 #include "xlb_hash.h"
 #include "parsing.h"
 #include "nat.h"
+#include "flowtab.h"
 
 /* What the address-family specific part found: the service, and the flow
  * pinned to a back end (or not). */
@@ -58,7 +59,7 @@ static __always_inline void lb_ctx_vip(struct lb_ctx *lc,
 /*
  * The new-flow flood guard: a per-CPU token bucket in nanoseconds of
  * credit. Over the rate a new flow is still forwarded by the table, but not
- * pinned, so a SYN flood cannot evict established flows from the LRU.
+ * pinned, so a SYN flood cannot evict established flows from the table.
  */
 static __always_inline bool flood_allow(__u64 now)
 {
@@ -102,28 +103,35 @@ static __always_inline int pick_backend(struct lb_ctx *lc)
 	return 0;
 }
 
+/* TCP state seen from the client after this packet. */
+static __always_inline __u8 flow_next_state(__u8 state,
+					    const struct l4_info *l4,
+					    __u8 proto)
+{
+	if (proto != IPPROTO_TCP)
+		return state;
+	if (l4->rst)
+		return XLB_FLOW_RST;
+	if (l4->fin)
+		return XLB_FLOW_FIN;
+	if (l4->syn && !l4->ack)
+		return XLB_FLOW_SYN;
+	if (l4->ack && (state == XLB_FLOW_SYN || state == XLB_FLOW_PICKUP))
+		return XLB_FLOW_ESTABLISHED;
+	return state;
+}
+
 /* TCP state seen from the client, and the coarse last-seen time. The entry
  * is written only when something changed, to keep the cache line clean. A
  * state change restarts the idle time: the new state's timeout counts from
  * the packet that set it (a FIN's tcp_fin from the FIN, not from up to a
- * second before it). */
+ * second before it). (flows_v6; flows4: ft_touch() in flowtab.h.) */
 static __always_inline void flow_touch(struct flow_value *fv,
 				       const struct l4_info *l4, __u8 proto,
 				       __u64 now)
 {
-	__u8 state = fv->state;
+	__u8 state = flow_next_state(fv->state, l4, proto);
 
-	if (proto == IPPROTO_TCP) {
-		if (l4->rst)
-			state = XLB_FLOW_RST;
-		else if (l4->fin)
-			state = XLB_FLOW_FIN;
-		else if (l4->syn && !l4->ack)
-			state = XLB_FLOW_SYN;
-		else if (l4->ack && (state == XLB_FLOW_SYN ||
-				     state == XLB_FLOW_PICKUP))
-			state = XLB_FLOW_ESTABLISHED;
-	}
 	if (state != fv->state) {
 		fv->state = state;
 		fv->last_seen = now;
@@ -215,52 +223,63 @@ static __always_inline int nat_port_for(struct lb_ctx *lc,
 }
 
 /*
- * Resolve the back end for a flow: the pinned one if it is still usable,
- * otherwise a fresh pick that is pinned (insert or overwrite). The hash
- * that picks the slot (of the key_words-word flow key, or with src-ip
- * persistence of the pkey_words-word masked client address) is computed
- * on that path alone, not for a pinned flow.
+ * Is the back end flow entry fv is pinned to still the one to use? Then 1,
+ * with lc and *bep set (the caller touches the entry). Else 0: the flow is
+ * picked again, *old_id and *old_port say what the entry had (the back end
+ * was removed or is down, or the packet opens a new connection on it).
  */
-static __always_inline int resolve_flow(void *flows, void *key,
-					__u32 key_words, const __u32 *pkey,
-					__u32 pkey_words, struct lb_ctx *lc,
-					const struct l4_info *l4, __u8 proto,
-					struct backend_info **bep)
+static __always_inline int flow_keep(const struct flow_value *fv,
+				     struct lb_ctx *lc,
+				     const struct l4_info *l4, __u8 proto,
+				     __u64 now, struct backend_info **bep,
+				     __u32 *old_id, __be16 *old_port)
 {
-	struct flow_value *fv, nv = {};
 	struct backend_info *be;
-	__u64 now = bpf_ktime_get_coarse_ns();
-	__u32 old_id = XLB_NO_BACKEND; /* no entry */
-	__be16 old_port = 0;
+
+	be = bpf_map_lookup_elem(&backends, &fv->backend_id);
+	*old_id = fv->backend_id;
+	if (!be || be->state != XLB_BE_ACTIVE || be->svc_id != lc->svc_id ||
+	    (lc->nat && !fv->nat_port))
+		return 0; /* the back end was removed: pick again */
+	if (lc->no_pin || !flow_opens_new(fv, be, l4, proto, now)) {
+		lc->nat_port = fv->nat_port;
+		lc->backend_id = fv->backend_id;
+		*bep = be;
+		return 1;
+	}
+	/* a new connection on the entry: picked again (the old pick as
+	 * scalars: the paths below stay one) */
+	*old_port = fv->nat_port;
+	return 0;
+}
+
+/* What flow_pick() says to do with the flow's entry. */
+enum flow_pin {
+	FLOW_PIN_NONE,	 /* nothing (ICMP error, or unpinned, no entry) */
+	FLOW_PIN_STORE,	 /* store *nv (insert, or replace the entry) */
+	FLOW_PIN_DELETE, /* unpinned: the old entry must not carry the rest
+			  * of this connection */
+};
+
+/*
+ * A fresh pick for the flow (a miss, or an entry picked again): the
+ * service table's slot for lc->flow_hash (with src-ip persistence the
+ * hash of the pkey_words-word masked client address), the flood guard,
+ * the nat port. Returns a negative reason or an enum flow_pin, with *bep
+ * set and, for FLOW_PIN_STORE, *nv the entry to store.
+ */
+static __always_inline int flow_pick(struct lb_ctx *lc, const __u32 *pkey,
+				     __u32 pkey_words,
+				     const struct l4_info *l4, __u8 proto,
+				     __u64 now, __u32 old_id, __be16 old_port,
+				     struct backend_info **bep,
+				     struct flow_value *nv)
+{
+	struct backend_info *be;
 	int ret;
 
-	fv = bpf_map_lookup_elem(flows, key);
-	if (fv) {
-		be = bpf_map_lookup_elem(&backends, &fv->backend_id);
-		if (be && be->state == XLB_BE_ACTIVE &&
-		    be->svc_id == lc->svc_id && (!lc->nat || fv->nat_port)) {
-			if (lc->no_pin ||
-			    !flow_opens_new(fv, be, l4, proto, now)) {
-				lc->nat_port = fv->nat_port;
-				lc->backend_id = fv->backend_id;
-				if (!lc->no_pin)
-					flow_touch(fv, l4, proto, now);
-				*bep = be;
-				return 0;
-			}
-			/* a new connection on the entry: picked again (the
-			 * old pick as scalars: the paths below stay one) */
-			old_id = fv->backend_id;
-			old_port = fv->nat_port;
-		}
-		/* else the back end was removed: pick again. */
-		else
-			old_id = fv->backend_id;
-	}
 	if (lc->persist)
 		lc->flow_hash = xlb_hash(pkey, pkey_words);
-	else
-		lc->flow_hash = xlb_hash(key, key_words);
 	ret = pick_backend(lc);
 	if (ret < 0)
 		return ret;
@@ -269,27 +288,140 @@ static __always_inline int resolve_flow(void *flows, void *key,
 		return -XLB_DROP_NO_BACKEND;
 	*bep = be;
 	if (lc->no_pin)
-		return 0;
+		return FLOW_PIN_NONE;
 	if (!flood_allow(now)) {
 		if (lc->nat) /* no mapping: cannot be forwarded at all */
 			return -XLB_DROP_NAT_FLOOD;
-		/* the old entry must not carry the rest of this connection */
-		if (old_id != XLB_NO_BACKEND)
-			bpf_map_delete_elem(flows, key);
 		lc->reason = XLB_TX_UNPINNED;
-		return 0;
+		return old_id != XLB_NO_BACKEND ? FLOW_PIN_DELETE :
+						  FLOW_PIN_NONE;
 	}
 	if (lc->nat) {
 		ret = nat_port_for(lc, be, old_id, old_port);
 		if (ret < 0)
 			return ret;
-		nv.nat_port = lc->nat_port;
+		nv->nat_port = lc->nat_port;
 	}
-	nv.backend_id = lc->backend_id;
-	nv.state = initial_state(l4, proto);
-	nv.last_seen = now;
-	bpf_map_update_elem(flows, key, &nv, BPF_ANY);
+	nv->backend_id = lc->backend_id;
+	nv->state = initial_state(l4, proto);
+	nv->last_seen = now;
 	lc->new_flow = true;
+	return FLOW_PIN_STORE;
+}
+
+/*
+ * Resolve the back end for an IPv6 flow (flows_v6, an LRU hash): the
+ * pinned one if it is still usable, otherwise a fresh pick that is pinned
+ * (insert or overwrite). The flow's hash (of the key_words-word key) is
+ * computed on that path alone, not for a pinned flow.
+ */
+static __always_inline int resolve_flow(void *flows, void *key,
+					__u32 key_words, const __u32 *pkey,
+					__u32 pkey_words, struct lb_ctx *lc,
+					const struct l4_info *l4, __u8 proto,
+					struct backend_info **bep)
+{
+	struct flow_value *fv, nv = {};
+	__u64 now = bpf_ktime_get_coarse_ns();
+	__u32 old_id = XLB_NO_BACKEND; /* no entry */
+	__be16 old_port = 0;
+	int ret;
+
+	fv = bpf_map_lookup_elem(flows, key);
+	if (fv && flow_keep(fv, lc, l4, proto, now, bep, &old_id, &old_port)) {
+		if (!lc->no_pin)
+			flow_touch(fv, l4, proto, now);
+		return 0;
+	}
+	if (!lc->persist)
+		lc->flow_hash = xlb_hash(key, key_words);
+	ret = flow_pick(lc, pkey, pkey_words, l4, proto, now, old_id,
+			old_port, bep, &nv);
+	if (ret == FLOW_PIN_DELETE)
+		bpf_map_delete_elem(flows, key);
+	else if (ret == FLOW_PIN_STORE)
+		bpf_map_update_elem(flows, key, &nv, BPF_ANY);
+	return ret < 0 ? ret : 0;
+}
+
+/* Is IPv4 flow fk of service svc_id (flow hash h) in flows4? Then true,
+ * its flow_value in *fv; *b its bucket (NULL: none), *idx its index,
+ * *kw its key word, *meta its meta word. */
+static __always_inline bool flow_find4(const struct flow_key_v4 *fk,
+				       __u32 svc_id, __u64 h, __u64 now,
+				       struct xlb_ft_bucket **b, __u32 *idx,
+				       __u64 *kw, __u64 *meta,
+				       struct flow_value *fv)
+{
+	*kw = xlb_ft_kw(fk->src, fk->sport, svc_id);
+	*b = ft_bucket(h, idx);
+	if (!*b || !ft_find(*b, *kw, meta))
+		return false;
+	ft_value(*meta, now, fv);
+	return true;
+}
+
+/*
+ * Resolve the back end for an IPv4 flow (flows4, the cache-line table):
+ * as resolve_flow(). The flow hash names the bucket (and, on a miss, the
+ * slot). Two CPUs that pick the same new flow at once agree on the entry
+ * the first one stored (ft_insert); a stripe lock that stays taken leaves
+ * the flow unpinned (tx_unpinned).
+ */
+static __always_inline int resolve_flow4(const struct flow_key_v4 *fk,
+					 __u32 pk, struct lb_ctx *lc,
+					 const struct l4_info *l4, __u8 proto,
+					 struct backend_info **bep)
+{
+	__u64 now = bpf_ktime_get_coarse_ns(), kw, meta = 0, expect = 0;
+	__u64 h = xlb_hash((const __u32 *)fk, sizeof(*fk) / 4);
+	struct flow_value fv = {}, nv = {};
+	__u32 old_id = XLB_NO_BACKEND, idx;
+	struct xlb_ft_bucket *b;
+	struct backend_info *be;
+	__be16 old_port = 0;
+	bool found;
+	int ret;
+
+	found = flow_find4(fk, lc->svc_id, h, now, &b, &idx, &kw, &meta, &fv);
+	if (!b)
+		return -XLB_DROP_NO_BACKEND;
+	if (found) {
+		if (flow_keep(&fv, lc, l4, proto, now, bep, &old_id,
+			      &old_port)) {
+			if (!lc->no_pin)
+				ft_touch(b, kw, meta,
+					 flow_next_state(fv.state, l4, proto),
+					 now);
+			return 0;
+		}
+		expect = meta;
+	}
+	lc->flow_hash = h;
+	ret = flow_pick(lc, &pk, 1, l4, proto, now, old_id, old_port, bep,
+			&nv);
+	if (ret == FLOW_PIN_DELETE)
+		ft_delete(b, kw);
+	if (ret != FLOW_PIN_STORE)
+		return ret < 0 ? ret : 0;
+	meta = xlb_ft_meta(nv.backend_id, nv.nat_port, xlb_ft_seen(now),
+			   nv.state);
+	ret = ft_insert(b, idx, kw, &meta, expect);
+	if (ret == FT_INS_BUSY) {
+		lc->new_flow = false;
+		lc->reason = XLB_TX_UNPINNED;
+	} else if (ret == FT_INS_OTHER) {
+		/* another CPU pinned the flow first: its back end */
+		ft_value(meta, now, &fv);
+		be = bpf_map_lookup_elem(&backends, &fv.backend_id);
+		lc->new_flow = false;
+		if (be && be->state == XLB_BE_ACTIVE &&
+		    be->svc_id == lc->svc_id && (!lc->nat || fv.nat_port)) {
+			lc->backend_id = fv.backend_id;
+			lc->nat_port = fv.nat_port;
+			*bep = be;
+		}
+	}
 	return 0;
 }
 

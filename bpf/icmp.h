@@ -199,15 +199,21 @@ static __always_inline int process_icmp4(struct hdr_cursor *c, void *data_end,
 	fk.sport = ports[1];
 	fk.dport = ports[0];
 	fk.proto = in->protocol;
-	if (vm->flags & XLB_VIP_F_NAT)
+	if (vm->flags & XLB_VIP_F_NAT) {
+		/* no entry: fv stays zero, no nat port: not ours */
+		__u64 h = xlb_hash((const __u32 *)&fk, sizeof(fk) / 4), kw, m;
+		struct flow_value fv = {};
+		struct xlb_ft_bucket *b;
+		__u32 idx;
+
+		flow_find4(&fk, vm->svc_id, h, bpf_ktime_get_coarse_ns(), &b,
+			   &idx, &kw, &m, &fv);
 		return icmp_nat_quote(false, iph, in, ports, &ic->checksum,
-				      data_end, c->end,
-				      bpf_map_lookup_elem(&flows_v4, &fk), lc,
-				      bep);
+				      data_end, c->end, &fv, lc, bep);
+	}
 	lc->seed = fk.src ^ ((__u32)fk.sport << 16 | fk.dport);
 	pk = mask4(fk.src, XLB_VIP_PREFIX(vm->flags));
-	return resolve_flow(&flows_v4, &fk, sizeof(fk) / 4, &pk, 1, lc, &l4,
-			    in->protocol, bep);
+	return resolve_flow4(&fk, pk, lc, &l4, in->protocol, bep);
 }
 
 static __always_inline int process_icmp6(struct hdr_cursor *c, void *data_end,

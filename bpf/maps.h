@@ -12,6 +12,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "xdp_lb.h"
+#include "xlb_flowtab.h"
 
 /* Inner map of vip_tab4: the IPv4 VIP table, slot -> VIP and its service
  * (include/xdp_lb.h, "The VIP tables"). Its size is set by the controller
@@ -77,16 +78,30 @@ struct {
 	__type(value, struct backend_info);
 } backends SEC(".maps");
 
-/* flows_v4: IPv4 flow -> pinned back end. Inserted by the data path on a
- * new flow; read, counted and purged by the controller. */
+/* flows4: the IPv4 flow table, buckets of one cache line of XLB_FT_WAYS
+ * flows each (include/xlb_flowtab.h): xlb_ft_buckets(max_flows) of them,
+ * set by the controller. Inserted by the data path on a new flow (under
+ * flow_locks), its meta refreshed on hits; read, counted, expired and
+ * purged by the controller through the mmap'd array. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, XLB_DEFAULT_MAX_FLOWS);
-	__type(key, struct flow_key_v4);
-	__type(value, struct flow_value);
-} flows_v4 SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, XLB_DEFAULT_MAX_FLOWS / XLB_FT_WAYS);
+	__type(key, __u32);
+	__type(value, struct xlb_ft_bucket);
+} flows4 SEC(".maps");
 
-/* flows_v6: IPv6 flow -> pinned back end. Same as flows_v4. */
+/* flow_locks: the data path's insert stripe locks of flows4 (bucket index
+ * & (XLB_FT_LOCKS - 1)): 0 free, 1 held for a few instructions. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XLB_FT_LOCKS);
+	__type(key, __u32);
+	__type(value, __u32);
+} flow_locks SEC(".maps");
+
+/* flows_v6: IPv6 flow -> pinned back end (an LRU hash). Inserted by the
+ * data path on a new flow; read, counted and purged by the controller. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, XLB_DEFAULT_MAX_FLOWS);

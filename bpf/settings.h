@@ -16,6 +16,8 @@
 const volatile __u32 table_size = XLB_DEFAULT_TABLE_SIZE;
 /* log2 of the slots of each VIP table (vip_tab4/vip_tab6's inner maps). */
 const volatile __u32 vip_bits = XLB_DEFAULT_VIP_BITS;
+/* Buckets of the IPv4 flow table flows4, minus one (a power of two - 1). */
+const volatile __u32 flow_mask = XLB_DEFAULT_MAX_FLOWS / 4 - 1;
 /* The MAC of the interface the program is attached to. */
 const volatile __u8 if_mac[ETH_ALEN] = {};
 /* nat: the internal interface (0: none) and its MAC. */

@@ -74,8 +74,7 @@ static __always_inline int process_ipv4(struct hdr_cursor *c, void *data_end,
 	pk = 0;
 	if (lc->persist) /* only a miss with persistence hashes it */
 		pk = mask4(fk.src, XLB_VIP_PREFIX(vm->flags));
-	ret = resolve_flow(&flows_v4, &fk, sizeof(fk) / 4, &pk, 1, lc, &l4,
-			   proto, bep);
+	ret = resolve_flow4(&fk, pk, lc, &l4, proto, bep);
 	if (ret < 0 || !lc->nat)
 		return ret;
 	return nat_rewrite4(iph, c->pos, data_end, proto, *bep, lc->nat_port);

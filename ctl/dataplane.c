@@ -492,7 +492,7 @@ static int open_pins(struct dp *dp, struct open_ctx *c)
 	ret = ensure_bpffs(c->err, c->errlen);
 	if (ret)
 		return ret;
-	snprintf(path, sizeof(path), "%s/flows_v4", dp->pin_dir);
+	snprintf(path, sizeof(path), "%s/xlb_meta", dp->pin_dir);
 	dp->adopted = access(path, F_OK) == 0;
 	if (!dp->adopted || read_meta(dp->pin_dir, &m) ||
 	    m.int_ifindex == (__u32)dp->int_ifindex)
@@ -543,6 +543,14 @@ static int open_load(struct dp *dp, struct open_ctx *c)
 		if (ret)
 			snprintf(c->err, c->errlen,
 				 "cannot load the XDP program: %s (run with -v for the verifier log)",
+				 strerror(-ret));
+	}
+	if (!ret) {
+		ret = xlb_ft_map(&dp->ft4, bpf_map__fd(dp->skel->maps.flows4),
+				 xlb_ft_buckets(dp->max_flows));
+		if (ret)
+			snprintf(c->err, c->errlen,
+				 "cannot map the flow table: %s",
 				 strerror(-ret));
 	}
 	xlb_tmpl_close(&tmpl);
@@ -662,6 +670,7 @@ void dp_close(struct dp *dp)
 	if (dp->xprog_int)
 		xdp_program__close(dp->xprog_int);
 	dp->xprog_int = NULL;
+	xlb_ft_unmap(&dp->ft4);
 	if (dp->skel)
 		xdp_lb__destroy(dp->skel);
 	dp->skel = NULL;

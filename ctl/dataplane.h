@@ -16,6 +16,7 @@
 
 #include "addr.h"
 #include "xdp_lb.h"
+#include "flowtab.h"
 
 struct xdp_lb;
 
@@ -61,6 +62,7 @@ struct dp {
 		char detail[160]; /* the last change, one line */
 	} ext_link, int_link;
 	__u64 sweep_seen6;  /* of them in flows_v6 */
+	struct xlb_ft ft4;  /* flows4, mmap'd (dp_open .. dp_close) */
 };
 
 /* ---- load and attach (dataplane.c) ---------------------------------- */
@@ -155,6 +157,11 @@ long dp_flows_delete_expired(struct dp *dp, int fd, const void *keys,
 			     size_t n, size_t key_size,
 			     const struct flow_timeouts *to, __u64 now,
 			     __u64 *revived, __u64 *lost);
+/* Expire flows4's flow (kw, meta) in way w if it is idle past its
+ * timeout at now: 1 deleted (its nat mapping released), 0 not expired,
+ * -1 used again around the delete (counted in sweep_revived/_lost). */
+int dp_flow4_expire(struct dp *dp, struct xlb_ft_way *w, __u64 kw,
+		    __u64 meta, const struct flow_timeouts *to, __u64 now);
 /* Walk both flow tables: delete flows idle past their timeout (none if to
  * is NULL) and count live[id] = live flows pinned to back end id (array of
  * max_backends, zeroed here). Returns the number of flows deleted, or
@@ -163,9 +170,10 @@ long dp_flows_sweep(struct dp *dp, const struct flow_timeouts *to, __u64 now,
 		    __u64 *live);
 
 /* The same sweep in steps, so the event loop is never held long: a cursor
- * over flows_v4 then flows_v6. */
+ * over flows4 (its buckets, through the mmap) then flows_v6. */
 struct dp_sweep {
-	int map; /* 0: flows_v4, 1: flows_v6 */
+	int map; /* 0: flows4, 1: flows_v6 */
+	__u32 pos; /* flows4: the next bucket */
 	bool first;
 	bool done;
 	__u64 token;
@@ -174,7 +182,8 @@ struct dp_sweep {
 };
 
 void dp_sweep_begin(struct dp_sweep *c);
-/* Up to max_batches batches of 4096 flows: expire idle ones, add live ones
+/* Up to max_batches batches of 4096 flows (flows4: 1024 buckets of 4
+ * ways): expire idle ones, add live ones
  * to live[] (not zeroed here). Returns flows deleted or -errno; c->done
  * once both tables were walked. */
 long dp_flows_sweep_step(struct dp *dp, struct dp_sweep *c,

@@ -2,13 +2,16 @@
 /*
  * The flow-table walks: the idle sweep (whole, or in steps from the event
  * loop), the purge of a back end's flows, and the nat mapping lifecycle
- * (release with the flow, the orphan scan). Every walk goes through one
- * batch iterator; a whole walk is its steps until done.
+ * (release with the flow, the orphan scan). The IPv4 table (flows4) is
+ * walked through its mmap'd array (flowtab.h: no syscall per flow, a
+ * delete that loses to a concurrent replace); flows_v6 and nat_rev through
+ * one batch iterator. A whole walk is its steps until done.
  */
 #include "dataplane.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,15 +111,62 @@ static long step_end(bool *done, int ret, long n)
 	return ret;
 }
 
-static int flows_fd(struct dp *dp, int map)
+static int flows6_fd(struct dp *dp)
 {
-	return bpf_map__fd(map ? dp->skel->maps.flows_v6 :
-				 dp->skel->maps.flows_v4);
+	return bpf_map__fd(dp->skel->maps.flows_v6);
 }
 
-static size_t flows_key_size(int map)
+/* ---- IPv4 flows: the VIP of a service ----------------------------------- */
+
+/* flows4 keys a flow by client and service: the VIP (address, port,
+ * protocol) of each IPv4 service, read once per walk that needs it. */
+struct svc_vip4 {
+	__be32 addr;
+	__be16 port;
+	__u8 proto; /* 0: no IPv4 TCP/UDP service of that id */
+};
+
+static void svc_vip4_one(void *arg, const struct lb_addr *vip, __u16 port,
+			 __u8 proto, __u32 svc_id)
 {
-	return map ? sizeof(struct flow_key_v6) : sizeof(struct flow_key_v4);
+	struct svc_vip4 *sv = arg;
+
+	if (vip->family != AF_INET ||
+	    (proto != IPPROTO_TCP && proto != IPPROTO_UDP))
+		return;
+	sv[svc_id].addr = vip->w[0];
+	sv[svc_id].port = htons(port);
+	sv[svc_id].proto = proto;
+}
+
+/* The IPv4 services' VIPs, max_services of them (free()), or NULL. */
+static struct svc_vip4 *svc_vips4(struct dp *dp)
+{
+	struct svc_vip4 *sv = calloc(dp->max_services + 1, sizeof(*sv));
+
+	if (sv && dp_vip_foreach(dp, svc_vip4_one, sv)) {
+		free(sv);
+		return NULL;
+	}
+	return sv;
+}
+
+/* The flow key of way key word kw, given its service's VIP; false if the
+ * service has no IPv4 VIP now. */
+static bool ft_key4(const struct svc_vip4 *sv, __u32 max, __u64 kw,
+		    struct flow_key_v4 *fk)
+{
+	__u32 svc = XLB_FT_KW_SVC(kw);
+
+	memset(fk, 0, sizeof(*fk));
+	if (!sv || svc >= max || !sv[svc].proto)
+		return false;
+	fk->src = XLB_FT_KW_SRC(kw);
+	fk->sport = XLB_FT_KW_SPORT(kw);
+	fk->dst = sv[svc].addr;
+	fk->dport = sv[svc].port;
+	fk->proto = sv[svc].proto;
+	return true;
 }
 
 /* ---- sweeps ----------------------------------------------------------- */
@@ -200,6 +250,22 @@ static void nat_release(struct dp *dp, const void *fkey, size_t key_size,
 		dp->nat_released++;
 }
 
+/* nat_release() of a deleted flows4 flow (kw, v); the VIPs are read at
+ * the first one a walk needs (*sv). */
+static void nat_release4(struct dp *dp, struct svc_vip4 **sv, __u64 kw,
+			 const struct flow_value *v,
+			 const struct backend_info *bi)
+{
+	struct flow_key_v4 fk;
+
+	if (!v->nat_port || !dp->int_ifindex)
+		return;
+	if (!*sv)
+		*sv = svc_vips4(dp);
+	if (ft_key4(*sv, dp->max_services, kw, &fk))
+		nat_release(dp, &fk, sizeof(fk), v, bi);
+}
+
 /*
  * Delete the flows a walk found expired. Between the walk and the delete
  * the data path may have used a flow again (a client reusing its port
@@ -243,14 +309,99 @@ void dp_sweep_begin(struct dp_sweep *c)
 	c->first = true;
 }
 
+/* One way of flows4 in a sweep. */
+struct sweep4 {
+	struct dp *dp;
+	const struct flow_timeouts *to;
+	__u64 now, seen, *live;
+	long deleted;
+	struct svc_vip4 *sv;
+};
+
+/* Expire flow (kw, meta) of way w if idle past its timeout: 1 if it was
+ * deleted (and its nat mapping released), 0 if it stays, -1 if it was
+ * expired but used again around the delete (revived or lost). */
+static int flow4_expire(struct dp *dp, struct svc_vip4 **sv,
+			struct xlb_ft_way *w, __u64 kw, __u64 meta,
+			const struct flow_timeouts *to, __u64 now)
+{
+	struct flow_value v;
+
+	xlb_ft_value(meta, now, &v);
+	if (!conntrack_expired(to, &v, now))
+		return 0;
+	switch (xlb_ft_delete(w, kw, meta)) {
+	case XLB_FT_DEL_DONE:
+		nat_release4(dp, sv, kw, &v, NULL);
+		return 1;
+	case XLB_FT_DEL_REVIVED:
+		dp->sweep_revived++;
+		return -1;
+	case XLB_FT_DEL_LOST:
+		dp->sweep_lost++;
+		return -1;
+	default:
+		return -1;
+	}
+}
+
+int dp_flow4_expire(struct dp *dp, struct xlb_ft_way *w, __u64 kw,
+		    __u64 meta, const struct flow_timeouts *to, __u64 now)
+{
+	struct svc_vip4 *sv = NULL;
+	int ret = flow4_expire(dp, &sv, w, kw, meta, to, now);
+
+	free(sv);
+	return ret;
+}
+
+static void sweep4_one(void *arg, struct xlb_ft_way *w, __u64 kw, __u64 meta)
+{
+	struct sweep4 *sa = arg;
+	__u32 id = XLB_FT_META_BACKEND(meta);
+	int ret = 0;
+
+	sa->seen++;
+	if (sa->to)
+		ret = flow4_expire(sa->dp, &sa->sv, w, kw, meta, sa->to,
+				   sa->now);
+	if (ret > 0)
+		sa->deleted++;
+	if (!ret && id < sa->dp->max_backends &&
+	    conntrack_live(XLB_FT_META_STATE(meta)))
+		sa->live[id]++;
+}
+
+/* A step of the sweep over flows4: max_batches x 1024 buckets (4096
+ * ways, as a batch of flows_v6). */
+static long sweep4_step(struct dp *dp, struct dp_sweep *c,
+			const struct flow_timeouts *to, __u64 now,
+			__u64 *live, int max_batches)
+{
+	struct sweep4 sa = { .dp = dp, .to = to, .now = now, .live = live };
+	__u64 n = (__u64)max_batches * (BATCH / XLB_FT_WAYS);
+
+	c->pos = xlb_ft_walk(&dp->ft4, c->pos,
+			     n > dp->ft4.nbuckets ? dp->ft4.nbuckets : n,
+			     sweep4_one, &sa);
+	if (c->pos >= dp->ft4.nbuckets) {
+		c->map = 1;
+		c->first = true;
+		c->token = 0;
+	}
+	free(sa.sv);
+	c->seen += sa.seen;
+	return sa.deleted;
+}
+
 long dp_flows_sweep_step(struct dp *dp, struct dp_sweep *c,
 			 const struct flow_timeouts *to, __u64 now,
 			 __u64 *live, int max_batches)
 {
 	struct sweep_arg sa = { .to = to, .now = now, .live = live,
 				.max = dp->max_backends };
-	size_t key_size = flows_key_size(c->map);
-	int fd = flows_fd(dp, c->map), map = c->map;
+	size_t key_size = sizeof(struct flow_key_v6);
+	int fd = flows6_fd(dp);
 	struct batch_it it;
 	long deleted;
 	int ret, b;
@@ -258,6 +409,8 @@ long dp_flows_sweep_step(struct dp *dp, struct dp_sweep *c,
 
 	if (c->done)
 		return 0;
+	if (c->map == 0)
+		return sweep4_step(dp, c, to, now, live, max_batches);
 	sa.expired.key_size = key_size;
 	ret = batch_init(&it, fd, key_size, sizeof(struct flow_value));
 	for (b = 0; !ret && b < max_batches; b++) {
@@ -269,10 +422,7 @@ long dp_flows_sweep_step(struct dp *dp, struct dp_sweep *c,
 				  (struct flow_value *)it.vals + i);
 		if (ret) { /* this map is done */
 			ret = 0;
-			c->first = true;
-			c->token = 0;
-			if (++c->map == 2)
-				c->done = true;
+			c->done = true;
 			break;
 		}
 	}
@@ -280,8 +430,7 @@ long dp_flows_sweep_step(struct dp *dp, struct dp_sweep *c,
 					  sa.expired.n, key_size, to, now,
 					  &dp->sweep_revived, &dp->sweep_lost);
 	c->seen += sa.seen;
-	if (map == 1)
-		c->seen6 += sa.seen; /* a step ends with its map */
+	c->seen6 += sa.seen;
 	free(sa.expired.keys);
 	batch_fini(&it);
 	return step_end(&c->done, ret, deleted);
@@ -319,12 +468,61 @@ struct purge_set {
 	__u32 max;
 };
 
-/* Delete the flows of one table pinned to a back end of the set, and
- * their nat mappings. */
-static long purge_map(struct dp *dp, int map, const struct purge_set *ps)
+/* One way of flows4 in a purge. */
+struct purge4 {
+	struct dp *dp;
+	const struct purge_set *ps;
+	long deleted;
+	struct svc_vip4 *sv;
+};
+
+static void purge4_one(void *arg, struct xlb_ft_way *w, __u64 kw, __u64 meta)
 {
-	struct key_list pick = { .key_size = flows_key_size(map) };
-	int fd = flows_fd(dp, map), ret;
+	struct purge4 *pa = arg;
+	const struct purge_set *ps = pa->ps;
+	const struct backend_info *bi;
+	struct flow_value v;
+	__u32 id, p;
+	int tries;
+
+	for (tries = 0; tries < 4; tries++) {
+		id = XLB_FT_META_BACKEND(meta);
+		p = id < ps->max ? ps->pos[id] : 0;
+		if (!p)
+			return;
+		switch (xlb_ft_delete(w, kw, meta)) {
+		case XLB_FT_DEL_DONE:
+			break;
+		case XLB_FT_DEL_REVIVED: /* touched meanwhile: still its */
+			if (xlb_ft_read(w, &kw, &meta))
+				continue;
+			return;
+		default: /* another flow took the way */
+			return;
+		}
+		pa->deleted++;
+		xlb_ft_value(meta, 0, &v);
+		bi = ps->bis ? &ps->bis[p - 1] : NULL;
+		nat_release4(pa->dp, &pa->sv, kw, &v, bi);
+		return;
+	}
+}
+
+static long purge4(struct dp *dp, const struct purge_set *ps)
+{
+	struct purge4 pa = { .dp = dp, .ps = ps };
+
+	xlb_ft_walk(&dp->ft4, 0, dp->ft4.nbuckets, purge4_one, &pa);
+	free(pa.sv);
+	return pa.deleted;
+}
+
+/* Delete the flows of flows_v6 pinned to a back end of the set, and
+ * their nat mappings. */
+static long purge6(struct dp *dp, const struct purge_set *ps)
+{
+	struct key_list pick = { .key_size = sizeof(struct flow_key_v6) };
+	int fd = flows6_fd(dp), ret;
 	const struct flow_value *vals;
 	const struct backend_info *bi;
 	struct flow_value v;
@@ -377,8 +575,8 @@ long dp_flows_purge_backends(struct dp *dp, const __u32 *ids,
 	for (i = 0; i < n; i++)
 		if (ids[i] < ps.max)
 			ps.pos[ids[i]] = i + 1;
-	a = purge_map(dp, 0, &ps);
-	b = a < 0 ? 0 : purge_map(dp, 1, &ps);
+	a = purge4(dp, &ps);
+	b = purge6(dp, &ps);
 	free(ps.pos);
 	if (a < 0)
 		return a;
@@ -419,28 +617,44 @@ long dp_nat_count(struct dp *dp)
 	return ret < 0 ? ret : n;
 }
 
+/* The service of IPv4 VIP addr:port/proto in sv, or -1. */
+static int svc_of4(const struct svc_vip4 *sv, __u32 max, __be32 addr,
+		   __be16 port, __u8 proto)
+{
+	__u32 i;
+
+	for (i = 0; sv && i < max; i++)
+		if (sv[i].proto == proto && sv[i].addr == addr &&
+		    sv[i].port == port)
+			return i;
+	return -1;
+}
+
 /* Does the forward flow of mapping (k, v) still exist and own it? */
-static bool nat_owned(struct dp *dp, const struct nat_key *k,
-		      const struct nat_value *v)
+static bool nat_owned(struct dp *dp, const struct svc_vip4 *sv,
+		      const struct nat_key *k, const struct nat_value *v)
 {
 	struct flow_value fv;
-	int ret;
+	__u64 meta;
+	int ret, svc;
 
 	if (k->family == AF_INET) {
-		struct flow_key_v4 f = { .src = v->caddr[0], .dst = v->vaddr[0],
-					 .sport = v->cport, .dport = v->vport,
-					 .proto = k->proto };
-
-		ret = bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.flows_v4),
-					  &f, &fv);
+		svc = svc_of4(sv, dp->max_services, v->vaddr[0], v->vport,
+			      k->proto);
+		if (svc < 0 ||
+		    !xlb_ft_find(&dp->ft4,
+				 xlb_ft_hash4(v->caddr[0], v->vaddr[0],
+					      v->cport, v->vport, k->proto),
+				 xlb_ft_kw(v->caddr[0], v->cport, svc), &meta))
+			return false;
+		return XLB_FT_META_NATPORT(meta) == k->lport;
 	} else {
 		struct flow_key_v6 f = { .sport = v->cport, .dport = v->vport,
 					 .proto = k->proto };
 
 		memcpy(f.src, v->caddr, 16);
 		memcpy(f.dst, v->vaddr, 16);
-		ret = bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.flows_v6),
-					  &f, &fv);
+		ret = bpf_map_lookup_elem(flows6_fd(dp), &f, &fv);
 	}
 	return !ret && fv.nat_port == k->lport;
 }
@@ -453,6 +667,7 @@ void dp_nat_scan_begin(struct dp_nat_scan *c)
 
 long dp_nat_scan_step(struct dp *dp, struct dp_nat_scan *c, int max_batches)
 {
+	struct svc_vip4 *sv;
 	const struct nat_value *vals;
 	const struct nat_key *keys;
 	struct batch_it it;
@@ -462,6 +677,9 @@ long dp_nat_scan_step(struct dp *dp, struct dp_nat_scan *c, int max_batches)
 
 	if (c->done)
 		return 0;
+	sv = svc_vips4(dp);
+	if (!sv)
+		return -ENOMEM;
 	ret = nat_batch_init(dp, &it);
 	for (b = 0; !ret && b < max_batches && !c->done; b++) {
 		ret = batch_next(&it, &c->first, &c->token);
@@ -475,13 +693,14 @@ long dp_nat_scan_step(struct dp *dp, struct dp_nat_scan *c, int max_batches)
 		vals = it.vals;
 		c->kept += it.count;
 		for (i = 0; i < it.count; i++)
-			if (!nat_owned(dp, &keys[i], &vals[i]) &&
+			if (!nat_owned(dp, sv, &keys[i], &vals[i]) &&
 			    !bpf_map_delete_elem(it.fd, &keys[i])) {
 				n++;
 				c->kept--;
 			}
 	}
 	batch_fini(&it);
+	free(sv);
 	return step_end(&c->done, ret, n);
 }
 

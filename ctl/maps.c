@@ -14,6 +14,7 @@
 
 #include "xdp_lb.h"
 #include "xlb_hash.h"
+#include "xlb_flowtab.h"
 #include "xdp_lb.skel.h"
 
 /* clang-format off */
@@ -24,7 +25,8 @@ const struct xlb_map_def xlb_maps[] = {
 	{ "stats_svc",	   XLB_SIZE_SERVICES, true },
 	{ "backends",	   XLB_SIZE_BACKENDS, true },
 	{ "stats_backend", XLB_SIZE_BACKENDS, true },
-	{ "flows_v4",	   XLB_SIZE_FLOWS,    true },
+	{ "flows4",	   XLB_SIZE_FLOWTAB,  true },
+	{ "flow_locks",	   XLB_SIZE_FIXED,    true },
 	{ "flows_v6",	   XLB_SIZE_FLOWS,    true },
 	{ "nat_rev",	   XLB_SIZE_FLOWS,    true },
 	{ "stats_reason",  XLB_SIZE_FIXED,    true },
@@ -41,9 +43,10 @@ const size_t xlb_nr_maps = sizeof(xlb_maps) / sizeof(xlb_maps[0]);
 
 /* tx_ports was pinned once; nat_cursor was the per-CPU cursor of nat
  * ports before nat_next; vips_v4/vips_v6 were the VIP hash maps before the
- * VIP tables (vip_tab4/vip_tab6). */
+ * VIP tables (vip_tab4/vip_tab6); flows_v4 the IPv4 LRU flow table before
+ * flows4. */
 const char *const xlb_old_pins[] = { "tx_ports", "nat_cursor", "vips_v4",
-				     "vips_v6" };
+				     "vips_v6", "flows_v4" };
 const size_t xlb_nr_old_pins = sizeof(xlb_old_pins) / sizeof(xlb_old_pins[0]);
 
 const struct xlb_sizes xlb_default_sizes = {
@@ -62,6 +65,8 @@ const char *xlb_size_name(enum xlb_map_size s)
 		return "max_backends";
 	case XLB_SIZE_FLOWS:
 		return "max_flows";
+	case XLB_SIZE_FLOWTAB:
+		return "buckets for max_flows";
 	default:
 		return "size";
 	}
@@ -76,6 +81,8 @@ __u32 xlb_map_want(const struct xlb_map_def *d, const struct xlb_sizes *sz)
 		return sz->max_backends;
 	case XLB_SIZE_FLOWS:
 		return sz->max_flows;
+	case XLB_SIZE_FLOWTAB:
+		return xlb_ft_buckets(sz->max_flows);
 	default:
 		return 0;
 	}
@@ -197,11 +204,12 @@ static int check_pinned_table_size(const char *dir, __u32 want,
 }
 
 /* Pins of a layout this program cannot use (the VIP hash maps, replaced
- * by the VIP tables): loading against them would leave the services
- * behind in maps no program reads. */
+ * by the VIP tables; the IPv4 LRU flow table, replaced by flows4):
+ * loading against them would leave the services or flows behind in maps
+ * no program reads. */
 static int check_old_layout(const char *pin_dir, char *err, size_t errlen)
 {
-	static const char *const gone[] = { "vips_v4", "vips_v6" };
+	static const char *const gone[] = { "vips_v4", "vips_v6", "flows_v4" };
 	char path[256];
 	size_t i;
 
@@ -284,6 +292,7 @@ int xlb_skel_prepare(struct xdp_lb *s, const struct xlb_prep *p,
 	t->svc = t->vip4 = t->vip6 = -1;
 	s->rodata->table_size = p->sz.table_size;
 	s->rodata->vip_bits = vip_bits;
+	s->rodata->flow_mask = xlb_ft_buckets(p->sz.max_flows) - 1;
 	memcpy((void *)s->rodata->if_mac, p->if_mac, 6);
 	s->rodata->nat_ifindex = p->nat_ifindex;
 	memcpy((void *)s->rodata->int_mac, p->int_mac, 6);

@@ -22,6 +22,7 @@ enum xlb_map_size {
 	XLB_SIZE_SERVICES, /* max_services */
 	XLB_SIZE_BACKENDS, /* max_backends */
 	XLB_SIZE_FLOWS,	   /* max_flows */
+	XLB_SIZE_FLOWTAB,  /* xlb_ft_buckets(max_flows): flows4's buckets */
 };
 
 struct xlb_map_def {

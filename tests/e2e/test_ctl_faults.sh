@@ -45,7 +45,7 @@ race_once() {
 		bash -c "[ $rc -eq 1 ] && [ \$(wc -l <$lose_log) -eq 1 ] && grep -q 'is running already' $lose_log"
 	check "race $try: the winner's controller answers" wait_until 10 xlb status
 	check "race $try: the pins are intact" \
-		bash -c "[ -e $PIN/flows_v4 ] || ls $PIN | grep -q ."
+		bash -c "[ -e $PIN/flows4 ] || ls $PIN | grep -q ."
 	out=$(lb_ns "$BIN" upgrade "$P-lb0" 2>&1)
 	check "race $try: upgrade works after the race ($out)" \
 		grep -q "replaced the xdp-lb program" <<<"$out"

@@ -83,3 +83,13 @@ check "with one line naming the old map ($out)" \
 	eval '[ "$(wc -l <<<"$out")" = 1 ] && grep -q "older xdp-lb (vips_v4" <<<"$out"'
 check "and leaves the program as it was ($id1 -> $id2)" [ "$id1" = "$id2" ]
 rm -f "$pins/vips_v4"
+# The same for the IPv4 LRU flow table before flows4 (issue 14).
+bpftool map create "$pins/flows_v4" type lru_hash key 16 value 16 \
+	entries 16 name flows_v4
+out=$(lb_ns "$BIN" upgrade $P-lb0 2>&1)
+rc=$?
+id2=$(ip -n $P-lb -j link show $P-lb0 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["xdp"]["prog"]["id"])')
+check "upgrade over an old flows_v4 pin fails with one line ($rc: $out)" \
+	eval '[ $rc -ne 0 ] && [ "$(wc -l <<<"$out")" = 1 ] && grep -q "older xdp-lb (flows_v4" <<<"$out"'
+check "and leaves the program as it was ($id1 -> $id2)" [ "$id1" = "$id2" ]
+rm -f "$pins/flows_v4"

@@ -16,7 +16,7 @@ link_is() { status_is "s['links']['external']['state']" "$1"; }
 check "status shows the interface up" link_is up
 t=$(count $VIP4 30)
 check "traffic before: $t" python3 -c 'import json,sys; t=json.loads(sys.argv[1]); sys.exit(t["errors"] != 0)' "$t"
-flows_id() { bpftool map show pinned "/sys/fs/bpf/xdp-lb/$P-lb0/flows_v4" | sed -n 's/^\([0-9]*\):.*/\1/p'; }
+flows_id() { bpftool map show pinned "/sys/fs/bpf/xdp-lb/$P-lb0/flows4" | sed -n 's/^\([0-9]*\):.*/\1/p'; }
 flows_before=$(flows_id)
 
 # ---- the interface goes ----

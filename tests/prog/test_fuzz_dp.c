@@ -186,8 +186,7 @@ static void epoch(struct fuzz *fz)
 {
 	struct dpm_cfg *c = dpm_cfg(fz->m);
 
-	map_flush(fz->e->skel->maps.flows_v4);
-	map_flush(fz->e->skel->maps.flows_v6);
+	flows_flush(fz->e);
 	map_flush(fz->e->skel->maps.nat_rev);
 	dpm_reset_flows(fz->m);
 	for (__u32 id = 1; id <= 8; id++) { /* every back end up, open */
@@ -297,13 +296,18 @@ static int run_bpf(struct fuzz *fz, const struct frame *in, struct frame *out,
  * same back end, nat port and TCP state. */
 static bool flow_differs(struct fuzz *fz, const struct dpm_out *mo)
 {
-	struct bpf_map *m = mo->flow_fam == 4 ? fz->e->skel->maps.flows_v4 :
-						fz->e->skel->maps.flows_v6;
 	struct flow_value fv;
+	bool found;
 
 	if (!mo->flow)
 		return false;
-	if (bpf_map_lookup_elem(bpf_map__fd(m), mo->flow_key, &fv))
+	if (mo->flow_fam == 4)
+		found = flow_lookup4(fz->e, (const void *)mo->flow_key, &fv);
+	else
+		found = !bpf_map_lookup_elem(
+			bpf_map__fd(fz->e->skel->maps.flows_v6), mo->flow_key,
+			&fv);
+	if (!found)
 		memset(&fv, 0xff, sizeof(fv));
 	if (fv.backend_id == mo->flow_backend &&
 	    fv.nat_port == mo->flow_nat_port && fv.state == mo->flow_state)

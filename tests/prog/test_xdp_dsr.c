@@ -198,7 +198,7 @@ static void test_table_deleted_drops(void **state)
 		fail_msg("svc_tables[%u] delete: %s", svc, strerror(errno));
 	build(&syn, &in);
 	send_unchanged(e, &syn, XDP_DROP, "SYN to a service without table");
-	expect_u64(map_count(e->skel->maps.flows_v4), 0, "flow entries");
+	expect_u64(flows4_count(e), 0, "flow entries");
 	expect_lb(e, e->skel->maps.stats_svc, SVC_TCP4, 1, in.len, 0);
 	expect_reasons(e, XLB_DROP_NO_BACKEND, 1, in.len);
 }
@@ -247,8 +247,9 @@ static void test_flow_state_tracking(void **state)
 /*
  * The sweep's race: a walk finds a closed flow expired; before the delete,
  * the client reuses its port and a SYN goes through the same entry. The
- * delete must put that flow back as it is now (same back end, state SYN),
- * and still delete a flow that stayed expired.
+ * delete (flows4's delete-if-unchanged) must leave that flow as it is now
+ * (same back end, state SYN), still delete a flow that stayed expired, and
+ * find nothing to delete for a flow gone meanwhile.
  */
 static void test_sweep_keeps_revived_flow(void **state)
 {
@@ -258,43 +259,45 @@ static void test_sweep_keeps_revived_flow(void **state)
 	struct flow_timeouts to = { .tcp_syn = 60, .tcp_established = 900,
 				    .tcp_fin = 30, .tcp_rst = 10, .udp = 300 };
 	struct env *e = *state;
-	int fd = map_fd(e->skel->maps.flows_v4);
-	struct flow_key_v4 keys[3];
+	struct xlb_ft_way *w0, *w1;
 	struct flow_value fv;
-	__u64 now, revived = 0, lost = 0;
-	struct timespec ts;
+	__u64 now, m0, m1, k0, k1;
 	__u32 be;
 
 	be = pin_syn(e, &syn);
 	send_tx(e, &fin, be, "FIN");
 	pin_syn(e, &old);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	now = coarse_now();
 	/* both idle 100 s: the walk sees them expired (FIN, SYN) */
-	flow_key4(&syn, &keys[0]);
-	flow_key4(&old, &keys[1]);
 	fv = flow_must(e, &syn, "closed flow");
 	expect_state(fv.state, XLB_FLOW_FIN, "closed flow");
 	fv.last_seen = now - 100 * 1000000000ull;
-	assert_int_equal(bpf_map_update_elem(fd, &keys[0], &fv, BPF_EXIST), 0);
+	flow_set(e, &syn, &fv);
 	fv = flow_must(e, &old, "idle flow");
 	fv.last_seen = now - 100 * 1000000000ull;
-	assert_int_equal(bpf_map_update_elem(fd, &keys[1], &fv, BPF_EXIST), 0);
-	/* a third key the walk saw, gone before the delete */
-	keys[2] = keys[1];
-	keys[2].sport = htons(43102);
+	flow_set(e, &old, &fv);
+	w0 = flow_way4(e, &syn, &m0);
+	w1 = flow_way4(e, &old, &m1);
+	assert_non_null(w0);
+	assert_non_null(w1);
+	k0 = w0->kw;
+	k1 = w1->kw;
+	xlb_ft_value(m0, now, &fv);
+	expect_u64(conntrack_expired(&to, &fv, now), 1, "closed flow expired");
+	xlb_ft_value(m1, now, &fv);
+	expect_u64(conntrack_expired(&to, &fv, now), 1, "idle flow expired");
 	/* after the walk: the client reuses port 43100 */
 	send_tx(e, &syn, be, "SYN on the closed flow");
-	assert_int_equal(dp_flows_delete_expired(NULL, fd, keys, 3,
-						 sizeof(keys[0]), &to, now,
-						 &revived, &lost),
-			 1);
+	expect_u64(xlb_ft_delete(w0, k0, m0), XLB_FT_DEL_REVIVED,
+		   "delete of the reused flow");
+	expect_u64(xlb_ft_delete(w1, k1, m1), XLB_FT_DEL_DONE,
+		   "delete of the idle flow");
+	expect_u64(xlb_ft_delete(w1, k1, m1), XLB_FT_DEL_GONE,
+		   "delete of a flow gone meanwhile");
 	fv = flow_must(e, &syn, "revived flow after the sweep");
 	expect_u64(fv.backend_id, be, "revived flow keeps its back end");
 	expect_state(fv.state, XLB_FLOW_SYN, "revived flow");
 	assert_false(flow_get(e, &old, &fv));
-	expect_u64(revived, 1, "revived");
-	expect_u64(lost, 0, "lost");
 }
 
 /* UDP: one flow entry per 5-tuple, state NEW, pinned like TCP. */
@@ -348,7 +351,7 @@ static void test_flows_follow_table_slots(void **state)
 			fail_msg("back end %u got none of %u flows", i, n);
 	expect_u64(per_be[1] + per_be[2] + per_be[3], n,
 		   "flows to back ends 1..3");
-	expect_u64(map_count(e->skel->maps.flows_v4), n, "flow entries");
+	expect_u64(flows4_count(e), n, "flow entries");
 }
 
 /* The slot of a client under src-ip persistence: the hash of its address
@@ -401,8 +404,7 @@ static void persistence(struct env *e, const struct family_setup *f,
 	expect_reasons(e, XLB_TX_FORWARDED, 102, 102 * spec_len(&s));
 	/* without persistence the same 100 ports reach several back ends */
 	vip_flags(e, f, 0);
-	map_flush(e->skel->maps.flows_v4);
-	map_flush(e->skel->maps.flows_v6);
+	flows_flush(e);
 	for (port = 30000; port < 30100; port++) {
 		s = tcp_spec(f, port, TF_SYN);
 		seen |= 1u << table_slot(e, f->svc,

@@ -32,8 +32,7 @@ static void icmp_echo(struct env *e, const struct family_setup *f, __u8 proto)
 	expect_verdict(prog_run(e, &in, &out), XDP_TX, "echo request");
 	expect_packet(&out, &want, "echo reply");
 	expect_reasons(e, XLB_TX_ICMP_ECHO, 1, in.len);
-	expect_u64(map_count(e->skel->maps.flows_v4) +
-			   map_count(e->skel->maps.flows_v6),
+	expect_u64(flows_count(e),
 		   0, "flows after an echo");
 }
 

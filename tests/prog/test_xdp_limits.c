@@ -38,9 +38,12 @@ static void test_flow_table_full_still_forwards(void **state)
 				   xlb_slot(flow_hash(&s), e->sz.table_size)),
 			what);
 	}
-	if (map_count(e->skel->maps.flows_v4) > 8)
-		fail_msg("flows_v4 holds %u entries, max_entries is 8",
-			 map_count(e->skel->maps.flows_v4));
+	/* max_flows 8: two buckets of four ways, both full by now (100
+	 * flows: each new one replaced its bucket's oldest way) */
+	expect_u64(bpf_map__max_entries(e->skel->maps.flows4),
+		   xlb_ft_buckets(8), "flows4 buckets for max_flows 8");
+	expect_u64(xlb_ft_buckets(8), 2, "buckets for max_flows 8");
+	expect_u64(flows4_count(e), 8, "flows in a full flows4 of 8 ways");
 	expect_reasons(e, XLB_TX_FORWARDED, n, n * len);
 	expect_lb(e, e->skel->maps.stats_svc, SVC_TCP4, n, n * len, n);
 }
@@ -72,7 +75,7 @@ static void test_flood_guard(void **state)
 		pinned += flow_get(e, &s, &fv);
 	}
 	expect_u64(pinned, 3, "flows pinned under the guard");
-	expect_u64(map_count(e->skel->maps.flows_v4), 3, "flow table entries");
+	expect_u64(flows4_count(e), 3, "flow table entries");
 	expect_u64(reason_get(e, XLB_TX_FORWARDED).packets, 3, "tx_forwarded");
 	expect_u64(reason_get(e, XLB_TX_UNPINNED).packets, 7, "tx_unpinned");
 	expect_u64(lb_get(e->skel->maps.stats_svc, SVC_TCP4).new_flows, 3,

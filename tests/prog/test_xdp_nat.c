@@ -500,13 +500,14 @@ static long nat_expire(struct env *e, struct dp *dp, const struct pkt_spec *s)
 
 	fv.state = XLB_FLOW_FIN;
 	if (s->family == AF_INET) {
-		struct flow_key_v4 k;
+		/* flows4: the sweep's expiry of one way */
+		struct xlb_ft_way *w;
+		__u64 meta;
 
-		flow_key4(s, &k);
-		fd = map_fd(e->skel->maps.flows_v4);
-		assert_int_equal(bpf_map_update_elem(fd, &k, &fv, BPF_EXIST), 0);
-		return dp_flows_delete_expired(dp, fd, &k, 1, sizeof(k), &to,
-					       now, &rv, &lost);
+		flow_set(e, s, &fv);
+		w = flow_way4(e, s, &meta);
+		assert_non_null(w);
+		return dp_flow4_expire(dp, w, w->kw, meta, &to, now);
 	} else {
 		struct flow_key_v6 k;
 
@@ -529,7 +530,6 @@ static void test_nat_mappings_released(void **state)
 	struct env *e = *state;
 	struct dp *dp = &e->dp;
 	struct pkt_spec s4[3], s6[2];
-	struct flow_key_v4 k4;
 	struct pkt in, out;
 	int i;
 
@@ -555,10 +555,7 @@ static void test_nat_mappings_released(void **state)
 	expect_u64(dp->nat_released, 2, "mappings released with their flows");
 	expect_u64(map_count(e->skel->maps.nat_rev), 3, "mappings left");
 	/* a flow evicted behind the controller's back: the scan finds it */
-	flow_key4(&s4[1], &k4);
-	assert_int_equal(bpf_map_delete_elem(map_fd(e->skel->maps.flows_v4),
-					     &k4),
-			 0);
+	assert_true(flow_del(e, &s4[1]));
 	expect_u64(dp_nat_sweep(dp), 1, "orphan mappings deleted by the scan");
 	expect_u64(dp_nat_sweep(dp), 0, "owned mappings stay");
 	/* removing back end 1 (its slot already cleared): purge with the

@@ -247,7 +247,7 @@ static void test_tunnel_icmp_error(void **state)
 			struct pkt synp, synout;
 
 			build(&syn, &synp);
-			map_flush(e->skel->maps.flows_v4);
+			flows_flush(e);
 			table_all(e, SVC_TCP4, be);
 			prog_run(e, &synp, &synout);
 			memcpy(want.data + 14 + 12, synout.data + 14 + 12, 4);

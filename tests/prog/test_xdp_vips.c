@@ -227,14 +227,20 @@ static void not_vip_no_flow(struct env *e, const struct family_setup *f)
 	struct pkt_spec s;
 	struct flow_key_v4 k4;
 	struct flow_key_v6 k6;
+	__u64 h = 0, kw = 0, meta = 0, m;
 	int ret;
 
 	g.vip = f->family == AF_INET ? NOT_VIP4 : NOT_VIP6;
 	s = tcp_spec(&g, 40000, TF_ACK);
 	if (f->family == AF_INET) {
+		/* flows4 keys flows by service: the entry a lookup of the
+		 * packet's 5-tuple would meet, under the service of the
+		 * address's real VIP */
 		flow_key4(&s, &k4);
-		ret = bpf_map_update_elem(map_fd(e->skel->maps.flows_v4), &k4,
-					  &fv, BPF_ANY);
+		h = xlb_ft_hash4(k4.src, k4.dst, k4.sport, k4.dport, k4.proto);
+		kw = xlb_ft_kw(k4.src, k4.sport, SVC_TCP4);
+		meta = xlb_ft_meta(fv.backend_id, 0, 12345, fv.state);
+		ret = !xlb_ft_place(&e->dp.ft4, h, kw, meta);
 	} else {
 		flow_key6(&s, &k6);
 		ret = bpf_map_update_elem(map_fd(e->skel->maps.flows_v6), &k6,
@@ -244,6 +250,12 @@ static void not_vip_no_flow(struct env *e, const struct family_setup *f)
 	send_unchanged(e, &s, XDP_PASS, "not a VIP, with a flow entry");
 	expect_u64(reason_get(e, XLB_PASS_NOT_VIP).packets, 1,
 		   "pass_not_vip packets");
+	if (f->family == AF_INET) {
+		expect_u64(xlb_ft_find(&e->dp.ft4, h, kw, &m) != NULL, 1,
+			   "flow entry still there");
+		expect_u64(m, meta, "flow entry's meta (last-seen, state)");
+		return;
+	}
 	expect_u64(flow_get(e, &s, &got), 1, "flow entry still there");
 	expect_u64(got.last_seen, 12345, "flow entry's last_seen");
 	expect_u64(got.state, XLB_FLOW_SYN, "flow entry's state");

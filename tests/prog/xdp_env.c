@@ -60,6 +60,9 @@ int env_load(struct env *e, const struct xlb_sizes *sz)
 	e->dp.max_backends = sz->max_backends;
 	e->dp.nr_cpus = libbpf_num_possible_cpus();
 	e->dp.int_ifindex = (int)nat_test_ifindex;
+	if (xlb_ft_map(&e->dp.ft4, bpf_map__fd(s->maps.flows4),
+		       xlb_ft_buckets(sz->max_flows)))
+		return -errno;
 	if (nat_test_ifindex) {
 		__u32 k = XLB_PORT_EXT, lo = 1;
 
@@ -75,6 +78,7 @@ int env_load(struct env *e, const struct xlb_sizes *sz)
 
 void env_unload(struct env *e)
 {
+	xlb_ft_unmap(&e->dp.ft4);
 	xdp_lb__destroy(e->skel);
 	e->skel = NULL;
 }
@@ -470,6 +474,83 @@ __u64 flow_hash(const struct pkt_spec *s)
 	}
 }
 
+__u64 coarse_now(void)
+{
+	struct timespec ts;
+
+	/* bpf_ktime_get_coarse_ns() is CLOCK_MONOTONIC_COARSE */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+struct svc_find {
+	__be32 addr;
+	__u16 port;
+	__u8 proto;
+	int svc;
+};
+
+static void svc_find_one(void *arg, const struct lb_addr *vip, __u16 port,
+			 __u8 proto, __u32 svc_id)
+{
+	struct svc_find *f = arg;
+
+	if (vip->family == AF_INET && vip->w[0] == f->addr &&
+	    port == f->port && proto == f->proto)
+		f->svc = (int)svc_id;
+}
+
+/* The service of IPv4 VIP addr:port/proto (the VIP table), -1 if none. */
+static int vip_svc4(struct env *e, __be32 addr, __u16 port, __u8 proto)
+{
+	struct svc_find f = { .addr = addr, .port = port, .proto = proto,
+			      .svc = -1 };
+
+	if (dp_vip_foreach(&e->dp, svc_find_one, &f))
+		fail_msg("VIP table read: %s", strerror(errno));
+	return f.svc;
+}
+
+int flow_svc4(struct env *e, const struct pkt_spec *s)
+{
+	__be32 a;
+
+	addr_of(AF_INET, s->daddr, &a);
+	return vip_svc4(e, a, s->dport, s->proto);
+}
+
+bool flow_lookup4(struct env *e, const struct flow_key_v4 *k,
+		  struct flow_value *fv)
+{
+	int svc = vip_svc4(e, k->dst, ntohs(k->dport), k->proto);
+	__u64 meta;
+
+	memset(fv, 0, sizeof(*fv));
+	if (svc < 0 ||
+	    !xlb_ft_find(&e->dp.ft4, xlb_ft_hash4(k->src, k->dst, k->sport,
+				      k->dport, k->proto),
+			 xlb_ft_kw(k->src, k->sport, svc), &meta))
+		return false;
+	xlb_ft_value(meta, coarse_now(), fv);
+	return true;
+}
+
+/* The way of the IPv4 packet's flow in flows4 (its meta in *meta), or
+ * NULL. */
+struct xlb_ft_way *flow_way4(struct env *e, const struct pkt_spec *s,
+			     __u64 *meta)
+{
+	struct flow_key_v4 k;
+	int svc = flow_svc4(e, s);
+
+	flow_key4(s, &k);
+	if (svc < 0)
+		return NULL;
+	return xlb_ft_find(&e->dp.ft4,
+			   xlb_ft_hash4(k.src, k.dst, k.sport, k.dport, k.proto),
+			   xlb_ft_kw(k.src, k.sport, svc), meta);
+}
+
 /* The flow entry of the packet's flow; false if there is none. */
 bool flow_get(struct env *e, const struct pkt_spec *s,
 	      struct flow_value *fv)
@@ -478,11 +559,12 @@ bool flow_get(struct env *e, const struct pkt_spec *s,
 
 	memset(fv, 0, sizeof(*fv));
 	if (s->family == AF_INET) {
-		struct flow_key_v4 k;
+		__u64 meta;
 
-		flow_key4(s, &k);
-		ret = bpf_map_lookup_elem(map_fd(e->skel->maps.flows_v4), &k,
-					  fv);
+		if (!flow_way4(e, s, &meta))
+			return false;
+		xlb_ft_value(meta, coarse_now(), fv);
+		return true;
 	} else {
 		struct flow_key_v6 k;
 
@@ -493,6 +575,112 @@ bool flow_get(struct env *e, const struct pkt_spec *s,
 	if (ret && errno != ENOENT)
 		fail_msg("flow lookup: %s", strerror(errno));
 	return !ret;
+}
+
+/* Overwrite the existing entry of the packet's flow with *fv (IPv4: its
+ * last-seen in units, relative to the coarse clock). */
+void flow_set(struct env *e, const struct pkt_spec *s,
+	      const struct flow_value *fv)
+{
+	if (s->family == AF_INET) {
+		struct xlb_ft_way *w;
+		__u64 meta;
+
+		w = flow_way4(e, s, &meta);
+		if (!w)
+			fail_msg("flow_set: no flow entry for %s:%u", s->saddr,
+				 s->sport);
+		__atomic_store_n(&w->meta,
+				 xlb_ft_meta(fv->backend_id, fv->nat_port,
+					     xlb_ft_seen(fv->last_seen),
+					     fv->state),
+				 __ATOMIC_RELEASE);
+	} else {
+		struct flow_key_v6 k;
+
+		flow_key6(s, &k);
+		if (bpf_map_update_elem(map_fd(e->skel->maps.flows_v6), &k, fv,
+					BPF_EXIST))
+			fail_msg("flow_set: %s", strerror(errno));
+	}
+}
+
+/* Insert or overwrite the packet's flow entry (a free way of its bucket
+ * for a new IPv4 flow: fails the test if there is none). */
+void flow_put(struct env *e, const struct pkt_spec *s,
+	      const struct flow_value *fv)
+{
+	if (s->family == AF_INET) {
+		struct flow_key_v4 k;
+		int svc = flow_svc4(e, s);
+
+		flow_key4(s, &k);
+		if (svc < 0)
+			fail_msg("flow_put: %s:%u is no VIP", s->daddr,
+				 s->dport);
+		if (!xlb_ft_place(&e->dp.ft4,
+				  xlb_ft_hash4(k.src, k.dst, k.sport, k.dport,
+					       k.proto),
+				  xlb_ft_kw(k.src, k.sport, svc),
+				  xlb_ft_meta(fv->backend_id, fv->nat_port,
+					      xlb_ft_seen(fv->last_seen),
+					      fv->state)))
+			fail_msg("flow_put: bucket full");
+	} else {
+		struct flow_key_v6 k;
+
+		flow_key6(s, &k);
+		if (bpf_map_update_elem(map_fd(e->skel->maps.flows_v6), &k, fv,
+					BPF_ANY))
+			fail_msg("flow entry: %s", strerror(errno));
+	}
+}
+
+/* Delete the packet's flow entry; false if there was none. */
+bool flow_del(struct env *e, const struct pkt_spec *s)
+{
+	if (s->family == AF_INET) {
+		struct xlb_ft_way *w;
+		__u64 meta, kw;
+
+		w = flow_way4(e, s, &meta);
+		if (!w)
+			return false;
+		kw = __atomic_load_n(&w->kw, __ATOMIC_ACQUIRE);
+		return xlb_ft_delete(w, kw, meta) == XLB_FT_DEL_DONE;
+	} else {
+		struct flow_key_v6 k;
+
+		flow_key6(s, &k);
+		return !bpf_map_delete_elem(map_fd(e->skel->maps.flows_v6), &k);
+	}
+}
+
+/* Flows in flows4 now. */
+__u32 flows4_count(struct env *e)
+{
+	const struct xlb_ft *ft = &e->dp.ft4;
+	__u64 kw, meta;
+	__u32 i, n = 0;
+	int j;
+
+	for (i = 0; i < ft->nbuckets; i++)
+		for (j = 0; j < XLB_FT_WAYS; j++)
+			n += xlb_ft_read(&ft->tab[i].w[j], &kw, &meta);
+	return n;
+}
+
+/* Flows in both tables now. */
+__u32 flows_count(struct env *e)
+{
+	return flows4_count(e) + map_count(e->skel->maps.flows_v6);
+}
+
+/* Empty both flow tables (no packet in flight: tests only). */
+void flows_flush(struct env *e)
+{
+	memset(e->dp.ft4.tab, 0, e->dp.ft4.bytes);
+	map_flush(e->skel->maps.flows_v6);
 }
 
 /* The pinned back end of the packet's flow; fails the test if none. */
@@ -554,8 +742,7 @@ void env_reset(struct env *e)
 
 	cfg_set(e, &cfg);
 	stats_zero(e->skel->maps.flood, 1);
-	map_flush(e->skel->maps.flows_v4);
-	map_flush(e->skel->maps.flows_v6);
+	flows_flush(e);
 	map_flush(e->skel->maps.nat_rev);
 	stats_zero(e->skel->maps.stats_reason, XLB_REASON_MAX);
 	stats_zero(e->skel->maps.stats_svc, 16);

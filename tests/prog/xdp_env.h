@@ -135,7 +135,7 @@ void be_mac(__u32 id, __u8 mac[ETH_ALEN]);
 
 static const struct xlb_sizes small_sizes = {
 	.table_size = 13,
-	.max_flows = 64,
+	.max_flows = 1024, /* 256 buckets: 60 flows never fill one */
 	.max_services = 16,
 	.max_backends = 16,
 };
@@ -257,6 +257,32 @@ void flow_key6(const struct pkt_spec *s, struct flow_key_v6 *k);
 
 /* The data path's hash of the packet's flow. */
 __u64 flow_hash(const struct pkt_spec *s);
+
+/* CLOCK_MONOTONIC_COARSE in ns: the data path's bpf_ktime_get_coarse_ns(). */
+__u64 coarse_now(void);
+/* The service of the IPv4 packet's VIP (the VIP table), -1 if none. */
+int flow_svc4(struct env *e, const struct pkt_spec *s);
+/* The entry of IPv4 flow k (its service from the VIP table); false if
+ * none. */
+bool flow_lookup4(struct env *e, const struct flow_key_v4 *k,
+		  struct flow_value *fv);
+/* The way of the IPv4 packet's flow in flows4 (its meta in *meta), or
+ * NULL. */
+struct xlb_ft_way *flow_way4(struct env *e, const struct pkt_spec *s,
+			     __u64 *meta);
+/* Overwrite the existing entry of the packet's flow with *fv. */
+void flow_set(struct env *e, const struct pkt_spec *s,
+	      const struct flow_value *fv);
+/* Insert or overwrite the packet's flow entry. */
+void flow_put(struct env *e, const struct pkt_spec *s,
+	      const struct flow_value *fv);
+/* Delete the packet's flow entry; false if there was none. */
+bool flow_del(struct env *e, const struct pkt_spec *s);
+/* Flows in flows4; in flows4 and flows_v6. */
+__u32 flows4_count(struct env *e);
+__u32 flows_count(struct env *e);
+/* Empty both flow tables (no packet in flight). */
+void flows_flush(struct env *e);
 
 /* The flow entry of the packet's flow; false if there is none. */
 bool flow_get(struct env *e, const struct pkt_spec *s,
