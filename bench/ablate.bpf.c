@@ -9,9 +9,9 @@
  *   0 parse (parse_eth, parse_ipv4, parse_l4) + MAC rewrite + XDP_TX
  *   1 + VIP lookup (vip_find4: the VIP table, vip_tab4)
  *   2 + flow hash (xlb_hash over the 16-byte key)
- *   3 + flow lookup (flows_v4, LRU hash)
+ *   3 + flow lookup (flows4: the bucket, four compares)
  *   4 + back-end lookup and checks (backends)
- *   5 + bpf_ktime_get_coarse_ns() and flow_touch()
+ *   5 + bpf_ktime_get_coarse_ns() and ft_touch()
  *   6 + counters (stats_svc, stats_backend, stats_reason): the whole path
  */
 #include "vmlinux.h"
@@ -42,7 +42,10 @@ int xdp_ablate(struct xdp_md *ctx)
 	struct backend_info *be = &be_fixed;
 	struct flow_key_v4 fk = {};
 	struct l4_info l4 = {};
-	struct flow_value *fv = NULL;
+	struct flow_value fvs = {}, *fv = NULL;
+	struct xlb_ft_bucket *b = NULL;
+	__u64 h = 0, kw = 0, meta = 0;
+	__u32 idx;
 	__u64 bytes = data_end - data;
 	__u32 svc_id = 0, bid = 0;
 	const struct vip_meta *vm;
@@ -70,12 +73,17 @@ int xdp_ablate(struct xdp_md *ctx)
 		fk.sport = l4.sport;
 		fk.dport = l4.dport;
 		fk.proto = proto;
-		hash_sink = xlb_hash((__u32 *)&fk, sizeof(fk) / 4);
+		h = xlb_hash((__u32 *)&fk, sizeof(fk) / 4);
+		hash_sink = h;
 	}
 	if (stages >= 3) {
-		fv = bpf_map_lookup_elem(&flows_v4, &fk);
-		if (!fv)
+		kw = xlb_ft_kw(fk.src, fk.sport, svc_id);
+		b = ft_bucket(h, &idx);
+		if (!b || !ft_find(b, kw, &meta))
 			return XDP_DROP; /* every flow here is pinned */
+		fv = &fvs;
+		fv->backend_id = XLB_FT_META_BACKEND(meta);
+		fv->state = XLB_FT_META_STATE(meta);
 		bid = fv->backend_id;
 	}
 	if (stages >= 4 && fv) {
@@ -83,8 +91,9 @@ int xdp_ablate(struct xdp_md *ctx)
 		if (!be || be->state != XLB_BE_ACTIVE || be->svc_id != svc_id)
 			return XDP_DROP;
 	}
-	if (stages >= 5 && fv)
-		flow_touch(fv, &l4, proto, bpf_ktime_get_coarse_ns());
+	if (stages >= 5 && fv && b)
+		ft_touch(b, kw, meta, flow_next_state(fv->state, &l4, proto),
+			 bpf_ktime_get_coarse_ns());
 	if (stages >= 6) {
 		count_lb(&stats_svc, svc_id, bytes, false);
 		count_lb(&stats_backend, bid, bytes, false);

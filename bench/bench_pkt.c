@@ -98,6 +98,7 @@
 #include "flowtab6.skel.h"
 #include "../tests/prog/pktgen.h"
 #include "xlb_hash.h"
+#include "../ctl/flowtab.h" /* not bench/flowtab.h, the prototype */
 
 #define NFLOWS (1u << 19)
 #define NEW_MASK ((1u << 30) - 1)
@@ -121,7 +122,8 @@ struct lb_inst {
 	int nbe;
 	__u32 *table6; /* the IPv6 service's Maglev table, NULL: none */
 	__u32 *table4; /* the IPv4 service's Maglev table */
-	__u32 max_flows; /* flows_v4's size */
+	__u32 max_flows; /* its max_flows (flows4: a quarter in buckets) */
+	struct xlb_ft ft4; /* flows4, mmap'd */
 };
 
 enum method { M_REPEAT, M_CYCLE, M_SINGLE, M_RESTORE };
@@ -168,7 +170,7 @@ struct scenario {
 static struct cycle *cyc;
 static int cyc_prog, cyc6_prog, cyc_target, rst_prog;
 static __u32 repeat = 1000000, calls = 1 << 17;
-/* flows_v4's size for the next lb_load (0: the default) */
+/* max_flows for the next lb_load (0: the default) */
 static __u32 load_max_flows;
 #define FT_EV_N 5
 static int rounds = 5;
@@ -197,6 +199,14 @@ static __u64 now_ns(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static __u64 coarse_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
@@ -406,34 +416,35 @@ static void lb_load(struct lb_inst *li, int nbe, __u32 nflows,
 	}
 	vip_table_set(s, AF_INET, &vk.addr, vm);
 
-	fks = calloc(8192, sizeof(*fks));
-	fvs = calloc(8192, sizeof(*fvs));
+	if (xlb_ft_map(&li->ft4, bpf_map__fd(s->maps.flows4),
+		       xlb_ft_buckets(li->max_flows)))
+		die("mmap flows4: %s\n", strerror(errno));
+	fks = calloc(1, sizeof(*fks));
+	fvs = calloc(1, sizeof(*fvs));
 	if (!fks || !fvs)
 		die("out of memory\n");
-	t = now_ns(); /* bpf_ktime_get_coarse_ns is CLOCK_MONOTONIC too */
-	for (i = 0; i < nflows; i += count) {
-		__u32 j;
+	t = coarse_ns(); /* bpf_ktime_get_coarse_ns's clock */
+	for (i = 0, count = 0; i < nflows; i++) {
+		__u64 h;
 
-		count = nflows - i < 8192 ? nflows - i : 8192;
-		for (j = 0; j < count; j++) {
-			flow_key(i + j, vk.addr, &fks[j]);
-			fvs[j].backend_id =
-				table[xlb_slot(flow_hash(&fks[j],
-							 sizeof(fks[j])),
-					       size)];
-			fvs[j].state = XLB_FLOW_ESTABLISHED;
-			fvs[j].last_seen = t;
-			/* nat: a pinned flow has its port (the forward
-			 * path reads only this; nat_rev, which replies
-			 * use, is left empty) */
-			if (mode == FWD_NAT)
-				fvs[j].nat_port =
-					htons(1024 + (i + j) % 64000);
-		}
-		if (bpf_map_update_batch(bpf_map__fd(s->maps.flows_v4), fks,
-					 fvs, &count, NULL))
-			die("flows_v4 fill: %s\n", strerror(errno));
+		flow_key(i, vk.addr, fks);
+		h = flow_hash(fks, sizeof(*fks));
+		/* nat: a pinned flow has its port (the forward path reads
+		 * only this; nat_rev, which replies use, is left empty) */
+		if (!xlb_ft_place(&li->ft4, h, xlb_ft_kw(fks->src, fks->sport,
+							  svc),
+				  xlb_ft_meta(table[xlb_slot(h, size)],
+					      mode == FWD_NAT ?
+						      htons(1024 + i % 64000) :
+						      0,
+					      xlb_ft_seen(t),
+					      XLB_FLOW_ESTABLISHED)))
+			count++;
 	}
+	if (count)
+		fprintf(stderr, "bench_pkt: %u of %u flows found their bucket "
+			"full (they are new flows to the runs)\n", count,
+			nflows);
 	free(fks);
 	free(fvs);
 	free(mb);
@@ -567,6 +578,22 @@ static __u64 flows_clear(int fd)
 	return map_clear(fd);
 }
 
+static void ft4_count_one(void *arg, struct xlb_ft_way *w, __u64 kw,
+			  __u64 meta)
+{
+	(*(__u64 *)arg)++;
+}
+
+/* Empty flows4 (no packet in flight); returns how many flows it held. */
+static __u64 flows4_clear(struct lb_inst *li)
+{
+	__u64 n = 0;
+
+	xlb_ft_walk(&li->ft4, 0, li->ft4.nbuckets, ft4_count_one, &n);
+	memset(li->ft4.tab, 0, li->ft4.bytes);
+	return n;
+}
+
 /* Packets per reason of an instance (sum over CPUs). */
 static void reasons_get(struct lb_inst *li, __u64 *pk)
 {
@@ -595,13 +622,14 @@ static int ablate_load(struct ablate **out, struct lb_inst *li, __u32 stages)
 	if (!a)
 		die("cannot open ablate: %s\n", strerror(errno));
 	a->rodata->stages = stages;
+	a->rodata->flow_mask = li->ft4.nbuckets - 1;
 	memcpy((void *)a->rodata->if_mac, LB_MAC, ETH_ALEN);
 	err |= bpf_map__reuse_fd(a->maps.vip_tab4, bpf_map__fd(l->maps.vip_tab4));
 	err |= bpf_map__reuse_fd(a->maps.vip_tab6, bpf_map__fd(l->maps.vip_tab6));
 	err |= bpf_map__reuse_fd(a->maps.svc_tables,
 				 bpf_map__fd(l->maps.svc_tables));
 	err |= bpf_map__reuse_fd(a->maps.backends, bpf_map__fd(l->maps.backends));
-	err |= bpf_map__reuse_fd(a->maps.flows_v4, bpf_map__fd(l->maps.flows_v4));
+	err |= bpf_map__reuse_fd(a->maps.flows4, bpf_map__fd(l->maps.flows4));
 	err |= bpf_map__reuse_fd(a->maps.stats_svc,
 				 bpf_map__fd(l->maps.stats_svc));
 	err |= bpf_map__reuse_fd(a->maps.stats_backend,
@@ -888,9 +916,9 @@ static double run_one(struct scenario *sc, double *kns)
 	} else if (sc->new_flows && sc->ft6) {
 		ft6_clear(sc->ft6);
 	} else if (sc->new_flows) {
-		__u64 got = flows_clear(
-			sc->v6 ? bpf_map__fd(sc->li->skel->maps.flows_v6) :
-				 bpf_map__fd(sc->li->skel->maps.flows_v4));
+		__u64 got = sc->v6 ? flows_clear(bpf_map__fd(
+					     sc->li->skel->maps.flows_v6)) :
+				     flows4_clear(sc->li);
 
 		if (got != n) {
 			fprintf(stderr,
@@ -1041,23 +1069,18 @@ static void prep_ft_never(struct scenario *sc)
  * has served flows before (the free list's order changes: issue 14). */
 static void lb_use_once(struct lb_inst *li)
 {
-	static struct flow_key_v4 fks[8192];
-	static struct flow_value fvs[8192];
-	int fd = bpf_map__fd(li->skel->maps.flows_v4);
-	__u32 vip, i, j, count;
+	struct flow_key_v4 fk;
+	__u32 vip, i;
+	__u64 h;
 
 	inet_pton(AF_INET, VIP4, &vip);
-	for (i = 0; i < 1000000; i += count) {
-		count = 1000000 - i < 8192 ? 1000000 - i : 8192;
-		for (j = 0; j < count; j++) {
-			flow_key(NFLOWS * 2 + i + j, vip, &fks[j]);
-			fvs[j].backend_id = 1;
-			fvs[j].state = XLB_FLOW_SYN;
-		}
-		if (bpf_map_update_batch(fd, fks, fvs, &count, NULL))
-			die("flows_v4 fill: %s\n", strerror(errno));
+	for (i = 0; i < 1000000; i++) {
+		flow_key(NFLOWS * 2 + i, vip, &fk);
+		h = flow_hash(&fk, sizeof(fk));
+		xlb_ft_place(&li->ft4, h, xlb_ft_kw(fk.src, fk.sport, SVC4),
+			     xlb_ft_meta(1, 0, 0, XLB_FLOW_SYN));
 	}
-	flows_clear(fd);
+	flows4_clear(li);
 }
 
 static int add_issue_rows(struct scenario *sc, int ns, struct lb_inst *hit1,
@@ -1425,7 +1448,7 @@ static void two_cpus_w(const char *name, int prog, void (*empty)(void *),
 
 static void empty_cur(void *li)
 {
-	flows_clear(bpf_map__fd(((struct lb_inst *)li)->skel->maps.flows_v4));
+	flows4_clear(li);
 }
 
 static void empty_ft(void *fi)

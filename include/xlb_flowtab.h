@@ -35,8 +35,8 @@
  *    only when the state changed or the last-seen is about a second old;
  *    a replaced way has another meta, so the cmpxchg fails harmlessly.
  */
-#ifndef XLB_FLOWTAB_H
-#define XLB_FLOWTAB_H
+#ifndef XLB_FT_LAYOUT_H
+#define XLB_FT_LAYOUT_H
 
 #ifdef __bpf__
 /* types from vmlinux.h, included first */
