@@ -143,7 +143,9 @@ _Static_assert(sizeof(struct backend_info) == 32, "backend_info size");
  * `backends` stay as they are across `xdp-lb upgrade` either way. */
 #define XLB_BE_F_NO_NEW (1u << 0)
 
-/* Key of flows_v4: one client connection to an IPv4 service. */
+/* One client connection to an IPv4 service: what xlb_hash() hashes for
+ * the flows4 bucket and the service-table slot (flows4 keeps a key word
+ * of it: include/xlb_flowtab.h). */
 struct flow_key_v4 {
 	__be32 src;
 	__be32 dst;
@@ -179,7 +181,8 @@ enum flow_state {
 				   * ACK): not live until a second packet */
 };
 
-/* Value of flows_v4/flows_v6: the back end a flow is pinned to. */
+/* Value of flows_v6 (and what a flows4 way's meta word decodes to): the
+ * back end a flow is pinned to. */
 struct flow_value {
 	__u32 backend_id;
 	__u8 state;    /* enum flow_state */
