@@ -137,6 +137,8 @@ $(BUILD)/tests/libprog.a: $(PROG_LIB_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/tests/test_decap: $(BUILD)/decap.skel.h
+# flows4's full-speed two-CPU test runs behind the bench's cycle wrapper.
+$(BUILD)/tests/test_xdp_flowtab: $(BUILD)/cycle.skel.h
 
 # Issue 14's prototype flow table (bench/flowtab.bpf.c, bench/ft_user.c)
 # and its packet test.

@@ -16,6 +16,13 @@
  *    stripe lock held, every way's back end is its key's pick (a torn
  *    key/meta pair shows there), and every packet of a flow went to the
  *    back end its first packet got.
+ *  - two_cpus_new_flow_every_packet: the same at full speed into a
+ *    larger table (max_flows 2^16), each CPU behind its own
+ *    bench/cycle.bpf.c: every iteration a flow never seen before, the
+ *    same sequence on both CPUs, so they insert the same new flow at
+ *    about the same time, into free ways first (where a second copy of
+ *    a key would go if the insert did not look again under its lock),
+ *    repeat 200,000, three times; then the same table checks.
  *  - sweep_purge_through_mmap: the controller's sweep counts live flows
  *    per back end and expires idle ones, its purge deletes one back end's
  *    flows, both through the mmap'd array.
@@ -25,11 +32,22 @@
 #include <pthread.h>
 
 #include "xdp_env.h"
+#include "cycle.skel.h"
 
 static int setup_one_bucket(void **state)
 {
 	static const struct xlb_sizes sz = { .table_size = 13,
 					    .max_flows = 4,
+					    .max_services = 16,
+					    .max_backends = 16 };
+
+	return env_setup_sized(state, &sz);
+}
+
+static int setup_big_table(void **state)
+{
+	static const struct xlb_sizes sz = { .table_size = 13,
+					    .max_flows = 1u << 16,
 					    .max_services = 16,
 					    .max_backends = 16 };
 
@@ -129,6 +147,8 @@ static void test_full_bucket_replaces_oldest(void **state)
 /* ---- two CPUs ---------------------------------------------------------- */
 
 #define NFLOWS 256  /* 16 buckets of 4 ways (max_flows 64): many evictions */
+/* the cycle wrapper's mask: a flow never seen before every packet */
+#define NEW_MASK ((1u << 30) - 1)
 #define ROUNDS 200
 
 struct cpu_run {
@@ -182,13 +202,18 @@ static void *cpu_main(void *arg)
 }
 
 /* The table after the run: keys once, no busy way, no lock held, every
- * way's back end its key's pick. */
-static void check_table(struct env *e, const struct pkt_spec *specs)
+ * way in the bucket its key's hash names, its back end its key's pick
+ * (a torn key/meta pair shows there). Every key is a flow of SVC_TCP4
+ * (VIP4:80/tcp) from a client in 198.19.0.0/16 or fam4's. */
+static void check_table(struct env *e)
 {
 	const struct xlb_ft *ft = &e->dp.ft4;
-	__u32 i, j, k, lk, n = 0, held = 0;
+	__u32 i, j, lk, n = 0, held = 0, be;
 	int lfd = bpf_map__fd(e->skel->maps.flow_locks);
+	__be32 vip;
+	__u64 h;
 
+	addr_of(AF_INET, VIP4, &vip);
 	for (i = 0; i < ft->nbuckets; i++)
 		for (j = 0; j < XLB_FT_WAYS; j++) {
 			__u64 kw = ft->tab[i].w[j].kw;
@@ -198,19 +223,25 @@ static void check_table(struct env *e, const struct pkt_spec *specs)
 				continue;
 			if (kw & XLB_FT_BUSY)
 				fail_msg("bucket %u way %u left busy", i, j);
-			k = ntohs(XLB_FT_KW_SPORT(kw)) - 42000;
-			if (k >= NFLOWS)
-				fail_msg("bucket %u way %u: unknown key %llx", i,
-					 j, (unsigned long long)kw);
-			if ((flow_hash(&specs[k]) & (ft->nbuckets - 1)) != i)
-				fail_msg("flow %u in bucket %u, not its own", k,
-					 i);
-			expect_u64(XLB_FT_META_BACKEND(meta), pick(e, &specs[k]),
-				   "flow %u's way: back end (a torn pair?)", k);
+			if (XLB_FT_KW_SVC(kw) != SVC_TCP4)
+				fail_msg("bucket %u way %u: key %llx of service "
+					 "%u", i, j, (unsigned long long)kw,
+					 XLB_FT_KW_SVC(kw));
+			h = xlb_ft_hash4(XLB_FT_KW_SRC(kw), vip,
+					 XLB_FT_KW_SPORT(kw), htons(80),
+					 IPPROTO_TCP);
+			if ((h & (ft->nbuckets - 1)) != i)
+				fail_msg("key %llx in bucket %u, not its own",
+					 (unsigned long long)kw, i);
+			be = table_slot(e, SVC_TCP4,
+					xlb_slot(h, e->sz.table_size));
+			expect_u64(XLB_FT_META_BACKEND(meta), be,
+				   "key %llx's way: back end (a torn pair?)",
+				   (unsigned long long)kw);
 			for (__u32 j2 = j + 1; j2 < XLB_FT_WAYS; j2++)
 				if (ft->tab[i].w[j2].kw == kw)
-					fail_msg("flow %u twice in bucket %u",
-						 k, i);
+					fail_msg("key %llx twice in bucket %u",
+						 (unsigned long long)kw, i);
 			n++;
 		}
 	for (lk = 0; lk < XLB_FT_LOCKS; lk++) {
@@ -264,7 +295,82 @@ static void test_two_cpus_insert_and_look_up(void **state)
 		expect_u64(r[1].first[k], r[0].first[k],
 			   "flow %u: CPU 1's back end = CPU 0's", k);
 	}
-	check_table(e, specs);
+	check_table(e);
+}
+
+struct blaster {
+	int prog, cpu, err;
+	const struct pkt *p;
+	pthread_barrier_t *bar;
+};
+
+static void *blast(void *arg)
+{
+	struct blaster *bl = arg;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = bl->p->data,
+		    .data_size_in = bl->p->len, .repeat = 200000);
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(bl->cpu, &set);
+	bl->err = pthread_setaffinity_np(pthread_self(), sizeof(set), &set) ?
+			  -1 : 0;
+	pthread_barrier_wait(bl->bar);
+	for (int i = 0; i < 3 && !bl->err; i++)
+		if (bpf_prog_test_run_opts(bl->prog, &o) || o.retval != XDP_TX)
+			bl->err = 1;
+	return NULL;
+}
+
+static void test_two_cpus_new_flow_every_packet(void **state)
+{
+	struct env *e = *state;
+	struct pkt_spec s = tcp_spec(&fam4, 1024, TF_SYN);
+	struct blaster bl[2];
+	pthread_barrier_t bar;
+	pthread_t th[2];
+	struct cycle *cy[2];
+	struct pkt p;
+	__u32 key = 0;
+	int i;
+
+	if (libbpf_num_possible_cpus() < 2)
+		skip();
+	s.saddr = "198.19.0.0";
+	build(&s, &p);
+	pthread_barrier_init(&bar, NULL, 2);
+	/* a wrapper each: both CPUs walk one sequence of flows in step,
+	 * inserting the same new flow at about the same time */
+	for (i = 0; i < 2; i++) {
+		cy[i] = cycle__open_and_load();
+		assert_non_null(cy[i]);
+		assert_int_equal(
+			bpf_map_update_elem(bpf_map__fd(cy[i]->maps.target),
+					    &key, &e->prog, 0),
+			0);
+		cy[i]->bss->mask = NEW_MASK;
+	}
+	for (i = 0; i < 2; i++) {
+		bl[i] = (struct blaster){
+			.prog = bpf_program__fd(cy[i]->progs.xdp_cycle),
+			.cpu = i, .p = &p, .bar = &bar };
+		assert_int_equal(pthread_create(&th[i], NULL, blast, &bl[i]),
+				 0);
+	}
+	for (i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	for (i = 0; i < 2; i++)
+		cycle__destroy(cy[i]);
+	for (i = 0; i < 2; i++)
+		if (bl[i].err)
+			fail_msg("CPU %d: %s", i, bl[i].err < 0 ?
+				 "cannot pin the thread" :
+				 "a test run failed or did not forward");
+	print_message("# new flows pinned: %llu, unpinned (lock busy): %llu\n",
+		      (unsigned long long)lb_get(e->skel->maps.stats_svc,
+						 SVC_TCP4).new_flows,
+		      (unsigned long long)reason_get(e, XLB_TX_UNPINNED).packets);
+	check_table(e);
 }
 
 /* ---- the controller's walks through the mmap -------------------------- */
@@ -321,6 +427,7 @@ static const struct CMUnitTest tests[] = {
 	{ "collisions_one_bucket", test_collisions_one_bucket, setup_one_bucket, env_teardown, NULL },
 	{ "full_bucket_replaces_oldest", test_full_bucket_replaces_oldest, setup_one_bucket, env_teardown, NULL },
 	{ "two_cpus_insert_and_look_up", test_two_cpus_insert_and_look_up, setup_small_table, env_teardown, NULL },
+	{ "two_cpus_new_flow_every_packet", test_two_cpus_new_flow_every_packet, setup_big_table, env_teardown, NULL },
 	SCENARIO(sweep_purge_through_mmap),
 };
 
