@@ -6,8 +6,9 @@
  * and deletes through the mmap'd array (ctl/flowtab.c). A flow lives in
  * bucket xlb_hash(flow_key_v4) & (buckets - 1): the same hash whose high
  * half picks a new flow's service-table slot. The table has
- * xlb_ft_buckets(max_flows) buckets: up to max_flows flows; a flow whose
- * bucket is full replaces the bucket's oldest way (by last-seen).
+ * xlb_ft_buckets(max_flows) buckets, XLB_FT_ROOM ways a flow: max_flows
+ * flows fill half of its ways; a flow whose bucket is full replaces the
+ * bucket's oldest way (by last-seen).
  *
  * A way is 16 bytes, two words, each written with one 64-bit store or
  * atomic (never torn); what must not tear is the pair:
@@ -68,11 +69,18 @@ struct xlb_ft_bucket {
 } __attribute__((aligned(64)));
 _Static_assert(sizeof(struct xlb_ft_bucket) == 64, "one line a bucket");
 
-/* Buckets for max_flows flows: max_flows / XLB_FT_WAYS rounded up to a
- * power of two (at least 1). */
+/* Ways a flow of max_flows: with one bucket choice and flows spread at
+ * random, max_flows flows in as many ways would not find room for ~20% of
+ * them (a bucket holds four); in twice as many ways ~3.7%, in half of
+ * max_flows ~0.4% (docs/modes.md). */
+#define XLB_FT_ROOM 2
+
+/* Buckets for max_flows flows: max_flows * XLB_FT_ROOM / XLB_FT_WAYS
+ * rounded up to a power of two (at least 1). */
 static __always_inline __u32 xlb_ft_buckets(__u32 max_flows)
 {
-	__u32 want = (max_flows + XLB_FT_WAYS - 1) / XLB_FT_WAYS, n = 1;
+	__u32 per = XLB_FT_WAYS / XLB_FT_ROOM, n = 1;
+	__u32 want = max_flows / per + (max_flows % per != 0);
 
 	while (n < want && n < (1u << 30))
 		n <<= 1;

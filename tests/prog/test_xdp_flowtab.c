@@ -2,7 +2,7 @@
 /*
  * Packet tests of the XDP program's IPv4 flow table (flows4, the
  * cache-line table of include/xlb_flowtab.h), with BPF_PROG_TEST_RUN:
- *  - collisions_one_bucket: a table of one bucket (max_flows 4): four
+ *  - collisions_one_bucket: a table of one bucket (max_flows 2): four
  *    flows share it, each pinned to its own pick, found again by later
  *    packets, nothing inserted twice.
  *  - full_bucket_replaces_oldest: a fifth flow replaces the way seen
@@ -37,7 +37,7 @@
 static int setup_one_bucket(void **state)
 {
 	static const struct xlb_sizes sz = { .table_size = 13,
-					    .max_flows = 4,
+					    .max_flows = 2,
 					    .max_services = 16,
 					    .max_backends = 16 };
 
@@ -79,7 +79,7 @@ static void test_collisions_one_bucket(void **state)
 	__u32 k;
 
 	expect_u64(bpf_map__max_entries(e->skel->maps.flows4), 1,
-		   "buckets for max_flows 4");
+		   "buckets for max_flows 2");
 	for (k = 0; k < XLB_FT_WAYS; k++) {
 		s = tcp_spec(&fam4, 41000 + k, TF_SYN);
 		send_tx(e, &s, pick(e, &s), "SYN into the shared bucket");
@@ -146,7 +146,7 @@ static void test_full_bucket_replaces_oldest(void **state)
 
 /* ---- two CPUs ---------------------------------------------------------- */
 
-#define NFLOWS 256  /* 16 buckets of 4 ways (max_flows 64): many evictions */
+#define NFLOWS 256  /* 32 buckets of 4 ways (max_flows 64): many evictions */
 /* the cycle wrapper's mask: a flow never seen before every packet */
 #define NEW_MASK ((1u << 30) - 1)
 #define ROUNDS 200

@@ -39,12 +39,12 @@ static void test_flow_table_full_still_forwards(void **state)
 				   xlb_slot(flow_hash(&s), e->sz.table_size)),
 			what);
 	}
-	/* max_flows 8: two buckets of four ways, both full by now (100
-	 * flows: each new one replaced its bucket's oldest way) */
+	/* max_flows 8: four buckets of four ways (twice the room), all full
+	 * by now (100 flows: each new one replaced its bucket's oldest way) */
 	expect_u64(bpf_map__max_entries(e->skel->maps.flows4),
 		   xlb_ft_buckets(8), "flows4 buckets for max_flows 8");
-	expect_u64(xlb_ft_buckets(8), 2, "buckets for max_flows 8");
-	expect_u64(flows4_count(e), 8, "flows in a full flows4 of 8 ways");
+	expect_u64(xlb_ft_buckets(8), 4, "buckets for max_flows 8");
+	expect_u64(flows4_count(e), 16, "flows in a full flows4 of 16 ways");
 	expect_reasons(e, XLB_TX_FORWARDED, n, n * len);
 	expect_lb(e, e->skel->maps.stats_svc, SVC_TCP4, n, n * len, n);
 }

@@ -135,7 +135,7 @@ void be_mac(__u32 id, __u8 mac[ETH_ALEN]);
 
 static const struct xlb_sizes small_sizes = {
 	.table_size = 13,
-	.max_flows = 1024, /* 256 buckets: 60 flows never fill one */
+	.max_flows = 1024, /* 512 buckets: 60 flows never fill one */
 	.max_services = 16,
 	.max_backends = 16,
 };

@@ -38,14 +38,19 @@ static __u64 kw_of(__u32 k)
 
 static void test_bucket_count(void **state)
 {
+	/* twice the ways of max_flows (XLB_FT_ROOM), four a bucket */
 	assert_int_equal(xlb_ft_buckets(0), 1);
 	assert_int_equal(xlb_ft_buckets(1), 1);
-	assert_int_equal(xlb_ft_buckets(4), 1);
-	assert_int_equal(xlb_ft_buckets(5), 2);
-	assert_int_equal(xlb_ft_buckets(8), 2);
-	assert_int_equal(xlb_ft_buckets(9), 4);
-	assert_int_equal(xlb_ft_buckets(1u << 20), 1u << 18);
-	assert_int_equal(xlb_ft_buckets((1u << 20) + 1), 1u << 19);
+	assert_int_equal(xlb_ft_buckets(2), 1);
+	assert_int_equal(xlb_ft_buckets(3), 2);
+	assert_int_equal(xlb_ft_buckets(4), 2);
+	assert_int_equal(xlb_ft_buckets(5), 4);
+	assert_int_equal(xlb_ft_buckets(8), 4);
+	assert_int_equal(xlb_ft_buckets(9), 8);
+	assert_int_equal(xlb_ft_buckets(1u << 20), 1u << 19);
+	assert_int_equal(xlb_ft_buckets((1u << 20) + 1), 1u << 20);
+	assert_int_equal(xlb_ft_buckets(67108864), 1u << 25);
+	assert_int_equal(xlb_ft_buckets(0xffffffffu), 1u << 30);
 }
 
 static void test_words(void **state)
