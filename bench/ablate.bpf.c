@@ -12,7 +12,10 @@
  *   3 + flow lookup (flows4: the bucket, four compares)
  *   4 + back-end lookup and checks (backends)
  *   5 + bpf_ktime_get_coarse_ns() and ft_touch()
- *   6 + counters (stats_svc, stats_backend, stats_reason): the whole path
+ *   6 + counters: the whole path (stats_backend only, as xdp_lb.bpf.c
+ *     counts a forwarded packet); with old_counters, the three writes the
+ *     data path made before (a per-service, a per-back-end and a
+ *     per-reason entry; stats_svc_drop stands in for the per-service map)
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -29,6 +32,7 @@
 #include "dsr.h"
 
 const volatile __u32 stages = 6;
+const volatile bool old_counters;
 
 struct backend_info be_fixed = { .mac = { 0x02, 0xbe, 0, 0, 0, 1 } };
 __u64 hash_sink;
@@ -95,9 +99,11 @@ int xdp_ablate(struct xdp_md *ctx)
 		ft_touch(b, kw, meta, flow_next_state(fv->state, &l4, proto),
 			 bpf_ktime_get_coarse_ns());
 	if (stages >= 6) {
-		count_lb(&stats_svc, svc_id, bytes, false);
+		if (old_counters)
+			count_lb(&stats_svc_drop, svc_id, bytes, false);
 		count_lb(&stats_backend, bid, bytes, false);
-		count_reason(XLB_TX_FORWARDED, bytes);
+		if (old_counters)
+			count_reason(XLB_TX_FORWARDED, bytes);
 	}
 	return dsr_forward(eth, be);
 }

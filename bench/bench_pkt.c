@@ -99,6 +99,7 @@
 #include "../tests/prog/pktgen.h"
 #include "xlb_hash.h"
 #include "../ctl/flowtab.h" /* not bench/flowtab.h, the prototype */
+#include "counters.h"
 
 #define NFLOWS (1u << 19)
 #define NEW_MASK ((1u << 30) - 1)
@@ -594,25 +595,59 @@ static __u64 flows4_clear(struct lb_inst *li)
 	return n;
 }
 
-/* Packets per reason of an instance (sum over CPUs). */
+/* The sum of li's stats_backend entries of service svc (every service:
+ * svc 0). */
+static struct lb_counters be_sum(struct lb_inst *li, __u32 svc)
+{
+	int ncpu = libbpf_num_possible_cpus(), c;
+	struct lb_counters v[ncpu], sum = {};
+	struct backend_info bi;
+	__u32 id, n = bpf_map__max_entries(li->skel->maps.stats_backend);
+
+	for (id = 0; id < n; id++) {
+		if (bpf_map_lookup_elem(bpf_map__fd(li->skel->maps.backends),
+					&id, &bi) ||
+		    bi.state == XLB_BE_UNUSED || (svc && bi.svc_id != svc) ||
+		    bpf_map_lookup_elem(
+			    bpf_map__fd(li->skel->maps.stats_backend), &id, v))
+			continue;
+		for (c = 0; c < ncpu; c++)
+			xlb_counters_add(&sum, &v[c]);
+	}
+	return sum;
+}
+
+/* Packets per reason of an instance (sum over CPUs), tx_forwarded derived
+ * as the controller does (ctl/counters.h). */
 static void reasons_get(struct lb_inst *li, __u64 *pk)
 {
 	int ncpu = libbpf_num_possible_cpus(), c;
-	struct reason_counters rc[ncpu];
+	struct reason_counters rc[ncpu], sum[XLB_REASON_MAX], failed = {};
+	struct lb_counters be = be_sum(li, 0);
 	__u32 r;
 
 	for (r = 0; r < XLB_REASON_MAX; r++) {
-		pk[r] = 0;
+		memset(&sum[r], 0, sizeof(sum[r]));
 		if (bpf_map_lookup_elem(
 			    bpf_map__fd(li->skel->maps.stats_reason), &r, rc))
 			continue;
 		for (c = 0; c < ncpu; c++)
-			pk[r] += rc[c].packets;
+			sum[r].packets += rc[c].packets;
 	}
+	r = XLB_REASON_FWD_FAILED;
+	if (!bpf_map_lookup_elem(bpf_map__fd(li->skel->maps.stats_reason), &r,
+				 rc))
+		for (c = 0; c < ncpu; c++)
+			failed.packets += rc[c].packets;
+	xlb_reasons_derive(sum, &failed, &be);
+	for (r = 0; r < XLB_REASON_MAX; r++)
+		pk[r] = sum[r].packets;
 }
 
-/* The hit path cut after stage `stages` (ablate.bpf.c), on li's maps. */
-static int ablate_load(struct ablate **out, struct lb_inst *li, __u32 stages)
+/* The hit path cut after stage `stages` (ablate.bpf.c), on li's maps;
+ * old: stage 6 counts as the data path did before (three writes). */
+static int ablate_load(struct ablate **out, struct lb_inst *li, __u32 stages,
+		       bool old)
 {
 	struct xdp_lb *l = li->skel;
 	struct ablate *a;
@@ -623,6 +658,7 @@ static int ablate_load(struct ablate **out, struct lb_inst *li, __u32 stages)
 		die("cannot open ablate: %s\n", strerror(errno));
 	a->rodata->stages = stages;
 	a->rodata->flow_mask = li->ft4.nbuckets - 1;
+	a->rodata->old_counters = old;
 	memcpy((void *)a->rodata->if_mac, LB_MAC, ETH_ALEN);
 	err |= bpf_map__reuse_fd(a->maps.vip_tab4, bpf_map__fd(l->maps.vip_tab4));
 	err |= bpf_map__reuse_fd(a->maps.vip_tab6, bpf_map__fd(l->maps.vip_tab6));
@@ -630,8 +666,8 @@ static int ablate_load(struct ablate **out, struct lb_inst *li, __u32 stages)
 				 bpf_map__fd(l->maps.svc_tables));
 	err |= bpf_map__reuse_fd(a->maps.backends, bpf_map__fd(l->maps.backends));
 	err |= bpf_map__reuse_fd(a->maps.flows4, bpf_map__fd(l->maps.flows4));
-	err |= bpf_map__reuse_fd(a->maps.stats_svc,
-				 bpf_map__fd(l->maps.stats_svc));
+	err |= bpf_map__reuse_fd(a->maps.stats_svc_drop,
+				 bpf_map__fd(l->maps.stats_svc_drop));
 	err |= bpf_map__reuse_fd(a->maps.stats_backend,
 				 bpf_map__fd(l->maps.stats_backend));
 	err |= bpf_map__reuse_fd(a->maps.stats_reason,
@@ -663,18 +699,51 @@ static void cycle_load(void)
 	cyc_target = bpf_map__fd(cyc->maps.target);
 }
 
-/* Sum of a per-CPU stats_svc entry's new_flows. */
+/* New flows of a service: the sum of its back ends' (ctl/counters.h; a
+ * bench instance neither drops nor removes back ends). */
 static __u64 new_flows_count(struct lb_inst *li, __u32 svc)
 {
-	int ncpu = libbpf_num_possible_cpus(), i;
-	struct lb_counters c[ncpu];
-	__u64 n = 0;
+	return be_sum(li, svc).new_flows;
+}
 
-	if (bpf_map_lookup_elem(bpf_map__fd(li->skel->maps.stats_svc), &svc, c))
-		return 0;
-	for (i = 0; i < ncpu; i++)
-		n += c[i].new_flows;
-	return n;
+/* -O: another build of xdp_lb.bpf.o (e.g. main's), loaded on li's maps:
+ * every map of the same name reused, its rodata (settings.h) copied from
+ * li's. Returns its program's fd; the object stays loaded. */
+static const char *other_obj;
+
+static int other_load(struct lb_inst *li)
+{
+	const void *ro;
+	struct bpf_object *obj;
+	struct bpf_map *m, *mine;
+	size_t rosz;
+	int err = 0;
+
+	obj = bpf_object__open_file(other_obj, NULL);
+	if (!obj)
+		die("cannot open %s: %s\n", other_obj, strerror(errno));
+	ro = bpf_map__initial_value(li->skel->maps.rodata, &rosz);
+	bpf_object__for_each_map(m, obj) {
+		if (bpf_map__is_internal(m)) {
+			if (!strstr(bpf_map__name(m), ".rodata"))
+				continue;
+			if (bpf_map__value_size(m) != rosz)
+				die("%s: its rodata is not this one's\n",
+				    other_obj);
+			err |= bpf_map__set_initial_value(m, ro, rosz);
+			continue;
+		}
+		mine = bpf_object__find_map_by_name(li->skel->obj,
+						    bpf_map__name(m));
+		if (mine)
+			err |= bpf_map__reuse_fd(m, bpf_map__fd(mine));
+	}
+	if (err)
+		die("%s: cannot reuse the maps\n", other_obj);
+	err = bpf_object__load(obj);
+	if (err)
+		die("cannot load %s: %s\n", other_obj, strerror(-err));
+	return bpf_program__fd(bpf_object__find_program_by_name(obj, "xdp_lb"));
 }
 
 /* A prototype row's path check, outside the timing: a hit run inserts
@@ -1462,8 +1531,10 @@ static void print_pairs(struct scenario *sc, int ns)
 	double v[MAX_ROUNDS], m, lo, hi;
 	int i, r;
 
-	printf("# prototype / current path, same rounds: median (min-max) of "
-	       "per-round ratios (userspace timing; the kernel's)\n");
+	printf("# row / its twin (a prototype / the current path; the current "
+	       "path / -O's build or the old counters), same rounds: median "
+	       "(min-max) of per-round ratios (userspace timing; the "
+	       "kernel's)\n");
 	for (i = 0; i < ns; i++) {
 		if (!sc[i].vs)
 			continue;
@@ -1499,13 +1570,13 @@ int main(int argc, char **argv)
 	const char *datafile = NULL;
 	char *ifaces = NULL, *tok, *save = NULL;
 	int attached[10], nattached = 0, progs[10], nprogs = 0;
-	struct ablate *abl[7];
+	struct ablate *abl[8];
 	struct floor *fl;
 	int ns = 0, i, r, opt, floor_of[4] = { -1, -1, -1, -1 };
 	int floor6_of[4] = { -1, -1, -1, -1 }; /* the IPv6 rows' floors */
 	__u64 t;
 
-	while ((opt = getopt(argc, argv, "r:n:c:o:i:fFBP6")) != -1) {
+	while ((opt = getopt(argc, argv, "r:n:c:o:i:O:fFBP6")) != -1) {
 		switch (opt) {
 		case 'f':
 			with_ft = true;
@@ -1537,10 +1608,14 @@ int main(int argc, char **argv)
 		case 'i':
 			ifaces = optarg;
 			break;
+		case 'O':
+			other_obj = optarg;
+			break;
 		default:
 			fprintf(stderr, "usage: bench_pkt [-r ROUNDS] "
 					"[-n REPEAT] [-c CALLS] [-o DATAFILE] "
-					"[-i IFACE,...] [-f] [-F] [-B] [-P] [-6]\n");
+					"[-i IFACE,...] [-O XDP_LB_BPF_O] [-f] [-F] [-B] "
+					"[-P] [-6]\n");
 			return 2;
 		}
 	}
@@ -1710,17 +1785,27 @@ int main(int argc, char **argv)
 	ADD(.name = "hit, 1 flow, 100 be", .m = M_CYCLE, .prog = hit[1].prog,
 	    .li = &hit[1], .pkt = &ack, .mask = 0, .expect = XDP_TX);
 	for (i = 0; i < 7; i++) {
-		ADD(.m = M_CYCLE, .prog = ablate_load(&abl[i], &hit[1], i),
+		ADD(.m = M_CYCLE, .prog = ablate_load(&abl[i], &hit[1], i, false),
 		    .pkt = &ack, .mask = 0, .expect = XDP_TX);
 		snprintf(sc[ns - 1].name, sizeof(sc[0].name),
 			 "stages 0-%d, 1 flow", i);
 	}
+	/* stage 6 as the data path counted before: three writes; the new
+	 * row over it in the pairs */
+	ADD(.name = "stages 0-6 old counters, 1 flow", .m = M_CYCLE,
+	    .prog = ablate_load(&abl[7], &hit[1], 6, true), .pkt = &ack,
+	    .mask = 0, .expect = XDP_TX);
+	sc[ns - 2].vs = ns;
 	for (i = 0; i < 7; i++) {
 		ADD(.m = M_CYCLE, .prog = bpf_program__fd(abl[i]->progs.xdp_ablate),
 		    .pkt = &ack, .mask = NFLOWS - 1, .expect = XDP_TX);
 		snprintf(sc[ns - 1].name, sizeof(sc[0].name),
 			 "stages 0-%d, 2^19 flows", i);
 	}
+	ADD(.name = "stages 0-6 old counters, 2^19", .m = M_CYCLE,
+	    .prog = bpf_program__fd(abl[7]->progs.xdp_ablate), .pkt = &ack,
+	    .mask = NFLOWS - 1, .expect = XDP_TX);
+	sc[ns - 2].vs = ns;
 	floor_of[M_SINGLE] = ns;
 	ADD(.name = "floor", .m = M_SINGLE, .prog = bpf_program__fd(fl->progs.xdp_floor),
 	    .pkt = &ack, .mask = NFLOWS - 1, .expect = XDP_TX, .floor = true);
@@ -1750,6 +1835,15 @@ int main(int argc, char **argv)
 		snprintf(sc[ns - 1].name, sizeof(sc[0].name),
 			 "%s: hit, 1 flow, %d be", modes[i].name,
 			 modes[i].hit->nbe);
+		if (other_obj && modes[i].hit->nbe == 100) {
+			/* -O: the other build on the same maps, in pairs */
+			ADD(.m = M_RESTORE, .prog = other_load(modes[i].hit),
+			    .pkt = &ack, .mask = 0,
+			    .expect = modes[i].verdict);
+			snprintf(sc[ns - 1].name, sizeof(sc[0].name),
+				 "-O %s: hit, 1 flow", modes[i].name);
+			sc[ns - 2].vs = ns;
+		}
 		ADD(.m = M_RESTORE, .prog = modes[i].hit->prog,
 		    .li = modes[i].hit, .pkt = &ack, .mask = NFLOWS - 1,
 		    .expect = modes[i].verdict, .check_path = true,
@@ -1757,6 +1851,14 @@ int main(int argc, char **argv)
 		snprintf(sc[ns - 1].name, sizeof(sc[0].name),
 			 "%s: hit, 2^19 flows, %d be", modes[i].name,
 			 modes[i].hit->nbe);
+		if (other_obj && modes[i].hit->nbe == 100) {
+			ADD(.m = M_RESTORE, .prog = sc[ns - 2].prog,
+			    .pkt = &ack, .mask = NFLOWS - 1,
+			    .expect = modes[i].verdict);
+			snprintf(sc[ns - 1].name, sizeof(sc[0].name),
+				 "-O %s: hit, 2^19 flows", modes[i].name);
+			sc[ns - 2].vs = ns;
+		}
 		/* nat: a run can map at most 64,512 ports per back end
 		 * (nat_ports 1024-65535), so with 3 back ends a run is
 		 * 96,768 new flows (half of the ports), not 10^6 */
@@ -1922,7 +2024,7 @@ int main(int argc, char **argv)
 		xdp_lb__destroy(modes[i].hit->skel);
 		xdp_lb__destroy(modes[i].fresh->skel);
 	}
-	for (i = 0; i < 7; i++)
+	for (i = 0; i < 8; i++)
 		ablate__destroy(abl[i]);
 	cycle__destroy(cyc);
 	floor__destroy(fl);

@@ -109,16 +109,31 @@ struct {
 	__type(value, struct flow_value);
 } flows_v6 SEC(".maps");
 
-/* stats_svc: per-CPU packets/bytes/new flows per service id. Data path. */
+/* stats_svc_drop: per-CPU packets/bytes/new flows per service id, for the
+ * service's packets that were dropped before a back end was chosen (no
+ * back end, no nat port, ...). Data path, drop paths only: a forwarded
+ * packet counts only in stats_backend (counters.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, XLB_DEFAULT_MAX_SERVICES);
 	__type(key, __u32);
 	__type(value, struct lb_counters);
-} stats_svc SEC(".maps");
+} stats_svc_drop SEC(".maps");
 
-/* stats_backend: per-CPU packets/bytes/new flows per back-end id. Data
- * path; the controller zeroes an id's entry when it reuses the id. */
+/* stats_svc_carry: per service id, the counts its removed back ends had
+ * (their stats_backend entries are zeroed when their ids are freed).
+ * Written only by the controller; the data path does not use it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XLB_DEFAULT_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct lb_counters);
+} stats_svc_carry SEC(".maps");
+
+/* stats_backend: per-CPU packets/bytes/new flows per back-end id, for
+ * every packet that chose the back end (forwarded, or dropped on the way
+ * out: XLB_REASON_FWD_FAILED). Data path; the controller takes (reads and
+ * zeroes) an id's entry into stats_svc_carry when it frees the id. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, XLB_DEFAULT_MAX_BACKENDS);
@@ -126,7 +141,9 @@ struct {
 	__type(value, struct lb_counters);
 } stats_backend SEC(".maps");
 
-/* stats_reason: per-CPU packets/bytes per outcome (enum xlb_reason). */
+/* stats_reason: per-CPU packets/bytes per outcome (enum xlb_reason), but
+ * not XLB_TX_FORWARDED, the common case: the controller derives it from
+ * stats_backend, and its slot holds the controller's carry (counters.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, XLB_REASON_SLOTS);

@@ -178,7 +178,7 @@ int xdp_lb(struct xdp_md *ctx)
 		reason = -ret;
 		if (reason_drops(reason)) {
 			action = XDP_DROP;
-			count_lb(&stats_svc, lc.svc_id, bytes, false);
+			count_lb(&stats_svc_drop, lc.svc_id, bytes, false);
 		}
 	} else if (lc.echo) {
 		action = XDP_TX;
@@ -199,8 +199,12 @@ int xdp_lb(struct xdp_md *ctx)
 			action = ret;
 		else
 			action = XDP_DROP, reason = -ret;
-		count_lb(&stats_svc, lc.svc_id, bytes, lc.new_flow);
+		/* the one write of a forwarded packet (counters.h) */
 		count_lb(&stats_backend, lc.backend_id, bytes, lc.new_flow);
+		if (reason == XLB_TX_FORWARDED)
+			return action;
+		if (reason_drops(reason))
+			count_reason(XLB_REASON_FWD_FAILED, bytes);
 	}
 	count_reason(reason, bytes);
 	return action;

@@ -127,12 +127,23 @@ int dp_table_get(struct dp *dp, __u32 svc_id, __u32 *table);
 
 int dp_backend_set(struct dp *dp, __u32 id, const struct backend_info *bi);
 int dp_backend_get(struct dp *dp, __u32 id, struct backend_info *bi);
-/* Mark id unused and zero its counters. */
+/* Mark id unused and take its counters into its service's carry
+ * (dp_stats_backend_take). */
 int dp_backend_clear(struct dp *dp, __u32 id);
 
-int dp_stats_svc(struct dp *dp, __u32 svc_id, struct lb_counters *out);
+/* ---- counters (dp_stats.c; the figures they make: counters.h) --------- */
+
+int dp_stats_svc_drop(struct dp *dp, __u32 svc_id, struct lb_counters *out);
+int dp_stats_svc_carry(struct dp *dp, __u32 svc_id, struct lb_counters *out);
 int dp_stats_backend(struct dp *dp, __u32 id, struct lb_counters *out);
-int dp_stats_reasons(struct dp *dp, struct reason_counters out[XLB_REASON_MAX]);
+/* Read and zero id's entry, adding it to svc_id's carry (>= max_services:
+ * none) and to the forwarded carry. */
+int dp_stats_backend_take(struct dp *dp, __u32 id, __u32 svc_id);
+/* stats_reason as the data path counts it (out[XLB_TX_FORWARDED]: the
+ * carry; failed: the XLB_REASON_FWD_FAILED slot). */
+int dp_stats_reasons(struct dp *dp, struct reason_counters out[XLB_REASON_MAX],
+		     struct reason_counters *failed);
+/* Zero a service's drops and carry (its id is new or reused). */
 int dp_stats_svc_clear(struct dp *dp, __u32 svc_id);
 
 /* ---- flow-table walks (dp_flows.c) ------------------------------------ */

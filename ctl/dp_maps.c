@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The data plane's map accessors: service tables, back ends, the run-time
- * knobs and the per-CPU counters. Every map write the controller makes
- * outside the flow-table walks (dp_flows.c) and the VIP tables
- * (dp_vips.c).
+ * knobs. Every map write the controller makes
+ * outside the flow-table walks (dp_flows.c), the VIP tables
+ * (dp_vips.c) and the counters (dp_stats.c).
  */
 #include "dataplane.h"
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -119,86 +120,17 @@ int dp_backend_get(struct dp *dp, __u32 id, struct backend_info *bi)
 				    bi, sizeof(*bi), 0);
 }
 
-static int percpu_zero(struct bpf_map *map, __u32 id, size_t vsize, int ncpu)
-{
-	void *zero = calloc(ncpu, vsize);
-	int ret;
-
-	if (!zero)
-		return -ENOMEM;
-	ret = bpf_map__update_elem(map, &id, sizeof(id), zero, vsize * ncpu, 0);
-	free(zero);
-	return ret;
-}
-
 int dp_backend_clear(struct dp *dp, __u32 id)
 {
 	struct backend_info bi = {};
+	__u32 svc_id = UINT32_MAX;
 	int ret;
 
+	if (!dp_backend_get(dp, id, &bi) && bi.state != XLB_BE_UNUSED)
+		svc_id = bi.svc_id;
+	memset(&bi, 0, sizeof(bi));
 	ret = dp_backend_set(dp, id, &bi);
 	if (ret)
 		return ret;
-	return percpu_zero(dp->skel->maps.stats_backend, id,
-			   sizeof(struct lb_counters), dp->nr_cpus);
-}
-
-int dp_stats_svc_clear(struct dp *dp, __u32 svc_id)
-{
-	return percpu_zero(dp->skel->maps.stats_svc, svc_id,
-			   sizeof(struct lb_counters), dp->nr_cpus);
-}
-
-static int percpu_sum(struct bpf_map *map, __u32 id, int ncpu,
-		      struct lb_counters *out)
-{
-	struct lb_counters *vals;
-	int i, ret;
-
-	memset(out, 0, sizeof(*out));
-	vals = calloc(ncpu, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
-	ret = bpf_map__lookup_elem(map, &id, sizeof(id), vals,
-				   sizeof(*vals) * ncpu, 0);
-	for (i = 0; !ret && i < ncpu; i++) {
-		out->packets += vals[i].packets;
-		out->bytes += vals[i].bytes;
-		out->new_flows += vals[i].new_flows;
-	}
-	free(vals);
-	return ret;
-}
-
-int dp_stats_svc(struct dp *dp, __u32 svc_id, struct lb_counters *out)
-{
-	return percpu_sum(dp->skel->maps.stats_svc, svc_id, dp->nr_cpus, out);
-}
-
-int dp_stats_backend(struct dp *dp, __u32 id, struct lb_counters *out)
-{
-	return percpu_sum(dp->skel->maps.stats_backend, id, dp->nr_cpus, out);
-}
-
-int dp_stats_reasons(struct dp *dp, struct reason_counters out[XLB_REASON_MAX])
-{
-	struct reason_counters *vals;
-	__u32 r;
-	int i, ret = 0;
-
-	vals = calloc(dp->nr_cpus, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
-	for (r = 0; r < XLB_REASON_MAX && !ret; r++) {
-		memset(&out[r], 0, sizeof(out[r]));
-		ret = bpf_map__lookup_elem(dp->skel->maps.stats_reason, &r,
-					   sizeof(r), vals,
-					   sizeof(*vals) * dp->nr_cpus, 0);
-		for (i = 0; !ret && i < dp->nr_cpus; i++) {
-			out[r].packets += vals[i].packets;
-			out[r].bytes += vals[i].bytes;
-		}
-	}
-	free(vals);
-	return ret;
+	return dp_stats_backend_take(dp, id, svc_id);
 }

@@ -22,7 +22,8 @@ const struct xlb_map_def xlb_maps[] = {
 	{ "vip_tab4",	   XLB_SIZE_FIXED,    true },
 	{ "vip_tab6",	   XLB_SIZE_FIXED,    true },
 	{ "svc_tables",	   XLB_SIZE_SERVICES, true },
-	{ "stats_svc",	   XLB_SIZE_SERVICES, true },
+	{ "stats_svc_drop",  XLB_SIZE_SERVICES, true },
+	{ "stats_svc_carry", XLB_SIZE_SERVICES, true },
 	{ "backends",	   XLB_SIZE_BACKENDS, true },
 	{ "stats_backend", XLB_SIZE_BACKENDS, true },
 	{ "flows4",	   XLB_SIZE_FLOWTAB,  true },
@@ -44,9 +45,10 @@ const size_t xlb_nr_maps = sizeof(xlb_maps) / sizeof(xlb_maps[0]);
 /* tx_ports was pinned once; nat_cursor was the per-CPU cursor of nat
  * ports before nat_next; vips_v4/vips_v6 were the VIP hash maps before the
  * VIP tables (vip_tab4/vip_tab6); flows_v4 the IPv4 LRU flow table before
- * flows4. */
+ * flows4; stats_svc counted every packet of a service before the derived
+ * counters (stats_svc_drop, stats_svc_carry). */
 const char *const xlb_old_pins[] = { "tx_ports", "nat_cursor", "vips_v4",
-				     "vips_v6", "flows_v4" };
+				     "vips_v6", "flows_v4", "stats_svc" };
 const size_t xlb_nr_old_pins = sizeof(xlb_old_pins) / sizeof(xlb_old_pins[0]);
 
 const struct xlb_sizes xlb_default_sizes = {
@@ -206,10 +208,13 @@ static int check_pinned_table_size(const char *dir, __u32 want,
 /* Pins of a layout this program cannot use (the VIP hash maps, replaced
  * by the VIP tables; the IPv4 LRU flow table, replaced by flows4):
  * loading against them would leave the services or flows behind in maps
- * no program reads. */
+ * no program reads. stats_svc (every packet of a service, before the
+ * derived counters): its stats_reason counts tx_forwarded, whose slot is
+ * now the controller's carry. */
 static int check_old_layout(const char *pin_dir, char *err, size_t errlen)
 {
-	static const char *const gone[] = { "vips_v4", "vips_v6", "flows_v4" };
+	static const char *const gone[] = { "vips_v4", "vips_v6", "flows_v4",
+					    "stats_svc" };
 	char path[256];
 	size_t i;
 

@@ -113,7 +113,7 @@ struct lb_service {
 	struct lb_addr vip;
 	__u16 port;
 	__u8 proto;
-	__u32 id; /* index into svc_tables and stats_svc */
+	__u32 id; /* index into svc_tables and the stats_svc_* maps */
 	bool all_down; /* every back end failed: last table kept (fail-open) */
 	__u32 vip_flags;	  /* vip_meta.flags: persistence */
 	struct health_cfg health; /* for back ends added at runtime */

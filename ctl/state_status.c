@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The status object: `xdp-lb status --json` and the status page. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "counters.h"
 #include "state_int.h"
 #include "version.h"
 
@@ -87,11 +89,11 @@ static void health_json(struct json_object *o, const struct lb_backend *b)
 
 static struct json_object *backend_json(struct lb_state *st,
 					const struct lb_backend *b,
-					__u64 wsum, __u64 live)
+					__u64 wsum, __u64 live,
+					const struct lb_counters *c)
 {
 	struct json_object *o = json_object_new_object();
 	char buf[LB_ADDRSTRLEN];
-	struct lb_counters c;
 	__u32 pct;
 
 	json_object_object_add(o, "addr", json_object_new_string(lb_addr_str(
@@ -155,9 +157,7 @@ static struct json_object *backend_json(struct lb_state *st,
 			       json_object_new_uint64(b->probes_ok));
 	json_object_object_add(o, "probes_failed",
 			       json_object_new_uint64(b->probes_failed));
-	if (dp_stats_backend(st->dp, b->id, &c))
-		memset(&c, 0, sizeof(c));
-	add_counters(o, &c);
+	add_counters(o, c);
 	return o;
 }
 
@@ -167,12 +167,35 @@ static const char *svc_endpoint(const struct lb_service *s, char *buf,
 	return lb_endpoint_str(&s->vip, s->port, s->proto, buf, len);
 }
 
+/* A service's counters (counters.h): its back ends' entries into be[] (a
+ * failed read: zero), its total into *c; the back ends' sum added to
+ * *be_sum. */
+static void service_counters(struct lb_state *st, const struct lb_service *s,
+			     struct lb_counters *be, struct lb_counters *c,
+			     struct lb_counters *be_sum)
+{
+	struct lb_counters drop, carry;
+	size_t i;
+
+	for (i = 0; i < s->n_be; i++) {
+		if (dp_stats_backend(st->dp, s->be[i].id, &be[i]))
+			memset(&be[i], 0, sizeof(be[i]));
+		xlb_counters_add(be_sum, &be[i]);
+	}
+	if (dp_stats_svc_drop(st->dp, s->id, &drop))
+		memset(&drop, 0, sizeof(drop));
+	if (dp_stats_svc_carry(st->dp, s->id, &carry))
+		memset(&carry, 0, sizeof(carry));
+	xlb_svc_total(c, &drop, &carry, be, s->n_be);
+}
+
 static struct json_object *service_json(struct lb_state *st,
-					const struct lb_service *s)
+					const struct lb_service *s,
+					struct lb_counters *be_sum)
 {
 	struct json_object *o = json_object_new_object(), *arr;
 	char buf[LB_ENDPOINTSTRLEN];
-	struct lb_counters c;
+	struct lb_counters c, *be;
 	__u64 wsum = 0, flows = 0;
 	size_t i;
 
@@ -252,13 +275,17 @@ static struct json_object *service_json(struct lb_state *st,
 	json_object_object_add(o, "table_rebuilds",
 			       json_object_new_uint64(s->rebuilds));
 	json_object_object_add(o, "probe_latency", hist_json(&s->probe_hist));
-	if (dp_stats_svc(st->dp, s->id, &c))
+	be = calloc(s->n_be ? s->n_be : 1, sizeof(*be));
+	if (be)
+		service_counters(st, s, be, &c, be_sum);
+	else
 		memset(&c, 0, sizeof(c));
 	add_counters(o, &c);
 	arr = json_object_new_array();
-	for (i = 0; i < s->n_be; i++)
-		json_object_array_add(arr,
-				      backend_json(st, &s->be[i], wsum, flows));
+	for (i = 0; be && i < s->n_be; i++)
+		json_object_array_add(arr, backend_json(st, &s->be[i], wsum,
+							flows, &be[i]));
+	free(be);
 	json_object_object_add(o, "backends", arr);
 	state_cluster_service_json(st, s, o);
 	return o;
@@ -298,8 +325,9 @@ struct json_object *state_status_json(struct lb_state *st, bool fresh)
 struct json_object *state_status_build(struct lb_state *st, bool walk)
 {
 	static const char *const names[] = XLB_REASON_NAMES;
-	struct reason_counters rc[XLB_REASON_MAX];
+	struct reason_counters rc[XLB_REASON_MAX], failed;
 	struct json_object *o = json_object_new_object(), *arr, *r;
+	struct lb_counters be_sum = {};
 	char buf[32];
 	size_t i;
 
@@ -325,7 +353,8 @@ struct json_object *state_status_build(struct lb_state *st, bool walk)
 			       json_object_new_int64(st->dp->max_flows));
 	arr = json_object_new_array();
 	for (i = 0; i < st->n_svc; i++)
-		json_object_array_add(arr, service_json(st, st->svc[i]));
+		json_object_array_add(arr,
+				      service_json(st, st->svc[i], &be_sum));
 	json_object_object_add(o, "services", arr);
 	state_cluster_json(st, o);
 	r = json_object_new_object();
@@ -389,11 +418,13 @@ struct json_object *state_status_build(struct lb_state *st, bool walk)
 	json_object_object_add(o, "sweep_round_us",
 			       json_object_new_uint64(st->step_round_us));
 	r = json_object_new_object();
-	if (!dp_stats_reasons(st->dp, rc))
+	if (!dp_stats_reasons(st->dp, rc, &failed)) {
+		xlb_reasons_derive(rc, &failed, &be_sum);
 		for (i = 0; i < XLB_REASON_MAX; i++)
 			json_object_object_add(
 				r, names[i],
 				json_object_new_uint64(rc[i].packets));
+	}
 	json_object_object_add(o, "outcomes", r);
 	return o;
 }

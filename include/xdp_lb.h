@@ -65,7 +65,7 @@ _Static_assert(sizeof(struct vip_key_v6) == 20, "vip_key_v6 size");
 
 /* What a VIP slot says: which service a VIP belongs to. */
 struct vip_meta {
-	__u32 svc_id; /* index into svc_tables and stats_svc */
+	__u32 svc_id; /* index into svc_tables and the stats_svc_* maps */
 	__u32 flags;  /* XLB_VIP_F_* and the persistence prefix */
 };
 
@@ -310,6 +310,22 @@ enum xlb_reason {
  * keeps its pin when a new version adds one. */
 #define XLB_REASON_SLOTS 32
 _Static_assert(XLB_REASON_MAX <= XLB_REASON_SLOTS, "reason slots");
+
+/*
+ * stats_reason slots that are not counted as their reason:
+ * - XLB_TX_FORWARDED: the data path does not count it (a forwarded packet
+ *   counts only in stats_backend); the slot holds the controller's carry,
+ *   the packets and bytes of back ends whose stats_backend entries it
+ *   zeroed. tx_forwarded = carry + the sum of stats_backend - the other
+ *   reasons a packet with a back end can have (tx_icmp_error, tx_unpinned,
+ *   redirect_nat, and this slot).
+ * - XLB_REASON_FWD_FAILED, the last slot: a packet that chose a back end
+ *   (counted in stats_backend) but was dropped on the way out (tunnel: no
+ *   room to encapsulate; nat: the interface is gone), counted under its
+ *   drop reason and here. Not a reason of its own: not in the names.
+ */
+#define XLB_REASON_FWD_FAILED (XLB_REASON_SLOTS - 1)
+_Static_assert(XLB_REASON_MAX < XLB_REASON_FWD_FAILED, "fwd_failed slot");
 
 #define XLB_REASON_NAMES                                                        \
 	{                                                                       \

@@ -34,6 +34,9 @@ flows_by_backend() {
 hold 6
 before=$(flows_by_backend)
 diag "live flows before kill -9: $before"
+# the counters (derived from the pinned maps) survive the restart
+pk0=$(status_get "s['services'][0]['packets']")
+fw0=$(status_get "s['outcomes']['tx_forwarded']")
 count $VIP4 300 >/tmp/xlb-e2e-$P-count.txt &
 count_pid=$!
 CLEAN_FILES+=(/tmp/xlb-e2e-$P-count.txt)
@@ -50,6 +53,10 @@ lb_start "$CFG" || not_ok "controller restarts after kill -9"
 after=$(flows_by_backend)
 check "the restarted controller shows the same live flows ($after)" [ "$after" = "$before" ]
 check "6 long-lived connections survived kill -9 and restart" holds_ok
+pk1=$(status_get "s['services'][0]['packets']")
+fw1=$(status_get "s['outcomes']['tx_forwarded']")
+check "service packets and tx_forwarded kept across the restart ($pk0 -> $pk1, $fw0 -> $fw1)" \
+	eval '[ "$pk0" -gt 0 ] && [ "$pk1" -gt "$pk0" ] && [ "$fw1" -gt "$fw0" ]'
 
 hold 6
 id0=$(ip -n $P-lb -j link show $P-lb0 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["xdp"]["prog"]["id"])')
@@ -93,3 +100,11 @@ check "upgrade over an old flows_v4 pin fails with one line ($rc: $out)" \
 	eval '[ $rc -ne 0 ] && [ "$(wc -l <<<"$out")" = 1 ] && grep -q "older xdp-lb (flows_v4" <<<"$out"'
 check "and leaves the program as it was ($id1 -> $id2)" [ "$id1" = "$id2" ]
 rm -f "$pins/flows_v4"
+# The same for the per-service counters before the derived counters.
+bpftool map create "$pins/stats_svc" type percpu_array key 4 value 24 \
+	entries 4 name stats_svc
+out=$(lb_ns "$BIN" upgrade $P-lb0 2>&1)
+rc=$?
+check "upgrade against pins with stats_svc fails with one line ($rc: $out)" \
+	eval '[ $rc -ne 0 ] && [ "$(wc -l <<<"$out")" = 1 ] && grep -q "older xdp-lb (stats_svc" <<<"$out"'
+rm -f "$pins/stats_svc"

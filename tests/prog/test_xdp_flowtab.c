@@ -93,7 +93,7 @@ static void test_collisions_one_bucket(void **state)
 		expect_state(fv.state, XLB_FLOW_ESTABLISHED, "after the ACK");
 	}
 	expect_u64(flows4_count(e), XLB_FT_WAYS, "no flow inserted twice");
-	expect_u64(lb_get(e->skel->maps.stats_svc, SVC_TCP4).new_flows,
+	expect_u64(svc_get(e, SVC_TCP4).new_flows,
 		   XLB_FT_WAYS, "new flows counted");
 }
 
@@ -367,8 +367,7 @@ static void test_two_cpus_new_flow_every_packet(void **state)
 				 "cannot pin the thread" :
 				 "a test run failed or did not forward");
 	print_message("# new flows pinned: %llu, unpinned (lock busy): %llu\n",
-		      (unsigned long long)lb_get(e->skel->maps.stats_svc,
-						 SVC_TCP4).new_flows,
+		      (unsigned long long)svc_get(e, SVC_TCP4).new_flows,
 		      (unsigned long long)reason_get(e, XLB_TX_UNPINNED).packets);
 	check_table(e);
 }

@@ -46,7 +46,7 @@ static void test_flow_table_full_still_forwards(void **state)
 	expect_u64(xlb_ft_buckets(8), 4, "buckets for max_flows 8");
 	expect_u64(flows4_count(e), 16, "flows in a full flows4 of 16 ways");
 	expect_reasons(e, XLB_TX_FORWARDED, n, n * len);
-	expect_lb(e, e->skel->maps.stats_svc, SVC_TCP4, n, n * len, n);
+	expect_svc(e, SVC_TCP4, n, n * len, n);
 }
 
 /* ---- new-flow flood guard ---- */
@@ -79,7 +79,7 @@ static void test_flood_guard(void **state)
 	expect_u64(flows4_count(e), 3, "flow table entries");
 	expect_u64(reason_get(e, XLB_TX_FORWARDED).packets, 3, "tx_forwarded");
 	expect_u64(reason_get(e, XLB_TX_UNPINNED).packets, 7, "tx_unpinned");
-	expect_u64(lb_get(e->skel->maps.stats_svc, SVC_TCP4).new_flows, 3,
+	expect_u64(svc_get(e, SVC_TCP4).new_flows, 3,
 		   "new flows counted");
 	s = tcp_spec(&fam4, 50000, TF_ACK); /* the first, pinned */
 	fv = flow_must(e, &s, "first flow");

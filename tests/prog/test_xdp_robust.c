@@ -70,7 +70,7 @@ static void nat_no_int_iface(struct env *e, const struct family_setup *f)
 
 	nat_setup(e, f, 20000, 60000);
 	nat_flow(e, f, 41000, &r);
-	stats_zero(e->skel->maps.stats_reason, XLB_REASON_MAX);
+	counters_zero(e);
 	tx_port_del(e, XLB_PORT_INT);
 	build(&c, &in);
 	expect_verdict(prog_run(e, &in, &out), XDP_DROP,
@@ -104,7 +104,7 @@ static void test_nat_reply_no_ext_iface(void **state)
 
 	nat_setup(e, &fam4, 20000, 60000);
 	nat_flow(e, &fam4, 41002, &r);
-	stats_zero(e->skel->maps.stats_reason, XLB_REASON_MAX);
+	counters_zero(e);
 	tx_port_del(e, XLB_PORT_EXT);
 	build(&r, &in);
 	expect_verdict(prog_run_on(e, &in, &out, nat_test_ifindex), XDP_DROP,
@@ -119,7 +119,7 @@ static void reply_passed(struct env *e, const struct pkt_spec *s,
 {
 	struct pkt in, out;
 
-	stats_zero(e->skel->maps.stats_reason, XLB_REASON_MAX);
+	counters_zero(e);
 	build(s, &in);
 	expect_verdict(prog_run_on(e, &in, &out, nat_test_ifindex), XDP_PASS,
 		       what);
@@ -265,7 +265,7 @@ static void test_icmp_quote_non_first_fragment(void **state)
 				.icmp_mtu = 1280, .inner = &q };
 
 	pin_syn(e, &syn);
-	stats_zero(e->skel->maps.stats_reason, XLB_REASON_MAX);
+	counters_zero(e);
 	q.frag = 185; /* offset 1480 */
 	send_unchanged(e, &err, XDP_PASS, "error quoting a non-first fragment");
 	expect_reasons(e, XLB_PASS_FRAGMENT, 1, spec_len(&err));

@@ -212,6 +212,12 @@ static void test_tunnel_v4_in_v6_and_v6_in_v4(void **state)
 	expect_verdict(prog_run(e, &in, &out), XDP_DROP,
 		       "IPv6 SYN to an IPv4 back end");
 	expect_u64(reason_get(e, XLB_DROP_ENCAP).packets, 1, "drop_encap");
+	/* the dropped SYN chose its back end: counted there, and in the
+	 * fwd_failed slot so that tx_forwarded (derived) leaves it out */
+	expect_lb(e, e->skel->maps.stats_backend, SPARE_BE6, 1, in.len, 1);
+	expect_svc(e, SVC_TCP6, 1, in.len, 1);
+	expect_u64(reason_get(e, XLB_TX_FORWARDED).packets, 1,
+		   "tx_forwarded: the IPv4 SYN only");
 }
 
 /* In tunnel mode an ICMP error about a flow reaches its back end

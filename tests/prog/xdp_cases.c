@@ -440,14 +440,14 @@ void run_case(struct env *e, const struct pkt_case *c)
 				 (unsigned long long)t1);
 		forwarded(e, &in, fv.backend_id, &want);
 		expect_packet(&out, &want, "forwarded packet");
-		expect_lb(e, e->skel->maps.stats_svc, c->svc, 1, in.len, 1);
+		expect_svc(e, c->svc, 1, in.len, 1);
 		expect_lb(e, e->skel->maps.stats_backend, fv.backend_id, 1,
 			  in.len, 1);
 	} else {
 		want = in;
 		expect_packet(&out, &want, "packet unchanged");
 		if (c->verdict == XDP_DROP)
-			expect_lb(e, e->skel->maps.stats_svc, c->svc, 1, in.len,
+			expect_svc(e, c->svc, 1, in.len,
 				  0);
 	}
 	expect_u64(flows_count(e),

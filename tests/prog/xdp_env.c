@@ -5,6 +5,8 @@
 #define _GNU_SOURCE
 #include "xdp_env.h"
 
+#include "counters.h"
+
 /* clang-format on */
 
 /* Back end id's MAC: 02:be:00:00:00:id. */
@@ -368,23 +370,6 @@ int ncpus(void)
 	return n;
 }
 
-struct reason_counters reason_get(struct env *e, __u32 r)
-{
-	int i, n = ncpus();
-	struct reason_counters sum = {}, *v = calloc(n, sizeof(*v));
-
-	if (!v)
-		fail_msg("out of memory");
-	if (bpf_map_lookup_elem(map_fd(e->skel->maps.stats_reason), &r, v))
-		fail_msg("stats_reason[%u] lookup: %s", r, strerror(errno));
-	for (i = 0; i < n; i++) {
-		sum.packets += v[i].packets;
-		sum.bytes += v[i].bytes;
-	}
-	free(v);
-	return sum;
-}
-
 struct lb_counters lb_get(struct bpf_map *m, __u32 id)
 {
 	int i, n = ncpus();
@@ -403,6 +388,82 @@ struct lb_counters lb_get(struct bpf_map *m, __u32 id)
 	free(v);
 	return sum;
 }
+
+/* The sum of stats_backend over the ids whose slots are in use, those of
+ * service svc only if svc < max_services. */
+static struct lb_counters be_sum(struct env *e, __u32 svc)
+{
+	struct lb_counters sum = {}, c;
+	struct backend_info bi;
+	__u32 id;
+
+	for (id = 0; id < bpf_map__max_entries(e->skel->maps.backends); id++) {
+		if (dp_backend_get(&e->dp, id, &bi))
+			fail_msg("backends[%u] lookup: %s", id, strerror(errno));
+		if (bi.state == XLB_BE_UNUSED ||
+		    (svc < e->dp.max_services && bi.svc_id != svc))
+			continue;
+		c = lb_get(e->skel->maps.stats_backend, id);
+		xlb_counters_add(&sum, &c);
+	}
+	return sum;
+}
+
+struct lb_counters svc_get(struct env *e, __u32 svc)
+{
+	struct lb_counters drop, carry, be = be_sum(e, svc), out;
+
+	drop = lb_get(e->skel->maps.stats_svc_drop, svc);
+	if (dp_stats_svc_carry(&e->dp, svc, &carry))
+		fail_msg("stats_svc_carry[%u] lookup: %s", svc,
+			 strerror(errno));
+	xlb_svc_total(&out, &drop, &carry, &be, 1);
+	return out;
+}
+
+void expect_svc(struct env *e, __u32 svc, __u64 packets, __u64 bytes,
+		__u64 new_flows)
+{
+	struct lb_counters c = svc_get(e, svc);
+
+	expect_u64(c.packets, packets, "service %u packets", svc);
+	expect_u64(c.bytes, bytes, "service %u bytes", svc);
+	expect_u64(c.new_flows, new_flows, "service %u new_flows", svc);
+}
+
+static struct reason_counters reason_raw(struct env *e, __u32 r)
+{
+	int i, n = ncpus();
+	struct reason_counters sum = {}, *v = calloc(n, sizeof(*v));
+
+	if (!v)
+		fail_msg("out of memory");
+	if (bpf_map_lookup_elem(map_fd(e->skel->maps.stats_reason), &r, v))
+		fail_msg("stats_reason[%u] lookup: %s", r, strerror(errno));
+	for (i = 0; i < n; i++) {
+		sum.packets += v[i].packets;
+		sum.bytes += v[i].bytes;
+	}
+	free(v);
+	return sum;
+}
+
+struct reason_counters reason_get(struct env *e, __u32 r)
+{
+	struct reason_counters rc[XLB_REASON_MAX], failed;
+	struct lb_counters be;
+	__u32 i;
+
+	if (r != XLB_TX_FORWARDED)
+		return reason_raw(e, r);
+	for (i = 0; i < XLB_REASON_MAX; i++)
+		rc[i] = reason_raw(e, i);
+	failed = reason_raw(e, XLB_REASON_FWD_FAILED);
+	be = be_sum(e, UINT32_MAX);
+	xlb_reasons_derive(rc, &failed, &be);
+	return rc[XLB_TX_FORWARDED];
+}
+
 
 /* Every reason counter: `packets` packets of `bytes` bytes under `want`,
  * nothing under the others. */
@@ -744,8 +805,14 @@ void env_reset(struct env *e)
 	stats_zero(e->skel->maps.flood, 1);
 	flows_flush(e);
 	map_flush(e->skel->maps.nat_rev);
-	stats_zero(e->skel->maps.stats_reason, XLB_REASON_MAX);
-	stats_zero(e->skel->maps.stats_svc, 16);
+	counters_zero(e);
+}
+
+void counters_zero(struct env *e)
+{
+	stats_zero(e->skel->maps.stats_reason, XLB_REASON_SLOTS);
+	stats_zero(e->skel->maps.stats_svc_drop, 16);
+	stats_zero(e->skel->maps.stats_svc_carry, 16);
 	stats_zero(e->skel->maps.stats_backend, 16);
 }
 

@@ -237,9 +237,15 @@ __u64 coarse_ns(void);
 
 int ncpus(void);
 
+/* Reason r's counter as the product shows it: tx_forwarded derived from
+ * the back ends' counters (ctl/counters.h), the others as counted. */
 struct reason_counters reason_get(struct env *e, __u32 r);
 
 struct lb_counters lb_get(struct bpf_map *m, __u32 id);
+
+/* Service svc's counters as the product shows them (ctl/counters.h): its
+ * drops, its carry and the entries of the back ends whose slots name it. */
+struct lb_counters svc_get(struct env *e, __u32 svc);
 
 /* Every reason counter: `packets` packets of `bytes` bytes under `want`,
  * nothing under the others. */
@@ -248,6 +254,10 @@ void expect_reasons(struct env *e, enum xlb_reason want, __u64 packets,
 
 void expect_lb(struct env *e, struct bpf_map *m, __u32 id, __u64 packets,
 	       __u64 bytes, __u64 new_flows);
+
+/* svc_get(e, svc) is packets, bytes, new_flows. */
+void expect_svc(struct env *e, __u32 svc, __u64 packets, __u64 bytes,
+		__u64 new_flows);
 
 void addr_of(int family, const char *s, void *out);
 
@@ -296,6 +306,9 @@ __u32 map_count(struct bpf_map *m);
 
 /* Zero the per-CPU counters of ids below n. */
 void stats_zero(struct bpf_map *m, __u32 n);
+
+/* Every counter zero: reasons, services' drops and carries, back ends. */
+void counters_zero(struct env *e);
 
 void map_flush(struct bpf_map *m);
 

@@ -3,10 +3,12 @@
 #include "fake_dp.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "conntrack.h"
+#include "counters.h"
 
 struct fake_maps fake;
 
@@ -254,14 +256,16 @@ int dp_backend_get(struct dp *dp, __u32 id, struct backend_info *bi)
 int dp_backend_clear(struct dp *dp, __u32 id)
 {
 	int ret = enter(__func__);
+	__u32 svc_id = UINT32_MAX;
 
 	if (ret)
 		return ret;
 	if (id >= dp->max_backends)
 		return -E2BIG;
+	if (fake.be[id].state != XLB_BE_UNUSED)
+		svc_id = fake.be[id].svc_id;
 	memset(&fake.be[id], 0, sizeof(fake.be[id]));
-	memset(&fake.be_stats[id], 0, sizeof(fake.be_stats[id]));
-	return 0;
+	return dp_stats_backend_take(dp, id, svc_id);
 }
 
 long dp_flows_purge_backend(struct dp *dp, __u32 id,
@@ -371,7 +375,7 @@ long dp_nat_scan_step(struct dp *dp, struct dp_nat_scan *c, int max_batches)
 	return ret;
 }
 
-int dp_stats_svc(struct dp *dp, __u32 svc_id, struct lb_counters *out)
+int dp_stats_svc_drop(struct dp *dp, __u32 svc_id, struct lb_counters *out)
 {
 	int ret = enter(__func__);
 
@@ -379,7 +383,33 @@ int dp_stats_svc(struct dp *dp, __u32 svc_id, struct lb_counters *out)
 		return ret;
 	if (svc_id >= dp->max_services)
 		return -ENOENT;
-	*out = fake.svc_stats[svc_id];
+	*out = fake.svc_drop[svc_id];
+	return 0;
+}
+
+int dp_stats_svc_carry(struct dp *dp, __u32 svc_id, struct lb_counters *out)
+{
+	int ret = enter(__func__);
+
+	if (ret)
+		return ret;
+	if (svc_id >= dp->max_services)
+		return -ENOENT;
+	*out = fake.svc_carry[svc_id];
+	return 0;
+}
+
+int dp_stats_backend_take(struct dp *dp, __u32 id, __u32 svc_id)
+{
+	int ret = enter(__func__);
+
+	if (ret)
+		return ret;
+	if (id >= dp->max_backends)
+		return -E2BIG;
+	xlb_carry(svc_id < dp->max_services ? &fake.svc_carry[svc_id] : NULL,
+		  &fake.reasons[XLB_TX_FORWARDED], &fake.be_stats[id]);
+	memset(&fake.be_stats[id], 0, sizeof(fake.be_stats[id]));
 	return 0;
 }
 
@@ -395,12 +425,15 @@ int dp_stats_backend(struct dp *dp, __u32 id, struct lb_counters *out)
 	return 0;
 }
 
-int dp_stats_reasons(struct dp *dp, struct reason_counters out[XLB_REASON_MAX])
+int dp_stats_reasons(struct dp *dp, struct reason_counters out[XLB_REASON_MAX],
+		     struct reason_counters *failed)
 {
 	int ret = enter(__func__);
 
-	if (!ret)
+	if (!ret) {
 		memcpy(out, fake.reasons, sizeof(fake.reasons));
+		*failed = fake.fwd_failed;
+	}
 	return ret;
 }
 
@@ -412,7 +445,8 @@ int dp_stats_svc_clear(struct dp *dp, __u32 svc_id)
 		return ret;
 	if (svc_id >= dp->max_services)
 		return -E2BIG;
-	memset(&fake.svc_stats[svc_id], 0, sizeof(fake.svc_stats[svc_id]));
+	memset(&fake.svc_drop[svc_id], 0, sizeof(fake.svc_drop[svc_id]));
+	memset(&fake.svc_carry[svc_id], 0, sizeof(fake.svc_carry[svc_id]));
 	return 0;
 }
 

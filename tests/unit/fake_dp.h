@@ -38,9 +38,12 @@ struct fake_maps {
 	struct backend_info be[FAKE_MAX_BE];
 	__u64 flows[FAKE_MAX_BE]; /* flows pinned to each back end */
 	__u64 idle[FAKE_MAX_BE];  /* of those, idle past their timeout */
-	struct lb_counters svc_stats[FAKE_MAX_SVC];
+	struct lb_counters svc_drop[FAKE_MAX_SVC];  /* stats_svc_drop */
+	struct lb_counters svc_carry[FAKE_MAX_SVC]; /* stats_svc_carry */
 	struct lb_counters be_stats[FAKE_MAX_BE];
+	/* stats_reason ([XLB_TX_FORWARDED]: the carry), its FWD_FAILED slot */
 	struct reason_counters reasons[XLB_REASON_MAX];
+	struct reason_counters fwd_failed;
 	struct lb_cfg cfg;
 };
 

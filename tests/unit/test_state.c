@@ -959,8 +959,8 @@ static void test_status_json(void **state)
 	id = be("web", "198.18.0.12")->id;
 	fake_flows_add(id, 3, false);
 	fake.be_stats[id].packets = 42;
-	fake.svc_stats[svc("web")->id].new_flows = 7;
-	fake.reasons[XLB_TX_FORWARDED].packets = 5;
+	fake.svc_carry[svc("web")->id].new_flows = 7;
+	fake.reasons[XLB_TX_FORWARDED].packets = 5; /* the carry */
 	assert_int_equal(drain("198.18.0.11", true), 0);
 	o = state_status_json(&st, true);
 	assert_string_equal(json_object_get_string(get(o, "interface")), "fake0");
@@ -978,6 +978,8 @@ static void test_status_json(void **state)
 	check_int(json_object_get_int64(get(s, "flows")), 3, "service flows");
 	check_int(json_object_get_int64(get(s, "new_flows")), 7,
 		  "service new_flows");
+	check_int(json_object_get_int64(get(s, "packets")), 42,
+		  "service packets: its back ends'");
 	b = json_object_array_get_idx(get(s, "backends"), 0);
 	assert_string_equal(json_object_get_string(get(b, "addr")),
 			    "198.18.0.11");
@@ -997,7 +999,52 @@ static void test_status_json(void **state)
 	check_int((long long)json_object_get_double(get(b, "share")), 100,
 		  "back end share");
 	check_int(json_object_get_int64(get(get(o, "outcomes"), "tx_forwarded")),
-		  5, "outcomes.tx_forwarded");
+		  5 + 42, "outcomes.tx_forwarded: carry + back ends");
+	json_object_put(o);
+}
+
+static __u64 status_u64(struct json_object *o, const char *key)
+{
+	return json_object_get_uint64(get(o, key));
+}
+
+/* The service's figures are its back ends' (counters.h): a back end
+ * removed, its id reused by a new one, keeps its packets in the service
+ * and in tx_forwarded; the service removed, tx_forwarded keeps them. */
+static void test_status_counters_carry(void **state)
+{
+	struct json_object *o, *s;
+	__u32 id11, id12, web;
+
+	apply_ok(HEAD WEB(BE(11, 100) BE(12, 100)));
+	id11 = be("web", "198.18.0.11")->id;
+	id12 = be("web", "198.18.0.12")->id;
+	web = svc("web")->id;
+	fake.be_stats[id11] = (struct lb_counters){ 10, 1000, 2 };
+	fake.be_stats[id12] = (struct lb_counters){ 20, 2000, 3 };
+	fake.svc_drop[web] = (struct lb_counters){ 1, 100, 0 };
+
+	apply_ok(HEAD WEB(BE(11, 100)));
+	state_sweep(&st); /* no flows: 12 goes */
+	assert_null(be_of(svc("web"), "198.18.0.12"));
+	check_int(fake.be_stats[id12].packets, 0, "12's entry taken");
+	apply_ok(HEAD WEB(BE(11, 100) BE(13, 100)));
+	fake.be_stats[be("web", "198.18.0.13")->id].packets += 4;
+	o = state_status_json(&st, true);
+	s = json_object_array_get_idx(get(o, "services"), 0);
+	check_int(status_u64(s, "packets"), 1 + 10 + 20 + 4,
+		  "service packets: drops + back ends + the removed one's");
+	check_int(status_u64(s, "bytes"), 100 + 1000 + 2000,
+		  "service bytes");
+	check_int(status_u64(s, "new_flows"), 2 + 3, "service new_flows");
+	check_int(status_u64(get(o, "outcomes"), "tx_forwarded"), 10 + 20 + 4,
+		  "tx_forwarded: back ends + the removed one's");
+	json_object_put(o);
+
+	apply_ok(HEAD DNS);
+	o = state_status_json(&st, true);
+	check_int(status_u64(get(o, "outcomes"), "tx_forwarded"), 10 + 20 + 4,
+		  "tx_forwarded once the service is gone");
 	json_object_put(o);
 }
 
@@ -1009,6 +1056,7 @@ int main(void)
 		T(test_apply_writes_the_maps),
 		T(test_apply_diff),
 		T(test_apply_removes_a_service),
+		T(test_status_counters_carry),
 		T(test_apply_rejected),
 		T(test_apply_full_refused_whole),
 		T(test_service_add_del),
