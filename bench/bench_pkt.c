@@ -1960,6 +1960,8 @@ int main(int argc, char **argv)
 	}
 	if (!(focus && with_ft6))
 		print_issue_rows(sc, ns, floor_of[M_CYCLE]);
+	if (!with_ft && !with_ft6) /* else below, with theirs */
+		print_pairs(sc, ns);
 	if (with_ft6) {
 		if (!with_ft)
 			print_pairs(sc, ns);

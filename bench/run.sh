@@ -9,7 +9,9 @@
 #   FT6=1: the IPv6 layouts of the prototype (bench/flowtab6.bpf.c)
 #   beside the current IPv6 path (with FOCUS=1: only those rows);
 #   BIG=1: hits over 2^22 flows too (~2 GiB more kernel memory); CTL=0:
-#   no controller figures.
+#   no controller figures; OTHER=path/xdp_lb.bpf.o: another build of the
+#   data path (e.g. main's) on the same maps, each dsr/tunnel/nat hit row
+#   (100 back ends) beside its twin ("-O ..." rows, and the pairs).
 # Makes one namespace, xbn-pkt, with four idle (down) veth pairs: the
 # programs that BPF_PROG_TEST_RUN runs are attached there so that a test
 # run does not pay the XDP dispatcher update (see bench_pkt.c). Removed on
@@ -47,6 +49,7 @@ OPTS=()
 [ "${FT6:-0}" = 1 ] && OPTS+=(-6)
 [ "${FOCUS:-0}" = 1 ] && OPTS+=(-F)
 [ "${BIG:-0}" = 1 ] && OPTS+=(-B)
+[ -n "${OTHER:-}" ] && OPTS+=(-O "$OTHER")
 nsenter --net="/run/netns/$NS" "$OUT/bench_pkt" -r "$ROUNDS" -n "$REPEAT" \
 	-c "$CALLS" -o "$OUT/pkt.dat" -i "${IFS_LIST%,}" "${OPTS[@]}" || exit 1
 echo
