@@ -595,8 +595,8 @@ static __u64 flows4_clear(struct lb_inst *li)
 	return n;
 }
 
-/* The sum of li's stats_backend entries of service svc (every service:
- * svc 0). */
+/* The sum of li's stats_backend entries of service svc's back ends (svc
+ * 0: of every id, what tx_forwarded derives from). */
 static struct lb_counters be_sum(struct lb_inst *li, __u32 svc)
 {
 	int ncpu = libbpf_num_possible_cpus(), c;
@@ -607,7 +607,7 @@ static struct lb_counters be_sum(struct lb_inst *li, __u32 svc)
 	for (id = 0; id < n; id++) {
 		if (bpf_map_lookup_elem(bpf_map__fd(li->skel->maps.backends),
 					&id, &bi) ||
-		    bi.state == XLB_BE_UNUSED || (svc && bi.svc_id != svc) ||
+		    (svc && (bi.state == XLB_BE_UNUSED || bi.svc_id != svc)) ||
 		    bpf_map_lookup_elem(
 			    bpf_map__fd(li->skel->maps.stats_backend), &id, v))
 			continue;

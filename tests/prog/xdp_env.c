@@ -389,8 +389,9 @@ struct lb_counters lb_get(struct bpf_map *m, __u32 id)
 	return sum;
 }
 
-/* The sum of stats_backend over the ids whose slots are in use, those of
- * service svc only if svc < max_services. */
+/* The sum of stats_backend: over every id (svc >= max_services: what
+ * tx_forwarded derives from; a freed id's entry is zero once taken), or
+ * over the ids whose slots are in use by service svc. */
 static struct lb_counters be_sum(struct env *e, __u32 svc)
 {
 	struct lb_counters sum = {}, c;
@@ -400,8 +401,8 @@ static struct lb_counters be_sum(struct env *e, __u32 svc)
 	for (id = 0; id < bpf_map__max_entries(e->skel->maps.backends); id++) {
 		if (dp_backend_get(&e->dp, id, &bi))
 			fail_msg("backends[%u] lookup: %s", id, strerror(errno));
-		if (bi.state == XLB_BE_UNUSED ||
-		    (svc < e->dp.max_services && bi.svc_id != svc))
+		if (svc < e->dp.max_services &&
+		    (bi.state == XLB_BE_UNUSED || bi.svc_id != svc))
 			continue;
 		c = lb_get(e->skel->maps.stats_backend, id);
 		xlb_counters_add(&sum, &c);
