@@ -87,8 +87,7 @@ struct bpf_row {
 };
 
 /* A loaded program over n lines following next[], mmapable or not. */
-static void bpf_row_load(struct bpf_row *b, __u32 n, const __u32 *next,
-			 bool mm)
+static void bpf_row_load(struct bpf_row *b, __u32 n, const __u32 *next, bool mm)
 {
 	struct bpf_map *m;
 	struct line *lines;
@@ -205,8 +204,7 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void stats(const double *v, int n, double *med, double *lo,
-		  double *hi)
+static void stats(const double *v, int n, double *med, double *lo, double *hi)
 {
 	double s[MAX_ROUNDS];
 
@@ -239,12 +237,14 @@ int main(int argc, char **argv)
 			nsizes = NSIZES;
 			break;
 		default:
-			fprintf(stderr, "usage: memplace [-r ROUNDS] [-n RUNS] [-B]\n");
+			fprintf(stderr,
+				"usage: memplace [-r ROUNDS] [-n RUNS] [-B]\n");
 			return 2;
 		}
 	}
 	if (rounds < 1 || rounds > MAX_ROUNDS || !runs) {
-		fprintf(stderr, "memplace: rounds 1..%d, runs > 0\n", MAX_ROUNDS);
+		fprintf(stderr, "memplace: rounds 1..%d, runs > 0\n",
+			MAX_ROUNDS);
 		return 2;
 	}
 	srandom(14);
@@ -264,18 +264,23 @@ int main(int argc, char **argv)
 			for (w = 0; w < NROWS; w++) {
 				int row = (w + r) % NROWS; /* rotate */
 
-				ns[s][row][r] = row < 2 ?
-					bpf_row_run(&b[s][row], runs) :
-					user_row_run(&u[s][row - 2], runs);
+				ns[s][row][r] =
+					row < 2 ?
+						bpf_row_run(&b[s][row], runs) :
+						user_row_run(&u[s][row - 2],
+							     runs);
 			}
 		}
 	}
 	printf("# memory placement: ns per dependent 64-byte line, %d rounds "
 	       "x %u runs x %d lines; median (min-max); x user 4k of the "
-	       "same size and round\n", rounds, runs, STEPS);
+	       "same size and round\n",
+	       rounds, runs, STEPS);
 	printf("# user thp: AnonHugePages %ld kB after the buffers were "
-	       "made (%ld before)\n", huge, huge0);
-	printf("%-6s %-10s %22s %20s\n", "lines", "row", "ns/line", "x user 4k");
+	       "made (%ld before)\n",
+	       huge, huge0);
+	printf("%-6s %-10s %22s %20s\n", "lines", "row", "ns/line",
+	       "x user 4k");
 	for (s = 0; s < nsizes; s++) {
 		for (w = 0; w < NROWS; w++) {
 			double v[MAX_ROUNDS], m, lo, hi, rm, rlo, rhi;
@@ -284,7 +289,8 @@ int main(int argc, char **argv)
 				v[r] = ns[s][w][r] / ns[s][2][r];
 			stats(v, rounds, &rm, &rlo, &rhi);
 			stats(ns[s][w], rounds, &m, &lo, &hi);
-			printf("2^%-4u %-10s %6.1f (%6.1f-%6.1f) %5.2f (%4.2f-%4.2f)\n",
+			printf("2^%-4u %-10s %6.1f (%6.1f-%6.1f) %5.2f "
+			       "(%4.2f-%4.2f)\n",
 			       bits[s], row_names[w], m, lo, hi, rm, rlo, rhi);
 		}
 	}

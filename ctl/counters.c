@@ -22,8 +22,7 @@ void xlb_svc_total(struct lb_counters *out, const struct lb_counters *drop,
 		xlb_counters_add(out, &be[i]);
 }
 
-void xlb_carry(struct lb_counters *svc_carry,
-	       struct reason_counters *fwd_carry,
+void xlb_carry(struct lb_counters *svc_carry, struct reason_counters *fwd_carry,
 	       const struct lb_counters *c)
 {
 	if (svc_carry)

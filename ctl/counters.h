@@ -33,8 +33,7 @@ void xlb_svc_total(struct lb_counters *out, const struct lb_counters *drop,
 
 /* Add a taken back-end entry c to its service's carry (NULL: its service
  * is gone) and to the forwarded carry (stats_reason[XLB_TX_FORWARDED]). */
-void xlb_carry(struct lb_counters *svc_carry,
-	       struct reason_counters *fwd_carry,
+void xlb_carry(struct lb_counters *svc_carry, struct reason_counters *fwd_carry,
 	       const struct lb_counters *c);
 
 /* rc: the stats_reason slots 0..XLB_REASON_MAX-1 as read (rc[0] the

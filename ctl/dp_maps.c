@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The data plane's map accessors: service tables, back ends, the run-time
- * knobs. Every map write the controller makes
- * outside the flow-table walks (dp_flows.c), the VIP tables
- * (dp_vips.c) and the counters (dp_stats.c).
+ * knobs. Every map write the controller makes outside the flow-table walks
+ * (dp_flows.c), the VIP tables (dp_vips.c) and the counters (dp_stats.c).
  */
 #include "dataplane.h"
 

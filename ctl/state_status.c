@@ -195,7 +195,7 @@ static struct json_object *service_json(struct lb_state *st,
 {
 	struct json_object *o = json_object_new_object(), *arr;
 	char buf[LB_ENDPOINTSTRLEN];
-	struct lb_counters c, *be;
+	struct lb_counters c, *be, c0 = {};
 	__u64 wsum = 0, flows = 0;
 	size_t i;
 
@@ -282,9 +282,10 @@ static struct json_object *service_json(struct lb_state *st,
 		memset(&c, 0, sizeof(c));
 	add_counters(o, &c);
 	arr = json_object_new_array();
-	for (i = 0; be && i < s->n_be; i++)
-		json_object_array_add(arr, backend_json(st, &s->be[i], wsum,
-							flows, &be[i]));
+	for (i = 0; i < s->n_be; i++) /* no memory: counters shown zero */
+		json_object_array_add(arr,
+				      backend_json(st, &s->be[i], wsum, flows,
+						   be ? &be[i] : &c0));
 	free(be);
 	json_object_object_add(o, "backends", arr);
 	state_cluster_service_json(st, s, o);

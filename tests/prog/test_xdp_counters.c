@@ -90,9 +90,12 @@ static void test_counters_service_is_its_back_ends(void **state)
 static void test_counters_backend_removed_and_reused(void **state)
 {
 	struct env *e = *state;
-	struct pkt_spec udp = { .family = AF_INET, .saddr = CLIENT4,
-				.daddr = VIP4, .proto = IPPROTO_UDP,
-				.sport = 5353, .dport = 53 };
+	struct pkt_spec udp = { .family = AF_INET,
+				.saddr = CLIENT4,
+				.daddr = VIP4,
+				.proto = IPPROTO_UDP,
+				.sport = 5353,
+				.dport = 53 };
 	struct backend_info bi;
 	struct lb_counters before, be1;
 	__u64 per_be[3] = {};
@@ -123,8 +126,7 @@ static void test_counters_backend_removed_and_reused(void **state)
 	backend_put(e, 1, &bi);
 	table_all(e, SVC_UDP4, 1);
 	send_tx(e, &udp, 1, "UDP to the reused id");
-	expect_svc(e, SVC_TCP4, before.packets, before.bytes,
-		   before.new_flows);
+	expect_svc(e, SVC_TCP4, before.packets, before.bytes, before.new_flows);
 	expect_svc(e, SVC_UDP4, 1, spec_len(&udp), 1);
 	expect_lb(e, e->skel->maps.stats_backend, 1, 1, spec_len(&udp), 1);
 	expect_u64(reason_get(e, XLB_TX_FORWARDED).packets, 2 * n + 1,
@@ -141,7 +143,8 @@ static void test_counters_drops(void **state)
 
 	s.daddr = VIP4_EMPTY;
 	for (i = 0; i < n; i++)
-		send_unchanged(e, &s, XDP_DROP, "SYN to a service without back ends");
+		send_unchanged(e, &s, XDP_DROP,
+			       "SYN to a service without back ends");
 	expect_reasons(e, XLB_DROP_NO_BACKEND, n, n * spec_len(&s));
 	expect_svc(e, SVC_EMPTY4, n, n * spec_len(&s), 0);
 	expect_lb(e, e->skel->maps.stats_svc_drop, SVC_EMPTY4, n,

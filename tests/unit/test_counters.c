@@ -56,7 +56,8 @@ static void test_reasons_derive(void **state)
 	rc[XLB_DROP_ENCAP] = (struct reason_counters){ 6, 600 };
 	rc[XLB_PASS_NOT_VIP] = (struct reason_counters){ 7, 700 };
 	xlb_reasons_derive(rc, &failed, &be);
-	assert_int_equal(rc[XLB_TX_FORWARDED].packets, 50 + 1000 - 3 - 4 - 5 - 2);
+	assert_int_equal(rc[XLB_TX_FORWARDED].packets,
+			 50 + 1000 - 3 - 4 - 5 - 2);
 	assert_int_equal(rc[XLB_TX_FORWARDED].bytes,
 			 5000 + 100000 - 300 - 400 - 500 - 200);
 	assert_int_equal(rc[XLB_DROP_ENCAP].packets, 6);
