@@ -115,12 +115,26 @@ static __always_inline bool ft_claim(struct xlb_ft_way *w, __u64 old,
  * caller decided on the flow having meta expect (0: no entry); if the key
  * is there now with another meta, another CPU was first: FT_INS_OTHER
  * with *meta set to its. Else the key's own way, a free way, or the
- * oldest one is written.
+ * way least worth keeping: a closed flow (FIN, RST) before a pickup
+ * (one packet that opened nothing) before any other, the oldest of its
+ * class first. So a churn of short connections replaces its own closed
+ * entries, not an idle long-lived flow that shares their bucket.
  */
+#define FT_CLASS_SHIFT 25 /* above last-seen's 24 bits + 1 */
+
+/* A way's class for replacement: 2 closed, 1 pickup, 0 live. */
+static __always_inline __u32 ft_class(__u8 state)
+{
+	if (state == XLB_FLOW_FIN || state == XLB_FLOW_RST)
+		return 2;
+	return state == XLB_FLOW_PICKUP;
+}
+
 __noinline int ft_insert(struct xlb_ft_bucket *b, __u32 idx, __u64 kw,
 			 __u64 *meta, __u64 expect)
 {
 	__u32 lk_idx = idx & (XLB_FT_LOCKS - 1), victim = 0, age, oldest = 0;
+	/* oldest: the best victim's class << FT_CLASS_SHIFT | its age + 1 */
 	__u32 *lk = bpf_map_lookup_elem(&flow_locks, &lk_idx), seen;
 	__u64 k, m;
 	int i, got = 0, ret = FT_INS_DONE;
@@ -142,14 +156,19 @@ __noinline int ft_insert(struct xlb_ft_bucket *b, __u32 idx, __u64 kw,
 				ret = FT_INS_OTHER;
 			}
 			victim = i;
-			oldest = 0x2000000;
+			oldest = 4u << FT_CLASS_SHIFT;
 			break;
 		}
 		if (k & XLB_FT_BUSY) /* userspace putting a flow back */
 			continue;
-		age = k ? ((seen - XLB_FT_META_SEEN(FT_RD(b->w[i].meta))) &
-			   XLB_FT_SEEN_MASK) + 1 :
-			  0x1000000; /* free: before any live way */
+		if (k) {
+			m = FT_RD(b->w[i].meta);
+			age = ft_class(XLB_FT_META_STATE(m)) << FT_CLASS_SHIFT |
+			      (((seen - XLB_FT_META_SEEN(m)) &
+				XLB_FT_SEEN_MASK) + 1);
+		} else {
+			age = 3u << FT_CLASS_SHIFT; /* free: first */
+		}
 		if (age > oldest) {
 			oldest = age;
 			victim = i;

@@ -9,6 +9,9 @@
  *    longest ago (last-seen set back through the mmap), not another; a
  *    packet on an old flow makes it young again (the next new flow
  *    replaces another one).
+ *  - full_bucket_keeps_live_flows: closed flows (FIN, RST) go first, then
+ *    pickups, then live ones, whatever their ages: an idle established
+ *    flow outlives younger closed ones in its bucket.
  *  - two_cpus_insert_and_look_up: two threads pinned to CPUs 0 and 1 run
  *    the real xdp_lb program at once over the same flows, in one order
  *    (more flows than ways: buckets fill and replace ways while the other
@@ -142,6 +145,51 @@ static void test_full_bucket_replaces_oldest(void **state)
 	send_tx(e, &s, pick(e, &s), "sixth flow");
 	expect_u64(has_flow(e, 0), 1, "the flow used again stays");
 	expect_u64(has_flow(e, 3), 0, "the oldest one left (3) goes");
+}
+
+static void test_full_bucket_keeps_live_flows(void **state)
+{
+	struct env *e = *state;
+	struct pkt_spec s;
+	__u32 k;
+
+	/* 0: established, idle for 300 s; 1: closed by FIN; 2: closed by
+	 * RST; 3: a pickup (an ACK that opened nothing) */
+	s = tcp_spec(&fam4, 41000, TF_SYN);
+	send_tx(e, &s, pick(e, &s), "SYN of flow 0");
+	s = tcp_spec(&fam4, 41000, TF_ACK);
+	send_tx(e, &s, pick(e, &s), "ACK of flow 0");
+	age_flow(e, 0, 300);
+	s = tcp_spec(&fam4, 41001, TF_SYN);
+	send_tx(e, &s, pick(e, &s), "SYN of flow 1");
+	s = tcp_spec(&fam4, 41001, TF_FIN | TF_ACK);
+	send_tx(e, &s, pick(e, &s), "FIN of flow 1");
+	s = tcp_spec(&fam4, 41002, TF_SYN);
+	send_tx(e, &s, pick(e, &s), "SYN of flow 2");
+	s = tcp_spec(&fam4, 41002, TF_RST);
+	send_tx(e, &s, pick(e, &s), "RST of flow 2");
+	age_flow(e, 2, 10);
+	s = tcp_spec(&fam4, 41003, TF_ACK);
+	send_tx(e, &s, pick(e, &s), "ACK that opens flow 3 (pickup)");
+	age_flow(e, 3, 200);
+	expect_u64(flows4_count(e), XLB_FT_WAYS, "flows in the full bucket");
+	/* the closed ones first, the older (2) before the younger (1) */
+	for (k = 0; k < 2; k++) {
+		s = tcp_spec(&fam4, 42000 + k, TF_SYN);
+		send_tx(e, &s, pick(e, &s), "new flow into the full bucket");
+		expect_u64(has_flow(e, 2), 0, "the older closed flow went");
+		expect_u64(has_flow(e, 1), k == 0, "the younger closed flow");
+	}
+	/* then the pickup, though the established flow is older */
+	s = tcp_spec(&fam4, 42002, TF_SYN);
+	send_tx(e, &s, pick(e, &s), "new flow into the full bucket");
+	expect_u64(has_flow(e, 3), 0, "the pickup went");
+	expect_u64(has_flow(e, 0), 1, "the idle established flow stays");
+	/* only live flows left: the oldest of them goes */
+	s = tcp_spec(&fam4, 42003, TF_SYN);
+	send_tx(e, &s, pick(e, &s), "new flow into a bucket of live flows");
+	expect_u64(has_flow(e, 0), 0, "the oldest live flow went last");
+	expect_u64(flows4_count(e), XLB_FT_WAYS, "flows in the full bucket");
 }
 
 /* ---- two CPUs ---------------------------------------------------------- */
@@ -425,6 +473,7 @@ static void test_sweep_purge_through_mmap(void **state)
 static const struct CMUnitTest tests[] = {
 	{ "collisions_one_bucket", test_collisions_one_bucket, setup_one_bucket, env_teardown, NULL },
 	{ "full_bucket_replaces_oldest", test_full_bucket_replaces_oldest, setup_one_bucket, env_teardown, NULL },
+	{ "full_bucket_keeps_live_flows", test_full_bucket_keeps_live_flows, setup_one_bucket, env_teardown, NULL },
 	{ "two_cpus_insert_and_look_up", test_two_cpus_insert_and_look_up, setup_small_table, env_teardown, NULL },
 	{ "two_cpus_new_flow_every_packet", test_two_cpus_new_flow_every_packet, setup_big_table, env_teardown, NULL },
 	SCENARIO(sweep_purge_through_mmap),
