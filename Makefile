@@ -77,9 +77,12 @@ $(BUILD)/ctl/%.o: ctl/%.c | $(BUILD)/ctl
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
-# Objects that include the skeleton depend on it explicitly.
-$(BUILD)/ctl/dataplane.o $(BUILD)/ctl/dp_maps.o $(BUILD)/ctl/dp_flows.o $(BUILD)/ctl/dp_links.o \
-$(BUILD)/ctl/maps.o $(BUILD)/ctl/dp_vips.o: $(BUILD)/xdp_lb.skel.h
+# Objects that include the skeleton depend on it explicitly (found by the
+# include itself, so a new file cannot be missed: a parallel build would
+# compile it before the skeleton exists).
+SKEL_USERS := $(patsubst ctl/%.c,$(BUILD)/ctl/%.o,\
+		$(shell grep -l '"xdp_lb.skel.h"' ctl/*.c))
+$(SKEL_USERS): $(BUILD)/xdp_lb.skel.h
 $(BUILD)/ctl/decap.o: $(BUILD)/decap.skel.h
 # The console page is built into www.o (.incbin).
 $(BUILD)/ctl/www.o: ctl/www/index.html
