@@ -77,34 +77,28 @@ expect_usage=$(lb_ns "$BIN" upgrade nosuch0 2>&1)
 check "upgrade of an unknown interface fails clearly ($expect_usage)" \
 	grep -q "unknown interface 'nosuch0'" <<<"$expect_usage"
 
-# A pin layout of an older version (the VIP hash maps before the VIP
-# tables): upgrade refuses it with one line, non-zero, program unchanged.
+# A pin layout of an older version: upgrade refuses it with one line
+# naming the old map, non-zero, and leaves the program as it was.
 pins=/sys/fs/bpf/xdp-lb/$P-lb0
-bpftool map create "$pins/vips_v4" type hash key 8 value 8 entries 4 \
-	name vips_v4 flags 1
-out=$(lb_ns "$BIN" upgrade $P-lb0 2>&1)
-rc=$?
-id2=$(ip -n $P-lb -j link show $P-lb0 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["xdp"]["prog"]["id"])')
-check "upgrade against an old pin layout fails ($rc: $out)" [ $rc -ne 0 ]
-check "with one line naming the old map ($out)" \
-	eval '[ "$(wc -l <<<"$out")" = 1 ] && grep -q "older xdp-lb (vips_v4" <<<"$out"'
-check "and leaves the program as it was ($id1 -> $id2)" [ "$id1" = "$id2" ]
-rm -f "$pins/vips_v4"
-# The same for the IPv4 LRU flow table before flows4 (issue 14).
-bpftool map create "$pins/flows_v4" type lru_hash key 16 value 16 \
-	entries 16 name flows_v4
-out=$(lb_ns "$BIN" upgrade $P-lb0 2>&1)
-rc=$?
-id2=$(ip -n $P-lb -j link show $P-lb0 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["xdp"]["prog"]["id"])')
-check "upgrade over an old flows_v4 pin fails with one line ($rc: $out)" \
-	eval '[ $rc -ne 0 ] && [ "$(wc -l <<<"$out")" = 1 ] && grep -q "older xdp-lb (flows_v4" <<<"$out"'
-check "and leaves the program as it was ($id1 -> $id2)" [ "$id1" = "$id2" ]
-rm -f "$pins/flows_v4"
-# The same for the per-service counters before the derived counters.
-bpftool map create "$pins/stats_svc" type percpu_array key 4 value 24 \
-	entries 4 name stats_svc
-out=$(lb_ns "$BIN" upgrade $P-lb0 2>&1)
-rc=$?
-check "upgrade against pins with stats_svc fails with one line ($rc: $out)" \
-	eval '[ $rc -ne 0 ] && [ "$(wc -l <<<"$out")" = 1 ] && grep -q "older xdp-lb (stats_svc" <<<"$out"'
-rm -f "$pins/stats_svc"
+# old_pin_refused NAME what... (the rest: bpftool map create arguments)
+old_pin_refused() {
+	local name=$1 what=$2 out rc id2
+	shift 2
+	bpftool map create "$pins/$name" "$@" name "$name" || {
+		not_ok "cannot make an old $name pin"
+		return
+	}
+	out=$(lb_ns "$BIN" upgrade $P-lb0 2>&1)
+	rc=$?
+	id2=$(ip -n $P-lb -j link show $P-lb0 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["xdp"]["prog"]["id"])')
+	check "upgrade over an old $name pin ($what) fails with one line naming it ($rc: $out)" \
+		eval '[ $rc -ne 0 ] && [ "$(wc -l <<<"$out")" = 1 ] && grep -q "older xdp-lb ($name" <<<"$out"'
+	check "and leaves the program as it was ($id1 -> $id2)" [ "$id1" = "$id2" ]
+	rm -f "$pins/$name"
+}
+old_pin_refused vips_v4 "the VIP hash map before the VIP tables" \
+	type hash key 8 value 8 entries 4 flags 1
+old_pin_refused flows_v4 "the IPv4 LRU flow table before flows4" \
+	type lru_hash key 16 value 16 entries 16
+old_pin_refused stats_svc "the per-service counters before derived ones" \
+	type percpu_array key 4 value 24 entries 4

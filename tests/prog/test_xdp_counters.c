@@ -12,25 +12,6 @@
 #define _GNU_SOURCE
 #include "xdp_env.h"
 
-/* The raw stats_reason slot r, summed over the CPUs. */
-static struct reason_counters reason_slot(struct env *e, __u32 r)
-{
-	struct reason_counters *v, sum = {};
-	int i, n = ncpus();
-
-	v = calloc(n, sizeof(*v));
-	if (!v)
-		fail_msg("out of memory");
-	if (bpf_map_lookup_elem(map_fd(e->skel->maps.stats_reason), &r, v))
-		fail_msg("stats_reason[%u] lookup: %s", r, strerror(errno));
-	for (i = 0; i < n; i++) {
-		sum.packets += v[i].packets;
-		sum.bytes += v[i].bytes;
-	}
-	free(v);
-	return sum;
-}
-
 /* n new flows from ports port.. to fam4's service, each SYN then ACK,
  * on back ends 1 and 2 (the table alternates them); the packets each back
  * end got in per_be[1..2]. */
@@ -78,7 +59,7 @@ static void test_counters_service_is_its_back_ends(void **state)
 	expect_svc(e, SVC_TCP4, 2 * n, 2 * n * len, n);
 	expect_u64(lb_get(e->skel->maps.stats_svc_drop, SVC_TCP4).packets, 0,
 		   "stats_svc_drop: no drop");
-	expect_u64(reason_slot(e, XLB_TX_FORWARDED).packets, 0,
+	expect_u64(reason_raw(e, XLB_TX_FORWARDED).packets, 0,
 		   "stats_reason[tx_forwarded]: not written by the data path");
 	expect_reasons(e, XLB_TX_FORWARDED, 2 * n, 2 * n * len);
 }

@@ -432,7 +432,7 @@ void expect_svc(struct env *e, __u32 svc, __u64 packets, __u64 bytes,
 	expect_u64(c.new_flows, new_flows, "service %u new_flows", svc);
 }
 
-static struct reason_counters reason_raw(struct env *e, __u32 r)
+struct reason_counters reason_raw(struct env *e, __u32 r)
 {
 	int i, n = ncpus();
 	struct reason_counters sum = {}, *v = calloc(n, sizeof(*v));

@@ -239,6 +239,8 @@ int ncpus(void);
 
 /* Reason r's counter as the product shows it: tx_forwarded derived from
  * the back ends' counters (ctl/counters.h), the others as counted. */
+/* The raw stats_reason slot r, summed over the CPUs (not derived). */
+struct reason_counters reason_raw(struct env *e, __u32 r);
 struct reason_counters reason_get(struct env *e, __u32 r);
 
 struct lb_counters lb_get(struct bpf_map *m, __u32 id);
