@@ -169,7 +169,7 @@ struct scenario {
 };
 
 static struct cycle *cyc;
-static int cyc_prog, cyc6_prog, cyc_target, rst_prog;
+static int cyc_prog, cyc6_prog, cyc_target, rst_prog, cyc_cpu_prog, cyc6_cpu_prog;
 static __u32 repeat = 1000000, calls = 1 << 17;
 /* max_flows for the next lb_load (0: the default) */
 static __u32 load_max_flows;
@@ -696,6 +696,8 @@ static void cycle_load(void)
 	cyc_prog = bpf_program__fd(cyc->progs.xdp_cycle);
 	cyc6_prog = bpf_program__fd(cyc->progs.xdp_cycle6);
 	rst_prog = bpf_program__fd(cyc->progs.xdp_restore);
+	cyc_cpu_prog = bpf_program__fd(cyc->progs.xdp_cycle_cpu);
+	cyc6_cpu_prog = bpf_program__fd(cyc->progs.xdp_cycle6_cpu);
 	cyc_target = bpf_map__fd(cyc->maps.target);
 }
 
@@ -1073,7 +1075,7 @@ static struct ft_inst ft_2c, ft_2c_empt; /* two-choice variant */
  * of 64): fewer pages, fewer TLB misses (BPF maps get no huge pages) */
 static struct ft_inst ft_2c_19, ft_2c_18;
 static __u32 make_two_choice; /* ft_make's next instance */
-static bool with_ft, with_big, focus;
+static bool with_ft, with_big, focus, with_two;
 
 static void ft_make(struct ft_inst *fi, struct lb_inst *li, __u32 nbuckets,
 		    __u32 nflows, __u32 vip_inline, __u32 counters,
@@ -1433,15 +1435,27 @@ static void print_issue_rows(struct scenario *sc, int ns, int floor)
 }
 
 /*
- * Two CPUs inserting new flows at once (-f): the new-flow run (every
- * packet a new flow, behind xdp_cycle) on CPU 0 alone, then on CPUs 0 and
- * 1 at the same time (threads pinned), for the current path (emptied
- * table) and the prototype; the kernel's ns/packet of each CPU over the
- * one-CPU figure, median over rounds. The wrapper's counter is shared:
- * the two CPUs make different flows.
+ * Two CPUs inserting new flows at once (-f, -2): the new-flow run (every
+ * packet a new flow, behind xdp_cycle_cpu) on CPU 0 alone, then on CPUs
+ * 0 and 1 at the same time (threads pinned); each CPU's kernel ns/packet
+ * over the one-CPU figure. Every round measures the floor the same way
+ * first: what two CPUs of this machine lose to each other when they share
+ * nothing (a VM's vCPUs can lose much). The wrapper counts per CPU, and
+ * the CPUs start 2^28 flows apart: they make different flows. With a
+ * second program (prog2, its table emptied by empty2), CPU 1 runs that
+ * one: two CPUs inserting at once into tables of their own, the control
+ * for what sharing one table costs.
  */
-static void two_cpus_w(const char *name, int prog, void (*empty)(void *),
-		       void *arg, const struct pkt *syn, int wrap);
+struct two_spec {
+	const char *name;
+	int prog, prog2; /* prog2: CPU 1's program, 0 = prog */
+	void (*empty)(void *), (*empty2)(void *);
+	void *arg, *arg2;
+	const struct pkt *pkt;
+	int wrap;
+};
+
+static int floor4_prog, floor6_prog;
 
 struct two_arg {
 	int cpu, wrap;
@@ -1468,51 +1482,78 @@ static void *two_run(void *a)
 	return NULL;
 }
 
-static void two_cpus(const char *name, int prog, void (*empty)(void *),
-		     void *arg, const struct pkt *syn)
+static void two_empty(const struct two_spec *sp)
 {
-	two_cpus_w(name, prog, empty, arg, syn, cyc_prog);
+	if (sp->empty)
+		sp->empty(sp->arg);
+	if (sp->empty2)
+		sp->empty2(sp->arg2);
 }
 
-static void two_cpus_w(const char *name, int prog, void (*empty)(void *),
-		       void *arg, const struct pkt *syn, int wrap)
+/* sp's program on CPU 0 alone, then on CPUs 0 and 1 at once: *one the
+ * one-CPU ns/packet, the return the two CPUs' mean over it; flows from
+ * base (per CPU: base, base + 2^28). */
+static double two_pair(const struct two_spec *sp, __u32 n, __u32 base,
+		       double *one)
 {
-	double one[MAX_ROUNDS], two[MAX_ROUNDS], m, lo, hi, m2, lo2, hi2;
-	__u32 key = 0, n = 500000;
+	struct two_arg t[2] = {
+		{ .cpu = 0, .n = n, .pkt = sp->pkt, .wrap = sp->wrap },
+		{ .cpu = 1, .n = n, .pkt = sp->pkt, .wrap = sp->wrap } };
+	int prog2 = sp->prog2 ? sp->prog2 : sp->prog;
 	pthread_barrier_t bar;
-	int r, i;
+	__u32 k0 = 0, k1 = 1;
+	pthread_t th[2];
+	int i;
+
+	if (bpf_map_update_elem(cyc_target, &k0, &sp->prog, 0) ||
+	    bpf_map_update_elem(cyc_target, &k1, &prog2, 0))
+		die("target: %s\n", strerror(errno));
+	cyc->bss->seq = base;
+	cyc->bss->cseq[0] = base;
+	two_run(&t[0]);
+	*one = t[0].kns;
+	two_empty(sp);
+	cyc->bss->seq = base + n;
+	cyc->bss->cseq[0] = base + n;
+	cyc->bss->cseq[16] = base + (1u << 28); /* CPU 1's line */
+	pthread_barrier_init(&bar, NULL, 2);
+	for (i = 0; i < 2; i++) {
+		t[i].bar = &bar;
+		pthread_create(&th[i], NULL, two_run, &t[i]);
+	}
+	for (i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&bar);
+	two_empty(sp);
+	return (t[0].kns + t[1].kns) / 2 / *one;
+}
+
+static void two_cpus(const struct two_spec *sp)
+{
+	double one[MAX_ROUNDS], two[MAX_ROUNDS], fl[MAX_ROUNDS], rel[MAX_ROUNDS];
+	double m, lo, hi, m2, lo2, hi2, mf, lof, hif, mr, lor, hir, f1;
+	bool v6 = sp->wrap == cyc6_cpu_prog || sp->wrap == cyc6_prog;
+	struct two_spec flr = { .prog = v6 ? floor6_prog : floor4_prog,
+				.pkt = sp->pkt, .wrap = sp->wrap };
+	__u32 n = 500000;
+	int r;
 
 	if (libbpf_num_possible_cpus() < 2)
 		return;
-	if (bpf_map_update_elem(cyc_target, &key, &prog, 0))
-		die("target: %s\n", strerror(errno));
 	cyc->bss->mask = NEW_MASK;
 	for (r = 0; r < rounds; r++) {
-		struct two_arg t[2] = {
-			{ .cpu = 0, .n = n, .pkt = syn, .wrap = wrap },
-			{ .cpu = 1, .n = n, .pkt = syn, .wrap = wrap } };
-		pthread_t th[2];
-
-		cyc->bss->seq = r * 4 * n;
-		two_run(&t[0]);
-		one[r] = t[0].kns;
-		empty(arg);
-		pthread_barrier_init(&bar, NULL, 2);
-		for (i = 0; i < 2; i++) {
-			t[i].bar = &bar;
-			pthread_create(&th[i], NULL, two_run, &t[i]);
-		}
-		for (i = 0; i < 2; i++)
-			pthread_join(th[i], NULL);
-		pthread_barrier_destroy(&bar);
-		empty(arg);
-		two[r] = (t[0].kns + t[1].kns) / 2 / one[r];
+		fl[r] = two_pair(&flr, n, 0, &f1);
+		two[r] = two_pair(sp, n, r * 4 * n, &one[r]);
+		rel[r] = two[r] / fl[r];
 	}
 	stats(one, rounds, &m, &lo, &hi);
 	stats(two, rounds, &m2, &lo2, &hi2);
+	stats(fl, rounds, &mf, &lof, &hif);
+	stats(rel, rounds, &mr, &lor, &hir);
 	printf("%-12s new flows, one CPU %5.0f ns (%.0f-%.0f); two CPUs at "
-	       "once, each x one: %.2f (%.2f-%.2f)\n", name, m, lo, hi, m2,
-	       lo2, hi2);
+	       "once, each x one: %.2f (%.2f-%.2f); the floor's: %.2f "
+	       "(%.2f-%.2f); x the floor's, per round: %.2f (%.2f-%.2f)\n",
+	       sp->name, m, lo, hi, m2, lo2, hi2, mf, lof, hif, mr, lor, hir);
 }
 
 static void empty_cur(void *li)
@@ -1569,14 +1610,14 @@ int main(int argc, char **argv)
 	int nmodes = 0;
 	const char *datafile = NULL;
 	char *ifaces = NULL, *tok, *save = NULL;
-	int attached[10], nattached = 0, progs[10], nprogs = 0;
+	int attached[12], nattached = 0, progs[12], nprogs = 0;
 	struct ablate *abl[8];
 	struct floor *fl;
 	int ns = 0, i, r, opt, floor_of[4] = { -1, -1, -1, -1 };
 	int floor6_of[4] = { -1, -1, -1, -1 }; /* the IPv6 rows' floors */
 	__u64 t;
 
-	while ((opt = getopt(argc, argv, "r:n:c:o:i:O:fFBP6")) != -1) {
+	while ((opt = getopt(argc, argv, "r:n:c:o:i:O:fFBP62")) != -1) {
 		switch (opt) {
 		case 'f':
 			with_ft = true;
@@ -1592,6 +1633,9 @@ int main(int argc, char **argv)
 			break;
 		case '6':
 			with_ft6 = true;
+			break;
+		case '2':
+			with_two = true;
 			break;
 		case 'r':
 			rounds = atoi(optarg);
@@ -1615,7 +1659,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "usage: bench_pkt [-r ROUNDS] "
 					"[-n REPEAT] [-c CALLS] [-o DATAFILE] "
 					"[-i IFACE,...] [-O XDP_LB_BPF_O] [-f] [-F] [-B] "
-					"[-P] [-6]\n");
+					"[-P] [-6] [-2]\n");
 			return 2;
 		}
 	}
@@ -1635,6 +1679,8 @@ int main(int argc, char **argv)
 	fl = floor__open_and_load();
 	if (!fl)
 		die("cannot load the floor: %s\n", strerror(errno));
+	floor4_prog = bpf_program__fd(fl->progs.xdp_floor);
+	floor6_prog = bpf_program__fd(fl->progs.xdp_floor6);
 	cycle_load();
 	for (i = 0; i < NB; i++) {
 		lb_load(&hit[i], nbe_list[i], NFLOWS, FWD_DSR);
@@ -1717,6 +1763,8 @@ int main(int argc, char **argv)
 		progs[nprogs++] = hit[i].prog;
 	progs[nprogs++] = bpf_program__fd(fl->progs.xdp_floor6);
 	progs[nprogs++] = cyc6_prog;
+	progs[nprogs++] = cyc_cpu_prog;
+	progs[nprogs++] = cyc6_cpu_prog;
 	for (tok = ifaces ? strtok_r(ifaces, ",", &save) : NULL;
 	     tok && nattached < nprogs; tok = strtok_r(NULL, ",", &save)) {
 		int ifindex = if_nametoindex(tok);
@@ -1967,24 +2015,45 @@ int main(int argc, char **argv)
 			print_pairs(sc, ns);
 		printf("# IPv6: two CPUs inserting at once (kernel timing, "
 		       "%d rounds)\n", rounds);
-		two_cpus_w("current v6", fresh[1].prog, empty_cur6, &fresh[1],
-			   &syn6, cyc6_prog);
+		two_cpus(&(struct two_spec){ "current v6", fresh[1].prog, 0,
+			 empty_cur6, NULL, &fresh[1], NULL, &syn6,
+			 cyc6_cpu_prog });
 		for (i = 0; i < 2; i++) {
 			char n[24];
 
 			snprintf(n, sizeof(n), "v6 %s", ft6_names[i]);
-			two_cpus_w(n, ft6_empt[i].prog, empty_ft6, &ft6_empt[i],
-				   &syn6, cyc6_prog);
+			two_cpus(&(struct two_spec){ n, ft6_empt[i].prog, 0,
+				 empty_ft6, NULL, &ft6_empt[i], NULL, &syn6,
+				 cyc6_cpu_prog });
 		}
 		prog_size("IPv6 prototype, fp", ft6_hit[0].prog);
 		prog_size("IPv6 prototype, wide", ft6_hit[1].prog);
+	}
+	if (with_two && !with_ft) {
+		printf("# two CPUs inserting at once (kernel timing, %d rounds)\n",
+		       rounds);
+		two_cpus(&(struct two_spec){ "one table", fresh[1].prog, 0,
+			 empty_cur, NULL, &fresh[1], NULL, &syn,
+			 cyc_cpu_prog });
+		two_cpus(&(struct two_spec){ "own tables", fresh[1].prog,
+			 never.prog, empty_cur, empty_cur, &fresh[1], &never,
+			 &syn, cyc_cpu_prog });
+		two_cpus(&(struct two_spec){ "v6 one table", fresh[1].prog, 0,
+			 empty_cur6, NULL, &fresh[1], NULL, &syn6,
+			 cyc6_cpu_prog });
+		/* as measured before: both CPUs count in one shared line */
+		two_cpus(&(struct two_spec){ "shared seq", fresh[1].prog, 0,
+			 empty_cur, NULL, &fresh[1], NULL, &syn, cyc_prog });
 	}
 	if (with_ft) {
 		print_pairs(sc, ns);
 		printf("# two CPUs inserting at once (kernel timing, %d rounds)\n",
 		       rounds);
-		two_cpus("current", fresh[1].prog, empty_cur, &fresh[1], &syn);
-		two_cpus("prototype", ft_empt.prog, empty_ft, &ft_empt, &syn);
+		two_cpus(&(struct two_spec){ "current", fresh[1].prog, 0,
+			 empty_cur, NULL, &fresh[1], NULL, &syn,
+			 cyc_cpu_prog });
+		two_cpus(&(struct two_spec){ "prototype", ft_empt.prog, 0,
+			 empty_ft, NULL, &ft_empt, NULL, &syn, cyc_cpu_prog });
 	}
 	prog_size("xdp_lb", hit[0].prog);
 	if (with_ft)

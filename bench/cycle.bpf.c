@@ -25,31 +25,55 @@
 __u32 seq = 0;
 __u32 mask = 0;
 
-/* target[0]: the program under test. Written by bench_pkt. */
+/* target[0]: the program under test. Written by bench_pkt. The per-CPU
+ * wrappers below run target[cpu & 1]: two CPUs can run two programs. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, 2);
 	__type(key, __u32);
 	__type(value, __u32);
 } target SEC(".maps");
 
-SEC("xdp")
-int xdp_cycle(struct xdp_md *ctx)
+/* Flow k into the frame (IPv4), then the program under test (target[t]). */
+static __always_inline int cycle4(struct xdp_md *ctx, __u32 k, __u32 t)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	void *data = (void *)(long)ctx->data;
 	struct ethhdr *eth = data;
 	struct iphdr *iph = (void *)(eth + 1);
 	struct tcphdr *th = (void *)(iph + 1); /* IHL 5: our own packets */
-	__u32 k = seq++;
 
 	if ((void *)(th + 1) > data_end)
 		return XDP_ABORTED;
 	k = (k * 0x9e3779b1u) & mask;
 	iph->saddr = bpf_htonl(0xc6130000u + (k >> 14));
 	th->source = bpf_htons(1024 + (k & 0x3fff));
-	bpf_tail_call(ctx, &target, 0);
+	bpf_tail_call(ctx, &target, t);
 	return XDP_ABORTED;
+}
+
+/* The same for IPv6 (no extension headers). */
+static __always_inline int cycle6(struct xdp_md *ctx, __u32 k, __u32 t)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	void *data = (void *)(long)ctx->data;
+	struct ethhdr *eth = data;
+	struct ipv6hdr *ip6h = (void *)(eth + 1);
+	struct tcphdr *th = (void *)(ip6h + 1); /* our own packets */
+
+	if ((void *)(th + 1) > data_end)
+		return XDP_ABORTED;
+	k = (k * 0x9e3779b1u) & mask;
+	ip6h->saddr.in6_u.u6_addr32[3] = bpf_htonl(k >> 14);
+	th->source = bpf_htons(1024 + (k & 0x3fff));
+	bpf_tail_call(ctx, &target, t);
+	return XDP_ABORTED;
+}
+
+SEC("xdp")
+int xdp_cycle(struct xdp_md *ctx)
+{
+	return cycle4(ctx, seq++, 0);
 }
 
 /* xdp_cycle for Ethernet + IPv6 (no extension headers) + TCP frames;
@@ -57,20 +81,35 @@ int xdp_cycle(struct xdp_md *ctx)
 SEC("xdp")
 int xdp_cycle6(struct xdp_md *ctx)
 {
-	void *data_end = (void *)(long)ctx->data_end;
-	void *data = (void *)(long)ctx->data;
-	struct ethhdr *eth = data;
-	struct ipv6hdr *ip6h = (void *)(eth + 1);
-	struct tcphdr *th = (void *)(ip6h + 1); /* our own packets */
-	__u32 k = seq++;
+	return cycle6(ctx, seq++, 0);
+}
 
-	if ((void *)(th + 1) > data_end)
-		return XDP_ABORTED;
-	k = (k * 0x9e3779b1u) & mask;
-	ip6h->saddr.in6_u.u6_addr32[3] = bpf_htonl(k >> 14);
-	th->source = bpf_htons(1024 + (k & 0x3fff));
-	bpf_tail_call(ctx, &target, 0);
-	return XDP_ABORTED;
+/*
+ * The wrappers for runs on several CPUs at once (bench_pkt -f): each CPU
+ * counts in its own cache line (cseq[cpu * 16], set by bench_pkt: the CPUs start
+ * far apart, so they make different flows). With one shared seq, both
+ * CPUs would write one line on every packet, and that line's trips
+ * between the CPUs would slow down whatever runs behind the wrapper,
+ * the floor too.
+ */
+#define CSEQ_CPUS 64
+#define CSEQ_STRIDE 16 /* u32s a 64-byte line */
+__u32 cseq[CSEQ_CPUS * CSEQ_STRIDE] __attribute__((aligned(64))) = {};
+
+SEC("xdp")
+int xdp_cycle_cpu(struct xdp_md *ctx)
+{
+	__u32 c = bpf_get_smp_processor_id() & (CSEQ_CPUS - 1);
+
+	return cycle4(ctx, cseq[c * CSEQ_STRIDE]++, c & 1);
+}
+
+SEC("xdp")
+int xdp_cycle6_cpu(struct xdp_md *ctx)
+{
+	__u32 c = bpf_get_smp_processor_id() & (CSEQ_CPUS - 1);
+
+	return cycle6(ctx, cseq[c * CSEQ_STRIDE]++, c & 1);
 }
 
 /*

@@ -8,11 +8,13 @@
 #   and tunnel, 100 back ends; no nat, IPv6, single or ablation rows);
 #   FT6=1: the IPv6 layouts of the prototype (bench/flowtab6.bpf.c)
 #   beside the current IPv6 path (with FOCUS=1: only those rows);
-#   BIG=1: hits over 2^22 flows too (~2 GiB more kernel memory); CTL=0:
+#   BIG=1: hits over 2^22 flows too (~2 GiB more kernel memory); TWO=1:
+#   two CPUs inserting new flows at once (IPv4 and IPv6), beside the floor
+#   run the same way; CTL=0:
 #   no controller figures; OTHER=path/xdp_lb.bpf.o: another build of the
 #   data path (e.g. main's) on the same maps, each dsr/tunnel/nat hit row
 #   (100 back ends) beside its twin ("-O ..." rows, and the pairs).
-# Makes one namespace, xbn-pkt, with four idle (down) veth pairs: the
+# Makes one namespace, xbn-pkt, with six idle (down) veth pairs: the
 # programs that BPF_PROG_TEST_RUN runs are attached there so that a test
 # run does not pay the XDP dispatcher update (see bench_pkt.c). Removed on
 # exit, whatever happens.
@@ -35,7 +37,7 @@ trap 'exit 130' INT TERM
 cleanup
 ip netns add "$NS" || { echo "bench: cannot create namespace $NS" >&2; exit 1; }
 IFS_LIST=
-for i in 0 1 2 3; do
+for i in 0 1 2 3 4 5; do
 	ip -n "$NS" link add "${T}xbn-p${i}a" type veth peer name "${T}xbn-p${i}b" || exit 1
 	IFS_LIST+="${T}xbn-p${i}a,${T}xbn-p${i}b,"
 done
@@ -49,6 +51,7 @@ OPTS=()
 [ "${FT6:-0}" = 1 ] && OPTS+=(-6)
 [ "${FOCUS:-0}" = 1 ] && OPTS+=(-F)
 [ "${BIG:-0}" = 1 ] && OPTS+=(-B)
+[ "${TWO:-0}" = 1 ] && OPTS+=(-2)
 [ -n "${OTHER:-}" ] && OPTS+=(-O "$OTHER")
 nsenter --net="/run/netns/$NS" "$OUT/bench_pkt" -r "$ROUNDS" -n "$REPEAT" \
 	-c "$CALLS" -o "$OUT/pkt.dat" -i "${IFS_LIST%,}" "${OPTS[@]}" || exit 1
