@@ -365,7 +365,7 @@ static __always_inline bool flow_find4(const struct flow_key_v4 *fk,
  * Resolve the back end for an IPv4 flow (flows4, the cache-line table):
  * as resolve_flow(). The flow hash names the bucket (and, on a miss, the
  * slot). Two CPUs that pick the same new flow at once agree on the entry
- * the first one stored (ft_insert); a stripe lock that stays taken leaves
+ * the first one stored (ft_insert); a bucket lock that stays taken leaves
  * the flow unpinned (tx_unpinned).
  */
 static __always_inline int resolve_flow4(const struct flow_key_v4 *fk,
@@ -395,7 +395,7 @@ static __always_inline int resolve_flow4(const struct flow_key_v4 *fk,
 					 now);
 			return 0;
 		}
-		expect = meta;
+		expect = meta; /* ft_insert masks the lock bit */
 	}
 	lc->flow_hash = h;
 	ret = flow_pick(lc, &pk, 1, l4, proto, now, old_id, old_port, bep,
@@ -406,7 +406,7 @@ static __always_inline int resolve_flow4(const struct flow_key_v4 *fk,
 		return ret < 0 ? ret : 0;
 	meta = xlb_ft_meta(nv.backend_id, nv.nat_port, xlb_ft_seen(now),
 			   nv.state);
-	ret = ft_insert(b, idx, kw, &meta, expect);
+	ret = ft_insert(b, kw, &meta, expect);
 	if (ret == FT_INS_BUSY) {
 		lc->new_flow = false;
 		lc->reason = XLB_TX_UNPINNED;

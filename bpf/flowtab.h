@@ -4,8 +4,9 @@
  * concurrency rules are in include/xlb_flowtab.h): find a flow in its
  * bucket (an inlined array access and XLB_FT_WAYS compares, no helper
  * call), refresh its meta word, delete it, and insert or replace a flow
- * under the bucket's stripe lock into its own way, a free way, else the
- * bucket's oldest way (by last-seen: CLOCK-like aging, no LRU lists).
+ * under the bucket's lock (a bit of the bucket's own line) into its own
+ * way, a free way, else the bucket's oldest way (by last-seen: CLOCK-like
+ * aging, no LRU lists).
  */
 #ifndef XLB_BPF_FLOWTAB_H
 #define XLB_BPF_FLOWTAB_H
@@ -20,7 +21,7 @@
 
 #define FT_RD(x) (*(volatile __u64 *)&(x))
 #define FT_WR(x, v) (*(volatile __u64 *)&(x) = (v))
-/* tries of the stripe lock before the flow goes unpinned */
+/* tries of the bucket lock before the flow goes unpinned */
 #define FT_LOCK_SPINS 8
 
 /* The bucket of flow hash h. */
@@ -30,7 +31,8 @@ static __always_inline struct xlb_ft_bucket *ft_bucket(__u64 h, __u32 *idx)
 	return bpf_map_lookup_elem(&flows4, idx);
 }
 
-/* Is key kw in bucket b? Then true with *meta its meta, read
+/* Is key kw in bucket b? Then true with *meta its meta word as stored
+ * (way 0's may carry the bucket lock: XLB_FT_META_* mask it), read
  * consistently (kw, meta, kw: a way replaced under us is a miss, and the
  * insert decides). No way index comes out: the verifier would walk the
  * rest of the program once per way otherwise; the rare writers below
@@ -59,8 +61,9 @@ static __always_inline void ft_value(__u64 meta, __u64 now,
 }
 
 /* A hit: the new state and last-seen, written (cmpxchg on the meta word
- * as read) only when the state changed or the last-seen is about a second
- * old. A state change restarts the idle time. */
+ * as read, the lock bit kept as read) only when the state changed or the
+ * last-seen is about a second old. A state change restarts the idle
+ * time. */
 static __always_inline void ft_touch(struct xlb_ft_bucket *b, __u64 kw,
 				     __u64 meta, __u8 state, __u64 now)
 {
@@ -72,7 +75,7 @@ static __always_inline void ft_touch(struct xlb_ft_bucket *b, __u64 kw,
 		    XLB_FT_SEEN_REFRESH)
 		return;
 	nm = xlb_ft_meta(XLB_FT_META_BACKEND(meta), XLB_FT_META_NATPORT(meta),
-			 seen, state);
+			 seen, state) | (meta & XLB_FT_LOCK);
 	for (int i = 0; i < XLB_FT_WAYS; i++)
 		if (FT_RD(b->w[i].kw) == kw) {
 			__sync_val_compare_and_swap(&b->w[i].meta, meta, nm);
@@ -96,8 +99,9 @@ enum ft_ins {
 	FT_INS_BUSY,  /* the lock stayed taken: not stored */
 };
 
-/* Claim way w (holding old) for kw, fill it; false if userspace emptied
- * and someone else took it meanwhile. */
+/* Claim way w (holding old) for kw, fill it with meta (way 0: with the
+ * lock bit, held by the caller); false if userspace emptied and someone
+ * else took it meanwhile. */
 static __always_inline bool ft_claim(struct xlb_ft_way *w, __u64 old,
 				     __u64 kw, __u64 meta)
 {
@@ -109,16 +113,37 @@ static __always_inline bool ft_claim(struct xlb_ft_way *w, __u64 old,
 	return true;
 }
 
+/* Take bucket b's lock (bit XLB_FT_LOCK of way 0's meta): true if taken
+ * within FT_LOCK_SPINS tries. */
+static __always_inline bool ft_lock(struct xlb_ft_bucket *b)
+{
+	__u64 m;
+
+	for (int i = 0; i < FT_LOCK_SPINS; i++) {
+		m = FT_RD(b->w[0].meta);
+		if (!(m & XLB_FT_LOCK) &&
+		    __sync_val_compare_and_swap(&b->w[0].meta, m,
+						m | XLB_FT_LOCK) == m)
+			return true;
+	}
+	return false;
+}
+
+static __always_inline void ft_unlock(struct xlb_ft_bucket *b)
+{
+	__sync_fetch_and_and(&b->w[0].meta, ~XLB_FT_LOCK);
+}
+
 /*
- * Store kw -> *meta in bucket b (index idx) under its stripe lock. A
- * global function: verified once, not once per path that inserts. The
- * caller decided on the flow having meta expect (0: no entry); if the key
- * is there now with another meta, another CPU was first: FT_INS_OTHER
- * with *meta set to its. Else the key's own way, a free way, or the
- * way least worth keeping: a closed flow (FIN, RST) before a pickup
- * (one packet that opened nothing) before any other, the oldest of its
- * class first. So a churn of short connections replaces its own closed
- * entries, not an idle long-lived flow that shares their bucket.
+ * Store kw -> *meta in bucket b under its lock. A global function:
+ * verified once, not once per path that inserts. The caller decided on
+ * the flow having meta expect (0: no entry; the lock bit does not count);
+ * if the key is there now with another meta, another CPU was first:
+ * FT_INS_OTHER with *meta set to its. Else the key's own way, a free way, or the way least worth
+ * keeping: a closed flow (FIN, RST) before a pickup (one packet that
+ * opened nothing) before any other, the oldest of its class first. So a
+ * churn of short connections replaces its own closed entries, not an idle
+ * long-lived flow that shares their bucket.
  */
 #define FT_CLASS_SHIFT 25 /* above last-seen's 24 bits + 1 */
 
@@ -130,28 +155,24 @@ static __always_inline __u32 ft_class(__u8 state)
 	return state == XLB_FLOW_PICKUP;
 }
 
-__noinline int ft_insert(struct xlb_ft_bucket *b, __u32 idx, __u64 kw,
-			 __u64 *meta, __u64 expect)
+__noinline int ft_insert(struct xlb_ft_bucket *b, __u64 kw, __u64 *meta,
+			 __u64 expect)
 {
-	__u32 lk_idx = idx & (XLB_FT_LOCKS - 1), victim = 0, age, oldest = 0;
+	__u32 victim = 0, age, oldest = 0, seen;
 	/* oldest: the best victim's class << FT_CLASS_SHIFT | its age + 1 */
-	__u32 *lk = bpf_map_lookup_elem(&flow_locks, &lk_idx), seen;
+	int i, ret = FT_INS_DONE;
 	__u64 k, m;
-	int i, got = 0, ret = FT_INS_DONE;
 
-	if (!lk || !b || !meta)
+	if (!b || !meta)
 		return FT_INS_BUSY;
 	seen = XLB_FT_META_SEEN(*meta); /* the new flow's: now */
-	for (i = 0; i < FT_LOCK_SPINS && !got; i++)
-		got = !*(volatile __u32 *)lk &&
-		      !__sync_val_compare_and_swap(lk, 0, 1);
-	if (!got)
+	if (!ft_lock(b))
 		return FT_INS_BUSY;
 	for (i = 0; i < XLB_FT_WAYS; i++) {
 		k = FT_RD(b->w[i].kw);
 		if (k == kw) {
-			m = FT_RD(b->w[i].meta);
-			if (m != expect) {
+			m = XLB_FT_META_FLOW(FT_RD(b->w[i].meta));
+			if (m != XLB_FT_META_FLOW(expect)) {
 				*meta = m;
 				ret = FT_INS_OTHER;
 			}
@@ -174,12 +195,12 @@ __noinline int ft_insert(struct xlb_ft_bucket *b, __u32 idx, __u64 kw,
 			victim = i;
 		}
 	}
+	victim &= XLB_FT_WAYS - 1;
 	if (ret == FT_INS_DONE &&
-	    (!oldest || !ft_claim(&b->w[victim & (XLB_FT_WAYS - 1)],
-				  FT_RD(b->w[victim & (XLB_FT_WAYS - 1)].kw),
-				  kw, *meta)))
+	    (!oldest || !ft_claim(&b->w[victim], FT_RD(b->w[victim].kw), kw,
+				  *meta | (victim ? 0 : XLB_FT_LOCK))))
 		ret = FT_INS_BUSY;
-	*(volatile __u32 *)lk = 0;
+	ft_unlock(b);
 	return ret;
 }
 

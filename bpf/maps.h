@@ -81,8 +81,8 @@ struct {
 /* flows4: the IPv4 flow table, buckets of one cache line of XLB_FT_WAYS
  * flows each (include/xlb_flowtab.h): xlb_ft_buckets(max_flows) of them,
  * set by the controller. Inserted by the data path on a new flow (under
- * flow_locks), its meta refreshed on hits; read, counted, expired and
- * purged by the controller through the mmap'd array. */
+ * the bucket's lock bit), its meta refreshed on hits; read, counted,
+ * expired and purged by the controller through the mmap'd array. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
@@ -90,15 +90,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct xlb_ft_bucket);
 } flows4 SEC(".maps");
-
-/* flow_locks: the data path's insert stripe locks of flows4 (bucket index
- * & (XLB_FT_LOCKS - 1)): 0 free, 1 held for a few instructions. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, XLB_FT_LOCKS);
-	__type(key, __u32);
-	__type(value, __u32);
-} flow_locks SEC(".maps");
 
 /* flows_v6: IPv6 flow -> pinned back end (an LRU hash). Inserted by the
  * data path on a new flow; read, counted and purged by the controller. */

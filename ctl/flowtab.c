@@ -17,6 +17,21 @@ static bool cas(__u64 *p, __u64 old, __u64 new)
 					   __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }
 
+/* Store a flow's meta into a way this side claimed (busy): way 0's word
+ * also carries the bucket's lock bit, which a CPU inserting into the
+ * bucket may set or clear meanwhile: kept as it is. */
+static void put_meta(__u64 *p, __u64 meta)
+{
+	__u64 cur = LD(p);
+
+	while (!__atomic_compare_exchange_n(p, &cur,
+					    XLB_FT_META_FLOW(meta) |
+						    (cur & XLB_FT_LOCK),
+					    false, __ATOMIC_ACQ_REL,
+					    __ATOMIC_ACQUIRE))
+		;
+}
+
 int xlb_ft_map(struct xlb_ft *ft, int fd, __u32 nbuckets)
 {
 	void *p;
@@ -58,7 +73,7 @@ bool xlb_ft_read(const struct xlb_ft_way *w, __u64 *kw, __u64 *meta)
 		k = LD(&w->kw);
 		if (!k)
 			return false;
-		m = LD(&w->meta);
+		m = XLB_FT_META_FLOW(LD(&w->meta));
 		if (!(k & XLB_FT_BUSY) && LD(&w->kw) == k) {
 			*kw = k;
 			*meta = m;
@@ -89,15 +104,16 @@ enum xlb_ft_del xlb_ft_delete(struct xlb_ft_way *w, __u64 kw, __u64 meta)
 {
 	__u64 now;
 
-	if (LD(&w->meta) != meta || !cas(&w->kw, kw, 0))
+	meta = XLB_FT_META_FLOW(meta);
+	if (XLB_FT_META_FLOW(LD(&w->meta)) != meta || !cas(&w->kw, kw, 0))
 		return LD(&w->kw) == kw ? XLB_FT_DEL_REVIVED : XLB_FT_DEL_GONE;
-	now = LD(&w->meta);
+	now = XLB_FT_META_FLOW(LD(&w->meta));
 	if (now == meta)
 		return XLB_FT_DEL_DONE;
 	/* a packet refreshed it between the check and the delete */
 	if (!cas(&w->kw, 0, kw | XLB_FT_BUSY))
 		return XLB_FT_DEL_LOST;
-	ST(&w->meta, now);
+	put_meta(&w->meta, now);
 	ST(&w->kw, kw);
 	return XLB_FT_DEL_REVIVED;
 }
@@ -116,7 +132,7 @@ bool xlb_ft_place(const struct xlb_ft *ft, __u64 h, __u64 kw, __u64 meta)
 			goto fill;
 	return false;
 fill:
-	ST(&b->w[i].meta, meta);
+	put_meta(&b->w[i].meta, meta);
 	ST(&b->w[i].kw, kw);
 	return true;
 }

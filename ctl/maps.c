@@ -27,7 +27,6 @@ const struct xlb_map_def xlb_maps[] = {
 	{ "backends",	   XLB_SIZE_BACKENDS, true },
 	{ "stats_backend", XLB_SIZE_BACKENDS, true },
 	{ "flows4",	   XLB_SIZE_FLOWTAB,  true },
-	{ "flow_locks",	   XLB_SIZE_FIXED,    true },
 	{ "flows_v6",	   XLB_SIZE_FLOWS,    true },
 	{ "nat_rev",	   XLB_SIZE_FLOWS,    true },
 	{ "stats_reason",  XLB_SIZE_FIXED,    true },
@@ -46,9 +45,11 @@ const size_t xlb_nr_maps = sizeof(xlb_maps) / sizeof(xlb_maps[0]);
  * ports before nat_next; vips_v4/vips_v6 were the VIP hash maps before the
  * VIP tables (vip_tab4/vip_tab6); flows_v4 the IPv4 LRU flow table before
  * flows4; stats_svc counted every packet of a service before the derived
- * counters (stats_svc_drop, stats_svc_carry). */
+ * counters (stats_svc_drop, stats_svc_carry); flow_locks held flows4's
+ * insert stripe locks before the lock bit in each bucket. */
 const char *const xlb_old_pins[] = { "tx_ports", "nat_cursor", "vips_v4",
-				     "vips_v6", "flows_v4", "stats_svc" };
+				     "vips_v6", "flows_v4", "stats_svc",
+				     "flow_locks" };
 const size_t xlb_nr_old_pins = sizeof(xlb_old_pins) / sizeof(xlb_old_pins[0]);
 
 const struct xlb_sizes xlb_default_sizes = {
@@ -241,6 +242,11 @@ int xlb_pins_check(struct xdp_lb *s, const char *pin_dir,
 	ret = check_old_layout(pin_dir, err, errlen);
 	if (ret)
 		return ret;
+	/* The stripe locks of an earlier version: no longer used (a program
+	 * that still runs keeps its map; the lock bits of flows4 are clear
+	 * at rest, so both versions read the table alike). */
+	snprintf(path, sizeof(path), "%s/flow_locks", pin_dir);
+	unlink(path);
 
 	for (i = 0; i < xlb_nr_maps; i++) {
 		d = &xlb_maps[i];

@@ -17,17 +17,23 @@
  *        bit 63 XLB_FT_BUSY while a writer fills the way; 0 = empty.
  *   meta back-end id (16 bits) | nat port << 16 | last-seen << 32 (24
  *        bits, units of 2^XLB_FT_SEEN_SHIFT ns of bpf_ktime_get_coarse_ns)
- *        | state << 56 (enum flow_state).
+ *        | state << 56 (enum flow_state, 7 bits); bit 63 of way 0's meta
+ *        is the bucket's lock, XLB_FT_LOCK, not part of the flow.
  * The rules:
  *  - A reader (BPF on any CPU, or the controller) loads kw, meta, kw again
  *    and accepts the pair only if kw did not change and is not busy
  *    (a seqlock with the key as the sequence: a writer claims a way with
  *    cmpxchg(kw, seen, key | BUSY), stores meta, then stores key; x86 is
  *    TSO; a weakly ordered machine needs load-acquire/store-release).
- *  - The data path inserts and replaces under a stripe lock (flow_locks,
- *    cmpxchg 0 -> 1, bounded spin; busy: the flow is forwarded unpinned
- *    and counted) and looks for the key again under it, so two CPUs never
- *    insert one flow twice.
+ *  - The data path inserts and replaces under the bucket's lock, bit 63 of
+ *    way 0's meta (XLB_FT_LOCK: cmpxchg clear -> set, bounded spin; busy:
+ *    the flow is forwarded unpinned and counted), and looks for the key
+ *    again under it, so two CPUs never insert one flow twice. The lock
+ *    sits in the line the insert writes anyway: a separate lock array
+ *    would be one more line moving between inserting CPUs (two CPUs
+ *    inserting at once lost 1.35x with one, docs/benchmarks.md). Every
+ *    writer of a way 0 meta keeps the bit as it finds it (cmpxchg, or the
+ *    lock holder's own store); readers mask it (XLB_FT_META_*).
  *  - Deletes (the controller's sweep and purge, the data path's flood
  *    guard) take no lock: cmpxchg(kw, key, 0), which fails if a writer
  *    replaced the way meanwhile; a claim that meets a way emptied under
@@ -50,7 +56,7 @@
 
 #define XLB_FT_WAYS 4
 #define XLB_FT_BUSY (1ull << 63)
-#define XLB_FT_LOCKS 1024 /* insert stripe locks (a power of two) */
+#define XLB_FT_LOCK (1ull << 63) /* in w[0].meta: the bucket's insert lock */
 /* last-seen unit 2^26 ns (67 ms); 24 bits wrap after 2^50 ns (13 days),
  * beyond the longest flow timeout the config allows (a week) */
 #define XLB_FT_SEEN_SHIFT 26
@@ -108,7 +114,9 @@ static __always_inline __u64 xlb_ft_meta(__u32 backend, __be16 nat_port,
 #define XLB_FT_META_BACKEND(m) ((__u32)((m) & 0xffff))
 #define XLB_FT_META_NATPORT(m) ((__be16)((m) >> 16))
 #define XLB_FT_META_SEEN(m) ((__u32)((m) >> 32) & XLB_FT_SEEN_MASK)
-#define XLB_FT_META_STATE(m) ((__u8)((m) >> 56))
+#define XLB_FT_META_STATE(m) ((__u8)(((m) >> 56) & 0x7f))
+/* A meta word without the bucket lock bit: what the flow's meta is. */
+#define XLB_FT_META_FLOW(m) ((m) & ~XLB_FT_LOCK)
 
 /* The last-seen units of a coarse-clock time in ns. */
 static __always_inline __u32 xlb_ft_seen(__u64 now_ns)

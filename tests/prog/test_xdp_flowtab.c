@@ -12,11 +12,16 @@
  *  - full_bucket_keeps_live_flows: closed flows (FIN, RST) go first, then
  *    pickups, then live ones, whatever their ages: an idle established
  *    flow outlives younger closed ones in its bucket.
+ *  - locked_bucket: while another CPU holds the bucket's lock (bit
+ *    XLB_FT_LOCK of way 0's meta, set through the mmap), a new flow into
+ *    it is forwarded unpinned (tx_unpinned) and a hit on way 0's flow
+ *    still refreshes its state, keeping the lock bit; once released, the
+ *    new flow is pinned.
  *  - two_cpus_insert_and_look_up: two threads pinned to CPUs 0 and 1 run
  *    the real xdp_lb program at once over the same flows, in one order
  *    (more flows than ways: buckets fill and replace ways while the other
  *    CPU reads them); then no key is twice in the table, no way is left busy, no
- *    stripe lock held, every way's back end is its key's pick (a torn
+ *    bucket lock held, every way's back end is its key's pick (a torn
  *    key/meta pair shows there), and every packet of a flow went to the
  *    back end its first packet got.
  *  - two_cpus_new_flow_every_packet: the same at full speed into a
@@ -72,6 +77,45 @@ static __u32 pick(struct env *e, const struct pkt_spec *s)
 {
 	return table_slot(e, SVC_TCP4,
 			  xlb_slot(flow_hash(s), e->sz.table_size));
+}
+
+/* The one bucket's way 0 meta word (a table of one bucket). */
+static __u64 *way0_meta(struct env *e)
+{
+	return &e->dp.ft4.tab[0].w[0].meta;
+}
+
+static void test_locked_bucket(void **state)
+{
+	struct env *e = *state;
+	struct pkt_spec s;
+	struct flow_value fv;
+	__u64 unpinned;
+
+	s = tcp_spec(&fam4, 41000, TF_SYN);
+	send_tx(e, &s, pick(e, &s), "SYN of flow 0");
+	s = tcp_spec(&fam4, 41000, TF_ACK);
+	send_tx(e, &s, pick(e, &s), "ACK of flow 0");
+	expect_u64(e->dp.ft4.tab[0].w[0].kw != 0, 1, "flow 0 in way 0");
+	__atomic_or_fetch(way0_meta(e), XLB_FT_LOCK, __ATOMIC_SEQ_CST);
+	unpinned = reason_get(e, XLB_TX_UNPINNED).packets;
+	s = tcp_spec(&fam4, 41001, TF_SYN);
+	send_tx(e, &s, pick(e, &s), "SYN into the locked bucket");
+	expect_u64(flow_get(e, &s, &fv), 0, "not pinned while locked");
+	expect_u64(reason_get(e, XLB_TX_UNPINNED).packets, unpinned + 1,
+		   "tx_unpinned");
+	s = tcp_spec(&fam4, 41000, TF_FIN | TF_ACK);
+	send_tx(e, &s, pick(e, &s), "FIN of flow 0 in the locked bucket");
+	fv = flow_must(e, &s, "flow 0");
+	expect_state(fv.state, XLB_FLOW_FIN, "flow 0 after its FIN");
+	expect_u64((*way0_meta(e) & XLB_FT_LOCK) != 0, 1,
+		   "the other CPU's lock kept by the refresh");
+	__atomic_and_fetch(way0_meta(e), ~XLB_FT_LOCK, __ATOMIC_SEQ_CST);
+	s = tcp_spec(&fam4, 41001, TF_SYN);
+	send_tx(e, &s, pick(e, &s), "SYN once unlocked");
+	fv = flow_must(e, &s, "flow 1 pinned once unlocked");
+	expect_u64(fv.backend_id, pick(e, &s), "flow 1's back end");
+	expect_u64(*way0_meta(e) & XLB_FT_LOCK, 0, "no lock left held");
 }
 
 static void test_collisions_one_bucket(void **state)
@@ -256,8 +300,7 @@ static void *cpu_main(void *arg)
 static void check_table(struct env *e)
 {
 	const struct xlb_ft *ft = &e->dp.ft4;
-	__u32 i, j, lk, n = 0, held = 0, be;
-	int lfd = bpf_map__fd(e->skel->maps.flow_locks);
+	__u32 i, j, n = 0, held = 0, be;
 	__be32 vip;
 	__u64 h;
 
@@ -267,6 +310,7 @@ static void check_table(struct env *e)
 			__u64 kw = ft->tab[i].w[j].kw;
 			__u64 meta = ft->tab[i].w[j].meta;
 
+			held += (meta & XLB_FT_LOCK) != 0;
 			if (!kw)
 				continue;
 			if (kw & XLB_FT_BUSY)
@@ -292,13 +336,7 @@ static void check_table(struct env *e)
 						 (unsigned long long)kw, i);
 			n++;
 		}
-	for (lk = 0; lk < XLB_FT_LOCKS; lk++) {
-		__u32 v = 0;
-
-		bpf_map_lookup_elem(lfd, &lk, &v);
-		held += v != 0;
-	}
-	expect_u64(held, 0, "stripe locks held after the run");
+	expect_u64(held, 0, "bucket locks held after the run");
 	print_message("# %u flows in the table after the run\n", n);
 	if (!n)
 		fail_msg("no flow in the table after the run");
@@ -474,6 +512,7 @@ static const struct CMUnitTest tests[] = {
 	{ "collisions_one_bucket", test_collisions_one_bucket, setup_one_bucket, env_teardown, NULL },
 	{ "full_bucket_replaces_oldest", test_full_bucket_replaces_oldest, setup_one_bucket, env_teardown, NULL },
 	{ "full_bucket_keeps_live_flows", test_full_bucket_keeps_live_flows, setup_one_bucket, env_teardown, NULL },
+	{ "locked_bucket", test_locked_bucket, setup_one_bucket, env_teardown, NULL },
 	{ "two_cpus_insert_and_look_up", test_two_cpus_insert_and_look_up, setup_small_table, env_teardown, NULL },
 	{ "two_cpus_new_flow_every_packet", test_two_cpus_new_flow_every_packet, setup_big_table, env_teardown, NULL },
 	SCENARIO(sweep_purge_through_mmap),

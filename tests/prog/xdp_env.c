@@ -655,7 +655,8 @@ void flow_set(struct env *e, const struct pkt_spec *s,
 		__atomic_store_n(&w->meta,
 				 xlb_ft_meta(fv->backend_id, fv->nat_port,
 					     xlb_ft_seen(fv->last_seen),
-					     fv->state),
+					     fv->state) |
+					 (w->meta & XLB_FT_LOCK),
 				 __ATOMIC_RELEASE);
 	} else {
 		struct flow_key_v6 k;

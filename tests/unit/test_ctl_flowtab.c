@@ -5,8 +5,9 @@
  * collisions in one bucket, a full bucket, the consistent read (a way a
  * writer is filling is not a flow), delete-if-unchanged (loses to a
  * replace, leaves a flow refreshed since the walk read it), the walk over
- * a range (the sweep's steps) deleting as it goes, and the last-seen
- * decode across the 24-bit wrap. The data path's side (insert, oldest
+ * a range (the sweep's steps) deleting as it goes, the last-seen
+ * decode across the 24-bit wrap, and the bucket lock bit in way 0's meta
+ * (held by an inserting CPU): not part of the flow, kept by every write. The data path's side (insert, oldest
  * way, two CPUs) is tests/prog/test_xdp_flowtab.c.
  */
 #include <stdarg.h>
@@ -142,6 +143,38 @@ static void test_delete_if_unchanged(void **state)
 	free(t);
 }
 
+/* Way 0's meta carries the bucket's lock bit while a CPU inserts: the
+ * controller reads the flow without it, and its writes (place, revive)
+ * keep it, so they never release another CPU's lock. */
+static void test_lock_bit_kept(void **state)
+{
+	struct xlb_ft ft;
+	struct xlb_ft_bucket *t = tab_new(&ft, 1);
+	__u64 m0 = xlb_ft_meta(1, 0, 10, XLB_FLOW_ESTABLISHED), meta, k;
+	struct xlb_ft_way *w;
+
+	t[0].w[0].meta = XLB_FT_LOCK; /* an empty way 0, the bucket locked */
+	assert_true(xlb_ft_place(&ft, 0, kw_of(1), m0));
+	assert_true(t[0].w[0].kw == kw_of(1));
+	assert_true(t[0].w[0].meta == (m0 | XLB_FT_LOCK));
+	assert_true(xlb_ft_read(&t[0].w[0], &k, &meta));
+	assert_true(meta == m0);
+	assert_int_equal(XLB_FT_META_STATE(t[0].w[0].meta),
+			 XLB_FLOW_ESTABLISHED);
+	w = xlb_ft_find(&ft, 0, kw_of(1), &meta);
+	assert_ptr_equal(w, &t[0].w[0]);
+	/* refreshed (a packet) between the walk's read and the delete: put
+	 * back, the lock bit still there */
+	w->meta = xlb_ft_meta(1, 0, 11, XLB_FLOW_ESTABLISHED) | XLB_FT_LOCK;
+	assert_int_equal(xlb_ft_delete(w, kw_of(1), m0), XLB_FT_DEL_REVIVED);
+	assert_true(w->meta & XLB_FT_LOCK);
+	/* unchanged but for the lock bit: deleted, the bit stays */
+	assert_true(xlb_ft_read(w, &k, &meta));
+	assert_int_equal(xlb_ft_delete(w, kw_of(1), meta), XLB_FT_DEL_DONE);
+	assert_true(w->kw == 0 && (w->meta & XLB_FT_LOCK));
+	free(t);
+}
+
 struct walk_arg {
 	__u32 seen, deleted;
 	__u64 live[8];
@@ -219,6 +252,7 @@ int main(void)
 		cmocka_unit_test(test_delete_if_unchanged),
 		cmocka_unit_test(test_walk_in_steps),
 		cmocka_unit_test(test_last_seen_decode),
+		cmocka_unit_test(test_lock_bit_kept),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
