@@ -1581,8 +1581,9 @@ static void print_pairs(struct scenario *sc, int ns)
 	       "(min-max) of per-round ratios (userspace timing; the "
 	       "kernel's)\n");
 	for (i = 0; i < ns; i++) {
-		if (!sc[i].vs)
-			continue;
+		if (!sc[i].vs || (focus && (!focus_keep(&sc[i]) ||
+					    !focus_keep(&sc[sc[i].vs - 1]))))
+			continue; /* not run */
 		double k[MAX_ROUNDS], km, kl, kh;
 
 		for (r = 0; r < rounds; r++) {
