@@ -580,7 +580,7 @@ static __u64 flows_clear(int fd)
 }
 
 static void ft4_count_one(void *arg, struct xlb_ft_way *w, __u64 kw,
-			  __u64 meta)
+			  __u64 meta, const __be32 *addr)
 {
 	(*(__u64 *)arg)++;
 }

@@ -355,7 +355,8 @@ int dp_flow4_expire(struct dp *dp, struct xlb_ft_way *w, __u64 kw,
 	return ret;
 }
 
-static void sweep4_one(void *arg, struct xlb_ft_way *w, __u64 kw, __u64 meta)
+static void sweep4_one(void *arg, struct xlb_ft_way *w, __u64 kw,
+		       __u64 meta, const __be32 *addr)
 {
 	struct sweep4 *sa = arg;
 	__u32 id = XLB_FT_META_BACKEND(meta);
@@ -476,7 +477,8 @@ struct purge4 {
 	struct svc_vip4 *sv;
 };
 
-static void purge4_one(void *arg, struct xlb_ft_way *w, __u64 kw, __u64 meta)
+static void purge4_one(void *arg, struct xlb_ft_way *w, __u64 kw,
+		       __u64 meta, const __be32 *addr)
 {
 	struct purge4 *pa = arg;
 	const struct purge_set *ps = pa->ps;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The IPv4 flow table from userspace (see flowtab.h, xlb_flowtab.h).
+ * The flow tables flows4 and flows6 from userspace (see flowtab.h,
+ * xlb_flowtab.h).
  */
 #include "flowtab.h"
 
@@ -49,22 +50,62 @@ int xlb_ft_map(struct xlb_ft *ft, int fd, __u32 nbuckets)
 	return 0;
 }
 
+int xlb_ft6_map(struct xlb_ft *ft, int fd, int kfd, __u32 nbuckets)
+{
+	int ret = xlb_ft_map(ft, fd, nbuckets);
+	void *p;
+
+	if (ret)
+		return ret;
+	p = mmap(NULL, ft->bytes, PROT_READ | PROT_WRITE, MAP_SHARED, kfd, 0);
+	if (p == MAP_FAILED) {
+		ret = -errno;
+		xlb_ft_unmap(ft);
+		return ret;
+	}
+	ft->keys = p;
+	return 0;
+}
+
+void xlb_ft6_use(struct xlb_ft *ft, struct xlb_ft_bucket *tab,
+		 struct xlb_ft_keys *keys, __u32 nbuckets)
+{
+	xlb_ft_use(ft, tab, nbuckets);
+	ft->keys = keys;
+}
+
 void xlb_ft_use(struct xlb_ft *ft, struct xlb_ft_bucket *tab, __u32 nbuckets)
 {
 	ft->tab = tab;
 	ft->nbuckets = nbuckets;
 	ft->bytes = (size_t)nbuckets * sizeof(*tab);
 	ft->mapped = false;
+	ft->keys = NULL;
 }
 
 void xlb_ft_unmap(struct xlb_ft *ft)
 {
 	if (ft->mapped && ft->tab)
 		munmap(ft->tab, ft->bytes);
+	if (ft->mapped && ft->keys)
+		munmap(ft->keys, ft->bytes);
 	memset(ft, 0, sizeof(*ft));
 }
 
-bool xlb_ft_read(const struct xlb_ft_way *w, __u64 *kw, __u64 *meta)
+/* The address words of way w of ft (flows6), or NULL (flows4). */
+static __u64 *ft_addr(const struct xlb_ft *ft, const struct xlb_ft_way *w)
+{
+	size_t i;
+
+	if (!ft || !ft->keys)
+		return NULL;
+	i = w - &ft->tab[0].w[0];
+	return ft->keys[i / XLB_FT_WAYS].a[i % XLB_FT_WAYS];
+}
+
+/* A consistent read of way w, and of its address words ka[2] if any. */
+static bool ft_read(const struct xlb_ft_way *w, const __u64 *ka, __u64 *kw,
+		    __u64 *meta, __u64 *a)
 {
 	__u64 k, m;
 	int tries;
@@ -74,6 +115,10 @@ bool xlb_ft_read(const struct xlb_ft_way *w, __u64 *kw, __u64 *meta)
 		if (!k)
 			return false;
 		m = XLB_FT_META_FLOW(LD(&w->meta));
+		if (ka) {
+			a[0] = LD(&ka[0]);
+			a[1] = LD(&ka[1]);
+		}
 		if (!(k & XLB_FT_BUSY) && LD(&w->kw) == k) {
 			*kw = k;
 			*meta = m;
@@ -83,16 +128,43 @@ bool xlb_ft_read(const struct xlb_ft_way *w, __u64 *kw, __u64 *meta)
 	return false; /* a writer is inside: the flow is being replaced */
 }
 
-struct xlb_ft_way *xlb_ft_find(const struct xlb_ft *ft, __u64 h, __u64 kw,
-			       __u64 *meta)
+bool xlb_ft_read(const struct xlb_ft_way *w, __u64 *kw, __u64 *meta)
+{
+	return ft_read(w, NULL, kw, meta, NULL);
+}
+
+static void ft_addr_words(const __u64 *a, __be32 *addr)
+{
+	addr[0] = (__be32)a[0];
+	addr[1] = (__be32)(a[0] >> 32);
+	addr[2] = (__be32)a[1];
+	addr[3] = (__be32)(a[1] >> 32);
+}
+
+bool xlb_ft_read_addr(const struct xlb_ft *ft, const struct xlb_ft_way *w,
+		      __u64 *kw, __u64 *meta, __be32 *addr)
+{
+	__u64 a[2];
+
+	if (!ft_read(w, ft_addr(ft, w), kw, meta, a))
+		return false;
+	if (ft->keys)
+		ft_addr_words(a, addr);
+	return true;
+}
+
+/* The way of bucket h holding kw (and, flows6, address a), or NULL. */
+static struct xlb_ft_way *ft_find(const struct xlb_ft *ft, __u64 h,
+				  __u64 kw, const __u64 *a, __u64 *meta)
 {
 	struct xlb_ft_bucket *b = xlb_ft_bucket(ft, h);
-	__u64 k, m;
+	__u64 k, m, x[2];
 	int i;
 
 	for (i = 0; i < XLB_FT_WAYS; i++) {
-		if (LD(&b->w[i].kw) != kw || !xlb_ft_read(&b->w[i], &k, &m) ||
-		    k != kw)
+		if (LD(&b->w[i].kw) != kw ||
+		    !ft_read(&b->w[i], ft_addr(ft, &b->w[i]), &k, &m, x) ||
+		    k != kw || (a && (x[0] != a[0] || x[1] != a[1])))
 			continue;
 		*meta = m;
 		return &b->w[i];
@@ -100,10 +172,29 @@ struct xlb_ft_way *xlb_ft_find(const struct xlb_ft *ft, __u64 h, __u64 kw,
 	return NULL;
 }
 
-enum xlb_ft_del xlb_ft_delete(struct xlb_ft_way *w, __u64 kw, __u64 meta)
+struct xlb_ft_way *xlb_ft_find(const struct xlb_ft *ft, __u64 h, __u64 kw,
+			       __u64 *meta)
 {
-	__u64 now;
+	return ft_find(ft, h, kw, NULL, meta);
+}
 
+struct xlb_ft_way *xlb_ft6_find(const struct xlb_ft *ft, __u64 h, __u64 kw,
+				const __be32 *addr, __u64 *meta)
+{
+	__u64 a[2] = { xlb_ft6_addr(addr, 0), xlb_ft6_addr(addr, 1) };
+
+	return ft_find(ft, h, kw, a, meta);
+}
+
+enum xlb_ft_del xlb_ft_del(const struct xlb_ft *ft, struct xlb_ft_way *w,
+			   __u64 kw, __u64 meta)
+{
+	__u64 now, *ka = ft_addr(ft, w), a[2] = { 0, 0 };
+
+	if (ka) { /* to put back, if a writer used the way meanwhile */
+		a[0] = LD(&ka[0]);
+		a[1] = LD(&ka[1]);
+	}
 	meta = XLB_FT_META_FLOW(meta);
 	if (XLB_FT_META_FLOW(LD(&w->meta)) != meta || !cas(&w->kw, kw, 0))
 		return LD(&w->kw) == kw ? XLB_FT_DEL_REVIVED : XLB_FT_DEL_GONE;
@@ -113,44 +204,80 @@ enum xlb_ft_del xlb_ft_delete(struct xlb_ft_way *w, __u64 kw, __u64 meta)
 	/* a packet refreshed it between the check and the delete */
 	if (!cas(&w->kw, 0, kw | XLB_FT_BUSY))
 		return XLB_FT_DEL_LOST;
+	if (ka) {
+		ST(&ka[0], a[0]);
+		ST(&ka[1], a[1]);
+	}
 	put_meta(&w->meta, now);
 	ST(&w->kw, kw);
 	return XLB_FT_DEL_REVIVED;
 }
 
-bool xlb_ft_place(const struct xlb_ft *ft, __u64 h, __u64 kw, __u64 meta)
+enum xlb_ft_del xlb_ft_delete(struct xlb_ft_way *w, __u64 kw, __u64 meta)
+{
+	return xlb_ft_del(NULL, w, kw, meta);
+}
+
+/* Put (kw, address a if flows6) -> meta into bucket h: its own way, a
+ * free one, else false. */
+static bool ft_place(const struct xlb_ft *ft, __u64 h, __u64 kw,
+		     const __u64 *a, __u64 meta)
 {
 	struct xlb_ft_bucket *b = xlb_ft_bucket(ft, h);
+	__u64 *ka, k, m, x[2];
 	int i;
 
-	for (i = 0; i < XLB_FT_WAYS; i++)
+	for (i = 0; i < XLB_FT_WAYS; i++) {
+		ka = ft_addr(ft, &b->w[i]);
 		if (LD(&b->w[i].kw) == kw &&
+		    (!a || (ft_read(&b->w[i], ka, &k, &m, x) &&
+			    x[0] == a[0] && x[1] == a[1])) &&
 		    cas(&b->w[i].kw, kw, kw | XLB_FT_BUSY))
 			goto fill;
+	}
 	for (i = 0; i < XLB_FT_WAYS; i++)
 		if (!LD(&b->w[i].kw) && cas(&b->w[i].kw, 0, kw | XLB_FT_BUSY))
 			goto fill;
 	return false;
 fill:
+	ka = ft_addr(ft, &b->w[i]);
+	if (ka) {
+		ST(&ka[0], a[0]);
+		ST(&ka[1], a[1]);
+	}
 	put_meta(&b->w[i].meta, meta);
 	ST(&b->w[i].kw, kw);
 	return true;
 }
 
+bool xlb_ft_place(const struct xlb_ft *ft, __u64 h, __u64 kw, __u64 meta)
+{
+	return ft_place(ft, h, kw, NULL, meta);
+}
+
+bool xlb_ft6_place(const struct xlb_ft *ft, __u64 h, __u64 kw,
+		   const __be32 *addr, __u64 meta)
+{
+	__u64 a[2] = { xlb_ft6_addr(addr, 0), xlb_ft6_addr(addr, 1) };
+
+	return ft_place(ft, h, kw, a, meta);
+}
+
 __u32 xlb_ft_walk(const struct xlb_ft *ft, __u32 from, __u32 n,
-		  void (*fn)(void *arg, struct xlb_ft_way *w, __u64 kw,
-			     __u64 meta),
-		  void *arg)
+		  xlb_ft_walk_fn fn, void *arg)
 {
 	__u32 end = from + n < from || from + n > ft->nbuckets ?
 			    ft->nbuckets : from + n, i;
 	__u64 kw, meta;
+	__be32 addr[4];
 	int j;
 
 	for (i = from; i < end; i++)
 		for (j = 0; j < XLB_FT_WAYS; j++)
-			if (xlb_ft_read(&ft->tab[i].w[j], &kw, &meta))
-				fn(arg, &ft->tab[i].w[j], kw, meta);
+			if (xlb_ft_read_addr(ft, &ft->tab[i].w[j], &kw, &meta,
+					     addr))
+				fn(arg, &ft->tab[i].w[j], kw, meta,
+				   ft->keys ? addr : NULL);
 	return end;
 }
 

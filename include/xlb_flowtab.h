@@ -134,4 +134,37 @@ static __always_inline __u64 xlb_ft_last_ns(__u32 seen, __u64 now_ns)
 	return units > age ? (units - age) << XLB_FT_SEEN_SHIFT : 0;
 }
 
+/*
+ * The IPv6 flow table (flows6) has the same buckets, ways, meta word and
+ * rules; a way's kw holds a 32-bit fingerprint of the flow hash (its
+ * high half, h >> 32) where IPv4 has the client address, and the client
+ * addresses of bucket b's ways are line b of a second array (flows6_keys,
+ * also BPF_F_MMAPABLE): way i's address is keys[b].a[i]. A reader loads
+ * kw, then meta and the address, then kw again, and accepts the way only
+ * if kw did not change, is not busy, and the address is its own. A
+ * writer fills the address after its claim, before meta and kw. Two
+ * flows of a bucket may share a kw (a fingerprint collision): readers
+ * compare every way whose kw matches, and a writer never replaces a way
+ * by another flow with the same kw (it takes another victim or leaves
+ * the flow unpinned), so a way never goes from kw X to kw X under a
+ * reader.
+ */
+struct xlb_ft_keys {
+	__u64 a[XLB_FT_WAYS][2]; /* xlb_ft6_addr() of each way's address */
+} __attribute__((aligned(64)));
+_Static_assert(sizeof(struct xlb_ft_keys) == 64, "one line a bucket");
+
+/* The key word of an IPv6 flow of hash h (sport in network order). */
+static __always_inline __u64 xlb_ft6_kw(__u64 h, __be16 sport, __u32 svc_id)
+{
+	return xlb_ft_kw((__be32)(h >> 32), sport, svc_id);
+}
+
+/* Half i (0, 1) of address a (four words as in the packet) as a way
+ * stores it. */
+static __always_inline __u64 xlb_ft6_addr(const __be32 *a, int i)
+{
+	return (__u64)a[2 * i] | (__u64)a[2 * i + 1] << 32;
+}
+
 #endif

@@ -181,7 +181,8 @@ struct walk_arg {
 };
 
 /* The sweep's shape: delete flows of back end 2, count the others. */
-static void walk_one(void *arg, struct xlb_ft_way *w, __u64 kw, __u64 meta)
+static void walk_one(void *arg, struct xlb_ft_way *w, __u64 kw, __u64 meta,
+		     const __be32 *addr)
 {
 	struct walk_arg *a = arg;
 	__u32 be = XLB_FT_META_BACKEND(meta);
