@@ -715,12 +715,16 @@ static const char *other_obj;
 
 static int other_load(struct lb_inst *li)
 {
+	static struct lb_inst *last_li;
+	static int last_fd = -1;
 	const void *ro;
 	struct bpf_object *obj;
 	struct bpf_map *m, *mine;
 	size_t rosz;
 	int err = 0;
 
+	if (li == last_li)
+		return last_fd;
 	obj = bpf_object__open_file(other_obj, NULL);
 	if (!obj)
 		die("cannot open %s: %s\n", other_obj, strerror(errno));
@@ -745,7 +749,10 @@ static int other_load(struct lb_inst *li)
 	err = bpf_object__load(obj);
 	if (err)
 		die("cannot load %s: %s\n", other_obj, strerror(-err));
-	return bpf_program__fd(bpf_object__find_program_by_name(obj, "xdp_lb"));
+	last_li = li;
+	last_fd = bpf_program__fd(bpf_object__find_program_by_name(obj,
+								   "xdp_lb"));
+	return last_fd;
 }
 
 /* A prototype row's path check, outside the timing: a hit run inserts
@@ -1190,6 +1197,15 @@ static int add_issue_rows(struct scenario *sc, int ns, struct lb_inst *hit1,
 			.prep = rows[i].prep };
 		snprintf(sc[ns - 1].name, sizeof(sc[0].name), "cur %s",
 			 rows[i].name);
+		if (other_obj && i <= 1) { /* -O: pass and the cache-hot hit */
+			sc[ns] = sc[ns - 1];
+			sc[ns].prog = other_load(hit1);
+			sc[ns].li = NULL;
+			sc[ns - 1].vs = ns + 1;
+			snprintf(sc[ns].name, sizeof(sc[0].name), "-O cur %s",
+				 rows[i].name);
+			ns++;
+		}
 	}
 	for (i = 0; with_ft && i < (int)(sizeof(rows) / sizeof(rows[0])); i++) {
 		if (!rows[i].li->skel)
@@ -1396,8 +1412,12 @@ static void empty_ft6(void *fi)
 }
 
 /* Rows that -F (focus: issue 14's rows) keeps. */
+static const char *only; /* -s: only rows whose name has it (and floors) */
+
 static bool focus_keep(const struct scenario *sc)
 {
+	if (only)
+		return sc->floor || strstr(sc->name, only);
 	if (with_ft6) /* -F -6: the IPv6 rows of issue 14 only */
 		return sc->v6 && sc->m == M_CYCLE &&
 		       (sc->floor || !strncmp(sc->name, "v6 cur ", 7) ||
@@ -1406,7 +1426,8 @@ static bool focus_keep(const struct scenario *sc)
 	    strstr(sc->name, "nat"))
 		return false;
 	return sc->floor || sc->vs || !strncmp(sc->name, "cur ", 4) ||
-	       strstr(sc->name, "100") || strstr(sc->name, "pass");
+	       !strncmp(sc->name, "-O ", 3) || strstr(sc->name, "100") ||
+	       strstr(sc->name, "pass");
 }
 
 /* Issue 14's rows: x floor per round, by the userspace and the kernel's
@@ -1622,7 +1643,7 @@ int main(int argc, char **argv)
 	int floor6_of[4] = { -1, -1, -1, -1 }; /* the IPv6 rows' floors */
 	__u64 t;
 
-	while ((opt = getopt(argc, argv, "r:n:c:o:i:O:fFBP62")) != -1) {
+	while ((opt = getopt(argc, argv, "r:n:c:o:i:O:s:fFBP62")) != -1) {
 		switch (opt) {
 		case 'f':
 			with_ft = true;
@@ -1660,10 +1681,14 @@ int main(int argc, char **argv)
 		case 'O':
 			other_obj = optarg;
 			break;
+		case 's':
+			only = optarg;
+			focus = true;
+			break;
 		default:
 			fprintf(stderr, "usage: bench_pkt [-r ROUNDS] "
 					"[-n REPEAT] [-c CALLS] [-o DATAFILE] "
-					"[-i IFACE,...] [-O XDP_LB_BPF_O] [-f] [-F] [-B] "
+					"[-i IFACE,...] [-O XDP_LB_BPF_O] [-s ROW] [-f] [-F] [-B] "
 					"[-P] [-6] [-2]\n");
 			return 2;
 		}

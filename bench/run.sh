@@ -13,7 +13,9 @@
 #   run the same way; CTL=0:
 #   no controller figures; OTHER=path/xdp_lb.bpf.o: another build of the
 #   data path (e.g. main's) on the same maps, each dsr/tunnel/nat hit row
-#   (100 back ends) beside its twin ("-O ..." rows, and the pairs).
+#   (100 back ends) beside its twin ("-O ..." rows, and the pairs), and
+#   the cache-hot and not-a-VIP issue 14 rows; ONLY=text: only the rows
+#   whose name has it, and the floors (e.g. to profile one row with perf).
 # Makes one namespace, xbn-pkt, with six idle (down) veth pairs: the
 # programs that BPF_PROG_TEST_RUN runs are attached there so that a test
 # run does not pay the XDP dispatcher update (see bench_pkt.c). Removed on
@@ -53,6 +55,7 @@ OPTS=()
 [ "${BIG:-0}" = 1 ] && OPTS+=(-B)
 [ "${TWO:-0}" = 1 ] && OPTS+=(-2)
 [ -n "${OTHER:-}" ] && OPTS+=(-O "$OTHER")
+[ -n "${ONLY:-}" ] && OPTS+=(-s "$ONLY")
 nsenter --net="/run/netns/$NS" "$OUT/bench_pkt" -r "$ROUNDS" -n "$REPEAT" \
 	-c "$CALLS" -o "$OUT/pkt.dat" -i "${IFS_LIST%,}" "${OPTS[@]}" || exit 1
 echo

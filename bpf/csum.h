@@ -48,6 +48,19 @@ static __always_inline void ipv4_csum(struct iphdr *iph)
 	iph->check = ~csum_fold32(sum);
 }
 
+/* The checksum of an IPv4 header without options from its words as
+ * stored, the id/frag_off word and the checksum's own bits zero: summed
+ * from registers, never read back from the packet. */
+static __always_inline __u16 csum_words(__u32 w0, __u32 w2, __u32 saddr,
+					__u32 daddr)
+{
+	__u64 s = (__u64)w0 + w2 + saddr + daddr;
+
+	s = (s & 0xffffffff) + (s >> 32);
+	s = (s & 0xffffffff) + (s >> 32);
+	return ~csum_fold32((__u32)s);
+}
+
 /* The L4 checksum field, NULL for a UDP datagram without one (IPv4). */
 static __always_inline __u16 *l4_csum(void *l4, void *data_end, __u8 proto,
 				      bool v6)

@@ -19,10 +19,14 @@ static const struct lb_cfg tun_cfg = {
 	.tun_mask6 = { 0xffffffff, 0xffffffff, 0, 0 },
 };
 
+/* The configuration the expected packets are built with (cfg_set). */
+static struct lb_cfg tun_cur;
+
 static void tunnel_setup(struct env *e, const struct family_setup *f)
 {
 	vip_flags(e, f, XLB_VIP_F_TUNNEL);
-	cfg_set(e, &tun_cfg);
+	tun_cur = tun_cfg;
+	cfg_set(e, &tun_cur);
 }
 
 static __u32 rd32(const __u8 *p)
@@ -90,16 +94,16 @@ static void encapsulated(const struct pkt *in, size_t l2len,
 		o[6] = inner6 ? 41 : 4;
 		o[7] = 64;
 		for (i = 0; i < 4; i++) {
-			__u32 m = tun_cfg.tun_mask6[i];
+			__u32 m = tun_cur.tun_mask6[i];
 			__u32 host = i == 3 ? h : i == 2 ? seed : 0;
-			__u32 w = (tun_cfg.tun_src6[i] & m) | (htonl(host) & ~m);
+			__u32 w = (tun_cur.tun_src6[i] & m) | (htonl(host) & ~m);
 
 			memcpy(o + 8 + 4 * i, &w, 4);
 		}
 		memcpy(o + 24, bi->addr, 16);
 	} else {
-		__u32 sa = (tun_cfg.tun_src4 & tun_cfg.tun_mask4) |
-			   (htonl(h) & ~tun_cfg.tun_mask4);
+		__u32 sa = (tun_cur.tun_src4 & tun_cur.tun_mask4) |
+			   (htonl(h) & ~tun_cur.tun_mask4);
 
 		o[0] = 0x45;
 		o[1] = tos;
@@ -303,6 +307,115 @@ static void test_tunnel_ip_len(void **state)
 		      "padded IPv6 ACK");
 }
 
+/* Set the traffic class (IPv4 TOS) of the built packet in, whose IP
+ * header starts at l2len (the data path checks no inner checksum). */
+static void set_tos(struct pkt *in, size_t l2len, __u8 tos)
+{
+	__u8 *ip = in->data + l2len;
+
+	if ((ip[0] >> 4) == 6) {
+		ip[0] = 0x60 | tos >> 4;
+		ip[1] = (__u8)(tos << 4) | (ip[1] & 0xf);
+	} else {
+		ip[1] = tos;
+	}
+}
+
+/*
+ * The outer header is built from words in registers and its checksum
+ * summed from the same words (tunnel.h): byte for byte against the
+ * from-scratch build of encapsulated(), over back-end addresses and
+ * outer-source prefixes whose sums carry, TOS values, IP lengths, many
+ * flows (seeds), untagged and VLAN-tagged frames, IPv4 and IPv6 outer
+ * headers.
+ */
+static void test_tunnel_outer_words(void **state)
+{
+	static const char *const addr4[] = { "10.1.0.11", "255.255.255.254",
+					     "0.0.0.1", "198.19.255.255" };
+	static const char *const addr6[] = { "fd00:1::a",
+					     "fdff:ffff:ffff:ffff:ffff:ffff:ffff:fffe" };
+	static const struct {
+		__be32 src, mask;
+	} src4[] = {
+		{ 0x000912c6, 0x00ffffff }, /* 198.18.9.0/24 */
+		{ 0xffffffff, 0xffffffff }, /* a /32: no host bits */
+		{ 0x0000ffff, 0x0000ffff }, /* 255.255.0.0/16 */
+		{ 0, 0 },		    /* 0/0: all host bits */
+	};
+	static const __u8 tos[] = { 0, 0xb8, 0xff, 0x03 };
+	struct env *e = *state;
+	struct backend_info bi = backend_get(e, SPARE_BE4);
+	struct backend_info bi6 = backend_get(e, SPARE_BE4);
+	char what[96];
+	__u32 n = 0, a, c, t;
+
+	tunnel_setup(e, &fam4);
+	table_all(e, SVC_TCP4, SPARE_BE4);
+	for (a = 0; a < 4; a++)
+		for (c = 0; c < 4; c++)
+			for (t = 0; t < 4; t++, n++) {
+				struct pkt_spec s = tcp_spec(&fam4, 45000 + n,
+							     n & 1 ? TF_ACK :
+								     TF_SYN);
+				struct pkt in, out, want;
+				size_t l2 = n & 2 ? 18 : 14;
+
+				memset(bi.addr, 0, sizeof(bi.addr));
+				addr_of(AF_INET, addr4[a], bi.addr);
+				backend_put(e, SPARE_BE4, &bi);
+				tun_cur.tun_src4 = src4[c].src;
+				tun_cur.tun_mask4 = src4[c].mask;
+				cfg_set(e, &tun_cur);
+				s.payload = (n * 97) % 900;
+				if (l2 == 18) {
+					s.vlan_proto = n & 4 ? ETH_P_8021AD :
+							       ETH_P_8021Q;
+					s.vlan_tci = n;
+				}
+				build(&s, &in);
+				set_tos(&in, l2, tos[t]);
+				snprintf(what, sizeof(what),
+					 "to %s, source %08x/%08x, tos %#x, "
+					 "%zu-byte L2",
+					 addr4[a], src4[c].src, src4[c].mask,
+					 tos[t], l2);
+				expect_verdict(prog_run(e, &in, &out), XDP_TX,
+					       what);
+				encapsulated(&in, l2, &bi, &want);
+				expect_packet(&out, &want, what);
+			}
+	/* IPv4-in-IPv6 and IPv6-in-IPv6, tagged and not */
+	tunnel_setup(e, &fam6);
+	bi6.family = AF_INET6;
+	for (a = 0; a < 2; a++)
+		for (t = 0; t < 4; t++, n++) {
+			const struct family_setup *f = t & 1 ? &fam6 : &fam4;
+			__u32 id = f == &fam6 ? SPARE_BE6 : SPARE_BE4;
+			struct pkt_spec s = tcp_spec(f, 45000 + n, TF_SYN);
+			struct pkt in, out, want;
+			size_t l2 = t & 2 ? 18 : 14;
+
+			bi6 = backend_get(e, id);
+			bi6.family = AF_INET6;
+			addr_of(AF_INET6, addr6[a], bi6.addr);
+			backend_put(e, id, &bi6);
+			table_all(e, f == &fam6 ? SVC_TCP6 : SVC_TCP4, id);
+			s.payload = (n * 97) % 900;
+			if (l2 == 18) {
+				s.vlan_proto = ETH_P_8021Q;
+				s.vlan_tci = n;
+			}
+			build(&s, &in);
+			set_tos(&in, l2, tos[(a + t) % 4] ^ 0x5a);
+			snprintf(what, sizeof(what), "IPv%d in IPv6 to %s, %zu-byte L2",
+				 f == &fam6 ? 6 : 4, addr6[a], l2);
+			expect_verdict(prog_run(e, &in, &out), XDP_TX, what);
+			encapsulated(&in, l2, &bi6, &want);
+			expect_packet(&out, &want, what);
+		}
+}
+
 /* ---- main ------------------------------------------------------------- */
 
 static const struct CMUnitTest tests[] = {
@@ -311,6 +424,7 @@ static const struct CMUnitTest tests[] = {
 	SCENARIO(tunnel_v4_in_v6_and_v6_in_v4),
 	SCENARIO(tunnel_icmp_error),
 	SCENARIO(tunnel_ip_len),
+	SCENARIO(tunnel_outer_words),
 };
 
 int main(int argc, char **argv)
