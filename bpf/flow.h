@@ -194,6 +194,17 @@ static __always_inline bool flow_opens_new(const struct flow_value *fv,
 	return fv->state != XLB_FLOW_SYN || age >= XLB_SYN_RETX_NS;
 }
 
+/* Can this packet open a new connection on an entry pinned to be at all
+ * (flow_opens_new()'s cheap half: false means it does not)? TCP: a SYN
+ * without ACK, RST or FIN; UDP: a back end that takes no new flows. */
+static __always_inline bool flow_may_open(const struct backend_info *be,
+					  const struct l4_info *l4, __u8 proto)
+{
+	if (proto == IPPROTO_UDP)
+		return be->flags & XLB_BE_F_NO_NEW;
+	return l4->syn && !l4->ack && !l4->rst && !l4->fin;
+}
+
 /*
  * nat: the new flow's port. A flow that opened again on the back end its
  * entry had keeps its port (the back end's TIME_WAIT for it accepts the new
@@ -251,6 +262,39 @@ static __always_inline int flow_keep(const struct flow_value *fv,
 	 * scalars: the paths below stay one) */
 	*old_port = fv->nat_port;
 	return 0;
+}
+
+/*
+ * flow_keep() for a flows4 entry, given as its meta word: the same
+ * decision from scalars, the entry's flow_value (its last-seen in ns) made
+ * only for a packet that may open a new connection (flow_may_open()).
+ */
+static __always_inline int flow_keep4(__u64 meta, struct lb_ctx *lc,
+				      const struct l4_info *l4, __u8 proto,
+				      __u64 now, struct backend_info **bep,
+				      __u32 *old_id, __be16 *old_port)
+{
+	__u32 bid = XLB_FT_META_BACKEND(meta);
+	__be16 np = XLB_FT_META_NATPORT(meta);
+	struct backend_info *be;
+	struct flow_value fv;
+
+	be = bpf_map_lookup_elem(&backends, &bid);
+	*old_id = bid;
+	if (!be || be->state != XLB_BE_ACTIVE || be->svc_id != lc->svc_id ||
+	    (lc->nat && !np))
+		return 0; /* the back end was removed: pick again */
+	if (!lc->no_pin && flow_may_open(be, l4, proto)) {
+		ft_value(meta, now, &fv);
+		if (flow_opens_new(&fv, be, l4, proto, now)) {
+			*old_port = np;
+			return 0;
+		}
+	}
+	lc->nat_port = np;
+	lc->backend_id = bid;
+	*bep = be;
+	return 1;
 }
 
 /* What flow_pick() says to do with the flow's entry. */
@@ -380,18 +424,19 @@ static __always_inline int resolve_flow4(const struct flow_key_v4 *fk,
 	struct xlb_ft_bucket *b;
 	struct backend_info *be;
 	__be16 old_port = 0;
-	bool found;
 	int ret;
 
-	found = flow_find4(fk, lc->svc_id, h, now, &b, &idx, &kw, &meta, &fv);
+	kw = xlb_ft_kw(fk->src, fk->sport, lc->svc_id);
+	b = ft_bucket(h, &idx);
 	if (!b)
 		return -XLB_DROP_NO_BACKEND;
-	if (found) {
-		if (flow_keep(&fv, lc, l4, proto, now, bep, &old_id,
-			      &old_port)) {
+	if (ft_find(b, kw, &meta)) {
+		if (flow_keep4(meta, lc, l4, proto, now, bep, &old_id,
+			       &old_port)) {
 			if (!lc->no_pin)
 				ft_touch(b, kw, meta,
-					 flow_next_state(fv.state, l4, proto),
+					 flow_next_state(XLB_FT_META_STATE(meta),
+							 l4, proto),
 					 now);
 			return 0;
 		}
