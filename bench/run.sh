@@ -54,6 +54,7 @@ OPTS=()
 [ "${FOCUS:-0}" = 1 ] && OPTS+=(-F)
 [ "${BIG:-0}" = 1 ] && OPTS+=(-B)
 [ "${TWO:-0}" = 1 ] && OPTS+=(-2)
+[ "${TOUCH:-0}" = 1 ] && OPTS+=(-T)
 [ -n "${OTHER:-}" ] && OPTS+=(-O "$OTHER")
 [ -n "${ONLY:-}" ] && OPTS+=(-s "$ONLY")
 nsenter --net="/run/netns/$NS" "$OUT/bench_pkt" -r "$ROUNDS" -n "$REPEAT" \
