@@ -15,7 +15,9 @@
 #   data path (e.g. main's) on the same maps, each dsr/tunnel/nat hit row
 #   (100 back ends) beside its twin ("-O ..." rows, and the pairs), and
 #   the cache-hot and not-a-VIP issue 14 rows; ONLY=text: only the rows
-#   whose name has it, and the floors (e.g. to profile one row with perf).
+#   whose name has it, and the floors (e.g. to profile one row with perf);
+#   TOUCH=1: the never-used instance's flows4 read once a page through the
+#   kernel before its run (no first page touches in that row).
 # Makes one namespace, xbn-pkt, with six idle (down) veth pairs: the
 # programs that BPF_PROG_TEST_RUN runs are attached there so that a test
 # run does not pay the XDP dispatcher update (see bench_pkt.c). Removed on
