@@ -21,7 +21,7 @@ CLEAN_FILES+=("$CFG")
 median() { sort -n | awk '{a[NR]=$1} END {m=a[int((NR+1)/2)]; printf "%s (min %s, max %s)", m, a[1], a[NR]}'; }
 
 if want 1; then
-echo "== 1. flow sweep (flows4 through its mmap, flows_v6 by batched lookups), $ROUNDS rounds"
+echo "== 1. flow sweep (flows4 and flows6 through their mmaps), $ROUNDS rounds"
 cat >"$CFG" <<YAML
 max_flows: 2097152
 sweep_interval: 1

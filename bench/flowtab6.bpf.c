@@ -3,7 +3,8 @@
  * Prototype (issue 14, bench only, not the data path): xdp-lb's IPv6 dsr
  * path on a cache-line flow table, in the two layouts of bench/flowtab6.h
  * (rodata knob `layout`), to measure them next to the current path
- * (flows_v6, an LRU hash) in the same run (bench/bench_pkt.c -6).
+ * (flows6 since step 5, which took the fp layout; the LRU hash flows_v6
+ * before) in the same run (bench/bench_pkt.c -6).
  *   parse (the data path's parsing.h)
  *   -> VIP: its own vips_v6 hash map (the data path now probes the
  *      inline VIP table: the prototype's rows carry a hash lookup more)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Flow pinning: a packet of a known flow goes to the back end the flow is
- * pinned to (flows4, the cache-line table of flowtab.h, or flows_v6) while that back end is active; a new flow
+ * pinned to (flows4 or flows6, the cache-line tables of flowtab.h) while
+ * that back end is active; a new flow
  * takes the service table's slot for its hash and is pinned there, unless
  * the new-flow flood guard is over its rate. A packet that opens a new
  * connection on an existing entry (flow_opens_new()) is a new flow too:
@@ -119,25 +120,6 @@ static __always_inline __u8 flow_next_state(__u8 state,
 	if (l4->ack && (state == XLB_FLOW_SYN || state == XLB_FLOW_PICKUP))
 		return XLB_FLOW_ESTABLISHED;
 	return state;
-}
-
-/* TCP state seen from the client, and the coarse last-seen time. The entry
- * is written only when something changed, to keep the cache line clean. A
- * state change restarts the idle time: the new state's timeout counts from
- * the packet that set it (a FIN's tcp_fin from the FIN, not from up to a
- * second before it). (flows_v6; flows4: ft_touch() in flowtab.h.) */
-static __always_inline void flow_touch(struct flow_value *fv,
-				       const struct l4_info *l4, __u8 proto,
-				       __u64 now)
-{
-	__u8 state = flow_next_state(fv->state, l4, proto);
-
-	if (state != fv->state) {
-		fv->state = state;
-		fv->last_seen = now;
-	} else if (now - fv->last_seen > NSEC_PER_SEC) {
-		fv->last_seen = now;
-	}
 }
 
 static __always_inline __u8 initial_state(const struct l4_info *l4, __u8 proto)
@@ -353,41 +335,6 @@ static __always_inline int flow_pick(struct lb_ctx *lc, const __u32 *pkey,
 	return FLOW_PIN_STORE;
 }
 
-/*
- * Resolve the back end for an IPv6 flow (flows_v6, an LRU hash): the
- * pinned one if it is still usable, otherwise a fresh pick that is pinned
- * (insert or overwrite). The flow's hash (of the key_words-word key) is
- * computed on that path alone, not for a pinned flow.
- */
-static __always_inline int resolve_flow(void *flows, void *key,
-					__u32 key_words, const __u32 *pkey,
-					__u32 pkey_words, struct lb_ctx *lc,
-					const struct l4_info *l4, __u8 proto,
-					struct backend_info **bep)
-{
-	struct flow_value *fv, nv = {};
-	__u64 now = bpf_ktime_get_coarse_ns();
-	__u32 old_id = XLB_NO_BACKEND; /* no entry */
-	__be16 old_port = 0;
-	int ret;
-
-	fv = bpf_map_lookup_elem(flows, key);
-	if (fv && flow_keep(fv, lc, l4, proto, now, bep, &old_id, &old_port)) {
-		if (!lc->no_pin)
-			flow_touch(fv, l4, proto, now);
-		return 0;
-	}
-	if (!lc->persist)
-		lc->flow_hash = xlb_hash(key, key_words);
-	ret = flow_pick(lc, pkey, pkey_words, l4, proto, now, old_id,
-			old_port, bep, &nv);
-	if (ret == FLOW_PIN_DELETE)
-		bpf_map_delete_elem(flows, key);
-	else if (ret == FLOW_PIN_STORE)
-		bpf_map_update_elem(flows, key, &nv, BPF_ANY);
-	return ret < 0 ? ret : 0;
-}
-
 /* Is IPv4 flow fk of service svc_id (flow hash h) in flows4? Then true,
  * its flow_value in *fv; *b its bucket (NULL: none), *idx its index,
  * *kw its key word, *meta its meta word. */
@@ -405,6 +352,32 @@ static __always_inline bool flow_find4(const struct flow_key_v4 *fk,
 	return true;
 }
 
+/* After ft_insert()/ft6_insert() returned ret for the flow's new meta:
+ * unpinned (busy), or another CPU's pin first (its back end). */
+static __always_inline int ft_stored(struct lb_ctx *lc, int ret, __u64 meta,
+				     __u64 now, struct backend_info **bep)
+{
+	struct flow_value fv = {};
+	struct backend_info *be;
+
+	if (ret == FT_INS_BUSY) {
+		lc->new_flow = false;
+		lc->reason = XLB_TX_UNPINNED;
+	} else if (ret == FT_INS_OTHER) {
+		/* another CPU pinned the flow first: its back end */
+		ft_value(meta, now, &fv);
+		be = bpf_map_lookup_elem(&backends, &fv.backend_id);
+		lc->new_flow = false;
+		if (be && be->state == XLB_BE_ACTIVE &&
+		    be->svc_id == lc->svc_id && (!lc->nat || fv.nat_port)) {
+			lc->backend_id = fv.backend_id;
+			lc->nat_port = fv.nat_port;
+			*bep = be;
+		}
+	}
+	return 0;
+}
+
 /*
  * Resolve the back end for an IPv4 flow (flows4, the cache-line table):
  * as resolve_flow(). The flow hash names the bucket (and, on a miss, the
@@ -419,10 +392,9 @@ static __always_inline int resolve_flow4(const struct flow_key_v4 *fk,
 {
 	__u64 now = bpf_ktime_get_coarse_ns(), kw, meta = 0, expect = 0;
 	__u64 h = xlb_hash((const __u32 *)fk, sizeof(*fk) / 4);
-	struct flow_value fv = {}, nv = {};
+	struct flow_value nv = {};
 	__u32 old_id = XLB_NO_BACKEND, idx;
 	struct xlb_ft_bucket *b;
-	struct backend_info *be;
 	__be16 old_port = 0;
 	int ret;
 
@@ -451,23 +423,108 @@ static __always_inline int resolve_flow4(const struct flow_key_v4 *fk,
 		return ret < 0 ? ret : 0;
 	meta = xlb_ft_meta(nv.backend_id, nv.nat_port, xlb_ft_seen(now),
 			   nv.state);
-	ret = ft_insert(b, kw, &meta, expect);
-	if (ret == FT_INS_BUSY) {
-		lc->new_flow = false;
-		lc->reason = XLB_TX_UNPINNED;
-	} else if (ret == FT_INS_OTHER) {
-		/* another CPU pinned the flow first: its back end */
-		ft_value(meta, now, &fv);
-		be = bpf_map_lookup_elem(&backends, &fv.backend_id);
-		lc->new_flow = false;
-		if (be && be->state == XLB_BE_ACTIVE &&
-		    be->svc_id == lc->svc_id && (!lc->nat || fv.nat_port)) {
-			lc->backend_id = fv.backend_id;
-			lc->nat_port = fv.nat_port;
-			*bep = be;
-		}
+	{
+		struct ft_key key = { .kw = kw, .expect = expect };
+
+		ret = ft_insert(b, NULL, &key, &meta);
 	}
-	return 0;
+	return ft_stored(lc, ret, meta, now, bep);
+}
+
+/* Is IPv6 flow fk of service svc_id (flow hash h) in flows6? Then its
+ * way (else -1), as flow_find4(); *k the bucket's keys line, *key the
+ * flow's key there. */
+static __always_inline int flow_find6(const struct flow_key_v6 *fk,
+				       __u32 svc_id, __u64 h, __u64 now,
+				       struct xlb_ft_bucket **b,
+				       struct xlb_ft_keys **k, __u32 *idx,
+				       struct ft_key *key, __u64 *meta,
+				       struct flow_value *fv)
+{
+	int i;
+
+	key->kw = xlb_ft6_kw(h, fk->sport, svc_id);
+	key->a0 = xlb_ft6_addr(fk->src, 0);
+	key->a1 = xlb_ft6_addr(fk->src, 1);
+	*b = ft6_bucket(h, idx, k);
+	if (!*b || !*k)
+		return -1;
+	i = ft6_find(*b, *k, key, meta);
+	if (i >= 0)
+		ft_value(*meta, now, fv);
+	return i;
+}
+
+/* resolve_flow6() of an ICMPv6 error's flow (lc->no_pin): the pinned
+ * back end if usable, else the table's pick; nothing stored. */
+static __always_inline int resolve_flow6_nopin(const struct flow_key_v6 *fk,
+					       const __u32 *pk,
+					       struct lb_ctx *lc,
+					       const struct l4_info *l4,
+					       __u8 proto,
+					       struct backend_info **bep)
+{
+	__u64 now = bpf_ktime_get_coarse_ns(), meta = 0;
+	__u64 h = xlb_hash((const __u32 *)fk, sizeof(*fk) / 4);
+	struct flow_value fv = {}, nv = {};
+	__u32 old_id = XLB_NO_BACKEND, idx;
+	struct ft_key key = {};
+	struct xlb_ft_bucket *b;
+	struct xlb_ft_keys *k;
+	__be16 old_port = 0;
+	int ret;
+
+	if (flow_find6(fk, lc->svc_id, h, now, &b, &k, &idx, &key, &meta,
+		       &fv) >= 0 &&
+	    flow_keep(&fv, lc, l4, proto, now, bep, &old_id, &old_port))
+		return 0;
+	lc->flow_hash = h;
+	ret = flow_pick(lc, pk, 4, l4, proto, now, old_id, old_port, bep, &nv);
+	return ret < 0 ? ret : 0;
+}
+
+/* Resolve the back end for an IPv6 flow (flows6): as resolve_flow4(),
+ * pk the client address masked for src-ip persistence. */
+static __always_inline int resolve_flow6(const struct flow_key_v6 *fk,
+					 const __u32 *pk, struct lb_ctx *lc,
+					 const struct l4_info *l4, __u8 proto,
+					 struct backend_info **bep)
+{
+	__u64 now = bpf_ktime_get_coarse_ns(), meta = 0;
+	__u64 h = xlb_hash((const __u32 *)fk, sizeof(*fk) / 4);
+	struct flow_value fv = {}, nv = {};
+	__u32 old_id = XLB_NO_BACKEND, idx;
+	struct ft_key key = {};
+	struct xlb_ft_bucket *b;
+	struct xlb_ft_keys *k;
+	__be16 old_port = 0;
+	int ret, way;
+
+	way = flow_find6(fk, lc->svc_id, h, now, &b, &k, &idx, &key, &meta,
+			   &fv);
+	if (!b || !k)
+		return -XLB_DROP_NO_BACKEND;
+	if (way >= 0) {
+		if (flow_keep(&fv, lc, l4, proto, now, bep, &old_id,
+			      &old_port)) {
+			if (!lc->no_pin)
+				ft6_touch(b, way, &key, meta,
+					  flow_next_state(fv.state, l4, proto),
+					  now);
+			return 0;
+		}
+		key.expect = meta;
+	}
+	lc->flow_hash = h;
+	ret = flow_pick(lc, pk, 4, l4, proto, now, old_id, old_port, bep, &nv);
+	if (ret == FLOW_PIN_DELETE)
+		ft6_delete(b, way, &key);
+	if (ret != FLOW_PIN_STORE)
+		return ret < 0 ? ret : 0;
+	meta = xlb_ft_meta(nv.backend_id, nv.nat_port, xlb_ft_seen(now),
+			   nv.state);
+	ret = ft_insert(b, k, &key, &meta);
+	return ft_stored(lc, ret, meta, now, bep);
 }
 
 /* The client address masked to the persistence prefix (IPv4). */

@@ -263,17 +263,25 @@ static __always_inline int process_icmp6(struct hdr_cursor *c, void *data_end,
 	fk.sport = ports[1];
 	fk.dport = ports[0];
 	fk.proto = in->nexthdr;
-	if (vm->flags & XLB_VIP_F_NAT)
+	if (vm->flags & XLB_VIP_F_NAT) {
+		/* no entry: fv stays zero, no nat port: not ours */
+		__u64 h = xlb_hash((const __u32 *)&fk, sizeof(fk) / 4), m;
+		struct flow_value fv = {};
+		struct xlb_ft_bucket *b;
+		struct xlb_ft_keys *k;
+		struct ft_key key;
+		__u32 idx;
+
+		flow_find6(&fk, vm->svc_id, h, bpf_ktime_get_coarse_ns(), &b,
+			   &k, &idx, &key, &m, &fv);
 		return icmp_nat_quote(true, ip6h, in, ports, &ic->icmp6_cksum,
-				      data_end, c->end,
-				      bpf_map_lookup_elem(&flows_v6, &fk), lc,
-				      bep);
+				      data_end, c->end, &fv, lc, bep);
+	}
 	lc->seed = fk.src[0] ^ fk.src[1] ^ fk.src[2] ^ fk.src[3] ^
 		   ((__u32)fk.sport << 16 | fk.dport);
 	for (int i = 0; i < 4; i++)
 		pk[i] = mask6_word(fk.src[i], XLB_VIP_PREFIX(vm->flags), i);
-	return resolve_flow(&flows_v6, &fk, sizeof(fk) / 4, pk, 4, lc, &l4,
-			    in->nexthdr, bep);
+	return resolve_flow6_nopin(&fk, pk, lc, &l4, in->nexthdr, bep);
 }
 
 #endif

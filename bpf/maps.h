@@ -91,14 +91,24 @@ struct {
 	__type(value, struct xlb_ft_bucket);
 } flows4 SEC(".maps");
 
-/* flows_v6: IPv6 flow -> pinned back end (an LRU hash). Inserted by the
- * data path on a new flow; read, counted and purged by the controller. */
+/* flows6: the IPv6 flow table, laid out and used as flows4 (the same
+ * bucket lock bit), the client addresses of bucket b's ways in line b of
+ * flows6_keys (include/xlb_flowtab.h). */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, XLB_DEFAULT_MAX_FLOWS);
-	__type(key, struct flow_key_v6);
-	__type(value, struct flow_value);
-} flows_v6 SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, XLB_DEFAULT_MAX_FLOWS / XLB_FT_WAYS);
+	__type(key, __u32);
+	__type(value, struct xlb_ft_bucket);
+} flows6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, XLB_DEFAULT_MAX_FLOWS / XLB_FT_WAYS);
+	__type(key, __u32);
+	__type(value, struct xlb_ft_keys);
+} flows6_keys SEC(".maps");
 
 /* stats_svc_drop: per-CPU packets/bytes/new flows per service id, for the
  * service's packets that were dropped before a back end was chosen (no

@@ -128,8 +128,7 @@ static __always_inline int process_ipv6(struct hdr_cursor *c, void *data_end,
 		pk[i] = lc->persist ? mask6_word(fk.src[i],
 						 XLB_VIP_PREFIX(vm->flags), i) :
 				      0;
-	ret = resolve_flow(&flows_v6, &fk, sizeof(fk) / 4, pk, 4, lc, &l4,
-			   proto, bep);
+	ret = resolve_flow6(&fk, pk, lc, &l4, proto, bep);
 	if (ret < 0 || !lc->nat)
 		return ret;
 	return nat_rewrite6(ip6h, c->pos, data_end, proto, *bep,

@@ -548,6 +548,11 @@ static int open_load(struct dp *dp, struct open_ctx *c)
 	if (!ret) {
 		ret = xlb_ft_map(&dp->ft4, bpf_map__fd(dp->skel->maps.flows4),
 				 xlb_ft_buckets(dp->max_flows));
+		if (!ret)
+			ret = xlb_ft6_map(&dp->ft6,
+					  bpf_map__fd(dp->skel->maps.flows6),
+					  bpf_map__fd(dp->skel->maps.flows6_keys),
+					  xlb_ft_buckets(dp->max_flows));
 		if (ret)
 			snprintf(c->err, c->errlen,
 				 "cannot map the flow table: %s",
@@ -671,6 +676,7 @@ void dp_close(struct dp *dp)
 		xdp_program__close(dp->xprog_int);
 	dp->xprog_int = NULL;
 	xlb_ft_unmap(&dp->ft4);
+	xlb_ft_unmap(&dp->ft6);
 	if (dp->skel)
 		xdp_lb__destroy(dp->skel);
 	dp->skel = NULL;

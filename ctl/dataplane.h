@@ -61,8 +61,9 @@ struct dp {
 		__u32 lost, back; /* times it went, came back re-attached */
 		char detail[160]; /* the last change, one line */
 	} ext_link, int_link;
-	__u64 sweep_seen6;  /* of them in flows_v6 */
+	__u64 sweep_seen6;  /* of them in flows6 */
 	struct xlb_ft ft4;  /* flows4, mmap'd (dp_open .. dp_close) */
+	struct xlb_ft ft6;  /* flows6 and flows6_keys, mmap'd */
 };
 
 /* ---- load and attach (dataplane.c) ---------------------------------- */
@@ -159,20 +160,13 @@ long dp_flows_purge_backend(struct dp *dp, __u32 id,
 long dp_flows_purge_backends(struct dp *dp, const __u32 *ids,
 			     const struct backend_info *bis, size_t n);
 struct flow_timeouts;
-/* Delete the n flows (keys of key_size) a walk found expired at now; a
- * flow that is no longer expired when taken out (used again since the walk)
- * is put back and counted in *revived, or in *lost if a packet re-created
- * it in between. A deleted nat flow's reply mapping is released (dp may
- * be NULL: no nat). Returns the number deleted. */
-long dp_flows_delete_expired(struct dp *dp, int fd, const void *keys,
-			     size_t n, size_t key_size,
-			     const struct flow_timeouts *to, __u64 now,
-			     __u64 *revived, __u64 *lost);
-/* Expire flows4's flow (kw, meta) in way w if it is idle past its
- * timeout at now: 1 deleted (its nat mapping released), 0 not expired,
- * -1 used again around the delete (counted in sweep_revived/_lost). */
-int dp_flow4_expire(struct dp *dp, struct xlb_ft_way *w, __u64 kw,
-		    __u64 meta, const struct flow_timeouts *to, __u64 now);
+/* Expire the flow (kw, meta) in way w of flow table ft (&dp->ft4 or
+ * &dp->ft6) if it is idle past its timeout at now: 1 deleted (its nat
+ * mapping released), 0 not expired, -1 used again around the delete
+ * (counted in sweep_revived/_lost). */
+int dp_flow_expire(struct dp *dp, const struct xlb_ft *ft,
+		   struct xlb_ft_way *w, __u64 kw, __u64 meta,
+		   const struct flow_timeouts *to, __u64 now);
 /* Walk both flow tables: delete flows idle past their timeout (none if to
  * is NULL) and count live[id] = live flows pinned to back end id (array of
  * max_backends, zeroed here). Returns the number of flows deleted, or
@@ -181,15 +175,15 @@ long dp_flows_sweep(struct dp *dp, const struct flow_timeouts *to, __u64 now,
 		    __u64 *live);
 
 /* The same sweep in steps, so the event loop is never held long: a cursor
- * over flows4 (its buckets, through the mmap) then flows_v6. */
+ * over flows4 then flows6 (their buckets, through the mmap). */
 struct dp_sweep {
-	int map; /* 0: flows4, 1: flows_v6 */
-	__u32 pos; /* flows4: the next bucket */
+	int map; /* 0: flows4, 1: flows6 */
+	__u32 pos; /* the next bucket */
 	bool first;
 	bool done;
 	__u64 token;
 	__u64 seen; /* entries walked this round */
-	__u64 seen6; /* of them in flows_v6 */
+	__u64 seen6; /* of them in flows6 */
 };
 
 void dp_sweep_begin(struct dp_sweep *c);

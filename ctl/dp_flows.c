@@ -2,10 +2,10 @@
 /*
  * The flow-table walks: the idle sweep (whole, or in steps from the event
  * loop), the purge of a back end's flows, and the nat mapping lifecycle
- * (release with the flow, the orphan scan). The IPv4 table (flows4) is
- * walked through its mmap'd array (flowtab.h: no syscall per flow, a
- * delete that loses to a concurrent replace); flows_v6 and nat_rev through
- * one batch iterator. A whole walk is its steps until done.
+ * (release with the flow, the orphan scan). The flow tables (flows4,
+ * flows6) are walked through their mmap'd arrays (flowtab.h: no syscall
+ * per flow, a delete that loses to a concurrent replace); nat_rev through
+ * a batch iterator. A whole walk is its steps until done.
  */
 #include "dataplane.h"
 
@@ -72,35 +72,6 @@ static int batch_next(struct batch_it *it, bool *first, __u64 *token)
 	return ret ? 1 : 0;
 }
 
-static const void *batch_key(const struct batch_it *it, __u32 i)
-{
-	return (const char *)it->keys + i * it->key_size;
-}
-
-/* A growing list of keys (the flows a walk picked for deletion). */
-struct key_list {
-	size_t key_size, n, cap;
-	char *keys;
-};
-
-/* Append key; false if out of memory (the key is left for a later walk). */
-static bool key_list_add(struct key_list *l, const void *key)
-{
-	char *nk;
-
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 1024;
-
-		nk = realloc(l->keys, cap * l->key_size);
-		if (!nk)
-			return false;
-		l->keys = nk;
-		l->cap = cap;
-	}
-	memcpy(l->keys + l->n++ * l->key_size, key, l->key_size);
-	return true;
-}
-
 /* The end of one step of a stepped walk: n, or on error ret with the walk
  * given up (done); the next one starts over. */
 static long step_end(bool *done, int ret, long n)
@@ -111,86 +82,76 @@ static long step_end(bool *done, int ret, long n)
 	return ret;
 }
 
-static int flows6_fd(struct dp *dp)
-{
-	return bpf_map__fd(dp->skel->maps.flows_v6);
-}
+/* ---- flows: the VIP of a service ------------------------------------ */
 
-/* ---- IPv4 flows: the VIP of a service ----------------------------------- */
-
-/* flows4 keys a flow by client and service: the VIP (address, port,
- * protocol) of each IPv4 service, read once per walk that needs it. */
-struct svc_vip4 {
-	__be32 addr;
+/* The flow tables key a flow by client and service: the VIP (address,
+ * port, protocol) of each service, read once per walk that needs it. */
+struct svc_vip {
+	__be32 addr[4];
 	__be16 port;
-	__u8 proto; /* 0: no IPv4 TCP/UDP service of that id */
+	__u8 proto; /* 0: no TCP/UDP service of that id */
+	__u8 v6;
 };
 
-static void svc_vip4_one(void *arg, const struct lb_addr *vip, __u16 port,
-			 __u8 proto, __u32 svc_id)
+static void svc_vip_one(void *arg, const struct lb_addr *vip, __u16 port,
+			__u8 proto, __u32 svc_id)
 {
-	struct svc_vip4 *sv = arg;
+	struct svc_vip *sv = arg;
 
-	if (vip->family != AF_INET ||
-	    (proto != IPPROTO_TCP && proto != IPPROTO_UDP))
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
 		return;
-	sv[svc_id].addr = vip->w[0];
+	memcpy(sv[svc_id].addr, vip->w, vip->family == AF_INET6 ? 16 : 4);
 	sv[svc_id].port = htons(port);
 	sv[svc_id].proto = proto;
+	sv[svc_id].v6 = vip->family == AF_INET6;
 }
 
-/* The IPv4 services' VIPs, max_services of them (free()), or NULL. */
-static struct svc_vip4 *svc_vips4(struct dp *dp)
+/* The services' VIPs, max_services of them (free()), or NULL. */
+static struct svc_vip *svc_vips(struct dp *dp)
 {
-	struct svc_vip4 *sv = calloc(dp->max_services + 1, sizeof(*sv));
+	struct svc_vip *sv = calloc(dp->max_services + 1, sizeof(*sv));
 
-	if (sv && dp_vip_foreach(dp, svc_vip4_one, sv)) {
+	if (sv && dp_vip_foreach(dp, svc_vip_one, sv)) {
 		free(sv);
 		return NULL;
 	}
 	return sv;
 }
 
-/* The flow key of way key word kw, given its service's VIP; false if the
- * service has no IPv4 VIP now. */
-static bool ft_key4(const struct svc_vip4 *sv, __u32 max, __u64 kw,
-		    struct flow_key_v4 *fk)
+/* A flow's key, either family. */
+union flow_key {
+	struct flow_key_v4 v4;
+	struct flow_key_v6 v6;
+};
+
+/* The flow key (and its size) of way key word kw with client address
+ * addr (flows6; flows4: NULL), given its service's VIP; 0 if the service
+ * has no VIP of the table's family now. */
+static size_t ft_key(const struct svc_vip *sv, __u32 max, __u64 kw,
+		     const __be32 *addr, union flow_key *fk)
 {
 	__u32 svc = XLB_FT_KW_SVC(kw);
 
 	memset(fk, 0, sizeof(*fk));
-	if (!sv || svc >= max || !sv[svc].proto)
-		return false;
-	fk->src = XLB_FT_KW_SRC(kw);
-	fk->sport = XLB_FT_KW_SPORT(kw);
-	fk->dst = sv[svc].addr;
-	fk->dport = sv[svc].port;
-	fk->proto = sv[svc].proto;
-	return true;
+	if (!sv || svc >= max || !sv[svc].proto || sv[svc].v6 != !!addr)
+		return 0;
+	if (addr) {
+		memcpy(fk->v6.src, addr, 16);
+		memcpy(fk->v6.dst, sv[svc].addr, 16);
+		fk->v6.sport = XLB_FT_KW_SPORT(kw);
+		fk->v6.dport = sv[svc].port;
+		fk->v6.proto = sv[svc].proto;
+		return sizeof(fk->v6);
+	}
+	fk->v4.src = XLB_FT_KW_SRC(kw);
+	fk->v4.sport = XLB_FT_KW_SPORT(kw);
+	fk->v4.dst = sv[svc].addr[0];
+	fk->v4.dport = sv[svc].port;
+	fk->v4.proto = sv[svc].proto;
+	return sizeof(fk->v4);
 }
 
 /* ---- sweeps ----------------------------------------------------------- */
-
-struct sweep_arg {
-	const struct flow_timeouts *to;
-	__u64 now;
-	__u64 seen;
-	__u64 *live;
-	__u32 max;
-	struct key_list expired; /* keys to delete */
-};
-
-static void sweep_one(struct sweep_arg *sa, const void *key,
-		      const struct flow_value *v)
-{
-	sa->seen++;
-	if (sa->to && conntrack_expired(sa->to, v, sa->now)) {
-		key_list_add(&sa->expired, key); /* if not: the next sweep */
-		return;
-	}
-	if (v->backend_id < sa->max && conntrack_live(v->state))
-		sa->live[v->backend_id]++;
-}
 
 /*
  * The reply mapping of nat flow (fkey, v), deleted if it is still that
@@ -250,57 +211,22 @@ static void nat_release(struct dp *dp, const void *fkey, size_t key_size,
 		dp->nat_released++;
 }
 
-/* nat_release() of a deleted flows4 flow (kw, v); the VIPs are read at
- * the first one a walk needs (*sv). */
-static void nat_release4(struct dp *dp, struct svc_vip4 **sv, __u64 kw,
-			 const struct flow_value *v,
-			 const struct backend_info *bi)
+/* nat_release() of a deleted flow (kw, addr, v) of a flow table; the
+ * VIPs are read at the first one a walk needs (*sv). */
+static void nat_release_ft(struct dp *dp, struct svc_vip **sv, __u64 kw,
+			   const __be32 *addr, const struct flow_value *v,
+			   const struct backend_info *bi)
 {
-	struct flow_key_v4 fk;
+	union flow_key fk;
+	size_t n;
 
 	if (!v->nat_port || !dp->int_ifindex)
 		return;
 	if (!*sv)
-		*sv = svc_vips4(dp);
-	if (ft_key4(*sv, dp->max_services, kw, &fk))
-		nat_release(dp, &fk, sizeof(fk), v, bi);
-}
-
-/*
- * Delete the flows a walk found expired. Between the walk and the delete
- * the data path may have used a flow again (a client reusing its port
- * sends a SYN into a closed flow's entry): the entry is taken out
- * atomically with its current value, and put back if that value is no
- * longer expired. Deleting it would re-pick the connection's next packet
- * (in nat mode: a new source port, which the back end answers with RST).
- */
-long dp_flows_delete_expired(struct dp *dp, int fd, const void *keys,
-			     size_t n, size_t key_size,
-			     const struct flow_timeouts *to, __u64 now,
-			     __u64 *revived, __u64 *lost)
-{
-	struct flow_value v;
-	long deleted = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		const char *key = (const char *)keys + i * key_size;
-
-		if (bpf_map_lookup_and_delete_elem(fd, key, &v))
-			continue; /* gone already */
-		if (conntrack_expired(to, &v, now)) {
-			deleted++;
-			if (dp)
-				nat_release(dp, key, key_size, &v, NULL);
-			continue;
-		}
-		/* BPF_NOEXIST: a packet in between made a new entry; keep it */
-		if (!bpf_map_update_elem(fd, key, &v, BPF_NOEXIST))
-			(*revived)++;
-		else
-			(*lost)++;
-	}
-	return deleted;
+		*sv = svc_vips(dp);
+	n = ft_key(*sv, dp->max_services, kw, addr, &fk);
+	if (n)
+		nat_release(dp, &fk, n, v, bi);
 }
 
 void dp_sweep_begin(struct dp_sweep *c)
@@ -309,30 +235,32 @@ void dp_sweep_begin(struct dp_sweep *c)
 	c->first = true;
 }
 
-/* One way of flows4 in a sweep. */
-struct sweep4 {
+/* One way of a flow table in a sweep. */
+struct sweep_ft {
 	struct dp *dp;
+	const struct xlb_ft *ft;
 	const struct flow_timeouts *to;
 	__u64 now, seen, *live;
 	long deleted;
-	struct svc_vip4 *sv;
+	struct svc_vip *sv;
 };
 
-/* Expire flow (kw, meta) of way w if idle past its timeout: 1 if it was
- * deleted (and its nat mapping released), 0 if it stays, -1 if it was
- * expired but used again around the delete (revived or lost). */
-static int flow4_expire(struct dp *dp, struct svc_vip4 **sv,
-			struct xlb_ft_way *w, __u64 kw, __u64 meta,
-			const struct flow_timeouts *to, __u64 now)
+/* Expire flow (kw, meta, addr) of way w of ft if idle past its timeout:
+ * 1 if it was deleted (and its nat mapping released), 0 if it stays, -1
+ * if it was expired but used again around the delete (revived or lost). */
+static int flow_expire(struct dp *dp, const struct xlb_ft *ft,
+		       struct svc_vip **sv, struct xlb_ft_way *w, __u64 kw,
+		       __u64 meta, const __be32 *addr,
+		       const struct flow_timeouts *to, __u64 now)
 {
 	struct flow_value v;
 
 	xlb_ft_value(meta, now, &v);
 	if (!conntrack_expired(to, &v, now))
 		return 0;
-	switch (xlb_ft_delete(w, kw, meta)) {
+	switch (xlb_ft_del(ft, w, kw, meta)) {
 	case XLB_FT_DEL_DONE:
-		nat_release4(dp, sv, kw, &v, NULL);
+		nat_release_ft(dp, sv, kw, addr, &v, NULL);
 		return 1;
 	case XLB_FT_DEL_REVIVED:
 		dp->sweep_revived++;
@@ -345,27 +273,34 @@ static int flow4_expire(struct dp *dp, struct svc_vip4 **sv,
 	}
 }
 
-int dp_flow4_expire(struct dp *dp, struct xlb_ft_way *w, __u64 kw,
-		    __u64 meta, const struct flow_timeouts *to, __u64 now)
+int dp_flow_expire(struct dp *dp, const struct xlb_ft *ft,
+		   struct xlb_ft_way *w, __u64 kw, __u64 meta,
+		   const struct flow_timeouts *to, __u64 now)
 {
-	struct svc_vip4 *sv = NULL;
-	int ret = flow4_expire(dp, &sv, w, kw, meta, to, now);
+	struct svc_vip *sv = NULL;
+	__be32 addr[4];
+	__u64 k, m;
+	int ret;
 
+	if (ft->keys && (!xlb_ft_read_addr(ft, w, &k, &m, addr) || k != kw))
+		return -1;
+	ret = flow_expire(dp, ft, &sv, w, kw, meta, ft->keys ? addr : NULL,
+			  to, now);
 	free(sv);
 	return ret;
 }
 
-static void sweep4_one(void *arg, struct xlb_ft_way *w, __u64 kw,
-		       __u64 meta, const __be32 *addr)
+static void sweep_one(void *arg, struct xlb_ft_way *w, __u64 kw, __u64 meta,
+		      const __be32 *addr)
 {
-	struct sweep4 *sa = arg;
+	struct sweep_ft *sa = arg;
 	__u32 id = XLB_FT_META_BACKEND(meta);
 	int ret = 0;
 
 	sa->seen++;
 	if (sa->to)
-		ret = flow4_expire(sa->dp, &sa->sv, w, kw, meta, sa->to,
-				   sa->now);
+		ret = flow_expire(sa->dp, sa->ft, &sa->sv, w, kw, meta, addr,
+				  sa->to, sa->now);
 	if (ret > 0)
 		sa->deleted++;
 	if (!ret && id < sa->dp->max_backends &&
@@ -373,68 +308,32 @@ static void sweep4_one(void *arg, struct xlb_ft_way *w, __u64 kw,
 		sa->live[id]++;
 }
 
-/* A step of the sweep over flows4: max_batches x 1024 buckets (4096
- * ways, as a batch of flows_v6). */
-static long sweep4_step(struct dp *dp, struct dp_sweep *c,
-			const struct flow_timeouts *to, __u64 now,
-			__u64 *live, int max_batches)
-{
-	struct sweep4 sa = { .dp = dp, .to = to, .now = now, .live = live };
-	__u64 n = (__u64)max_batches * (BATCH / XLB_FT_WAYS);
-
-	c->pos = xlb_ft_walk(&dp->ft4, c->pos,
-			     n > dp->ft4.nbuckets ? dp->ft4.nbuckets : n,
-			     sweep4_one, &sa);
-	if (c->pos >= dp->ft4.nbuckets) {
-		c->map = 1;
-		c->first = true;
-		c->token = 0;
-	}
-	free(sa.sv);
-	c->seen += sa.seen;
-	return sa.deleted;
-}
-
+/* A step of the sweep: max_batches x 1024 buckets (4096 ways) of flows4,
+ * then of flows6. */
 long dp_flows_sweep_step(struct dp *dp, struct dp_sweep *c,
 			 const struct flow_timeouts *to, __u64 now,
 			 __u64 *live, int max_batches)
 {
-	struct sweep_arg sa = { .to = to, .now = now, .live = live,
-				.max = dp->max_backends };
-	size_t key_size = sizeof(struct flow_key_v6);
-	int fd = flows6_fd(dp);
-	struct batch_it it;
-	long deleted;
-	int ret, b;
-	__u32 i;
+	const struct xlb_ft *ft = c->map ? &dp->ft6 : &dp->ft4;
+	struct sweep_ft sa = { .dp = dp, .ft = ft, .to = to, .now = now,
+			       .live = live };
+	__u64 n = (__u64)max_batches * (BATCH / XLB_FT_WAYS);
 
 	if (c->done)
 		return 0;
-	if (c->map == 0)
-		return sweep4_step(dp, c, to, now, live, max_batches);
-	sa.expired.key_size = key_size;
-	ret = batch_init(&it, fd, key_size, sizeof(struct flow_value));
-	for (b = 0; !ret && b < max_batches; b++) {
-		ret = batch_next(&it, &c->first, &c->token);
-		if (ret < 0)
-			break;
-		for (i = 0; i < it.count; i++)
-			sweep_one(&sa, batch_key(&it, i),
-				  (struct flow_value *)it.vals + i);
-		if (ret) { /* this map is done */
-			ret = 0;
-			c->done = true;
-			break;
-		}
+	c->pos = xlb_ft_walk(ft, c->pos,
+			     n > ft->nbuckets ? ft->nbuckets : n, sweep_one,
+			     &sa);
+	if (c->pos >= ft->nbuckets) {
+		c->done = c->map == 1;
+		c->map = 1;
+		c->pos = 0;
 	}
-	deleted = dp_flows_delete_expired(dp, fd, sa.expired.keys,
-					  sa.expired.n, key_size, to, now,
-					  &dp->sweep_revived, &dp->sweep_lost);
+	free(sa.sv);
 	c->seen += sa.seen;
-	c->seen6 += sa.seen;
-	free(sa.expired.keys);
-	batch_fini(&it);
-	return step_end(&c->done, ret, deleted);
+	if (ft == &dp->ft6)
+		c->seen6 += sa.seen;
+	return sa.deleted;
 }
 
 long dp_flows_sweep(struct dp *dp, const struct flow_timeouts *to, __u64 now,
@@ -469,21 +368,23 @@ struct purge_set {
 	__u32 max;
 };
 
-/* One way of flows4 in a purge. */
-struct purge4 {
+/* One way of a flow table in a purge. */
+struct purge_ft {
 	struct dp *dp;
+	const struct xlb_ft *ft;
 	const struct purge_set *ps;
 	long deleted;
-	struct svc_vip4 *sv;
+	struct svc_vip *sv;
 };
 
-static void purge4_one(void *arg, struct xlb_ft_way *w, __u64 kw,
-		       __u64 meta, const __be32 *addr)
+static void purge_one(void *arg, struct xlb_ft_way *w, __u64 kw, __u64 meta,
+		      const __be32 *addr)
 {
-	struct purge4 *pa = arg;
+	struct purge_ft *pa = arg;
 	const struct purge_set *ps = pa->ps;
 	const struct backend_info *bi;
 	struct flow_value v;
+	__be32 a[4];
 	__u32 id, p;
 	int tries;
 
@@ -492,11 +393,11 @@ static void purge4_one(void *arg, struct xlb_ft_way *w, __u64 kw,
 		p = id < ps->max ? ps->pos[id] : 0;
 		if (!p)
 			return;
-		switch (xlb_ft_delete(w, kw, meta)) {
+		switch (xlb_ft_del(pa->ft, w, kw, meta)) {
 		case XLB_FT_DEL_DONE:
 			break;
 		case XLB_FT_DEL_REVIVED: /* touched meanwhile: still its */
-			if (xlb_ft_read(w, &kw, &meta))
+			if (xlb_ft_read_addr(pa->ft, w, &kw, &meta, a))
 				continue;
 			return;
 		default: /* another flow took the way */
@@ -505,60 +406,19 @@ static void purge4_one(void *arg, struct xlb_ft_way *w, __u64 kw,
 		pa->deleted++;
 		xlb_ft_value(meta, 0, &v);
 		bi = ps->bis ? &ps->bis[p - 1] : NULL;
-		nat_release4(pa->dp, &pa->sv, kw, &v, bi);
+		nat_release_ft(pa->dp, &pa->sv, kw, addr, &v, bi);
 		return;
 	}
 }
 
-static long purge4(struct dp *dp, const struct purge_set *ps)
+static long purge_ft(struct dp *dp, const struct xlb_ft *ft,
+		     const struct purge_set *ps)
 {
-	struct purge4 pa = { .dp = dp, .ps = ps };
+	struct purge_ft pa = { .dp = dp, .ft = ft, .ps = ps };
 
-	xlb_ft_walk(&dp->ft4, 0, dp->ft4.nbuckets, purge4_one, &pa);
+	xlb_ft_walk(ft, 0, ft->nbuckets, purge_one, &pa);
 	free(pa.sv);
 	return pa.deleted;
-}
-
-/* Delete the flows of flows_v6 pinned to a back end of the set, and
- * their nat mappings. */
-static long purge6(struct dp *dp, const struct purge_set *ps)
-{
-	struct key_list pick = { .key_size = sizeof(struct flow_key_v6) };
-	int fd = flows6_fd(dp), ret;
-	const struct flow_value *vals;
-	const struct backend_info *bi;
-	struct flow_value v;
-	struct batch_it it;
-	bool first = true;
-	__u64 token = 0;
-	long deleted = 0;
-	size_t i;
-	__u32 p;
-
-	ret = batch_init(&it, fd, pick.key_size, sizeof(*vals));
-	while (!ret) {
-		ret = batch_next(&it, &first, &token);
-		if (ret < 0)
-			break;
-		vals = it.vals;
-		for (i = 0; i < it.count; i++)
-			if (vals[i].backend_id < ps->max &&
-			    ps->pos[vals[i].backend_id])
-				key_list_add(&pick, batch_key(&it, i));
-	}
-	batch_fini(&it);
-	for (i = 0; i < pick.n; i++) {
-		const char *key = pick.keys + i * pick.key_size;
-
-		if (bpf_map_lookup_and_delete_elem(fd, key, &v))
-			continue;
-		deleted++;
-		p = v.backend_id < ps->max ? ps->pos[v.backend_id] : 0;
-		bi = ps->bis && p ? &ps->bis[p - 1] : NULL;
-		nat_release(dp, key, pick.key_size, &v, bi);
-	}
-	free(pick.keys);
-	return ret < 0 ? ret : deleted;
 }
 
 long dp_flows_purge_backends(struct dp *dp, const __u32 *ids,
@@ -577,13 +437,9 @@ long dp_flows_purge_backends(struct dp *dp, const __u32 *ids,
 	for (i = 0; i < n; i++)
 		if (ids[i] < ps.max)
 			ps.pos[ids[i]] = i + 1;
-	a = purge4(dp, &ps);
-	b = purge6(dp, &ps);
+	a = purge_ft(dp, &dp->ft4, &ps);
+	b = purge_ft(dp, &dp->ft6, &ps);
 	free(ps.pos);
-	if (a < 0)
-		return a;
-	if (b < 0)
-		return b;
 	return a + b;
 }
 
@@ -619,46 +475,45 @@ long dp_nat_count(struct dp *dp)
 	return ret < 0 ? ret : n;
 }
 
-/* The service of IPv4 VIP addr:port/proto in sv, or -1. */
-static int svc_of4(const struct svc_vip4 *sv, __u32 max, __be32 addr,
-		   __be16 port, __u8 proto)
+/* The service of VIP addr:port/proto (alen bytes of address) in sv, or
+ * -1. */
+static int svc_of(const struct svc_vip *sv, __u32 max, const __be32 *addr,
+		  size_t alen, __be16 port, __u8 proto)
 {
 	__u32 i;
 
 	for (i = 0; sv && i < max; i++)
-		if (sv[i].proto == proto && sv[i].addr == addr &&
-		    sv[i].port == port)
+		if (sv[i].proto == proto && sv[i].v6 == (alen == 16) &&
+		    !memcmp(sv[i].addr, addr, alen) && sv[i].port == port)
 			return i;
 	return -1;
 }
 
 /* Does the forward flow of mapping (k, v) still exist and own it? */
-static bool nat_owned(struct dp *dp, const struct svc_vip4 *sv,
+static bool nat_owned(struct dp *dp, const struct svc_vip *sv,
 		      const struct nat_key *k, const struct nat_value *v)
 {
-	struct flow_value fv;
-	__u64 meta;
-	int ret, svc;
+	bool v6 = k->family == AF_INET6;
+	struct xlb_ft_way *w;
+	__u64 meta, h;
+	int svc;
 
-	if (k->family == AF_INET) {
-		svc = svc_of4(sv, dp->max_services, v->vaddr[0], v->vport,
-			      k->proto);
-		if (svc < 0 ||
-		    !xlb_ft_find(&dp->ft4,
-				 xlb_ft_hash4(v->caddr[0], v->vaddr[0],
-					      v->cport, v->vport, k->proto),
-				 xlb_ft_kw(v->caddr[0], v->cport, svc), &meta))
-			return false;
-		return XLB_FT_META_NATPORT(meta) == k->lport;
+	svc = svc_of(sv, dp->max_services, v->vaddr, v6 ? 16 : 4, v->vport,
+		     k->proto);
+	if (svc < 0)
+		return false;
+	if (v6) {
+		h = xlb_ft_hash6(v->caddr, v->vaddr, v->cport, v->vport,
+				 k->proto);
+		w = xlb_ft6_find(&dp->ft6, h, xlb_ft6_kw(h, v->cport, svc),
+				 v->caddr, &meta);
 	} else {
-		struct flow_key_v6 f = { .sport = v->cport, .dport = v->vport,
-					 .proto = k->proto };
-
-		memcpy(f.src, v->caddr, 16);
-		memcpy(f.dst, v->vaddr, 16);
-		ret = bpf_map_lookup_elem(flows6_fd(dp), &f, &fv);
+		h = xlb_ft_hash4(v->caddr[0], v->vaddr[0], v->cport, v->vport,
+				 k->proto);
+		w = xlb_ft_find(&dp->ft4, h,
+				xlb_ft_kw(v->caddr[0], v->cport, svc), &meta);
 	}
-	return !ret && fv.nat_port == k->lport;
+	return w && XLB_FT_META_NATPORT(meta) == k->lport;
 }
 
 void dp_nat_scan_begin(struct dp_nat_scan *c)
@@ -669,7 +524,7 @@ void dp_nat_scan_begin(struct dp_nat_scan *c)
 
 long dp_nat_scan_step(struct dp *dp, struct dp_nat_scan *c, int max_batches)
 {
-	struct svc_vip4 *sv;
+	struct svc_vip *sv;
 	const struct nat_value *vals;
 	const struct nat_key *keys;
 	struct batch_it it;
@@ -679,7 +534,7 @@ long dp_nat_scan_step(struct dp *dp, struct dp_nat_scan *c, int max_batches)
 
 	if (c->done)
 		return 0;
-	sv = svc_vips4(dp);
+	sv = svc_vips(dp);
 	if (!sv)
 		return -ENOMEM;
 	ret = nat_batch_init(dp, &it);

@@ -27,7 +27,8 @@ const struct xlb_map_def xlb_maps[] = {
 	{ "backends",	   XLB_SIZE_BACKENDS, true },
 	{ "stats_backend", XLB_SIZE_BACKENDS, true },
 	{ "flows4",	   XLB_SIZE_FLOWTAB,  true },
-	{ "flows_v6",	   XLB_SIZE_FLOWS,    true },
+	{ "flows6",	   XLB_SIZE_FLOWTAB,  true },
+	{ "flows6_keys",   XLB_SIZE_FLOWTAB,  true },
 	{ "nat_rev",	   XLB_SIZE_FLOWS,    true },
 	{ "stats_reason",  XLB_SIZE_FIXED,    true },
 	{ "xlb_meta",	   XLB_SIZE_FIXED,    true },
@@ -43,13 +44,14 @@ const size_t xlb_nr_maps = sizeof(xlb_maps) / sizeof(xlb_maps[0]);
 
 /* tx_ports was pinned once; nat_cursor was the per-CPU cursor of nat
  * ports before nat_next; vips_v4/vips_v6 were the VIP hash maps before the
- * VIP tables (vip_tab4/vip_tab6); flows_v4 the IPv4 LRU flow table before
- * flows4; stats_svc counted every packet of a service before the derived
- * counters (stats_svc_drop, stats_svc_carry); flow_locks held flows4's
- * insert stripe locks before the lock bit in each bucket. */
+ * VIP tables (vip_tab4/vip_tab6); flows_v4 and flows_v6 the LRU flow
+ * tables before flows4 and flows6; stats_svc counted every packet of a
+ * service before the derived counters (stats_svc_drop, stats_svc_carry);
+ * flow_locks held the flow tables' insert stripe locks before the lock
+ * bit in each bucket. */
 const char *const xlb_old_pins[] = { "tx_ports", "nat_cursor", "vips_v4",
-				     "vips_v6", "flows_v4", "stats_svc",
-				     "flow_locks" };
+				     "vips_v6", "flows_v4", "flows_v6",
+				     "stats_svc", "flow_locks" };
 const size_t xlb_nr_old_pins = sizeof(xlb_old_pins) / sizeof(xlb_old_pins[0]);
 
 const struct xlb_sizes xlb_default_sizes = {
@@ -207,7 +209,7 @@ static int check_pinned_table_size(const char *dir, __u32 want,
 }
 
 /* Pins of a layout this program cannot use (the VIP hash maps, replaced
- * by the VIP tables; the IPv4 LRU flow table, replaced by flows4):
+ * by the VIP tables; the LRU flow tables, replaced by flows4 and flows6):
  * loading against them would leave the services or flows behind in maps
  * no program reads. stats_svc (every packet of a service, before the
  * derived counters): its stats_reason counts tx_forwarded, whose slot is
@@ -215,7 +217,7 @@ static int check_pinned_table_size(const char *dir, __u32 want,
 static int check_old_layout(const char *pin_dir, char *err, size_t errlen)
 {
 	static const char *const gone[] = { "vips_v4", "vips_v6", "flows_v4",
-					    "stats_svc" };
+					    "flows_v6", "stats_svc" };
 	char path[256];
 	size_t i;
 

@@ -156,7 +156,8 @@ struct flow_key_v4 {
 };
 _Static_assert(sizeof(struct flow_key_v4) == 16, "flow_key_v4 size");
 
-/* Key of flows_v6. */
+/* An IPv6 flow (what flows6 hashes; its ways keep a fingerprint and the
+ * client address). */
 struct flow_key_v6 {
 	__be32 src[4];
 	__be32 dst[4];
@@ -181,7 +182,7 @@ enum flow_state {
 				   * ACK): not live until a second packet */
 };
 
-/* Value of flows_v6 (and what a flows4 way's meta word decodes to): the
+/* What a flows4 or flows6 way's meta word decodes to: the
  * back end a flow is pinned to. */
 struct flow_value {
 	__u32 backend_id;

@@ -102,3 +102,5 @@ old_pin_refused flows_v4 "the IPv4 LRU flow table before flows4" \
 	type lru_hash key 16 value 16 entries 16
 old_pin_refused stats_svc "the per-service counters before derived ones" \
 	type percpu_array key 4 value 24 entries 4
+old_pin_refused flows_v6 "the IPv6 LRU flow table before flows6" \
+	type lru_hash key 40 value 16 entries 16

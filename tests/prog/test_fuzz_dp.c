@@ -304,9 +304,7 @@ static bool flow_differs(struct fuzz *fz, const struct dpm_out *mo)
 	if (mo->flow_fam == 4)
 		found = flow_lookup4(fz->e, (const void *)mo->flow_key, &fv);
 	else
-		found = !bpf_map_lookup_elem(
-			bpf_map__fd(fz->e->skel->maps.flows_v6), mo->flow_key,
-			&fv);
+		found = flow_lookup6(fz->e, (const void *)mo->flow_key, &fv);
 	if (!found)
 		memset(&fv, 0xff, sizeof(fv));
 	if (fv.backend_id == mo->flow_backend &&

@@ -495,28 +495,16 @@ static long nat_expire(struct env *e, struct dp *dp, const struct pkt_spec *s)
 {
 	struct flow_timeouts to = { .tcp_fin = 30, .tcp_rst = 10 };
 	struct flow_value fv = flow_must(e, s, "flow to expire");
-	__u64 now = fv.last_seen + 100 * 1000000000ull, rv = 0, lost = 0;
-	int fd;
+	__u64 now = fv.last_seen + 100 * 1000000000ull, meta;
+	struct xlb_ft_way *w;
 
+	/* the sweep's expiry of one way */
 	fv.state = XLB_FLOW_FIN;
-	if (s->family == AF_INET) {
-		/* flows4: the sweep's expiry of one way */
-		struct xlb_ft_way *w;
-		__u64 meta;
-
-		flow_set(e, s, &fv);
-		w = flow_way4(e, s, &meta);
-		assert_non_null(w);
-		return dp_flow4_expire(dp, w, w->kw, meta, &to, now);
-	} else {
-		struct flow_key_v6 k;
-
-		flow_key6(s, &k);
-		fd = map_fd(e->skel->maps.flows_v6);
-		assert_int_equal(bpf_map_update_elem(fd, &k, &fv, BPF_EXIST), 0);
-		return dp_flows_delete_expired(dp, fd, &k, 1, sizeof(k), &to,
-					       now, &rv, &lost);
-	}
+	flow_set(e, s, &fv);
+	w = flow_way(e, s, &meta);
+	assert_non_null(w);
+	return dp_flow_expire(dp, s->family == AF_INET ? &dp->ft4 : &dp->ft6,
+			      w, w->kw, meta, &to, now);
 }
 
 /*

@@ -428,9 +428,9 @@ void run_case(struct env *e, const struct pkt_case *c)
 		expect_u64(bi.svc_id, c->svc, "back end %u's service",
 			   fv.backend_id);
 		expect_state(fv.state, c->state, "flow state");
-		/* flows4 keeps last-seen in units: the start of its unit */
-		__u64 early = c->pkt.family == AF_INET ?
-				      1ull << XLB_FT_SEEN_SHIFT : 0;
+		/* flows4/flows6 keep last-seen in units: the start of its
+		 * unit */
+		__u64 early = 1ull << XLB_FT_SEEN_SHIFT;
 
 		if (fv.last_seen + early < t0 || fv.last_seen > t1)
 			fail_msg("flow last_seen %llu outside the run [%llu, "

@@ -63,7 +63,10 @@ int env_load(struct env *e, const struct xlb_sizes *sz)
 	e->dp.nr_cpus = libbpf_num_possible_cpus();
 	e->dp.int_ifindex = (int)nat_test_ifindex;
 	if (xlb_ft_map(&e->dp.ft4, bpf_map__fd(s->maps.flows4),
-		       xlb_ft_buckets(sz->max_flows)))
+		       xlb_ft_buckets(sz->max_flows)) ||
+	    xlb_ft6_map(&e->dp.ft6, bpf_map__fd(s->maps.flows6),
+			bpf_map__fd(s->maps.flows6_keys),
+			xlb_ft_buckets(sz->max_flows)))
 		return -errno;
 	if (nat_test_ifindex) {
 		__u32 k = XLB_PORT_EXT, lo = 1;
@@ -81,6 +84,7 @@ int env_load(struct env *e, const struct xlb_sizes *sz)
 void env_unload(struct env *e)
 {
 	xlb_ft_unmap(&e->dp.ft4);
+	xlb_ft_unmap(&e->dp.ft6);
 	xdp_lb__destroy(e->skel);
 	e->skel = NULL;
 }
@@ -546,7 +550,8 @@ __u64 coarse_now(void)
 }
 
 struct svc_find {
-	__be32 addr;
+	int family;
+	__be32 addr[4];
 	__u16 port;
 	__u8 proto;
 	int svc;
@@ -557,20 +562,36 @@ static void svc_find_one(void *arg, const struct lb_addr *vip, __u16 port,
 {
 	struct svc_find *f = arg;
 
-	if (vip->family == AF_INET && vip->w[0] == f->addr &&
+	if (vip->family == f->family &&
+	    !memcmp(vip->w, f->addr, f->family == AF_INET ? 4 : 16) &&
 	    port == f->port && proto == f->proto)
 		f->svc = (int)svc_id;
 }
 
-/* The service of IPv4 VIP addr:port/proto (the VIP table), -1 if none. */
-static int vip_svc4(struct env *e, __be32 addr, __u16 port, __u8 proto)
+/* The service of VIP addr:port/proto (the VIP table), -1 if none. */
+static int vip_svc(struct env *e, int family, const __be32 *addr,
+		   __u16 port, __u8 proto)
 {
-	struct svc_find f = { .addr = addr, .port = port, .proto = proto,
+	struct svc_find f = { .family = family, .port = port, .proto = proto,
 			      .svc = -1 };
 
+	memcpy(f.addr, addr, family == AF_INET ? 4 : 16);
 	if (dp_vip_foreach(&e->dp, svc_find_one, &f))
 		fail_msg("VIP table read: %s", strerror(errno));
 	return f.svc;
+}
+
+static int vip_svc4(struct env *e, __be32 addr, __u16 port, __u8 proto)
+{
+	return vip_svc(e, AF_INET, &addr, port, proto);
+}
+
+int flow_svc6(struct env *e, const struct pkt_spec *s)
+{
+	__be32 a[4];
+
+	addr_of(AF_INET6, s->daddr, a);
+	return vip_svc(e, AF_INET6, a, s->dport, s->proto);
 }
 
 int flow_svc4(struct env *e, const struct pkt_spec *s)
@@ -597,6 +618,23 @@ bool flow_lookup4(struct env *e, const struct flow_key_v4 *k,
 	return true;
 }
 
+bool flow_lookup6(struct env *e, const struct flow_key_v6 *k,
+		  struct flow_value *fv)
+{
+	int svc = vip_svc(e, AF_INET6, k->dst, ntohs(k->dport), k->proto);
+	__u64 meta, h;
+
+	memset(fv, 0, sizeof(*fv));
+	if (svc < 0)
+		return false;
+	h = xlb_ft_hash6(k->src, k->dst, k->sport, k->dport, k->proto);
+	if (!xlb_ft6_find(&e->dp.ft6, h, xlb_ft6_kw(h, k->sport, svc), k->src,
+			  &meta))
+		return false;
+	xlb_ft_value(meta, coarse_now(), fv);
+	return true;
+}
+
 /* The way of the IPv4 packet's flow in flows4 (its meta in *meta), or
  * NULL. */
 struct xlb_ft_way *flow_way4(struct env *e, const struct pkt_spec *s,
@@ -613,116 +651,110 @@ struct xlb_ft_way *flow_way4(struct env *e, const struct pkt_spec *s,
 			   xlb_ft_kw(k.src, k.sport, svc), meta);
 }
 
+/* The way of the IPv6 packet's flow in flows6 (its meta in *meta), or
+ * NULL. */
+struct xlb_ft_way *flow_way6(struct env *e, const struct pkt_spec *s,
+			     __u64 *meta)
+{
+	struct flow_key_v6 k;
+	int svc = flow_svc6(e, s);
+	__u64 h;
+
+	flow_key6(s, &k);
+	if (svc < 0)
+		return NULL;
+	h = xlb_ft_hash6(k.src, k.dst, k.sport, k.dport, k.proto);
+	return xlb_ft6_find(&e->dp.ft6, h, xlb_ft6_kw(h, k.sport, svc), k.src,
+			    meta);
+}
+
+/* The way of the packet's flow in its table, or NULL. */
+struct xlb_ft_way *flow_way(struct env *e, const struct pkt_spec *s,
+			    __u64 *meta)
+{
+	return s->family == AF_INET ? flow_way4(e, s, meta) :
+				      flow_way6(e, s, meta);
+}
+
 /* The flow entry of the packet's flow; false if there is none. */
 bool flow_get(struct env *e, const struct pkt_spec *s,
 	      struct flow_value *fv)
 {
-	int ret;
+	__u64 meta;
 
 	memset(fv, 0, sizeof(*fv));
-	if (s->family == AF_INET) {
-		__u64 meta;
-
-		if (!flow_way4(e, s, &meta))
-			return false;
-		xlb_ft_value(meta, coarse_now(), fv);
-		return true;
-	} else {
-		struct flow_key_v6 k;
-
-		flow_key6(s, &k);
-		ret = bpf_map_lookup_elem(map_fd(e->skel->maps.flows_v6), &k,
-					  fv);
-	}
-	if (ret && errno != ENOENT)
-		fail_msg("flow lookup: %s", strerror(errno));
-	return !ret;
+	if (!flow_way(e, s, &meta))
+		return false;
+	xlb_ft_value(meta, coarse_now(), fv);
+	return true;
 }
 
-/* Overwrite the existing entry of the packet's flow with *fv (IPv4: its
+/* Overwrite the existing entry of the packet's flow with *fv (its
  * last-seen in units, relative to the coarse clock). */
 void flow_set(struct env *e, const struct pkt_spec *s,
 	      const struct flow_value *fv)
 {
-	if (s->family == AF_INET) {
-		struct xlb_ft_way *w;
-		__u64 meta;
+	struct xlb_ft_way *w;
+	__u64 meta;
 
-		w = flow_way4(e, s, &meta);
-		if (!w)
-			fail_msg("flow_set: no flow entry for %s:%u", s->saddr,
-				 s->sport);
-		__atomic_store_n(&w->meta,
-				 xlb_ft_meta(fv->backend_id, fv->nat_port,
-					     xlb_ft_seen(fv->last_seen),
-					     fv->state) |
-					 (w->meta & XLB_FT_LOCK),
-				 __ATOMIC_RELEASE);
-	} else {
-		struct flow_key_v6 k;
-
-		flow_key6(s, &k);
-		if (bpf_map_update_elem(map_fd(e->skel->maps.flows_v6), &k, fv,
-					BPF_EXIST))
-			fail_msg("flow_set: %s", strerror(errno));
-	}
+	w = flow_way(e, s, &meta);
+	if (!w)
+		fail_msg("flow_set: no flow entry for %s:%u", s->saddr,
+			 s->sport);
+	__atomic_store_n(&w->meta,
+			 xlb_ft_meta(fv->backend_id, fv->nat_port,
+				     xlb_ft_seen(fv->last_seen), fv->state) |
+				 (w->meta & XLB_FT_LOCK),
+			 __ATOMIC_RELEASE);
 }
 
 /* Insert or overwrite the packet's flow entry (a free way of its bucket
- * for a new IPv4 flow: fails the test if there is none). */
+ * for a new flow: fails the test if there is none). */
 void flow_put(struct env *e, const struct pkt_spec *s,
 	      const struct flow_value *fv)
 {
+	__u64 meta = xlb_ft_meta(fv->backend_id, fv->nat_port,
+				 xlb_ft_seen(fv->last_seen), fv->state), h;
+	int svc = s->family == AF_INET ? flow_svc4(e, s) : flow_svc6(e, s);
+	bool ok;
+
+	if (svc < 0)
+		fail_msg("flow_put: %s:%u is no VIP", s->daddr, s->dport);
+	h = flow_hash(s);
 	if (s->family == AF_INET) {
 		struct flow_key_v4 k;
-		int svc = flow_svc4(e, s);
 
 		flow_key4(s, &k);
-		if (svc < 0)
-			fail_msg("flow_put: %s:%u is no VIP", s->daddr,
-				 s->dport);
-		if (!xlb_ft_place(&e->dp.ft4,
-				  xlb_ft_hash4(k.src, k.dst, k.sport, k.dport,
-					       k.proto),
-				  xlb_ft_kw(k.src, k.sport, svc),
-				  xlb_ft_meta(fv->backend_id, fv->nat_port,
-					      xlb_ft_seen(fv->last_seen),
-					      fv->state)))
-			fail_msg("flow_put: bucket full");
+		ok = xlb_ft_place(&e->dp.ft4, h, xlb_ft_kw(k.src, k.sport, svc),
+				  meta);
 	} else {
 		struct flow_key_v6 k;
 
 		flow_key6(s, &k);
-		if (bpf_map_update_elem(map_fd(e->skel->maps.flows_v6), &k, fv,
-					BPF_ANY))
-			fail_msg("flow entry: %s", strerror(errno));
+		ok = xlb_ft6_place(&e->dp.ft6, h, xlb_ft6_kw(h, k.sport, svc),
+				   k.src, meta);
 	}
+	if (!ok)
+		fail_msg("flow_put: bucket full");
 }
 
 /* Delete the packet's flow entry; false if there was none. */
 bool flow_del(struct env *e, const struct pkt_spec *s)
 {
-	if (s->family == AF_INET) {
-		struct xlb_ft_way *w;
-		__u64 meta, kw;
+	struct xlb_ft *ft = s->family == AF_INET ? &e->dp.ft4 : &e->dp.ft6;
+	struct xlb_ft_way *w;
+	__u64 meta, kw;
 
-		w = flow_way4(e, s, &meta);
-		if (!w)
-			return false;
-		kw = __atomic_load_n(&w->kw, __ATOMIC_ACQUIRE);
-		return xlb_ft_delete(w, kw, meta) == XLB_FT_DEL_DONE;
-	} else {
-		struct flow_key_v6 k;
-
-		flow_key6(s, &k);
-		return !bpf_map_delete_elem(map_fd(e->skel->maps.flows_v6), &k);
-	}
+	w = flow_way(e, s, &meta);
+	if (!w)
+		return false;
+	kw = __atomic_load_n(&w->kw, __ATOMIC_ACQUIRE);
+	return xlb_ft_del(ft, w, kw, meta) == XLB_FT_DEL_DONE;
 }
 
-/* Flows in flows4 now. */
-__u32 flows4_count(struct env *e)
+/* Flows in flow table ft now. */
+static __u32 ft_count(const struct xlb_ft *ft)
 {
-	const struct xlb_ft *ft = &e->dp.ft4;
 	__u64 kw, meta;
 	__u32 i, n = 0;
 	int j;
@@ -733,17 +765,30 @@ __u32 flows4_count(struct env *e)
 	return n;
 }
 
+/* Flows in flows4 now. */
+__u32 flows4_count(struct env *e)
+{
+	return ft_count(&e->dp.ft4);
+}
+
+/* Flows in flows6 now. */
+__u32 flows6_count(struct env *e)
+{
+	return ft_count(&e->dp.ft6);
+}
+
 /* Flows in both tables now. */
 __u32 flows_count(struct env *e)
 {
-	return flows4_count(e) + map_count(e->skel->maps.flows_v6);
+	return flows4_count(e) + flows6_count(e);
 }
 
 /* Empty both flow tables (no packet in flight: tests only). */
 void flows_flush(struct env *e)
 {
 	memset(e->dp.ft4.tab, 0, e->dp.ft4.bytes);
-	map_flush(e->skel->maps.flows_v6);
+	memset(e->dp.ft6.tab, 0, e->dp.ft6.bytes);
+	memset(e->dp.ft6.keys, 0, e->dp.ft6.bytes);
 }
 
 /* The pinned back end of the packet's flow; fails the test if none. */

@@ -278,10 +278,21 @@ int flow_svc4(struct env *e, const struct pkt_spec *s);
  * none. */
 bool flow_lookup4(struct env *e, const struct flow_key_v4 *k,
 		  struct flow_value *fv);
+/* The same for IPv6 flow k (flows6). */
+bool flow_lookup6(struct env *e, const struct flow_key_v6 *k,
+		  struct flow_value *fv);
 /* The way of the IPv4 packet's flow in flows4 (its meta in *meta), or
  * NULL. */
 struct xlb_ft_way *flow_way4(struct env *e, const struct pkt_spec *s,
 			     __u64 *meta);
+/* The service of the IPv6 packet's VIP, -1 if none. */
+int flow_svc6(struct env *e, const struct pkt_spec *s);
+/* The way of the IPv6 packet's flow in flows6 (its meta in *meta), or
+ * NULL; flow_way(): of either family. */
+struct xlb_ft_way *flow_way6(struct env *e, const struct pkt_spec *s,
+			     __u64 *meta);
+struct xlb_ft_way *flow_way(struct env *e, const struct pkt_spec *s,
+			    __u64 *meta);
 /* Overwrite the existing entry of the packet's flow with *fv. */
 void flow_set(struct env *e, const struct pkt_spec *s,
 	      const struct flow_value *fv);
@@ -290,8 +301,9 @@ void flow_put(struct env *e, const struct pkt_spec *s,
 	      const struct flow_value *fv);
 /* Delete the packet's flow entry; false if there was none. */
 bool flow_del(struct env *e, const struct pkt_spec *s);
-/* Flows in flows4; in flows4 and flows_v6. */
+/* Flows in flows4; in flows6; in both. */
 __u32 flows4_count(struct env *e);
+__u32 flows6_count(struct env *e);
 __u32 flows_count(struct env *e);
 /* Empty both flow tables (no packet in flight). */
 void flows_flush(struct env *e);
