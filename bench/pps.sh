@@ -16,6 +16,8 @@
 #   others, so that before/after is measured in the same rounds; the
 #   summary adds xdp-lb / xdp-lb-base per flow count.
 #   SCEN="floor xdp-lb ft" picks scenarios (default: all but ft and ft3).
+#   MAX_FLOWS=N: max_flows of the dsr scenarios' config (default: the
+#   product's); the flow table's size for the same live flows.
 #   XLB_E2E_TAG=X prefixes the namespaces and interfaces (as e2e tests).
 #
 # Topology: namespace xbp-gen (xbp-gen0 198.18.1.1/24: the live-frame
@@ -60,6 +62,7 @@ ROUNDS=${ROUNDS:-3}
 SECS=${SECS:-1}
 CHUNK=${CHUNK:-262144}
 FLOWS=${FLOWS:-"1024 65536"}
+MAX_FLOWS=${MAX_FLOWS:-}
 CPU=${CPU:-0}
 THREADED=${THREADED:-0}
 LB_CPU=${LB_CPU:-1}
@@ -160,6 +163,7 @@ if [ "$THREADED" = 1 ]; then
 fi
 
 cat > "$TMP/lb.yaml" <<EOC
+${MAX_FLOWS:+max_flows: $MAX_FLOWS}
 services:
   - name: bench
     vip: $VIP
