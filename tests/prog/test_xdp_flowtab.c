@@ -42,16 +42,6 @@
 #include "xdp_env.h"
 #include "cycle.skel.h"
 
-static int setup_one_bucket(void **state)
-{
-	static const struct xlb_sizes sz = { .table_size = 13,
-					    .max_flows = 2,
-					    .max_services = 16,
-					    .max_backends = 16 };
-
-	return env_setup_sized(state, &sz);
-}
-
 static int setup_big_table(void **state)
 {
 	static const struct xlb_sizes sz = { .table_size = 13,
@@ -509,10 +499,10 @@ static void test_sweep_purge_through_mmap(void **state)
 /* ---- main ------------------------------------------------------------- */
 
 static const struct CMUnitTest tests[] = {
-	{ "collisions_one_bucket", test_collisions_one_bucket, setup_one_bucket, env_teardown, NULL },
-	{ "full_bucket_replaces_oldest", test_full_bucket_replaces_oldest, setup_one_bucket, env_teardown, NULL },
-	{ "full_bucket_keeps_live_flows", test_full_bucket_keeps_live_flows, setup_one_bucket, env_teardown, NULL },
-	{ "locked_bucket", test_locked_bucket, setup_one_bucket, env_teardown, NULL },
+	{ "collisions_one_bucket", test_collisions_one_bucket, env_setup_one_bucket, env_teardown, NULL },
+	{ "full_bucket_replaces_oldest", test_full_bucket_replaces_oldest, env_setup_one_bucket, env_teardown, NULL },
+	{ "full_bucket_keeps_live_flows", test_full_bucket_keeps_live_flows, env_setup_one_bucket, env_teardown, NULL },
+	{ "locked_bucket", test_locked_bucket, env_setup_one_bucket, env_teardown, NULL },
 	{ "two_cpus_insert_and_look_up", test_two_cpus_insert_and_look_up, setup_small_table, env_teardown, NULL },
 	{ "two_cpus_new_flow_every_packet", test_two_cpus_new_flow_every_packet, setup_big_table, env_teardown, NULL },
 	SCENARIO(sweep_purge_through_mmap),

@@ -22,16 +22,6 @@
 
 #include "xdp_env.h"
 
-static int setup_one_bucket(void **state)
-{
-	static const struct xlb_sizes sz = { .table_size = 13,
-					    .max_flows = 2,
-					    .max_services = 16,
-					    .max_backends = 16 };
-
-	return env_setup_sized(state, &sz);
-}
-
 static __u32 pick6(struct env *e, const struct pkt_spec *s)
 {
 	return table_slot(e, SVC_TCP6,
@@ -210,10 +200,10 @@ static void test_v6_locked_bucket(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-	{ "v6_collisions_one_bucket", test_v6_collisions_one_bucket, setup_one_bucket, env_teardown, NULL },
-	{ "v6_fingerprint_collision", test_v6_fingerprint_collision, setup_one_bucket, env_teardown, NULL },
-	{ "v6_full_bucket_keeps_live_flows", test_v6_full_bucket_keeps_live_flows, setup_one_bucket, env_teardown, NULL },
-	{ "v6_locked_bucket", test_v6_locked_bucket, setup_one_bucket, env_teardown, NULL },
+	{ "v6_collisions_one_bucket", test_v6_collisions_one_bucket, env_setup_one_bucket, env_teardown, NULL },
+	{ "v6_fingerprint_collision", test_v6_fingerprint_collision, env_setup_one_bucket, env_teardown, NULL },
+	{ "v6_full_bucket_keeps_live_flows", test_v6_full_bucket_keeps_live_flows, env_setup_one_bucket, env_teardown, NULL },
+	{ "v6_locked_bucket", test_v6_locked_bucket, env_setup_one_bucket, env_teardown, NULL },
 };
 
 int main(int argc, char **argv)

@@ -217,6 +217,16 @@ fail:
 	return -1;
 }
 
+int env_setup_one_bucket(void **state)
+{
+	static const struct xlb_sizes sz = { .table_size = 13,
+					    .max_flows = 2,
+					    .max_services = 16,
+					    .max_backends = 16 };
+
+	return env_setup_sized(state, &sz);
+}
+
 int env_setup(void **state)
 {
 	return env_setup_sized(state, &small_sizes);

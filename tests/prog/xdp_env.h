@@ -189,6 +189,10 @@ int env_populate(struct env *e);
 
 int env_setup_sized(void **state, const struct xlb_sizes *sz);
 
+/* env_setup_sized() with a flow table of one bucket (max_flows 2): every
+ * flow of either family shares it (the flow table tests). */
+int env_setup_one_bucket(void **state);
+
 int env_setup(void **state);
 
 int env_teardown(void **state);
