@@ -207,6 +207,21 @@ within() {
 	python3 -c 'import sys; a,b,t=map(float,sys.argv[1:]); sys.exit(0 if abs(a-b)<=t else 1)' "$1" "$2" "$3"
 }
 
+# Shares of new connections are samples: N connections that each land on a
+# back end with probability P spread around N x P with a standard deviation
+# of sqrt(N P (1 - P)). A check 3 sigma wide fails a correct product once in
+# 370 runs, and the suite makes a dozen such checks: CI would go red every
+# few dozen runs. These are 5 sigma wide: once in 1.7 million per check.
+# sigma5 P N: 5 standard deviations, in percentage points, of the share of
+# N connections that land where a share of P percent should.
+sigma5() {
+	python3 -c 'import math,sys; p=float(sys.argv[1])/100; n=int(sys.argv[2]); print(round(500*math.sqrt(p*(1-p)/n),1))' "$1" "$2"
+}
+# share_near GOT P N: GOT percent is within 5 sigma of P percent for N.
+share_near() {
+	within "$1" "$2" "$(sigma5 "$2" "$3")"
+}
+
 # jq-like access to status --json with python: status_get 'EXPR' where
 # EXPR is evaluated with s = the parsed status.
 status_get() {

@@ -16,6 +16,7 @@
 
 T_START=$(now_ms)
 N=$CL_NODES
+NODEP=$(python3 -c "print(round(100 / $N, 1))")
 STREAMS=24
 TSTREAMS=12 # through the tunnel
 
@@ -70,12 +71,12 @@ for ((i = 0; i < N; i++)); do total=$((total + sp[i])); done
 check "every connection answered ($tally)" [ "$(share "$tally" errors)" = 0.0 -a "$total" -ge 1200 ]
 for ((i = 0; i < N; i++)); do
 	pct=$(python3 -c "print(round(100*${sp[i]}/max($total,1),1))")
-	check "node $((i + 1)) took $pct% of new connections (1/$N = $((100 / N))% +- 5)" \
-		within "$pct" "$(python3 -c "print(100/$N)")" 5
+	check "node $((i + 1)) took $pct% of new connections (1/$N = $NODEP% +- $(sigma5 "$NODEP" 1200))" \
+		share_near "$pct" "$NODEP" 1200
 done
 for b in b1:25 b2:25 b3:50; do
-	check "back end ${b%:*} took $(share "$tally" "${b%:*}")% (weight: ${b#*:}% +- 5)" \
-		within "$(share "$tally" "${b%:*}")" "${b#*:}" 5
+	check "back end ${b%:*} took $(share "$tally" "${b%:*}")% (weight: ${b#*:}% +- $(sigma5 "${b#*:}" 1200))" \
+		share_near "$(share "$tally" "${b%:*}")" "${b#*:}" 1200
 done
 wait "$TSP_PID"
 read -r -a spt <"$TSP"
@@ -87,12 +88,12 @@ check "tun: every connection answered through the tunnel ($ttally)" \
 	[ "$(share "$ttally" errors)" = 0.0 -a "$total" -ge 1200 ]
 for ((i = 0; i < N; i++)); do
 	pct=$(python3 -c "print(round(100*${spt[i]}/max($total,1),1))")
-	check "tun: node $((i + 1)) took $pct% of new connections (1/$N = $((100 / N))% +- 5)" \
-		within "$pct" "$(python3 -c "print(100/$N)")" 5
+	check "tun: node $((i + 1)) took $pct% of new connections (1/$N = $NODEP% +- $(sigma5 "$NODEP" 1200))" \
+		share_near "$pct" "$NODEP" 1200
 done
 for b in t1:33.3 t2:66.7; do
-	check "tun: back end ${b%:*} took $(share "$ttally" "${b%:*}")% (weight: ${b#*:}% +- 5)" \
-		within "$(share "$ttally" "${b%:*}")" "${b#*:}" 5
+	check "tun: back end ${b%:*} took $(share "$ttally" "${b%:*}")% (weight: ${b#*:}% +- $(sigma5 "${b#*:}" 1200))" \
+		share_near "$(share "$ttally" "${b%:*}")" "${b#*:}" 1200
 done
 wait "$HOP_CAP_PID"
 check "the hop routed the nodes' IP-in-IP packets: outer TTL 63, its own source MAC" \

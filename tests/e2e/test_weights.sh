@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Weights 2:1:1 split 1,000 new TCP connections within 5 points of
-# 50/25/25 (IPv4 and IPv6); status shows flows and packets; weight 0 stops
-# new connections to a back end.
+# Weights 2:1:1 split 1,000 new TCP connections as 50/25/25 (IPv4 and
+# IPv6), each share within 5 sigma of its weight's (lib.sh, sigma5);
+# status shows flows and packets; weight 0 stops new connections to a back
+# end, and the others split them by their weights.
 source "$(dirname "$0")/lib.sh"
 topo_up xew || { not_ok "topology"; exit 1; }
 backends_start || { not_ok "back ends start"; exit 1; }
@@ -20,7 +21,7 @@ for vip in $VIP4 $VIP6; do
 	for pair in b1:50 b2:25 b3:25; do
 		b=${pair%:*} want=${pair#*:}
 		got=$(share "$t" "$b")
-		check "$vip: $b got $got% (want $want +-5)" within "$got" "$want" 5
+		check "$vip: $b got $got% (want $want +-$(sigma5 "$want" 1000))" share_near "$got" "$want" 1000
 	done
 done
 
@@ -41,9 +42,9 @@ check "status: closed connections are not live flows ($live)" [ "$live" -eq 0 ]
 run xlb backend weight web 198.18.0.13 0 || not_ok "backend weight web 198.18.0.13 0"
 state=$(status_get "s['services'][0]['backends'][2]['state']")
 check "weight 0 shows as draining ($state)" [ "$state" = draining ]
-t=$(count $VIP4 300)
-diag "after weight 0 for b3, 300 connections: $t"
+t=$(count $VIP4 500)
+diag "after weight 0 for b3, 500 connections: $t"
 b3=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1]).get("b3",0))' "$t")
 check "weight 0: no new connection to b3 ($b3)" [ "$b3" -eq 0 ]
 got=$(share "$t" b1)
-check "weight 0: b1 now gets 2/3 ($got%, want 66.7 +-8, 3 sigma at 300)" within "$got" 66.7 8
+check "weight 0: b1 now gets 2/3 ($got%, want 66.7 +-$(sigma5 66.7 500))" share_near "$got" 66.7 500
