@@ -216,45 +216,18 @@ static __always_inline int nat_port_for(struct lb_ctx *lc,
 }
 
 /*
- * Is the back end flow entry fv is pinned to still the one to use? Then 1,
- * with lc and *bep set (the caller touches the entry). Else 0: the flow is
- * picked again, *old_id and *old_port say what the entry had (the back end
- * was removed or is down, or the packet opens a new connection on it).
+ * Is the back end the flow's entry (its meta word, flows4 or flows6) is
+ * pinned to still the one to use? Then 1, with lc and *bep set (the caller
+ * touches the entry). Else 0: the flow is picked again, *old_id and
+ * *old_port say what the entry had (the back end was removed or is down,
+ * or the packet opens a new connection on it). Decided from the meta
+ * word's scalars; the entry's flow_value (its last-seen in ns) is made
+ * only for a packet that may open a new connection (flow_may_open()).
  */
-static __always_inline int flow_keep(const struct flow_value *fv,
-				     struct lb_ctx *lc,
+static __always_inline int flow_keep(__u64 meta, struct lb_ctx *lc,
 				     const struct l4_info *l4, __u8 proto,
 				     __u64 now, struct backend_info **bep,
 				     __u32 *old_id, __be16 *old_port)
-{
-	struct backend_info *be;
-
-	be = bpf_map_lookup_elem(&backends, &fv->backend_id);
-	*old_id = fv->backend_id;
-	if (!be || be->state != XLB_BE_ACTIVE || be->svc_id != lc->svc_id ||
-	    (lc->nat && !fv->nat_port))
-		return 0; /* the back end was removed: pick again */
-	if (lc->no_pin || !flow_opens_new(fv, be, l4, proto, now)) {
-		lc->nat_port = fv->nat_port;
-		lc->backend_id = fv->backend_id;
-		*bep = be;
-		return 1;
-	}
-	/* a new connection on the entry: picked again (the old pick as
-	 * scalars: the paths below stay one) */
-	*old_port = fv->nat_port;
-	return 0;
-}
-
-/*
- * flow_keep() for a flows4 entry, given as its meta word: the same
- * decision from scalars, the entry's flow_value (its last-seen in ns) made
- * only for a packet that may open a new connection (flow_may_open()).
- */
-static __always_inline int flow_keep4(__u64 meta, struct lb_ctx *lc,
-				      const struct l4_info *l4, __u8 proto,
-				      __u64 now, struct backend_info **bep,
-				      __u32 *old_id, __be16 *old_port)
 {
 	__u32 bid = XLB_FT_META_BACKEND(meta);
 	__be16 np = XLB_FT_META_NATPORT(meta);
@@ -403,8 +376,8 @@ static __always_inline int resolve_flow4(const struct flow_key_v4 *fk,
 	if (!b)
 		return -XLB_DROP_NO_BACKEND;
 	if (ft_find(b, kw, &meta)) {
-		if (flow_keep4(meta, lc, l4, proto, now, bep, &old_id,
-			       &old_port)) {
+		if (flow_keep(meta, lc, l4, proto, now, bep, &old_id,
+			      &old_port)) {
 			if (!lc->no_pin)
 				ft_touch(b, kw, meta,
 					 flow_next_state(XLB_FT_META_STATE(meta),
@@ -432,55 +405,21 @@ static __always_inline int resolve_flow4(const struct flow_key_v4 *fk,
 }
 
 /* Is IPv6 flow fk of service svc_id (flow hash h) in flows6? Then its
- * way (else -1), as flow_find4(); *k the bucket's keys line, *key the
- * flow's key there. */
+ * way (else -1) with *meta its meta word; *b its bucket (NULL: none), *k
+ * the bucket's keys line, *idx its index, *key the flow's key there. */
 static __always_inline int flow_find6(const struct flow_key_v6 *fk,
-				       __u32 svc_id, __u64 h, __u64 now,
-				       struct xlb_ft_bucket **b,
-				       struct xlb_ft_keys **k, __u32 *idx,
-				       struct ft_key *key, __u64 *meta,
-				       struct flow_value *fv)
+				      __u32 svc_id, __u64 h,
+				      struct xlb_ft_bucket **b,
+				      struct xlb_ft_keys **k, __u32 *idx,
+				      struct ft_key *key, __u64 *meta)
 {
-	int i;
-
 	key->kw = xlb_ft6_kw(h, fk->sport, svc_id);
 	key->a0 = xlb_ft6_addr(fk->src, 0);
 	key->a1 = xlb_ft6_addr(fk->src, 1);
 	*b = ft6_bucket(h, idx, k);
 	if (!*b || !*k)
 		return -1;
-	i = ft6_find(*b, *k, key, meta);
-	if (i >= 0)
-		ft_value(*meta, now, fv);
-	return i;
-}
-
-/* resolve_flow6() of an ICMPv6 error's flow (lc->no_pin): the pinned
- * back end if usable, else the table's pick; nothing stored. */
-static __always_inline int resolve_flow6_nopin(const struct flow_key_v6 *fk,
-					       const __u32 *pk,
-					       struct lb_ctx *lc,
-					       const struct l4_info *l4,
-					       __u8 proto,
-					       struct backend_info **bep)
-{
-	__u64 now = bpf_ktime_get_coarse_ns(), meta = 0;
-	__u64 h = xlb_hash((const __u32 *)fk, sizeof(*fk) / 4);
-	struct flow_value fv = {}, nv = {};
-	__u32 old_id = XLB_NO_BACKEND, idx;
-	struct ft_key key = {};
-	struct xlb_ft_bucket *b;
-	struct xlb_ft_keys *k;
-	__be16 old_port = 0;
-	int ret;
-
-	if (flow_find6(fk, lc->svc_id, h, now, &b, &k, &idx, &key, &meta,
-		       &fv) >= 0 &&
-	    flow_keep(&fv, lc, l4, proto, now, bep, &old_id, &old_port))
-		return 0;
-	lc->flow_hash = h;
-	ret = flow_pick(lc, pk, 4, l4, proto, now, old_id, old_port, bep, &nv);
-	return ret < 0 ? ret : 0;
+	return ft6_find(*b, *k, key, meta);
 }
 
 /* Resolve the back end for an IPv6 flow (flows6): as resolve_flow4(),
@@ -492,24 +431,25 @@ static __always_inline int resolve_flow6(const struct flow_key_v6 *fk,
 {
 	__u64 now = bpf_ktime_get_coarse_ns(), meta = 0;
 	__u64 h = xlb_hash((const __u32 *)fk, sizeof(*fk) / 4);
-	struct flow_value fv = {}, nv = {};
 	__u32 old_id = XLB_NO_BACKEND, idx;
+	struct flow_value nv = {};
 	struct ft_key key = {};
 	struct xlb_ft_bucket *b;
 	struct xlb_ft_keys *k;
 	__be16 old_port = 0;
 	int ret, way;
 
-	way = flow_find6(fk, lc->svc_id, h, now, &b, &k, &idx, &key, &meta,
-			   &fv);
+	way = flow_find6(fk, lc->svc_id, h, &b, &k, &idx, &key, &meta);
 	if (!b || !k)
 		return -XLB_DROP_NO_BACKEND;
 	if (way >= 0) {
-		if (flow_keep(&fv, lc, l4, proto, now, bep, &old_id,
+		if (flow_keep(meta, lc, l4, proto, now, bep, &old_id,
 			      &old_port)) {
 			if (!lc->no_pin)
 				ft6_touch(b, way, &key, meta,
-					  flow_next_state(fv.state, l4, proto),
+					  flow_next_state(
+						  XLB_FT_META_STATE(meta), l4,
+						  proto),
 					  now);
 			return 0;
 		}

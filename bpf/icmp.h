@@ -272,8 +272,9 @@ static __always_inline int process_icmp6(struct hdr_cursor *c, void *data_end,
 		struct ft_key key;
 		__u32 idx;
 
-		flow_find6(&fk, vm->svc_id, h, bpf_ktime_get_coarse_ns(), &b,
-			   &k, &idx, &key, &m, &fv);
+		if (flow_find6(&fk, vm->svc_id, h, &b, &k, &idx, &key, &m) >=
+		    0)
+			ft_value(m, bpf_ktime_get_coarse_ns(), &fv);
 		return icmp_nat_quote(true, ip6h, in, ports, &ic->icmp6_cksum,
 				      data_end, c->end, &fv, lc, bep);
 	}
@@ -281,7 +282,7 @@ static __always_inline int process_icmp6(struct hdr_cursor *c, void *data_end,
 		   ((__u32)fk.sport << 16 | fk.dport);
 	for (int i = 0; i < 4; i++)
 		pk[i] = mask6_word(fk.src[i], XLB_VIP_PREFIX(vm->flags), i);
-	return resolve_flow6_nopin(&fk, pk, lc, &l4, in->nexthdr, bep);
+	return resolve_flow6(&fk, pk, lc, &l4, in->nexthdr, bep);
 }
 
 #endif

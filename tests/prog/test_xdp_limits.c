@@ -167,9 +167,11 @@ static const struct xlb_sizes verifier_sizes[] = {
  * of the path is not walked once per way), 90,200 once an IPv4 hit was
  * decided from the meta word in registers and the outer header built
  * from registers, 103,600 with IPv6 in flows6 (its lookup a global
- * function too). The budget is far below the kernel's 1M limit: a jump means a
- * change made the program's paths multiply, worth a look before loads
- * fail.
+ * function too), 108,300 once an IPv6 hit was decided from the meta word
+ * too and ICMPv6 errors took resolve_flow6() (their own copy of it had
+ * been 10 lines of prologue twice). The budget is far below the kernel's
+ * 1M limit: a jump means a change made the program's paths multiply,
+ * worth a look before loads fail.
  */
 #define VERIFIED_INSNS_BUDGET 130000
 
