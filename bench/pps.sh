@@ -44,6 +44,13 @@
 #           (which is also the XDP program the redirect into a veth needs);
 #           one nat mapping per flow
 #   xdp-lb-base  as xdp-lb, with the controller XDPLB_BASE
+#   line    bench/floorline.bpf.c: the floor plus the flow's line of a
+#           32 MiB array (four ways' key words compared; no clock, VIP
+#           lookup or back end): the least a balancer that keeps a flow in
+#           one cache line pays (line4: a 4 MiB array). Checked from its
+#           own counts: every packet found its flow, inserted it, or (at
+#           most 1% of them: line4 at 65,536 flows) found its line full
+#           of four others, which reads the line as a hit does.
 #   ft      issue 14's prototype (bench/flowtab.bpf.c via bench/ft_attach):
 #           parse, inline VIP table, cache-line flow table, MAC rewrite,
 #           XDP_TX; one per-CPU per-service counter (ft3: the three
@@ -255,6 +262,8 @@ up() {
 		ctl_up "$TMP/lb-tunnel.yaml" ;;
 	xdp-lb-nat)
 		ctl_up "$TMP/lb-nat.yaml" --internal $LIF1 ;;
+	line*) # line: floorline.bpf.o, line4: floorline4.bpf.o, ...
+		ip -n $LNS link set dev $LIF xdpdrv obj "$OUT/floor$1.bpf.o" sec xdp ;;
 	ft | ft3)
 		nsenter --net=/run/netns/$LNS "$OUT/ft_attach" $LIF $VIP "$GMAC" "$LMAC" \
 			"$([ "$1" = ft3 ] && echo 3 || echo 1)" ;;
@@ -273,13 +282,27 @@ up() {
 
 down() {
 	case $1 in
-	floor | ft | ft3)
+	floor | line* | ft | ft3)
 		ip -n $LNS link set dev $LIF xdpdrv off ;;
 	xdp-lb*)
 		ctl_down ;;
 	nft)
 		ip netns exec $LNS nft delete table ip xbp ;;
 	esac
+}
+
+# The line scenarios' counts (bench/floorline.bpf.c's fl_stats, summed
+# over CPUs) as status --json would give outcomes: found, inserted, full.
+line_stats() {
+	# a value is a number (with BTF) or its 8 bytes, little-endian
+	bpftool -j map dump name fl_stats | jq -c '
+		def num: if type == "array"
+			then reduce (reverse[] | ltrimstr("0x") | ascii_downcase
+				| explode | map(if . > 57 then . - 87 else . - 48 end)
+				| .[0] * 16 + .[1]) as $b (0; . * 256 + $b)
+			else . end;
+		[.[] | [.values[].value | num] | add] as $n
+		| {outcomes: {found: $n[0], inserted: $n[1], full: $n[2]}}'
 }
 
 # check SCENARIO STATUS_BEFORE STATUS_AFTER GEN_LINE: did the packets take
@@ -289,6 +312,18 @@ check() {
 	case $s in
 	xdp-lb | xdp-lb-base | xdp-lb-tunnel) want=tx_forwarded on2=0 ;;
 	xdp-lb-nat) want=redirect_nat on2=1 ;;
+	line*) # every packet counted once; at most 1% found their line
+		# full (a flow whose line has four others: read like a hit)
+		jq -rn --argjson a "$before" --argjson b "$after" \
+			--argjson sent $(($(get warm "$line") + $(get tx "$line"))) '
+			def d(k): $b.outcomes[k] - $a.outcomes[k];
+			(d("found") + d("inserted") + d("full")) as $n
+			| (if $n != $sent then "counted \($n), sent \($sent)"
+			   elif d("full") * 100 > $sent then "\(d("full")) found their line full"
+			   else "" end) as $bad
+			| "check=\(if $bad == "" then "ok" else "FAIL(" + $bad + ")" end | gsub(" "; "_"))"
+			+ " found=\(d("found")) inserted=\(d("inserted")) full=\(d("full"))"'
+		return ;;
 	*) return 0 ;;
 	esac
 	warm=$(get warm "$line") tx=$(get tx "$line")
@@ -331,15 +366,20 @@ for ((r = 0; r < ROUNDS; r++)); do
 		pin_napi
 		for f in $FLOWS; do
 			before=
-			case $s in xdp-lb*) before=$(status) ||
-				fail "no status in $s" ;; esac
+			case $s in
+			xdp-lb*) before=$(status) || fail "no status in $s" ;;
+			line*) before=$(line_stats) || fail "no counts in $s" ;;
+			esac
 			line=$(nsenter --net=/run/netns/$GNS "$OUT/gen" -i $GIF \
 				-I ${IDLE}a -S $GIF1 -d "$LMAC" -v $VIP -f "$f" \
 				-t "$SECS" -c "$CHUNK" -C "$CPU") ||
 				fail "gen failed in $s"
 			chk=
 			if [ -n "$before" ]; then
-				after=$(status) || fail "no status in $s"
+				case $s in
+				line*) after=$(line_stats) || fail "no counts in $s" ;;
+				*) after=$(status) || fail "no status in $s" ;;
+				esac
 				chk=" $(check "$s" "$before" "$after" "$line")" ||
 					fail "check failed in $s"
 			fi
