@@ -446,11 +446,11 @@ static __always_inline int resolve_flow6(const struct flow_key_v6 *fk,
 		if (flow_keep(meta, lc, l4, proto, now, bep, &old_id,
 			      &old_port)) {
 			if (!lc->no_pin)
-				ft6_touch(b, way, &key, meta,
-					  flow_next_state(
-						  XLB_FT_META_STATE(meta), l4,
-						  proto),
-					  now);
+				ft6_touch(
+					b, way, &key, meta,
+					flow_next_state(XLB_FT_META_STATE(meta),
+							l4, proto),
+					now);
 			return 0;
 		}
 		key.expect = meta;

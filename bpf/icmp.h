@@ -272,8 +272,7 @@ static __always_inline int process_icmp6(struct hdr_cursor *c, void *data_end,
 		struct ft_key key;
 		__u32 idx;
 
-		if (flow_find6(&fk, vm->svc_id, h, &b, &k, &idx, &key, &m) >=
-		    0)
+		if (flow_find6(&fk, vm->svc_id, h, &b, &k, &idx, &key, &m) >= 0)
 			ft_value(m, bpf_ktime_get_coarse_ns(), &fv);
 		return icmp_nat_quote(true, ip6h, in, ports, &ic->icmp6_cksum,
 				      data_end, c->end, &fv, lc, bep);
