@@ -13,7 +13,10 @@
  * or other counter: a bound, not a load balancer. FL_LINES: 2^19 lines
  * (32 MiB, the data path's flows4 at the default max_flows) unless the
  * build sets it (floorline4.bpf.o: 2^16 lines, 4 MiB). Bench use only
- * (bench/pps.sh, scenarios line and line4).
+ * (bench/pps.sh, scenarios line and line4). Its parse and MAC swap repeat
+ * bench/floor.bpf.c's on purpose: the floor's code is every ratio's
+ * baseline, so it stays byte for byte as it was measured (sharing them
+ * through an inline function changed its instructions).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
