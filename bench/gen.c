@@ -23,6 +23,8 @@
  *
  * Usage: gen -i IFACE -d DSTMAC [-I IDLE_IFACE] [-S SINK2] [-v VIP] [-p PORT]
  *            [-f FLOWS] [-t SECONDS] [-n MAX] [-c CHUNK] [-w WARM] [-C CPU]
+ *            [-6]
+ * -6: 74-byte IPv6 frames from fd00:19:: (VIP an IPv6 address).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -48,6 +50,9 @@
 
 #define MAX_CPUS 256
 #define FRAME_LEN 60
+#define FRAME_LEN6 74 /* -6: Ethernet + IPv6 + TCP, no padding */
+
+static __u32 frame_len = FRAME_LEN;
 
 static int ifindex, idle_ifindex, sink2_ifindex;
 static struct sink *snk;
@@ -192,7 +197,7 @@ static void run(int prog, const __u8 *frame, struct xdp_md *md, __u64 n,
 	while (n) {
 		__u32 r = n < chunk ? n : chunk;
 		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame,
-			    .data_size_in = FRAME_LEN, .ctx_in = md,
+			    .data_size_in = frame_len, .ctx_in = md,
 			    .ctx_size_in = sizeof(*md), .repeat = r,
 			    .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
 
@@ -213,11 +218,12 @@ int main(int argc, char **argv)
 	int cpu = -1, ncpu, opt, prog, c;
 	__u8 dmac[ETH_ALEN], smac[ETH_ALEN];
 	bool have_dmac = false;
-	struct xdp_md md = { .data_end = FRAME_LEN };
+	struct xdp_md md = {};
+	bool v6 = false;
 	struct pkt p;
 	char err[128];
 
-	while ((opt = getopt(argc, argv, "i:I:S:d:v:p:f:t:n:c:w:C:")) != -1) {
+	while ((opt = getopt(argc, argv, "i:I:S:d:v:p:f:t:n:c:w:C:6")) != -1) {
 		switch (opt) {
 		case 'i': ifname = optarg; break;
 		case 'I': idle = optarg; break;
@@ -235,10 +241,11 @@ int main(int argc, char **argv)
 		case 'c': chunk = strtoul(optarg, NULL, 0); break;
 		case 'w': warm = strtoull(optarg, NULL, 0); break;
 		case 'C': cpu = atoi(optarg); break;
+		case '6': v6 = true; break;
 		default:
 			fprintf(stderr, "usage: gen -i IFACE -d DSTMAC [-I IDLE] [-S SINK2] "
 				"[-v VIP] [-p PORT] [-f FLOWS] [-t S] [-n MAX] "
-				"[-c CHUNK] [-w WARM] [-C CPU]\n");
+				"[-c CHUNK] [-w WARM] [-C CPU] [-6]\n");
 			return 2;
 		}
 	}
@@ -268,12 +275,20 @@ int main(int argc, char **argv)
 		die("%s: %s\n", sink2, strerror(errno));
 	if_mac(ifname, smac);
 
-	/* The frame: 60-byte TCP ACK 198.19.0.0:1024 -> VIP:PORT. */
+	/* The frame: 60-byte TCP ACK 198.19.0.0:1024 -> VIP:PORT; -6: 74
+	 * bytes from fd00:19::. */
 	struct pkt_spec spec = { .family = AF_INET, .saddr = "198.19.0.0",
 				 .daddr = vip, .proto = IPPROTO_TCP,
 				 .sport = 1024, .dport = port,
 				 .tcp_flags = TF_ACK, .trailer = 6 };
-	if (build_pkt(&spec, &p, err, sizeof(err)) || p.len != FRAME_LEN)
+	if (v6) {
+		spec.family = AF_INET6;
+		spec.saddr = "fd00:19::";
+		spec.trailer = 0;
+		frame_len = FRAME_LEN6;
+	}
+	md.data_end = frame_len;
+	if (build_pkt(&spec, &p, err, sizeof(err)) || p.len != frame_len)
 		die("frame: %s (len %u)\n", err, p.len);
 	memcpy(p.data, dmac, ETH_ALEN);
 	memcpy(p.data + ETH_ALEN, smac, ETH_ALEN);
@@ -291,11 +306,14 @@ int main(int argc, char **argv)
 	    bpf_xdp_attach(sink2_ifindex, bpf_program__fd(snk->progs.xdp_sink),
 			   XDP_FLAGS_DRV_MODE, NULL))
 		die("attach sink to %s: %s\n", sink2, strerror(errno));
-	prog = bpf_program__fd(gen->progs.xdp_gen);
+	prog = bpf_program__fd(v6 ? gen->progs.xdp_gen6 : gen->progs.xdp_gen);
 	if (idle_ifindex &&
 	    bpf_xdp_attach(idle_ifindex, prog, XDP_FLAGS_DRV_MODE, NULL))
 		die("attach generator to %s: %s\n", idle, strerror(errno));
-	memcpy(gen->bss->tmpl, p.data, FRAME_LEN);
+	if (v6)
+		memcpy(gen->bss->tmpl6, p.data, FRAME_LEN6);
+	else
+		memcpy(gen->bss->tmpl, p.data, FRAME_LEN);
 	gen->bss->mask = flows - 1;
 	md.ingress_ifindex = ifindex;
 

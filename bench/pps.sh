@@ -44,6 +44,10 @@
 #           (which is also the XDP program the redirect into a veth needs);
 #           one nat mapping per flow
 #   xdp-lb-base  as xdp-lb, with the controller XDPLB_BASE
+#   floor6, xdp-lb6  IPv6: the floor's xdp_floor6, and the controller
+#           with a dsr service on fd00:1::100 (back ends fd00:1::11-13,
+#           xbp-gen0's MAC); the generator sends 74-byte IPv6 frames
+#           from fd00:19:: (gen -6); x floor is against floor6
 #   line    bench/floorline.bpf.c: the floor plus the flow's line of a
 #           32 MiB array (four ways' key words compared; no clock, VIP
 #           lookup or back end): the least a balancer that keeps a flow in
@@ -81,6 +85,7 @@ GNS=${T}xbp-gen LNS=${T}xbp-lb GIF=${T}xbp-gen0 LIF=${T}xbp-lb0
 GIF1=${T}xbp-gen1 LIF1=${T}xbp-lb1 IDLE=${T}xbp-i0
 PIN=/sys/fs/bpf/xdp-lb/$LIF
 VIP=198.18.1.100
+VIP6=fd00:1::100 # floor6, xdp-lb6: IPv6 frames (gen -6)
 
 for f in "$OUT/gen" "$OUT/floor.bpf.o" "$XDPLB"; do
 	[ -e "$f" ] || { echo "pps: $f missing (make -C bench; make)" >&2; exit 1; }
@@ -181,6 +186,18 @@ services:
       - { addr: 198.18.1.12, mac: "$GMAC" }
       - { addr: 198.18.1.13, mac: "$GMAC" }
 EOC
+cat > "$TMP/lb6.yaml" <<EOC
+${MAX_FLOWS:+max_flows: $MAX_FLOWS}
+services:
+  - name: bench6
+    vip: $VIP6
+    port: 80
+    proto: tcp
+    backends:
+      - { addr: "fd00:1::11", mac: "$GMAC" }
+      - { addr: "fd00:1::12", mac: "$GMAC" }
+      - { addr: "fd00:1::13", mac: "$GMAC" }
+EOC
 cat > "$TMP/lb-tunnel.yaml" <<EOC
 tunnel_source: 198.18.9.0/24
 services:
@@ -253,6 +270,11 @@ up() {
 	case $1 in
 	floor)
 		ip -n $LNS link set dev $LIF xdpdrv obj "$OUT/floor.bpf.o" sec xdp ;;
+	floor6)
+		ip -n $LNS link set dev $LIF xdpdrv obj "$OUT/floor.bpf.o" \
+			program xdp_floor6 ;;
+	xdp-lb6)
+		ctl_up "$TMP/lb6.yaml" ;;
 	xdp-lb)
 		ctl_up "$TMP/lb.yaml" ;;
 	xdp-lb-base)
@@ -282,7 +304,7 @@ up() {
 
 down() {
 	case $1 in
-	floor | line* | ft | ft3)
+	floor | floor6 | line* | ft | ft3)
 		ip -n $LNS link set dev $LIF xdpdrv off ;;
 	xdp-lb*)
 		ctl_down ;;
@@ -310,7 +332,7 @@ line_stats() {
 check() {
 	local s=$1 before=$2 after=$3 line=$4 want on2 warm tx rxl rx2
 	case $s in
-	xdp-lb | xdp-lb-base | xdp-lb-tunnel) want=tx_forwarded on2=0 ;;
+	xdp-lb | xdp-lb-base | xdp-lb-tunnel | xdp-lb6) want=tx_forwarded on2=0 ;;
 	xdp-lb-nat) want=redirect_nat on2=1 ;;
 	line*) # every packet counted once; at most 1% found their line
 		# full (a flow whose line has four others: read like a hit)
@@ -370,8 +392,12 @@ for ((r = 0; r < ROUNDS; r++)); do
 			xdp-lb*) before=$(status) || fail "no status in $s" ;;
 			line*) before=$(line_stats) || fail "no counts in $s" ;;
 			esac
+			case $s in
+			*6) fam=(-6 -v $VIP6) ;;
+			*) fam=(-v $VIP) ;;
+			esac
 			line=$(nsenter --net=/run/netns/$GNS "$OUT/gen" -i $GIF \
-				-I ${IDLE}a -S $GIF1 -d "$LMAC" -v $VIP -f "$f" \
+				-I ${IDLE}a -S $GIF1 -d "$LMAC" "${fam[@]}" -f "$f" \
 				-t "$SECS" -c "$CHUNK" -C "$CPU") ||
 				fail "gen failed in $s"
 			chk=
@@ -417,8 +443,9 @@ END {
 	for (i = 1; i <= ns; i++) for (j = 1; j <= nf; j++) {
 		s = S[i]; f = F[j]; m = 0; delete v; delete x; delete d; ml = 0
 		for (r in R) if ((s, f, r) in mpps) {
-			m++; v[m] = mpps[s, f, r]; x[m] = mpps[s, f, r] / mpps["floor", f, r]
-			d[m] = 1000 / mpps[s, f, r] - 1000 / mpps["floor", f, r]
+			fl = (s ~ /6$/) ? "floor6" : "floor" # IPv6 against its own floor
+			m++; v[m] = mpps[s, f, r]; x[m] = mpps[s, f, r] / mpps[fl, f, r]
+			d[m] = 1000 / mpps[s, f, r] - 1000 / mpps[fl, f, r]
 			if (loss[s, f, r] > ml) ml = loss[s, f, r]
 		}
 		if (!m) continue
