@@ -393,8 +393,8 @@ for ((r = 0; r < ROUNDS; r++)); do
 			line*) before=$(line_stats) || fail "no counts in $s" ;;
 			esac
 			case $s in
-			*6) fam=(-6 -v $VIP6) ;;
-			*) fam=(-v $VIP) ;;
+			*6) fam=(-6 -v "$VIP6") ;;
+			*) fam=(-v "$VIP") ;;
 			esac
 			line=$(nsenter --net=/run/netns/$GNS "$OUT/gen" -i $GIF \
 				-I ${IDLE}a -S $GIF1 -d "$LMAC" "${fam[@]}" -f "$f" \
