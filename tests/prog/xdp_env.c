@@ -534,19 +534,24 @@ void flow_key6(const struct pkt_spec *s, struct flow_key_v6 *k)
 	k->proto = s->proto;
 }
 
-/* The data path's hash of the packet's flow. */
+/* The data path's hash of the packet's flow (the key's words copied out,
+ * not read through a cast: the key is no array of __u32). */
 __u64 flow_hash(const struct pkt_spec *s)
 {
+	__u32 w[sizeof(struct flow_key_v6) / 4];
+
 	if (s->family == AF_INET) {
 		struct flow_key_v4 k;
 
 		flow_key4(s, &k);
-		return xlb_hash((__u32 *)&k, sizeof(k) / 4);
+		memcpy(w, &k, sizeof(k));
+		return xlb_hash(w, sizeof(k) / 4);
 	} else {
 		struct flow_key_v6 k;
 
 		flow_key6(s, &k);
-		return xlb_hash((__u32 *)&k, sizeof(k) / 4);
+		memcpy(w, &k, sizeof(k));
+		return xlb_hash(w, sizeof(k) / 4);
 	}
 }
 
